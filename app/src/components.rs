@@ -1,0 +1,113 @@
+use leptos::prelude::*;
+
+use crate::{AppError, SiteInfo};
+
+pub type SiteResource = Resource<Result<SiteInfo, AppError>>;
+
+/// Renders `render` with the current site once it is known; a failed lookup shows its message.
+pub fn with_site<V: IntoView + 'static>(
+    render: impl Fn(SiteInfo) -> V + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    let site = expect_context::<SiteResource>();
+    view! {
+        <Suspense fallback=|| view! { <p class="p-8 text-slate-500">"Loading…"</p> }>
+            {move || {
+                let render = render.clone();
+                Suspend::new(async move {
+                    match site.await {
+                        Ok(info) => render(info).into_any(),
+                        Err(err) => view! { <Notice kind=NoticeKind::Error text=err.to_string() /> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+/// The frame every page sits in: a header with the product or workspace name, then content.
+#[component]
+pub fn Frame(#[prop(into)] title: String, info: SiteInfo, children: Children) -> impl IntoView {
+    let signed_in = info.viewer.clone();
+    view! {
+        <header class="border-b border-slate-200 bg-white">
+            <div class="mx-auto flex max-w-5xl items-center justify-between gap-4 px-4 py-3">
+                <a href="/" class="font-semibold tracking-tight text-indigo-700">{title}</a>
+                {signed_in.map(|viewer| view! { <SignOutForm name=viewer.name /> })}
+            </div>
+        </header>
+        <main class="mx-auto max-w-5xl px-4 py-8">{children()}</main>
+    }
+}
+
+#[component]
+fn SignOutForm(name: String) -> impl IntoView {
+    let action = ServerAction::<crate::api::SignOut>::new();
+    view! {
+        <ActionForm action attr:class="flex items-center gap-3 text-sm">
+            <span class="hidden text-slate-600 sm:inline" data-testid="viewer-name">{name}</span>
+            <button type="submit" class="rounded-md border border-slate-300 px-3 py-1.5 hover:bg-slate-100">
+                "Sign out"
+            </button>
+        </ActionForm>
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum NoticeKind {
+    Error,
+}
+
+#[component]
+pub fn Notice(kind: NoticeKind, #[prop(into)] text: String) -> impl IntoView {
+    let class = match kind {
+        NoticeKind::Error => "rounded-md border border-red-200 bg-red-50 px-4 py-3 text-sm text-red-800",
+    };
+    view! { <p class=class role="alert">{text}</p> }
+}
+
+/// A labelled input with its own error line underneath, tied together for screen readers.
+#[component]
+pub fn Field(
+    #[prop(into)] name: String,
+    #[prop(into)] label: String,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(optional, into)] autocomplete: Option<&'static str>,
+    #[prop(optional, into)] hint: Option<String>,
+    #[prop(into)] error: Signal<Option<String>>,
+    #[prop(optional)] value: Option<RwSignal<String>>,
+) -> impl IntoView {
+    let id = format!("field-{name}");
+    let error_id = format!("{id}-error");
+    let described = error_id.clone();
+    let value = value.unwrap_or_else(|| RwSignal::new(String::new()));
+    view! {
+        <div class="space-y-1">
+            <label for=id.clone() class="block text-sm font-medium text-slate-700">{label}</label>
+            <input
+                id=id
+                name=name
+                type=kind
+                autocomplete=autocomplete
+                bind:value=value
+                aria-invalid=move || error.get().is_some().to_string()
+                aria-describedby=described
+                class="block w-full rounded-md border border-slate-300 bg-white px-3 py-2 shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-200 aria-[invalid=true]:border-red-500"
+            />
+            {hint.map(|hint| view! { <p class="text-xs text-slate-500">{hint}</p> })}
+            <p id=error_id class="min-h-4 text-sm text-red-700">{move || error.get()}</p>
+        </div>
+    }
+}
+
+#[component]
+pub fn SubmitButton(#[prop(into)] label: String, #[prop(into)] pending: Signal<bool>) -> impl IntoView {
+    view! {
+        <button
+            type="submit"
+            disabled=move || pending.get()
+            class="inline-flex w-full items-center justify-center rounded-md bg-indigo-600 px-4 py-2 font-medium text-white shadow-sm hover:bg-indigo-700 disabled:cursor-wait disabled:opacity-60"
+        >
+            {move || if pending.get() { "Please wait…".to_owned() } else { label.clone() }}
+        </button>
+    }
+}

@@ -1,0 +1,111 @@
+use serde::{Deserialize, Serialize};
+use server_fn_error::*;
+
+/// One problem with one form field, shown next to that field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+/// The one error type every server function returns. What reaches the browser is only what a
+/// person may read: internal detail is logged at the edge with the request id and never sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    #[error("We couldn't find that.")]
+    NotFound,
+    #[error("Please sign in to continue.")]
+    Unauthenticated,
+    #[error("You don't have access to that.")]
+    Forbidden,
+    #[error("Please correct the highlighted fields.")]
+    Validation { fields: Vec<FieldError> },
+    /// A refusal that is not about one field, phrased for the person (for example throttling).
+    #[error("{message}")]
+    Refused { message: String },
+    #[error("The service is busy or restarting. Please try again in a moment.")]
+    Unavailable,
+    #[error("Something went wrong on our side. Please try again. (Reference: {request_id})")]
+    Internal { request_id: String },
+    /// The request never reached our code or its answer never came back (network, encoding).
+    #[error("We couldn't reach the server. Check your connection and try again.")]
+    Transport { detail: String },
+}
+
+impl AppError {
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        AppError::Validation { fields: vec![FieldError { field: field.to_owned(), message: message.into() }] }
+    }
+
+    /// The message for one field, if this error carries one.
+    pub fn message_for(&self, field: &str) -> Option<String> {
+        match self {
+            AppError::Validation { fields } => {
+                fields.iter().find(|f| f.field == field).map(|f| f.message.clone())
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Collects field errors while a form is parsed, so a person sees every problem at once.
+#[derive(Default)]
+pub struct FieldErrors(Vec<FieldError>);
+
+impl FieldErrors {
+    /// Keeps the parsed value, or records why the field is wrong.
+    pub fn check<T, E: std::fmt::Display>(&mut self, field: &str, parsed: Result<T, E>) -> Option<T> {
+        match parsed {
+            Ok(value) => Some(value),
+            Err(err) => {
+                self.0.push(FieldError { field: field.to_owned(), message: err.to_string() });
+                None
+            }
+        }
+    }
+
+    pub fn into_result(self) -> Result<(), AppError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Validation { fields: self.0 })
+        }
+    }
+}
+
+mod server_fn_error {
+    pub use leptos::server_fn::codec::JsonEncoding;
+    pub use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        AppError::Transport { detail: value.to_string() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn collects_every_field_problem() {
+        let mut errors = FieldErrors::default();
+        assert_eq!(errors.check("a", Ok::<_, String>(1)), Some(1));
+        assert_eq!(errors.check::<i32, _>("b", Err("bad b")), None);
+        assert_eq!(errors.check::<i32, _>("c", Err("bad c")), None);
+        let err = errors.into_result().unwrap_err();
+        assert_eq!(err.message_for("b").as_deref(), Some("bad b"));
+        assert_eq!(err.message_for("c").as_deref(), Some("bad c"));
+        assert_eq!(err.message_for("a"), None);
+    }
+
+    #[test]
+    fn internal_errors_show_only_a_reference() {
+        let shown = AppError::Internal { request_id: "req-1".into() }.to_string();
+        assert!(shown.contains("req-1"));
+        assert!(!shown.to_lowercase().contains("sql"));
+    }
+}

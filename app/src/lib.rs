@@ -1,0 +1,56 @@
+//! Every screen of Stockroom and the server functions behind them. Built twice: with `ssr` into
+//! the server, with `hydrate` into the browser's wasm bundle.
+
+pub mod api;
+mod components;
+mod error;
+mod pages;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+pub use api::SiteInfo;
+pub use error::{AppError, FieldError, FieldErrors};
+
+/// The HTML document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light" />
+                <HashedStylesheet options=options.clone() id="leptos" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body class="min-h-screen bg-slate-50 text-slate-900 antialiased">
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // One lookup per page load tells every page which site it is on and who is signed in.
+    let site = Resource::new_blocking(|| (), |_| api::load_site());
+    provide_context(site);
+
+    view! {
+        <Title formatter=|text: String| format!("{text} · Stockroom") />
+        <Router>
+            <Routes fallback=pages::NotFound>
+                <Route path=path!("/") view=pages::Home />
+                <Route path=path!("/register") view=pages::Register />
+                <Route path=path!("/login") view=pages::SignIn />
+            </Routes>
+        </Router>
+    }
+}

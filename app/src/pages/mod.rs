@@ -1,0 +1,85 @@
+mod public;
+mod workspace;
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::SiteKind;
+use crate::components::{with_site, Frame};
+
+pub use public::Register;
+pub use workspace::SignIn;
+
+/// `/`: each site has its own home.
+#[component]
+pub fn Home() -> impl IntoView {
+    with_site(|info| match info.kind.clone() {
+        SiteKind::Public => view! { <public::Landing info /> }.into_any(),
+        SiteKind::Workspace { .. } => view! { <workspace::Dashboard info /> }.into_any(),
+        SiteKind::Console => view! { <ConsoleHome info /> }.into_any(),
+        SiteKind::UnknownWorkspace => view! { <NoSuchWorkspace info /> }.into_any(),
+        SiteKind::SuspendedWorkspace { name } => view! { <Suspended name info /> }.into_any(),
+    })
+}
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    with_site(|info| match info.kind {
+        SiteKind::UnknownWorkspace => view! { <NoSuchWorkspace info /> }.into_any(),
+        _ => {
+            #[cfg(feature = "ssr")]
+            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                response.set_status(http::StatusCode::NOT_FOUND);
+            }
+            view! {
+                <Title text="Page not found" />
+                <Frame title="Stockroom" info>
+                    <h1 class="text-2xl font-semibold">"Page not found"</h1>
+                    <p class="mt-2 text-slate-600">"There is nothing at this address."</p>
+                    <a href="/" class="mt-4 inline-block text-indigo-700 underline">"Go to the start page"</a>
+                </Frame>
+            }
+            .into_any()
+        }
+    })
+}
+
+/// Shown for any page of a subdomain that names no workspace. The server sets status 404.
+#[component]
+pub fn NoSuchWorkspace(info: crate::SiteInfo) -> impl IntoView {
+    let public_url = info.public_url.clone();
+    view! {
+        <Title text="No such workspace" />
+        <Frame title="Stockroom" info>
+            <h1 class="text-2xl font-semibold" data-testid="no-such-workspace">"No such workspace"</h1>
+            <p class="mt-2 text-slate-600">
+                "There is no workspace at this address. Check the spelling, or find your workspace from the start page."
+            </p>
+            <a href=public_url class="mt-4 inline-block text-indigo-700 underline">"Go to Stockroom"</a>
+        </Frame>
+    }
+}
+
+#[component]
+fn Suspended(name: String, info: crate::SiteInfo) -> impl IntoView {
+    view! {
+        <Title text="Workspace suspended" />
+        <Frame title=name info>
+            <h1 class="text-2xl font-semibold" data-testid="suspended">"This workspace is suspended"</h1>
+            <p class="mt-2 text-slate-600">
+                "Nobody can sign in to it at the moment. Its owner can contact support to reactivate it."
+            </p>
+        </Frame>
+    }
+}
+
+#[component]
+fn ConsoleHome(info: crate::SiteInfo) -> impl IntoView {
+    view! {
+        <Title text="Platform console" />
+        <Frame title="Stockroom console" info>
+            <h1 class="text-2xl font-semibold">"Platform console"</h1>
+            <p class="mt-2 text-slate-600">"Console accounts and tenant management are not available yet."</p>
+        </Frame>
+    }
+}

@@ -1,0 +1,132 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::{check_slug, Register as RegisterFn, SiteKind, SlugCheck};
+use crate::components::{with_site, Field, Frame, Notice, NoticeKind, SubmitButton};
+use crate::{AppError, SiteInfo};
+
+#[component]
+pub fn Landing(info: SiteInfo) -> impl IntoView {
+    let base = info.base_domain.clone();
+    let wanted = RwSignal::new(String::new());
+    // Reacts as the person types once the page is hydrated; before that the link still works.
+    let preview = move || {
+        let typed = wanted.get().trim().to_lowercase();
+        let label = if typed.is_empty() { "your-business".to_owned() } else { typed };
+        format!("{label}.{base}")
+    };
+    let register_href = move || format!("/register?slug={}", wanted.get().trim().to_lowercase());
+    view! {
+        <Title text="Inventory and orders for your team" />
+        <Frame title="Stockroom" info>
+            <section class="grid gap-10 py-6 md:grid-cols-2 md:items-center">
+                <div>
+                    <h1 class="text-3xl font-bold tracking-tight sm:text-4xl">
+                        "Products, stock and orders for your whole team."
+                    </h1>
+                    <p class="mt-4 text-lg text-slate-600">
+                        "Your own workspace on its own address. Nobody else's data, ever."
+                    </p>
+                </div>
+                <div class="rounded-xl border border-slate-200 bg-white p-6 shadow-sm">
+                    <label for="wanted-slug" class="block text-sm font-medium text-slate-700">
+                        "Pick your workspace address"
+                    </label>
+                    <input
+                        id="wanted-slug"
+                        class="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2"
+                        placeholder="your-business"
+                        bind:value=wanted
+                    />
+                    <p class="mt-2 text-sm text-slate-600">
+                        "Your team will sign in at "
+                        <span class="font-mono text-indigo-700" data-testid="slug-preview">{preview}</span>
+                    </p>
+                    <a
+                        href=register_href
+                        class="mt-4 inline-flex w-full justify-center rounded-md bg-indigo-600 px-4 py-2 font-medium text-white hover:bg-indigo-700"
+                    >
+                        "Create your workspace"
+                    </a>
+                </div>
+            </section>
+        </Frame>
+    }
+}
+
+#[component]
+pub fn Register() -> impl IntoView {
+    with_site(|info| match info.kind {
+        SiteKind::Public => view! { <RegisterForm info /> }.into_any(),
+        _ => view! { <super::NotFound /> }.into_any(),
+    })
+}
+
+#[component]
+fn RegisterForm(info: SiteInfo) -> impl IntoView {
+    let action = ServerAction::<RegisterFn>::new();
+    let query = use_query_map();
+    let slug = RwSignal::new(query.with_untracked(|q| q.get("slug").unwrap_or_default()));
+    let base = info.base_domain.clone();
+    let availability = Resource::new(move || slug.get(), |typed| async move {
+        if typed.trim().is_empty() {
+            return None;
+        }
+        check_slug(typed).await.ok()
+    });
+    let error_for = move |field: &'static str| {
+        Signal::derive(move || match action.value().get() {
+            Some(Err(err)) => err.message_for(field),
+            _ => None,
+        })
+    };
+    let slug_error = Signal::derive(move || {
+        error_for("slug").get().or_else(|| match availability.get().flatten() {
+            Some(SlugCheck::Invalid(message)) => Some(message),
+            Some(SlugCheck::Taken) => Some("This address is already taken. Please pick another one.".into()),
+            _ => None,
+        })
+    });
+    let general_error = move || match action.value().get() {
+        Some(Err(AppError::Validation { .. })) | None | Some(Ok(())) => None,
+        Some(Err(err)) => Some(err.to_string()),
+    };
+    view! {
+        <Title text="Create your workspace" />
+        <Frame title="Stockroom" info>
+            <div class="mx-auto max-w-md">
+                <h1 class="text-2xl font-semibold">"Create your workspace"</h1>
+                <p class="mt-1 text-slate-600">"You will be its owner and can invite your team afterwards."</p>
+                <ActionForm action attr:class="mt-6 space-y-3" attr:novalidate="true">
+                    <Field name="business_name" label="Business name" autocomplete="organization" error=error_for("business_name") />
+                    <Field
+                        name="slug"
+                        label="Workspace address"
+                        value=slug
+                        hint=format!("3–40 characters: a–z, 0–9 and hyphens. Becomes your-address.{base}")
+                        error=slug_error
+                    />
+                    <Transition fallback=|| ()>
+                        {move || {
+                            (availability.get().flatten() == Some(SlugCheck::Available))
+                                .then(|| view! { <p class="-mt-2 text-sm text-emerald-700" data-testid="slug-available">"This address is available."</p> })
+                        }}
+                    </Transition>
+                    <Field name="owner_name" label="Your name" autocomplete="name" error=error_for("owner_name") />
+                    <Field name="email" label="Email" kind="email" autocomplete="email" error=error_for("email") />
+                    <Field
+                        name="password"
+                        label="Password"
+                        kind="password"
+                        autocomplete="new-password"
+                        hint="At least 10 characters. Common passwords are refused."
+                        error=error_for("password")
+                    />
+                    {move || general_error().map(|text| view! { <Notice kind=NoticeKind::Error text /> })}
+                    <SubmitButton label="Create workspace" pending=action.pending() />
+                </ActionForm>
+            </div>
+        </Frame>
+    }
+}

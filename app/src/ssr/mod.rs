@@ -1,0 +1,8 @@
+//! Server-only plumbing shared by the server functions: how a request's site, session and
+//! scope are reached, and how repository errors become [`crate::AppError`]s.
+
+pub mod context;
+pub mod passwords;
+pub mod tokens;
+
+pub use context::{RequestContext, Services, Site, SignedIn, AUTH_SESSION_KEY};

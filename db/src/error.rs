@@ -1,0 +1,60 @@
+/// What a repository call can fail with. Callers match on the first three; the last two are
+/// logged with their detail at the edge and shown to people as a plain sentence.
+#[derive(Debug, thiserror::Error)]
+pub enum RepoError {
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness rule refused the write; `field` names the form field it belongs to.
+    #[error("conflict on {field}")]
+    Conflict { field: &'static str },
+    /// The database could not be reached in time; worth retrying later.
+    #[error("database unavailable: {0}")]
+    Unavailable(#[source] sqlx::Error),
+    #[error("database error: {0}")]
+    Internal(#[source] sqlx::Error),
+}
+
+/// Unique constraints people can run into, and the form field each belongs to.
+const CONSTRAINT_FIELDS: &[(&str, &str)] = &[
+    ("tenants_slug_key", "slug"),
+    ("users_tenant_email_key", "email"),
+];
+
+impl From<sqlx::Error> for RepoError {
+    fn from(err: sqlx::Error) -> Self {
+        match &err {
+            sqlx::Error::RowNotFound => RepoError::NotFound,
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                RepoError::Unavailable(err)
+            }
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                let field = db.constraint().and_then(|name| {
+                    CONSTRAINT_FIELDS
+                        .iter()
+                        .find(|(constraint, _)| *constraint == name)
+                        .map(|(_, field)| *field)
+                });
+                match field {
+                    Some(field) => RepoError::Conflict { field },
+                    None => RepoError::Internal(err),
+                }
+            }
+            // 57P01..57P03: the server is shutting down or starting; 08xxx: connection trouble.
+            sqlx::Error::Database(db)
+                if db
+                    .code()
+                    .is_some_and(|code| code.starts_with("57P") || code.starts_with("08")) =>
+            {
+                RepoError::Unavailable(err)
+            }
+            _ => RepoError::Internal(err),
+        }
+    }
+}
+
+impl RepoError {
+    /// A stored value that no longer parses: a bug or a manual edit, never the user's fault.
+    pub(crate) fn corrupt(what: &str) -> Self {
+        RepoError::Internal(sqlx::Error::Decode(format!("stored {what} does not parse").into()))
+    }
+}

@@ -1,0 +1,19 @@
+//! The scoped repository layer: the only crate that talks to PostgreSQL.
+//!
+//! Tenant data is reached only through a [`TenantScope`], whose transaction sets
+//! `app.tenant_id` before any query; row-level security checks the same id again underneath.
+//! `platform` holds the few operations that must run before a tenant is known.
+
+mod error;
+mod pool;
+pub mod platform;
+mod scope;
+pub mod tenant;
+
+pub use error::RepoError;
+pub use pool::{Db, DbSettings, StartupError};
+pub use scope::{Member, TenantScope};
+pub use platform::tenants::Tenant;
+
+/// The schema's migrations, embedded so the binary can migrate without the source tree.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");

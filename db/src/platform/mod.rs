@@ -1,0 +1,6 @@
+//! The deliberately unscoped operations: what runs before a tenant or a member is known.
+//! Each one is small and says plainly which tenant data, if any, it can reach.
+
+pub mod auth;
+pub mod registration;
+pub mod tenants;

@@ -1,0 +1,46 @@
+use domain::{Email, PersonName, Slug, TenantId, UserId, WorkspaceName};
+
+use crate::scope::set_tenant;
+use crate::{Db, RepoError, Tenant};
+
+/// Everything a new workspace needs; the password arrives already hashed.
+pub struct NewWorkspace<'a> {
+    pub name: &'a WorkspaceName,
+    pub slug: &'a Slug,
+    pub owner_name: &'a PersonName,
+    pub owner_email: &'a Email,
+    pub owner_password_hash: &'a str,
+}
+
+/// Creates the tenant and its OWNER in one transaction. Two registrations racing for one slug
+/// meet at the unique constraint: one commits, the other gets `Conflict { field: "slug" }`.
+pub async fn register(db: &Db, new: NewWorkspace<'_>) -> Result<(Tenant, UserId), RepoError> {
+    let tenant_id = TenantId::from_uuid(uuid::Uuid::new_v4());
+    let user_id = UserId::from_uuid(uuid::Uuid::new_v4());
+    let mut tx = db.pool().begin().await?;
+    let row = sqlx::query!(
+        "INSERT INTO tenants (id, slug, name) VALUES ($1, $2, $3)
+         RETURNING id, slug, name, plan_code, status",
+        tenant_id.as_uuid(),
+        new.slug.as_str(),
+        new.name.as_str()
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let tenant = Tenant::from_row(row.id, &row.slug, row.name, row.plan_code, &row.status)?;
+    // From here on the transaction acts as the new tenant, so RLS checks the owner's row too.
+    set_tenant(&mut tx, tenant_id).await?;
+    sqlx::query!(
+        "INSERT INTO users (tenant_id, id, email, name, password_hash, role, last_sign_in_at)
+         VALUES ($1, $2, $3, $4, $5, 'OWNER', now())",
+        tenant_id.as_uuid(),
+        user_id.as_uuid(),
+        new.owner_email.as_str(),
+        new.owner_name.as_str(),
+        new.owner_password_hash
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok((tenant, user_id))
+}

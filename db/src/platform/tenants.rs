@@ -1,0 +1,77 @@
+use domain::{PlanCode, Slug, TenantId, TenantStatus};
+
+use crate::{Db, RepoError};
+
+/// A workspace as the registry knows it. Only this crate builds one, from a database row, so a
+/// `Tenant` in hand means the slug was really resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tenant {
+    id: TenantId,
+    slug: Slug,
+    name: String,
+    plan: PlanCode,
+    status: TenantStatus,
+}
+
+impl Tenant {
+    pub fn id(&self) -> TenantId {
+        self.id
+    }
+    pub fn slug(&self) -> &Slug {
+        &self.slug
+    }
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    pub fn plan(&self) -> &PlanCode {
+        &self.plan
+    }
+    pub fn status(&self) -> TenantStatus {
+        self.status
+    }
+    pub fn is_active(&self) -> bool {
+        self.status == TenantStatus::Active
+    }
+
+    pub(crate) fn from_row(
+        id: uuid::Uuid,
+        slug: &str,
+        name: String,
+        plan: String,
+        status: &str,
+    ) -> Result<Self, RepoError> {
+        let slug = Slug::parse(slug).map_err(|_| {
+            RepoError::Internal(sqlx::Error::Decode("stored tenant slug does not parse".into()))
+        })?;
+        Ok(Self {
+            id: TenantId::from_uuid(id),
+            slug,
+            name,
+            plan: PlanCode::new(plan),
+            status: TenantStatus::from_db(status),
+        })
+    }
+}
+
+/// The tenant a Host names, if any. Reads the registry only.
+pub async fn find_by_slug(db: &Db, slug: &Slug) -> Result<Option<Tenant>, RepoError> {
+    let row = sqlx::query!(
+        "SELECT id, slug, name, plan_code, status FROM tenants WHERE slug = $1",
+        slug.as_str()
+    )
+    .fetch_optional(db.pool())
+    .await?;
+    row.map(|r| Tenant::from_row(r.id, &r.slug, r.name, r.plan_code, &r.status))
+        .transpose()
+}
+
+/// Whether a slug is still free. Says nothing about who holds a taken one.
+pub async fn slug_available(db: &Db, slug: &Slug) -> Result<bool, RepoError> {
+    let taken = sqlx::query_scalar!(
+        "SELECT EXISTS (SELECT 1 FROM tenants WHERE slug = $1) AS \"taken!\"",
+        slug.as_str()
+    )
+    .fetch_one(db.pool())
+    .await?;
+    Ok(!taken)
+}

@@ -1,0 +1,119 @@
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::PgPool;
+
+/// How to reach the database as the application role.
+#[derive(Debug, Clone)]
+pub struct DbSettings {
+    pub url: String,
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+}
+
+/// Why the database could not be opened at start-up, phrased for an operator.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("database url is not valid: {0}")]
+    BadUrl(String),
+    #[error("cannot reach the database at {target}: {reason}")]
+    Unreachable { target: String, reason: String },
+    #[error("migrations failed on {target}: {reason}")]
+    Migration { target: String, reason: String },
+}
+
+/// The application's handle on PostgreSQL. Cloning is cheap (the pool is shared).
+#[derive(Clone)]
+pub struct Db {
+    pool: PgPool,
+}
+
+impl Db {
+    /// Opens the pool and proves the database answers, so a wrong address fails at start-up
+    /// with one clear line instead of on the first request.
+    pub async fn connect(settings: &DbSettings) -> Result<Self, StartupError> {
+        let options = parse_url(&settings.url)?;
+        let target = describe(&options);
+        let pool = PgPoolOptions::new()
+            .max_connections(settings.max_connections)
+            .min_connections(1)
+            .acquire_timeout(settings.acquire_timeout)
+            // Answers fast when PostgreSQL is down instead of waiting on a dead socket.
+            .test_before_acquire(false)
+            .connect_with(options)
+            .await
+            .map_err(|err| StartupError::Unreachable { target, reason: plain_reason(&err) })?;
+        Ok(Self { pool })
+    }
+
+    /// For tests and tools that already hold a pool (for example one made by `#[sqlx::test]`).
+    pub fn from_pool(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    pub(crate) fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// True when a trivial query round-trips within the acquire timeout.
+    pub async fn is_ready(&self) -> bool {
+        sqlx::query_scalar!("SELECT 1 AS \"one!\"")
+            .fetch_one(&self.pool)
+            .await
+            .is_ok()
+    }
+
+    /// The session store over the same pool, so sessions share its limits and timeouts.
+    pub fn session_store(&self) -> tower_sessions_sqlx_store::PostgresStore {
+        tower_sessions_sqlx_store::PostgresStore::new(self.pool.clone())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+impl Db {
+    /// Applies every pending migration as the owner role (never as the application role).
+    pub async fn migrate(owner_url: &str) -> Result<(), StartupError> {
+    let options = parse_url(owner_url)?;
+    let target = describe(&options);
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options)
+        .await
+        .map_err(|err| StartupError::Unreachable { target: target.clone(), reason: plain_reason(&err) })?;
+    let result = crate::MIGRATOR
+        .run(&pool)
+        .await
+        .map_err(|err| StartupError::Migration { target, reason: err.to_string() });
+    pool.close().await;
+    result
+    }
+}
+
+fn parse_url(url: &str) -> Result<PgConnectOptions, StartupError> {
+    url.parse::<PgConnectOptions>()
+        .map_err(|err| StartupError::BadUrl(plain_reason(&err)))
+}
+
+/// host:port/database as user — the password never appears in a message.
+fn describe(options: &PgConnectOptions) -> String {
+    format!(
+        "{}:{}/{} as {}",
+        options.get_host(),
+        options.get_port(),
+        options.get_database().unwrap_or("(default)"),
+        options.get_username()
+    )
+}
+
+fn plain_reason(err: &sqlx::Error) -> String {
+    match err {
+        sqlx::Error::Io(io) => io.to_string(),
+        sqlx::Error::PoolTimedOut => "timed out".to_owned(),
+        sqlx::Error::Database(db) => db.message().to_owned(),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,86 @@
+use domain::{Email, Role, TenantId, UserId};
+use sqlx::{PgConnection, Postgres, Transaction};
+
+use crate::{Db, RepoError, Tenant};
+
+/// Proof that a request acts for one tenant on behalf of one of its members.
+///
+/// Its fields are private and the only constructor checks the member against the database
+/// inside that tenant's transaction, so holding a scope means both checks passed. Every
+/// tenant repository function takes one first.
+#[derive(Debug, Clone)]
+pub struct TenantScope {
+    tenant_id: TenantId,
+    member: Member,
+}
+
+/// The signed-in person, as the tenant knows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub user_id: UserId,
+    pub email: Email,
+    pub name: String,
+    pub role: Role,
+}
+
+impl TenantScope {
+    /// Builds the scope for `user_id` in `tenant`, or `None` when that user is not (or no
+    /// longer) a member: a session naming a deleted or foreign user gets nothing.
+    pub async fn for_member(
+        db: &Db,
+        tenant: &Tenant,
+        user_id: UserId,
+    ) -> Result<Option<Self>, RepoError> {
+        let mut tx = begin_for_tenant(db, tenant.id()).await?;
+        let row = sqlx::query!(
+            r#"SELECT id, email, name, role FROM users WHERE tenant_id = $1 AND id = $2"#,
+            tenant.id().as_uuid(),
+            user_id.as_uuid()
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let Some(row) = row else { return Ok(None) };
+        let member = Member {
+            user_id: UserId::from_uuid(row.id),
+            email: Email::parse(&row.email).map_err(|_| RepoError::corrupt("users.email"))?,
+            name: row.name,
+            role: row.role.parse().map_err(|_| RepoError::corrupt("users.role"))?,
+        };
+        Ok(Some(Self { tenant_id: tenant.id(), member }))
+    }
+
+    pub fn tenant_id(&self) -> TenantId {
+        self.tenant_id
+    }
+
+    pub fn member(&self) -> &Member {
+        &self.member
+    }
+
+    /// Opens this scope's transaction. Repository functions run every statement inside it.
+    pub(crate) async fn begin(&self, db: &Db) -> Result<Transaction<'static, Postgres>, RepoError> {
+        begin_for_tenant(db, self.tenant_id).await
+    }
+}
+
+/// A transaction whose first statement pins `app.tenant_id` for its own lifetime only
+/// (`is_local = true`), so a pooled connection never carries a tenant into the next request.
+pub(crate) async fn begin_for_tenant(
+    db: &Db,
+    tenant_id: TenantId,
+) -> Result<Transaction<'static, Postgres>, RepoError> {
+    let mut tx = db.pool().begin().await?;
+    set_tenant(&mut tx, tenant_id).await?;
+    Ok(tx)
+}
+
+pub(crate) async fn set_tenant(conn: &mut PgConnection, tenant_id: TenantId) -> Result<(), RepoError> {
+    sqlx::query!(
+        "SELECT set_config('app.tenant_id', $1, true) AS \"tenant!\"",
+        tenant_id.to_string()
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,51 @@
+use serde::{Deserialize, Serialize};
+
+macro_rules! bounded_text {
+    ($name:ident, $error:ident, $max:expr, $empty_msg:literal) => {
+        /// Trimmed, non-empty, bounded text shown back to people.
+        #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+        pub enum $error {
+            #[error($empty_msg)]
+            Empty,
+            #[error("Use at most {} characters.", $max)]
+            TooLong,
+        }
+
+        impl $name {
+            pub fn parse(input: &str) -> Result<Self, $error> {
+                let trimmed = input.trim();
+                if trimmed.is_empty() {
+                    return Err($error::Empty);
+                }
+                if trimmed.chars().count() > $max {
+                    return Err($error::TooLong);
+                }
+                Ok(Self(trimmed.to_owned()))
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+    };
+}
+
+bounded_text!(WorkspaceName, WorkspaceNameError, 80, "Enter your business name.");
+bounded_text!(PersonName, PersonNameError, 80, "Enter your name.");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trims_and_bounds() {
+        assert_eq!(WorkspaceName::parse("  Acme Ltd ").unwrap().as_str(), "Acme Ltd");
+        assert_eq!(WorkspaceName::parse("   "), Err(WorkspaceNameError::Empty));
+        assert_eq!(PersonName::parse(&"x".repeat(81)), Err(PersonNameError::TooLong));
+        assert!(PersonName::parse(&"x".repeat(80)).is_ok());
+    }
+}

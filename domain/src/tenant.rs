@@ -1,0 +1,35 @@
+use serde::{Deserialize, Serialize};
+
+/// A plan's code as stored in the `plans` table. Plans are data, not an enum: a new plan is a
+/// row, so this is only a checked string.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PlanCode(String);
+
+impl PlanCode {
+    pub fn new(code: impl Into<String>) -> Self {
+        Self(code.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TenantStatus {
+    Active,
+    Suspended,
+}
+
+impl TenantStatus {
+    pub fn from_db(status: &str) -> Self {
+        // Anything but an explicit "active" is treated as closed: failing shut is the safe side.
+        if status == "active" {
+            Self::Active
+        } else {
+            Self::Suspended
+        }
+    }
+}

@@ -1,0 +1,249 @@
+//! Runtime settings: `Leptos.toml`, then `STOCKROOM_<SECTION>_<KEY>` environment overrides.
+//! Anything unknown or malformed stops start-up with one line naming the setting.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub sessions: SessionConfig,
+    pub passwords: PasswordConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    pub listen: String,
+    pub base_domain: String,
+    pub scheme: String,
+    pub shutdown_grace_secs: u64,
+    pub request_timeout_secs: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:3000".into(),
+            base_domain: "localhost:3000".into(),
+            scheme: "http".into(),
+            shutdown_grace_secs: 20,
+            request_timeout_secs: 30,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    pub url: String,
+    pub owner_url: String,
+    pub max_connections: u32,
+    pub acquire_timeout_ms: u64,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self { url: String::new(), owner_url: String::new(), max_connections: 20, acquire_timeout_ms: 3000 }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionConfig {
+    pub idle_timeout_mins: u64,
+    pub absolute_timeout_hours: u64,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self { idle_timeout_mins: 120, absolute_timeout_hours: 24 }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PasswordConfig {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+    pub max_concurrent: usize,
+}
+
+impl Default for PasswordConfig {
+    fn default() -> Self {
+        Self { memory_kib: 19_456, iterations: 2, parallelism: 1, max_concurrent: 2 }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    pub filter: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self { format: LogFormat::Text, filter: "info".into() }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+const ENV_PREFIX: &str = "STOCKROOM_";
+
+impl Config {
+    /// Reads `path` (a missing file means all defaults) and applies environment overrides.
+    pub fn load(path: &Path, env: impl IntoIterator<Item = (String, String)>) -> Result<Self, String> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(err) => return Err(format!("cannot read {}: {err}", path.display())),
+        };
+        let name = path.display();
+        // Parsed once as the typed struct so file mistakes are reported with their line.
+        toml::from_str::<Config>(&text).map_err(|err| describe_toml_error(&name.to_string(), &text, &err))?;
+        let mut table: toml::Table = toml::from_str(&text).map_err(|err| describe_toml_error(&name.to_string(), &text, &err))?;
+        apply_env(&mut table, env)?;
+        let config: Config = toml::Value::Table(table)
+            .try_into()
+            .map_err(|err: toml::de::Error| format!("invalid setting in the environment: {}", err.message()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if self.server.listen.parse::<std::net::SocketAddr>().is_err() {
+            return Err(format!("server.listen: `{}` is not an address like 127.0.0.1:3000", self.server.listen));
+        }
+        if !matches!(self.server.scheme.as_str(), "http" | "https") {
+            return Err(format!("server.scheme: `{}` must be \"http\" or \"https\"", self.server.scheme));
+        }
+        if self.server.base_domain.is_empty() || self.server.base_domain.contains('/') {
+            return Err(format!("server.base_domain: `{}` must be a host name, optionally with :port", self.server.base_domain));
+        }
+        if self.database.max_connections == 0 {
+            return Err("database.max_connections must be at least 1".into());
+        }
+        if self.sessions.idle_timeout_mins == 0 || self.sessions.absolute_timeout_hours == 0 {
+            return Err("sessions: timeouts must be at least 1".into());
+        }
+        Ok(())
+    }
+}
+
+/// `STOCKROOM_SERVER_LISTEN=…` sets `[server] listen`. A variable that names a known section
+/// but an unknown key is an error; variables naming no section (e.g. STOCKROOM_DATA_DIR) are
+/// left to the scripts that use them.
+fn apply_env(table: &mut toml::Table, env: impl IntoIterator<Item = (String, String)>) -> Result<(), String> {
+    let defaults = toml::Table::try_from(Config::default()).map_err(|e| e.to_string())?;
+    let mut vars: Vec<(String, String)> =
+        env.into_iter().filter(|(k, _)| k.starts_with(ENV_PREFIX)).collect();
+    vars.sort();
+    for (var, raw) in vars {
+        let rest = &var[ENV_PREFIX.len()..];
+        let Some((section, key)) = defaults.iter().find_map(|(section, _)| {
+            let head = format!("{}_", section.to_uppercase());
+            rest.strip_prefix(&head).map(|key| (section.clone(), key.to_lowercase()))
+        }) else {
+            continue;
+        };
+        let known = defaults
+            .get(&section)
+            .and_then(|s| s.as_table())
+            .is_some_and(|s| s.contains_key(&key));
+        if !known {
+            return Err(format!("unknown setting {var}: [{section}] has no key `{key}`"));
+        }
+        let value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .unwrap_or(toml::Value::String(raw));
+        let entry = table
+            .entry(section.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        match entry.as_table_mut() {
+            Some(section_table) => {
+                section_table.insert(key, value);
+            }
+            None => return Err(format!("Leptos.toml: `{section}` must be a [section]")),
+        }
+    }
+    Ok(())
+}
+
+fn describe_toml_error(name: &str, text: &str, err: &toml::de::Error) -> String {
+    let line = err.span().map(|span| text[..span.start.min(text.len())].lines().count().max(1));
+    match line {
+        Some(line) => format!("{name} line {line}: {}", err.message()),
+        None => format!("{name}: {}", err.message()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str, env: &[(&str, &str)]) -> Result<Config, String> {
+        let dir = std::env::temp_dir().join(format!("stockroom-config-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("Leptos.toml");
+        std::fs::write(&path, text).unwrap();
+        let result = Config::load(&path, env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        std::fs::remove_dir_all(dir).ok();
+        result
+    }
+
+    #[test]
+    fn the_shipped_file_is_valid() {
+        let shipped = include_str!("../../Leptos.toml");
+        let config = load(shipped, &[]).unwrap();
+        assert_eq!(config.server.base_domain, "localhost:3000");
+        assert_eq!(config.passwords.memory_kib, 19_456);
+    }
+
+    #[test]
+    fn environment_overrides_the_file_with_typed_values() {
+        let config = load(
+            "[server]\nlisten = \"127.0.0.1:1\"\n",
+            &[
+                ("STOCKROOM_SERVER_LISTEN", "0.0.0.0:8080"),
+                ("STOCKROOM_DATABASE_MAX_CONNECTIONS", "7"),
+                ("STOCKROOM_DATABASE_URL", "postgres://u:p@h/db"),
+                ("STOCKROOM_DATA_DIR", "/not/a/setting"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(config.server.listen, "0.0.0.0:8080");
+        assert_eq!(config.database.max_connections, 7);
+        assert_eq!(config.database.url, "postgres://u:p@h/db");
+    }
+
+    #[test]
+    fn unknown_keys_name_themselves() {
+        let err = load("[server]\nlisten = \"127.0.0.1:1\"\nlisen = 3\n", &[]).unwrap_err();
+        assert!(err.contains("line 3") && err.contains("lisen"), "{err}");
+        let err = load("", &[("STOCKROOM_SERVER_LISEN", "x")]).unwrap_err();
+        assert!(err.contains("STOCKROOM_SERVER_LISEN"), "{err}");
+    }
+
+    #[test]
+    fn malformed_values_name_the_setting() {
+        let err = load("[server\n", &[]).unwrap_err();
+        assert!(err.contains("line 1"), "{err}");
+        let err = load("[server]\nlisten = \"nowhere\"\n", &[]).unwrap_err();
+        assert!(err.contains("server.listen"), "{err}");
+        let err = load("", &[("STOCKROOM_DATABASE_MAX_CONNECTIONS", "many")]).unwrap_err();
+        assert!(err.contains("environment"), "{err}");
+    }
+}

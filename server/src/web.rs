@@ -1,0 +1,364 @@
+//! The HTTP edge: routes, and the middleware every request passes through in order —
+//! request id and tracing, host → site, session, session → member, CSRF.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::ssr::context::{now_unix, SiteSettings};
+use app::ssr::{RequestContext, Services, SignedIn, Site, AUTH_SESSION_KEY};
+use axum::extract::{ConnectInfo, Query, Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Extension, Router};
+use db::TenantScope;
+use leptos::prelude::LeptosOptions;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower::ServiceBuilder;
+use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, Session, SessionManagerLayer};
+
+pub struct WebSettings {
+    pub leptos: LeptosOptions,
+    pub request_timeout: Duration,
+    pub idle_timeout: Duration,
+}
+
+pub fn router(services: Services, web: WebSettings) -> Router {
+    let leptos_options = web.leptos.clone();
+    let routes = generate_route_list(app::App);
+    let pkg_dir = format!("{}/{}", leptos_options.site_root, leptos_options.site_pkg_dir);
+    // Hashed file names change with their content, so browsers may keep them for a year.
+    let pkg_cache = if leptos_options.hash_files { "public, max-age=31536000, immutable" } else { "no-cache" };
+
+    let session_layer = SessionManagerLayer::new(services.db.session_store())
+        .with_name("stockroom_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(services.settings.scheme == "https")
+        .with_expiry(Expiry::OnInactivity(
+            time::Duration::try_from(web.idle_timeout).unwrap_or(time::Duration::hours(2)),
+        ))
+        // The idle timeout only slides if the record is rewritten on each request.
+        .with_always_save(true);
+
+    let site_routes = Router::new()
+        .route("/welcome", get(welcome))
+        .leptos_routes(&leptos_options, routes, {
+            let options = leptos_options.clone();
+            move || app::shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler(app::shell))
+        .with_state(leptos_options)
+        .layer(
+            ServiceBuilder::new()
+                .layer(middleware::from_fn_with_state(services.settings.clone(), reject_cross_site))
+                .layer(middleware::from_fn_with_state(services.clone(), resolve_site))
+                .layer(session_layer)
+                .layer(middleware::from_fn_with_state(services.clone(), attach_member)),
+        );
+
+    let assets = Router::new().nest_service("/pkg", ServeDir::new(pkg_dir)).layer(
+        SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static(pkg_cache)),
+    );
+
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .merge(assets)
+        .merge(site_routes)
+        .layer(Extension(services))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                    let request_id = req
+                        .extensions()
+                        .get::<RequestId>()
+                        .and_then(|id| id.header_value().to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!(
+                        "request",
+                        request_id = %request_id,
+                        method = %req.method(),
+                        path = %req.uri().path(),
+                        tenant = tracing::field::Empty,
+                    )
+                }))
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(CompressionLayer::new())
+                .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, web.request_timeout)),
+        )
+}
+
+async fn readyz(Extension(services): Extension<Services>) -> Response {
+    match tokio::time::timeout(Duration::from_secs(2), services.db.is_ready()).await {
+        Ok(true) => (StatusCode::OK, "ready").into_response(),
+        _ => (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response(),
+    }
+}
+
+/// Which site the Host names. A tenant comes from here and from nowhere in the request body.
+pub fn classify_host(host: &str, base_domain: &str) -> HostKind {
+    let host = host.trim().to_ascii_lowercase();
+    let base = base_domain.to_ascii_lowercase();
+    if host == base {
+        return HostKind::Public;
+    }
+    match host.strip_suffix(&base).and_then(|rest| rest.strip_suffix('.')) {
+        Some("www") => HostKind::Public,
+        Some("admin") => HostKind::Console,
+        Some(label) => match domain::Slug::parse(label) {
+            Ok(slug) if slug.as_str() == label => HostKind::Workspace(slug),
+            _ => HostKind::NoWorkspace,
+        },
+        // Any other host (an IP address, a typo of the base) gets the public site, which holds
+        // no tenant data.
+        None => HostKind::Public,
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum HostKind {
+    Public,
+    Console,
+    Workspace(domain::Slug),
+    NoWorkspace,
+}
+
+fn request_id(req: &Request) -> String {
+    req.extensions()
+        .get::<RequestId>()
+        .and_then(|id| id.header_value().to_str().ok())
+        .unwrap_or("-")
+        .to_owned()
+}
+
+async fn resolve_site(State(services): State<Services>, mut req: Request, next: Next) -> Response {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| req.uri().authority().map(|a| a.as_str()))
+        .unwrap_or_default()
+        .to_owned();
+    let site = match classify_host(&host, &services.settings.base_domain) {
+        HostKind::Public => Site::Public,
+        HostKind::Console => Site::Console,
+        HostKind::NoWorkspace => Site::UnknownWorkspace,
+        HostKind::Workspace(slug) => match db::platform::tenants::find_by_slug(&services.db, &slug).await {
+            Ok(Some(tenant)) if tenant.is_active() => Site::Workspace(tenant),
+            Ok(Some(tenant)) => Site::SuspendedWorkspace(tenant),
+            Ok(None) => Site::UnknownWorkspace,
+            Err(err) => {
+                tracing::warn!(error = %err, "tenant lookup failed");
+                return unavailable();
+            }
+        },
+    };
+    if let Site::Workspace(tenant) | Site::SuspendedWorkspace(tenant) = &site {
+        tracing::Span::current().record("tenant", tracing::field::display(tenant.id()));
+    }
+    let status_override = match site {
+        Site::UnknownWorkspace => Some(StatusCode::NOT_FOUND),
+        Site::SuspendedWorkspace(_) => Some(StatusCode::FORBIDDEN),
+        _ => None,
+    };
+    req.extensions_mut().insert(site);
+    let mut response = next.run(req).await;
+    // The pages say "no such workspace" / "suspended"; the status says it to machines.
+    if let Some(status) = status_override {
+        if response.status().is_success() {
+            *response.status_mut() = status;
+        }
+    }
+    response
+}
+
+async fn attach_member(State(services): State<Services>, session: Session, mut req: Request, next: Next) -> Response {
+    let Some(site) = req.extensions().get::<Site>().cloned() else {
+        tracing::error!("attach_member ran before resolve_site");
+        return unavailable();
+    };
+    let request_id = request_id(&req);
+    let client_address = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip().to_string())
+        .unwrap_or_else(|| "127.0.0.1".into());
+
+    let signed_in = match session.get::<SignedIn>(AUTH_SESSION_KEY).await {
+        Ok(value) => value,
+        Err(err) => {
+            tracing::warn!(error = %err, "session load failed");
+            return unavailable();
+        }
+    };
+    let mut scope = None;
+    if let Some(signed_in) = signed_in {
+        let absolute = services.settings.session_absolute_timeout.as_secs() as i64;
+        match &site {
+            Site::Workspace(tenant) if tenant.id() == signed_in.tenant_id => {
+                if now_unix() - signed_in.since > absolute {
+                    let _ = session.flush().await;
+                } else {
+                    match TenantScope::for_member(&services.db, tenant, signed_in.user_id).await {
+                        Ok(Some(found)) => scope = Some(found),
+                        // The member was removed: the session dies with the membership.
+                        Ok(None) => {
+                            let _ = session.flush().await;
+                        }
+                        Err(err) => {
+                            tracing::warn!(error = %err, "member lookup failed");
+                            return unavailable();
+                        }
+                    }
+                }
+            }
+            // A suspended workspace signs its people out.
+            Site::SuspendedWorkspace(tenant) if tenant.id() == signed_in.tenant_id => {
+                let _ = session.flush().await;
+            }
+            _ => {
+                // Host-only cookies make this impossible for a browser; someone replayed a
+                // cookie on another host. Refuse rather than guess which tenant was meant.
+                tracing::warn!(
+                    session_tenant = %signed_in.tenant_id,
+                    "tenant_mismatch: session of another tenant presented on this host"
+                );
+                return (StatusCode::FORBIDDEN, Html(plain_page(
+                    "Signed in elsewhere",
+                    "This session belongs to a different workspace. Please sign in here.",
+                )))
+                    .into_response();
+            }
+        }
+    }
+    req.extensions_mut().insert(RequestContext { request_id, client_address, site, scope });
+    next.run(req).await
+}
+
+/// Refuses state-changing requests from other sites. `Sec-Fetch-Site` is trusted when the
+/// browser sends it; otherwise the Origin must be exactly this host. A sibling subdomain is
+/// "same-site" but not "same-origin", so one workspace's page cannot post to another's.
+async fn reject_cross_site(State(settings): State<Arc<SiteSettings>>, req: Request, next: Next) -> Response {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(req).await;
+    }
+    let headers = req.headers();
+    let allowed = match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        Some(site) => site == "same-origin" || site == "none",
+        None => match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+            Some(origin) => {
+                let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
+                origin == format!("{}://{}", settings.scheme, host)
+            }
+            // Neither header: not a browser, so not a cross-site forgery.
+            None => true,
+        },
+    };
+    if allowed {
+        next.run(req).await
+    } else {
+        tracing::warn!(method = %req.method(), "cross-site request refused");
+        (StatusCode::FORBIDDEN, "Cross-site request refused.").into_response()
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct WelcomeQuery {
+    ticket: String,
+}
+
+/// Redeems the ticket a registration on the public site handed over, and signs the new owner
+/// in on their workspace's own host.
+async fn welcome(
+    Extension(services): Extension<Services>,
+    Extension(ctx): Extension<RequestContext>,
+    session: Session,
+    Query(query): Query<WelcomeQuery>,
+) -> Response {
+    let Site::Workspace(tenant) = &ctx.site else {
+        return (StatusCode::NOT_FOUND, Html(plain_page("Not found", "There is nothing at this address."))).into_response();
+    };
+    let digest = app::ssr::tokens::digest(&query.ticket);
+    match db::platform::auth::redeem_ticket(&services.db, tenant, &digest).await {
+        Ok(Some(user_id)) => {
+            if session.cycle_id().await.is_err()
+                || session
+                    .insert(AUTH_SESSION_KEY, SignedIn { tenant_id: tenant.id(), user_id, since: now_unix() })
+                    .await
+                    .is_err()
+            {
+                return unavailable();
+            }
+            Redirect::to("/").into_response()
+        }
+        Ok(None) => Redirect::to("/login").into_response(),
+        Err(err) => {
+            tracing::warn!(error = %err, "ticket redemption failed");
+            unavailable()
+        }
+    }
+}
+
+fn unavailable() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::RETRY_AFTER, "5")],
+        Html(plain_page("Temporarily unavailable", "The service is busy or restarting. Please try again in a moment.")),
+    )
+        .into_response()
+}
+
+fn plain_page(title: &str, message: &str) -> String {
+    format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\
+         <body style=\"font-family:system-ui;max-width:40rem;margin:4rem auto;padding:0 1rem\">\
+         <h1>{title}</h1><p>{message}</p></body></html>"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slug(s: &str) -> HostKind {
+        HostKind::Workspace(domain::Slug::parse(s).unwrap())
+    }
+
+    #[test]
+    fn hosts_map_to_sites() {
+        let base = "localhost:3000";
+        assert_eq!(classify_host("localhost:3000", base), HostKind::Public);
+        assert_eq!(classify_host("LOCALHOST:3000", base), HostKind::Public);
+        assert_eq!(classify_host("www.localhost:3000", base), HostKind::Public);
+        assert_eq!(classify_host("admin.localhost:3000", base), HostKind::Console);
+        assert_eq!(classify_host("acme.localhost:3000", base), slug("acme"));
+        assert_eq!(classify_host("Acme.localhost:3000", base), slug("acme"));
+    }
+
+    #[test]
+    fn malformed_or_nested_subdomains_name_no_workspace() {
+        let base = "example.com";
+        assert_eq!(classify_host("a.b.example.com", base), HostKind::NoWorkspace);
+        assert_eq!(classify_host("ab.example.com", base), HostKind::NoWorkspace);
+        assert_eq!(classify_host("api.example.com", base), HostKind::NoWorkspace);
+        assert_eq!(classify_host(".example.com", base), HostKind::NoWorkspace);
+    }
+
+    #[test]
+    fn a_different_port_or_domain_is_not_a_workspace() {
+        assert_eq!(classify_host("acme.localhost:4000", "localhost:3000"), HostKind::Public);
+        assert_eq!(classify_host("acme.example.org", "example.com"), HostKind::Public);
+        assert_eq!(classify_host("evilexample.com", "example.com"), HostKind::Public);
+    }
+}
