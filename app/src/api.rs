@@ -41,13 +41,22 @@ pub async fn load_site() -> Result<SiteInfo, AppError> {
     let kind = match &ctx.site {
         Site::Public => SiteKind::Public,
         Site::Console => SiteKind::Console,
-        Site::Workspace(t) => SiteKind::Workspace { slug: t.slug().to_string(), name: t.name().to_owned() },
+        Site::Workspace(t) => SiteKind::Workspace {
+            slug: t.slug().to_string(),
+            name: t.name().to_owned(),
+        },
         Site::UnknownWorkspace => SiteKind::UnknownWorkspace,
-        Site::SuspendedWorkspace(t) => SiteKind::SuspendedWorkspace { name: t.name().to_owned() },
+        Site::SuspendedWorkspace(t) => SiteKind::SuspendedWorkspace {
+            name: t.name().to_owned(),
+        },
     };
     let viewer = ctx.scope.as_ref().map(|scope| {
         let member = scope.member();
-        Viewer { name: member.name.clone(), email: member.email.to_string(), role: member.role }
+        Viewer {
+            name: member.name.clone(),
+            email: member.email.to_string(),
+            role: member.role,
+        }
     });
     Ok(SiteInfo {
         kind,
@@ -81,7 +90,11 @@ pub async fn check_slug(slug: String) -> Result<SlugCheck, AppError> {
     let available = db::platform::tenants::slug_available(&services()?.db, &slug)
         .await
         .map_err(|e| ctx.repo_error(e))?;
-    Ok(if available { SlugCheck::Available } else { SlugCheck::Taken })
+    Ok(if available {
+        SlugCheck::Available
+    } else {
+        SlugCheck::Taken
+    })
 }
 
 /// Creates a workspace and its owner, then hands the owner to the workspace's own host with a
@@ -112,12 +125,17 @@ pub async fn register(
     let email = errors.check("email", Email::parse(&email));
     let password = errors.check("password", Password::new_choice(&password));
     errors.into_result()?;
-    let (Some(name), Some(slug), Some(owner), Some(email), Some(password)) = (name, slug, owner, email, password)
+    let (Some(name), Some(slug), Some(owner), Some(email), Some(password)) =
+        (name, slug, owner, email, password)
     else {
         return Err(ctx.internal("registration", "field check passed without values"));
     };
 
-    let hash = services.passwords.hash(&password).await.map_err(|e| ctx.internal("hashing", e))?;
+    let hash = services
+        .passwords
+        .hash(&password)
+        .await
+        .map_err(|e| ctx.internal("hashing", e))?;
     let (tenant, owner_id) = registration::register(
         &services.db,
         registration::NewWorkspace {
@@ -155,16 +173,24 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     let services = services()?;
     let session = session()?;
 
-    let email = domain::Email::parse(&email).map_err(|e| AppError::field("email", e.to_string()))?;
-    let password = domain::Password::attempt(&password).map_err(|_| AppError::field("password", GENERIC))?;
-    let policy = auth::ThrottlePolicy { per_account: 5, per_address: 30, window_secs: 15 * 60 };
-    let throttled = auth::sign_in_throttled(&services.db, &tenant, &email, &ctx.client_address, policy)
-        .await
-        .map_err(|e| ctx.repo_error(e))?;
+    let email =
+        domain::Email::parse(&email).map_err(|e| AppError::field("email", e.to_string()))?;
+    let password =
+        domain::Password::attempt(&password).map_err(|_| AppError::field("password", GENERIC))?;
+    let policy = auth::ThrottlePolicy {
+        per_account: 5,
+        per_address: 30,
+        window_secs: 15 * 60,
+    };
+    let throttled =
+        auth::sign_in_throttled(&services.db, &tenant, &email, &ctx.client_address, policy)
+            .await
+            .map_err(|e| ctx.repo_error(e))?;
     if throttled {
         tracing::warn!(request_id = %ctx.request_id, tenant = %tenant.id(), "sign-in throttled");
         return Err(AppError::Refused {
-            message: "Too many failed sign-in attempts. Please wait 15 minutes and try again.".into(),
+            message: "Too many failed sign-in attempts. Please wait 15 minutes and try again."
+                .into(),
         });
     }
 
@@ -173,22 +199,41 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
         .map_err(|e| ctx.repo_error(e))?;
     let ok = services
         .passwords
-        .verify(&password, credentials.as_ref().map(|c| c.password_hash.as_str()))
+        .verify(
+            &password,
+            credentials.as_ref().map(|c| c.password_hash.as_str()),
+        )
         .await
         .map_err(|e| ctx.internal("password check", e))?;
     let Some(credentials) = credentials.filter(|_| ok) else {
         auth::record_sign_in_failure(&services.db, &tenant, &email, &ctx.client_address, policy)
             .await
             .map_err(|e| ctx.repo_error(e))?;
-        return Err(AppError::Refused { message: GENERIC.into() });
+        return Err(AppError::Refused {
+            message: GENERIC.into(),
+        });
     };
-    auth::clear_sign_in_failures(&services.db, &tenant, &email).await.map_err(|e| ctx.repo_error(e))?;
-    auth::record_sign_in(&services.db, &tenant, credentials.user_id).await.map_err(|e| ctx.repo_error(e))?;
+    auth::clear_sign_in_failures(&services.db, &tenant, &email)
+        .await
+        .map_err(|e| ctx.repo_error(e))?;
+    auth::record_sign_in(&services.db, &tenant, credentials.user_id)
+        .await
+        .map_err(|e| ctx.repo_error(e))?;
 
     // A new id on every sign-in: an id planted before sign-in is worth nothing after it.
-    session.cycle_id().await.map_err(|e| ctx.internal("session cycle", e))?;
-    let signed_in = SignedIn { tenant_id: tenant.id(), user_id: credentials.user_id, since: now_unix() };
-    session.insert(AUTH_SESSION_KEY, signed_in).await.map_err(|e| ctx.internal("session insert", e))?;
+    session
+        .cycle_id()
+        .await
+        .map_err(|e| ctx.internal("session cycle", e))?;
+    let signed_in = SignedIn {
+        tenant_id: tenant.id(),
+        user_id: credentials.user_id,
+        since: now_unix(),
+    };
+    session
+        .insert(AUTH_SESSION_KEY, signed_in)
+        .await
+        .map_err(|e| ctx.internal("session insert", e))?;
     leptos_axum::redirect("/");
     Ok(())
 }
@@ -199,7 +244,10 @@ pub async fn sign_out() -> Result<(), AppError> {
 
     let ctx = request_context()?;
     // Deletes the record server-side too, so a copied cookie is dead after sign-out.
-    session()?.flush().await.map_err(|e| ctx.internal("session flush", e))?;
+    session()?
+        .flush()
+        .await
+        .map_err(|e| ctx.internal("session flush", e))?;
     leptos_axum::redirect("/login");
     Ok(())
 }

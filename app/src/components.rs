@@ -60,7 +60,9 @@ pub enum NoticeKind {
 #[component]
 pub fn Notice(kind: NoticeKind, #[prop(into)] text: String) -> impl IntoView {
     let class = match kind {
-        NoticeKind::Error => "rounded-md border border-red-200 bg-red-50 px-4 py-3 text-sm text-red-800",
+        NoticeKind::Error => {
+            "rounded-md border border-red-200 bg-red-50 px-4 py-3 text-sm text-red-800"
+        }
     };
     view! { <p class=class role="alert">{text}</p> }
 }
@@ -100,7 +102,10 @@ pub fn Field(
 }
 
 #[component]
-pub fn SubmitButton(#[prop(into)] label: String, #[prop(into)] pending: Signal<bool>) -> impl IntoView {
+pub fn SubmitButton(
+    #[prop(into)] label: String,
+    #[prop(into)] pending: Signal<bool>,
+) -> impl IntoView {
     view! {
         <button
             type="submit"

@@ -34,15 +34,21 @@ pub enum AppError {
 
 impl AppError {
     pub fn field(field: &str, message: impl Into<String>) -> Self {
-        AppError::Validation { fields: vec![FieldError { field: field.to_owned(), message: message.into() }] }
+        AppError::Validation {
+            fields: vec![FieldError {
+                field: field.to_owned(),
+                message: message.into(),
+            }],
+        }
     }
 
     /// The message for one field, if this error carries one.
     pub fn message_for(&self, field: &str) -> Option<String> {
         match self {
-            AppError::Validation { fields } => {
-                fields.iter().find(|f| f.field == field).map(|f| f.message.clone())
-            }
+            AppError::Validation { fields } => fields
+                .iter()
+                .find(|f| f.field == field)
+                .map(|f| f.message.clone()),
             _ => None,
         }
     }
@@ -54,11 +60,18 @@ pub struct FieldErrors(Vec<FieldError>);
 
 impl FieldErrors {
     /// Keeps the parsed value, or records why the field is wrong.
-    pub fn check<T, E: std::fmt::Display>(&mut self, field: &str, parsed: Result<T, E>) -> Option<T> {
+    pub fn check<T, E: std::fmt::Display>(
+        &mut self,
+        field: &str,
+        parsed: Result<T, E>,
+    ) -> Option<T> {
         match parsed {
             Ok(value) => Some(value),
             Err(err) => {
-                self.0.push(FieldError { field: field.to_owned(), message: err.to_string() });
+                self.0.push(FieldError {
+                    field: field.to_owned(),
+                    message: err.to_string(),
+                });
                 None
             }
         }
@@ -82,7 +95,9 @@ impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        AppError::Transport { detail: value.to_string() }
+        AppError::Transport {
+            detail: value.to_string(),
+        }
     }
 }
 
@@ -104,7 +119,10 @@ mod tests {
 
     #[test]
     fn internal_errors_show_only_a_reference() {
-        let shown = AppError::Internal { request_id: "req-1".into() }.to_string();
+        let shown = AppError::Internal {
+            request_id: "req-1".into(),
+        }
+        .to_string();
         assert!(shown.contains("req-1"));
         assert!(!shown.to_lowercase().contains("sql"));
     }

@@ -55,6 +55,8 @@ impl From<sqlx::Error> for RepoError {
 impl RepoError {
     /// A stored value that no longer parses: a bug or a manual edit, never the user's fault.
     pub(crate) fn corrupt(what: &str) -> Self {
-        RepoError::Internal(sqlx::Error::Decode(format!("stored {what} does not parse").into()))
+        RepoError::Internal(sqlx::Error::Decode(
+            format!("stored {what} does not parse").into(),
+        ))
     }
 }

@@ -5,15 +5,15 @@
 //! `platform` holds the few operations that must run before a tenant is known.
 
 mod error;
-mod pool;
 pub mod platform;
+mod pool;
 mod scope;
 pub mod tenant;
 
 pub use error::RepoError;
+pub use platform::tenants::Tenant;
 pub use pool::{Db, DbSettings, StartupError};
 pub use scope::{Member, TenantScope};
-pub use platform::tenants::Tenant;
 
 /// The schema's migrations, embedded so the binary can migrate without the source tree.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");

@@ -42,7 +42,10 @@ impl Db {
             .test_before_acquire(false)
             .connect_with(options)
             .await
-            .map_err(|err| StartupError::Unreachable { target, reason: plain_reason(&err) })?;
+            .map_err(|err| StartupError::Unreachable {
+                target,
+                reason: plain_reason(&err),
+            })?;
         Ok(Self { pool })
     }
 
@@ -76,20 +79,26 @@ impl Db {
 impl Db {
     /// Applies every pending migration as the owner role (never as the application role).
     pub async fn migrate(owner_url: &str) -> Result<(), StartupError> {
-    let options = parse_url(owner_url)?;
-    let target = describe(&options);
-    let pool = PgPoolOptions::new()
-        .max_connections(1)
-        .acquire_timeout(Duration::from_secs(10))
-        .connect_with(options)
-        .await
-        .map_err(|err| StartupError::Unreachable { target: target.clone(), reason: plain_reason(&err) })?;
-    let result = crate::MIGRATOR
-        .run(&pool)
-        .await
-        .map_err(|err| StartupError::Migration { target, reason: err.to_string() });
-    pool.close().await;
-    result
+        let options = parse_url(owner_url)?;
+        let target = describe(&options);
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .map_err(|err| StartupError::Unreachable {
+                target: target.clone(),
+                reason: plain_reason(&err),
+            })?;
+        let result = crate::MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|err| StartupError::Migration {
+                target,
+                reason: err.to_string(),
+            });
+        pool.close().await;
+        result
     }
 }
 

@@ -45,9 +45,15 @@ impl TenantScope {
             user_id: UserId::from_uuid(row.id),
             email: Email::parse(&row.email).map_err(|_| RepoError::corrupt("users.email"))?,
             name: row.name,
-            role: row.role.parse().map_err(|_| RepoError::corrupt("users.role"))?,
+            role: row
+                .role
+                .parse()
+                .map_err(|_| RepoError::corrupt("users.role"))?,
         };
-        Ok(Some(Self { tenant_id: tenant.id(), member }))
+        Ok(Some(Self {
+            tenant_id: tenant.id(),
+            member,
+        }))
     }
 
     pub fn tenant_id(&self) -> TenantId {
@@ -75,7 +81,10 @@ pub(crate) async fn begin_for_tenant(
     Ok(tx)
 }
 
-pub(crate) async fn set_tenant(conn: &mut PgConnection, tenant_id: TenantId) -> Result<(), RepoError> {
+pub(crate) async fn set_tenant(
+    conn: &mut PgConnection,
+    tenant_id: TenantId,
+) -> Result<(), RepoError> {
     sqlx::query!(
         "SELECT set_config('app.tenant_id', $1, true) AS \"tenant!\"",
         tenant_id.to_string()

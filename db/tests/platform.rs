@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod common;
 
 use common::{app_db, workspace};
@@ -14,12 +15,19 @@ async fn registration_creates_the_tenant_and_its_owner(_: PgPoolOptions, owner: 
     assert_eq!(tenant.plan().as_str(), "FREE");
     assert!(tenant.is_active());
 
-    let found = tenants::find_by_slug(&db, &Slug::parse("acme").unwrap()).await.unwrap();
+    let found = tenants::find_by_slug(&db, &Slug::parse("acme").unwrap())
+        .await
+        .unwrap();
     assert_eq!(found.as_ref(), Some(&tenant));
     assert!(!tenants::slug_available(&db, tenant.slug()).await.unwrap());
-    assert!(tenants::slug_available(&db, &Slug::parse("other").unwrap()).await.unwrap());
+    assert!(tenants::slug_available(&db, &Slug::parse("other").unwrap())
+        .await
+        .unwrap());
 
-    let scope = TenantScope::for_member(&db, &tenant, owner_id).await.unwrap().expect("owner is a member");
+    let scope = TenantScope::for_member(&db, &tenant, owner_id)
+        .await
+        .unwrap()
+        .expect("owner is a member");
     assert_eq!(scope.member().role, domain::Role::Owner);
     assert_eq!(scope.member().email.as_str(), "ann@acme.test");
 }
@@ -40,11 +48,17 @@ async fn a_taken_slug_is_a_conflict_on_the_slug_field(_: PgPoolOptions, owner: P
     )
     .await
     .unwrap_err();
-    assert!(matches!(err, RepoError::Conflict { field: "slug" }), "{err:?}");
+    assert!(
+        matches!(err, RepoError::Conflict { field: "slug" }),
+        "{err:?}"
+    );
 }
 
 #[sqlx::test(migrator = "db::MIGRATOR")]
-async fn racing_registrations_for_one_slug_make_one_workspace(_: PgPoolOptions, owner: PgConnectOptions) {
+async fn racing_registrations_for_one_slug_make_one_workspace(
+    _: PgPoolOptions,
+    owner: PgConnectOptions,
+) {
     let db = app_db(&owner).await;
     let attempts = (0..8).map(|i| {
         let db = db.clone();
@@ -75,73 +89,160 @@ async fn racing_registrations_for_one_slug_make_one_workspace(_: PgPoolOptions, 
 }
 
 #[sqlx::test(migrator = "db::MIGRATOR")]
-async fn credentials_are_looked_up_within_one_tenant_only(_: PgPoolOptions, owner: PgConnectOptions) {
+async fn credentials_are_looked_up_within_one_tenant_only(
+    _: PgPoolOptions,
+    owner: PgConnectOptions,
+) {
     let db = app_db(&owner).await;
     let (a, a_owner) = workspace(&db, "alpha", "same@mail.test").await;
     let (b, b_owner) = workspace(&db, "bravo", "same@mail.test").await;
     let email = Email::parse("same@mail.test").unwrap();
 
-    let in_a = auth::find_credentials(&db, &a, &email).await.unwrap().unwrap();
-    let in_b = auth::find_credentials(&db, &b, &email).await.unwrap().unwrap();
-    assert_eq!((in_a.user_id, in_a.password_hash.as_str()), (a_owner, "hash-of-alpha"));
-    assert_eq!((in_b.user_id, in_b.password_hash.as_str()), (b_owner, "hash-of-bravo"));
+    let in_a = auth::find_credentials(&db, &a, &email)
+        .await
+        .unwrap()
+        .unwrap();
+    let in_b = auth::find_credentials(&db, &b, &email)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (in_a.user_id, in_a.password_hash.as_str()),
+        (a_owner, "hash-of-alpha")
+    );
+    assert_eq!(
+        (in_b.user_id, in_b.password_hash.as_str()),
+        (b_owner, "hash-of-bravo")
+    );
 
     let nobody = Email::parse("nobody@mail.test").unwrap();
-    assert!(auth::find_credentials(&db, &a, &nobody).await.unwrap().is_none());
+    assert!(auth::find_credentials(&db, &a, &nobody)
+        .await
+        .unwrap()
+        .is_none());
 }
 
 #[sqlx::test(migrator = "db::MIGRATOR")]
-async fn a_member_of_one_tenant_gets_no_scope_in_another(_: PgPoolOptions, owner: PgConnectOptions) {
+async fn a_member_of_one_tenant_gets_no_scope_in_another(
+    _: PgPoolOptions,
+    owner: PgConnectOptions,
+) {
     let db = app_db(&owner).await;
     let (_, a_owner) = workspace(&db, "alpha", "a@a.test").await;
     let (b, _) = workspace(&db, "bravo", "b@b.test").await;
-    assert!(TenantScope::for_member(&db, &b, a_owner).await.unwrap().is_none());
+    assert!(TenantScope::for_member(&db, &b, a_owner)
+        .await
+        .unwrap()
+        .is_none());
     let stranger = UserId::from_uuid(uuid::Uuid::new_v4());
-    assert!(TenantScope::for_member(&db, &b, stranger).await.unwrap().is_none());
+    assert!(TenantScope::for_member(&db, &b, stranger)
+        .await
+        .unwrap()
+        .is_none());
 }
 
 #[sqlx::test(migrator = "db::MIGRATOR")]
-async fn tickets_work_once_and_only_on_their_own_workspace(_: PgPoolOptions, owner: PgConnectOptions) {
+async fn tickets_work_once_and_only_on_their_own_workspace(
+    _: PgPoolOptions,
+    owner: PgConnectOptions,
+) {
     let db = app_db(&owner).await;
     let (a, a_owner) = workspace(&db, "alpha", "a@a.test").await;
     let (b, _) = workspace(&db, "bravo", "b@b.test").await;
 
-    auth::issue_ticket(&db, &a, a_owner, "digest-1", 60).await.unwrap();
-    assert_eq!(auth::redeem_ticket(&db, &b, "digest-1").await.unwrap(), None, "foreign workspace");
-    assert_eq!(auth::redeem_ticket(&db, &a, "digest-1").await.unwrap(), Some(a_owner));
-    assert_eq!(auth::redeem_ticket(&db, &a, "digest-1").await.unwrap(), None, "second use");
+    auth::issue_ticket(&db, &a, a_owner, "digest-1", 60)
+        .await
+        .unwrap();
+    assert_eq!(
+        auth::redeem_ticket(&db, &b, "digest-1").await.unwrap(),
+        None,
+        "foreign workspace"
+    );
+    assert_eq!(
+        auth::redeem_ticket(&db, &a, "digest-1").await.unwrap(),
+        Some(a_owner)
+    );
+    assert_eq!(
+        auth::redeem_ticket(&db, &a, "digest-1").await.unwrap(),
+        None,
+        "second use"
+    );
 
-    auth::issue_ticket(&db, &a, a_owner, "digest-expired", -1).await.unwrap();
-    assert_eq!(auth::redeem_ticket(&db, &a, "digest-expired").await.unwrap(), None, "expired");
+    auth::issue_ticket(&db, &a, a_owner, "digest-expired", -1)
+        .await
+        .unwrap();
+    assert_eq!(
+        auth::redeem_ticket(&db, &a, "digest-expired")
+            .await
+            .unwrap(),
+        None,
+        "expired"
+    );
 }
 
 #[sqlx::test(migrator = "db::MIGRATOR")]
-async fn failed_sign_ins_throttle_per_account_and_per_address(_: PgPoolOptions, owner: PgConnectOptions) {
+async fn failed_sign_ins_throttle_per_account_and_per_address(
+    _: PgPoolOptions,
+    owner: PgConnectOptions,
+) {
     let db = app_db(&owner).await;
     let (a, _) = workspace(&db, "alpha", "a@a.test").await;
     let (b, _) = workspace(&db, "bravo", "b@b.test").await;
     let victim = Email::parse("a@a.test").unwrap();
-    let policy = auth::ThrottlePolicy { per_account: 3, per_address: 5, window_secs: 60 };
+    let policy = auth::ThrottlePolicy {
+        per_account: 3,
+        per_address: 5,
+        window_secs: 60,
+    };
 
     for _ in 0..3 {
-        assert!(!auth::sign_in_throttled(&db, &a, &victim, "10.0.0.1", policy).await.unwrap());
-        auth::record_sign_in_failure(&db, &a, &victim, "10.0.0.1", policy).await.unwrap();
+        assert!(
+            !auth::sign_in_throttled(&db, &a, &victim, "10.0.0.1", policy)
+                .await
+                .unwrap()
+        );
+        auth::record_sign_in_failure(&db, &a, &victim, "10.0.0.1", policy)
+            .await
+            .unwrap();
     }
-    assert!(auth::sign_in_throttled(&db, &a, &victim, "10.0.0.2", policy).await.unwrap(), "account limit");
+    assert!(
+        auth::sign_in_throttled(&db, &a, &victim, "10.0.0.2", policy)
+            .await
+            .unwrap(),
+        "account limit"
+    );
     // The same email in another workspace is another account.
-    assert!(!auth::sign_in_throttled(&db, &b, &victim, "10.0.0.2", policy).await.unwrap());
+    assert!(
+        !auth::sign_in_throttled(&db, &b, &victim, "10.0.0.2", policy)
+            .await
+            .unwrap()
+    );
 
-    auth::clear_sign_in_failures(&db, &a, &victim).await.unwrap();
-    assert!(!auth::sign_in_throttled(&db, &a, &victim, "10.0.0.2", policy).await.unwrap());
+    auth::clear_sign_in_failures(&db, &a, &victim)
+        .await
+        .unwrap();
+    assert!(
+        !auth::sign_in_throttled(&db, &a, &victim, "10.0.0.2", policy)
+            .await
+            .unwrap()
+    );
 
     // One address guessing across workspaces hits the address limit.
     let other = Email::parse("x@b.test").unwrap();
     for _ in 0..2 {
-        auth::record_sign_in_failure(&db, &b, &other, "10.0.0.1", policy).await.unwrap();
+        auth::record_sign_in_failure(&db, &b, &other, "10.0.0.1", policy)
+            .await
+            .unwrap();
     }
-    assert!(auth::sign_in_throttled(&db, &b, &Email::parse("y@b.test").unwrap(), "10.0.0.1", policy)
-        .await
-        .unwrap());
+    assert!(auth::sign_in_throttled(
+        &db,
+        &b,
+        &Email::parse("y@b.test").unwrap(),
+        "10.0.0.1",
+        policy
+    )
+    .await
+    .unwrap());
 }
 
 #[sqlx::test(migrator = "db::MIGRATOR")]
@@ -149,7 +250,10 @@ async fn member_lists_hold_only_the_scopes_tenant(_: PgPoolOptions, owner: PgCon
     let db = app_db(&owner).await;
     let (a, a_owner) = workspace(&db, "alpha", "a@a.test").await;
     workspace(&db, "bravo", "b@b.test").await;
-    let scope = TenantScope::for_member(&db, &a, a_owner).await.unwrap().unwrap();
+    let scope = TenantScope::for_member(&db, &a, a_owner)
+        .await
+        .unwrap()
+        .unwrap();
     let members = db::tenant::members::list(&db, &scope).await.unwrap();
     assert_eq!(members.len(), 1);
     assert_eq!(members[0].email.as_str(), "a@a.test");

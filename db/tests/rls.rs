@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 //! The database's own guarantees, checked as the application role: RLS on every tenant table,
 //! no way around it, and no tenant left on a pooled connection.
 
@@ -8,20 +9,40 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Row};
 
 #[sqlx::test(migrator = "db::MIGRATOR")]
-async fn without_a_tenant_the_app_role_sees_no_tenant_rows(_: PgPoolOptions, owner: PgConnectOptions) {
+async fn without_a_tenant_the_app_role_sees_no_tenant_rows(
+    _: PgPoolOptions,
+    owner: PgConnectOptions,
+) {
     let pool = app_pool(&owner, 2).await;
     let db = db::Db::from_pool(pool.clone());
     workspace(&db, "alpha", "a@a.test").await;
     workspace(&db, "bravo", "b@b.test").await;
 
-    let unscoped: i64 = sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&pool).await.unwrap();
-    assert_eq!(unscoped, 0, "a query that forgot its tenant must see nothing");
+    let unscoped: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        unscoped, 0,
+        "a query that forgot its tenant must see nothing"
+    );
 
     let alpha = tenant_id(&pool, "alpha").await;
     let mut tx = pool.begin().await.unwrap();
-    sqlx::query("SELECT set_config('app.tenant_id', $1, true)").bind(alpha.to_string()).execute(&mut *tx).await.unwrap();
-    let emails: Vec<String> = sqlx::query_scalar("SELECT email FROM users").fetch_all(&mut *tx).await.unwrap();
-    assert_eq!(emails, vec!["a@a.test".to_owned()], "even without a WHERE, only this tenant's rows");
+    sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
+        .bind(alpha.to_string())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let emails: Vec<String> = sqlx::query_scalar("SELECT email FROM users")
+        .fetch_all(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(
+        emails,
+        vec!["a@a.test".to_owned()],
+        "even without a WHERE, only this tenant's rows"
+    );
 }
 
 #[sqlx::test(migrator = "db::MIGRATOR")]
@@ -34,7 +55,11 @@ async fn the_app_role_cannot_write_into_another_tenant(_: PgPoolOptions, owner: 
     let bravo = tenant_id(&pool, "bravo").await;
 
     let mut tx = pool.begin().await.unwrap();
-    sqlx::query("SELECT set_config('app.tenant_id', $1, true)").bind(alpha.to_string()).execute(&mut *tx).await.unwrap();
+    sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
+        .bind(alpha.to_string())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
     let insert = sqlx::query(
         "INSERT INTO users (tenant_id, id, email, name, password_hash, role) VALUES ($1, gen_random_uuid(), 'x@x.test', 'X', 'h', 'OWNER')",
     )
@@ -46,11 +71,26 @@ async fn the_app_role_cannot_write_into_another_tenant(_: PgPoolOptions, owner: 
     drop(tx);
 
     let mut tx = pool.begin().await.unwrap();
-    sqlx::query("SELECT set_config('app.tenant_id', $1, true)").bind(alpha.to_string()).execute(&mut *tx).await.unwrap();
-    let updated = sqlx::query("UPDATE users SET name = 'hijacked' WHERE tenant_id = $1").bind(bravo).execute(&mut *tx).await.unwrap();
+    sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
+        .bind(alpha.to_string())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let updated = sqlx::query("UPDATE users SET name = 'hijacked' WHERE tenant_id = $1")
+        .bind(bravo)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
     assert_eq!(updated.rows_affected(), 0);
-    let deleted = sqlx::query("DELETE FROM users").execute(&mut *tx).await.unwrap();
-    assert_eq!(deleted.rows_affected(), 1, "only alpha's own row is reachable");
+    let deleted = sqlx::query("DELETE FROM users")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(
+        deleted.rows_affected(),
+        1,
+        "only alpha's own row is reachable"
+    );
 }
 
 #[sqlx::test(migrator = "db::MIGRATOR")]
@@ -61,20 +101,36 @@ async fn a_reused_pooled_connection_carries_no_tenant(_: PgPoolOptions, owner: P
     let (alpha, alpha_owner) = workspace(&db, "alpha", "a@a.test").await;
     let (bravo, _) = workspace(&db, "bravo", "b@b.test").await;
 
-    let scope = db::TenantScope::for_member(&db, &alpha, alpha_owner).await.unwrap().unwrap();
-    assert_eq!(db::tenant::members::list(&db, &scope).await.unwrap().len(), 1);
+    let scope = db::TenantScope::for_member(&db, &alpha, alpha_owner)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        db::tenant::members::list(&db, &scope).await.unwrap().len(),
+        1
+    );
 
-    let leftover: Option<String> = sqlx::query_scalar("SELECT nullif(current_setting('app.tenant_id', true), '')")
+    let leftover: Option<String> =
+        sqlx::query_scalar("SELECT nullif(current_setting('app.tenant_id', true), '')")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        leftover, None,
+        "the tenant setting ended with its transaction"
+    );
+    let visible: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
         .fetch_one(&pool)
         .await
         .unwrap();
-    assert_eq!(leftover, None, "the tenant setting ended with its transaction");
-    let visible: i64 = sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&pool).await.unwrap();
     assert_eq!(visible, 0);
 
     // Tenant B's request right after sees B and nothing of A.
     let email = domain::Email::parse("a@a.test").unwrap();
-    assert!(db::platform::auth::find_credentials(&db, &bravo, &email).await.unwrap().is_none());
+    assert!(db::platform::auth::find_credentials(&db, &bravo, &email)
+        .await
+        .unwrap()
+        .is_none());
 }
 
 /// Fails when a new table or constraint forgets the tenancy rules of ARCHITECTURE.md.
@@ -91,7 +147,10 @@ async fn catalog_every_tenant_table_is_isolated(pool: PgPool) {
     .fetch_all(&pool)
     .await
     .unwrap();
-    assert!(tenant_tables.len() >= 3, "found the tenant tables: {tenant_tables:?}");
+    assert!(
+        tenant_tables.len() >= 3,
+        "found the tenant tables: {tenant_tables:?}"
+    );
 
     let mut problems = Vec::new();
     for (table, enabled, forced) in &tenant_tables {
@@ -106,11 +165,17 @@ async fn catalog_every_tenant_table_is_isolated(pool: PgPool) {
         .await
         .unwrap();
         let guarded = policies.iter().any(|(using, check)| {
-            using.as_deref().is_some_and(|u| u.contains("app_current_tenant"))
-                && check.as_deref().is_some_and(|c| c.contains("app_current_tenant"))
+            using
+                .as_deref()
+                .is_some_and(|u| u.contains("app_current_tenant"))
+                && check
+                    .as_deref()
+                    .is_some_and(|c| c.contains("app_current_tenant"))
         });
         if !guarded {
-            problems.push(format!("{table}: no policy with USING and WITH CHECK on the current tenant"));
+            problems.push(format!(
+                "{table}: no policy with USING and WITH CHECK on the current tenant"
+            ));
         }
 
         // Every unique constraint, primary key and foreign key must include tenant_id.
@@ -128,7 +193,9 @@ async fn catalog_every_tenant_table_is_isolated(pool: PgPool) {
         .unwrap();
         for (name, kind, has_tenant) in constraints {
             if !has_tenant {
-                problems.push(format!("{table}: constraint {name} ({kind}) leaves out tenant_id"));
+                problems.push(format!(
+                    "{table}: constraint {name} ({kind}) leaves out tenant_id"
+                ));
             }
         }
 
@@ -146,7 +213,9 @@ async fn catalog_every_tenant_table_is_isolated(pool: PgPool) {
         .unwrap();
         for (index, first) in indexes {
             if first != "tenant_id" {
-                problems.push(format!("{table}: index {index} leads with {first}, not tenant_id"));
+                problems.push(format!(
+                    "{table}: index {index} leads with {first}, not tenant_id"
+                ));
             }
         }
     }
@@ -158,7 +227,9 @@ async fn catalog_every_tenant_table_is_isolated(pool: PgPool) {
     .await
     .unwrap();
     if role != (false, false, false) {
-        problems.push(format!("stockroom_app: superuser/bypassrls/createrole = {role:?}"));
+        problems.push(format!(
+            "stockroom_app: superuser/bypassrls/createrole = {role:?}"
+        ));
     }
     let owned: Vec<String> = sqlx::query_scalar(
         "SELECT c.relname::text FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner
@@ -170,9 +241,18 @@ async fn catalog_every_tenant_table_is_isolated(pool: PgPool) {
     if !owned.is_empty() {
         problems.push(format!("stockroom_app owns {owned:?}"));
     }
-    assert!(problems.is_empty(), "tenancy rules broken:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "tenancy rules broken:\n{}",
+        problems.join("\n")
+    );
 }
 
 async fn tenant_id(pool: &PgPool, slug: &str) -> uuid::Uuid {
-    sqlx::query("SELECT id FROM tenants WHERE slug = $1").bind(slug).fetch_one(pool).await.unwrap().get("id")
+    sqlx::query("SELECT id FROM tenants WHERE slug = $1")
+        .bind(slug)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+        .get("id")
 }

@@ -69,13 +69,25 @@ mod tests {
 
     #[test]
     fn normalises_case_and_spaces() {
-        assert_eq!(Email::parse(" Ann@Example.COM ").unwrap().as_str(), "ann@example.com");
+        assert_eq!(
+            Email::parse(" Ann@Example.COM ").unwrap().as_str(),
+            "ann@example.com"
+        );
     }
 
     #[test]
     fn refuses_what_cannot_be_an_address() {
         assert_eq!(Email::parse("   "), Err(EmailError::Empty));
-        for bad in ["ann", "ann@", "@example.com", "ann@example", "ann@.com", "a b@x.io", "a@b@c.io", "a@x..io"] {
+        for bad in [
+            "ann",
+            "ann@",
+            "@example.com",
+            "ann@example",
+            "ann@.com",
+            "a b@x.io",
+            "a@b@c.io",
+            "a@x..io",
+        ] {
             assert_eq!(Email::parse(bad), Err(EmailError::Malformed), "{bad}");
         }
         let long = format!("{}@example.com", "a".repeat(250));

@@ -34,7 +34,12 @@ macro_rules! bounded_text {
     };
 }
 
-bounded_text!(WorkspaceName, WorkspaceNameError, 80, "Enter your business name.");
+bounded_text!(
+    WorkspaceName,
+    WorkspaceNameError,
+    80,
+    "Enter your business name."
+);
 bounded_text!(PersonName, PersonNameError, 80, "Enter your name.");
 
 #[cfg(test)]
@@ -43,9 +48,15 @@ mod tests {
 
     #[test]
     fn trims_and_bounds() {
-        assert_eq!(WorkspaceName::parse("  Acme Ltd ").unwrap().as_str(), "Acme Ltd");
+        assert_eq!(
+            WorkspaceName::parse("  Acme Ltd ").unwrap().as_str(),
+            "Acme Ltd"
+        );
         assert_eq!(WorkspaceName::parse("   "), Err(WorkspaceNameError::Empty));
-        assert_eq!(PersonName::parse(&"x".repeat(81)), Err(PersonNameError::TooLong));
+        assert_eq!(
+            PersonName::parse(&"x".repeat(81)),
+            Err(PersonNameError::TooLong)
+        );
         assert!(PersonName::parse(&"x".repeat(80)).is_ok());
     }
 }

@@ -9,12 +9,42 @@ const MAX_PASSWORD_CHARS: usize = 256;
 /// Passwords that appear at the top of every breach list. A short list catches most of the
 /// damage; the length rule does the rest.
 const COMMON: &[&str] = &[
-    "1234567890", "12345678910", "0123456789", "1q2w3e4r5t", "1qaz2wsx3edc", "abcdefghij",
-    "aaaaaaaaaa", "adminadmin", "administrator", "baseball123", "football123", "iloveyou12",
-    "letmein123", "monkey12345", "password", "password1", "password12", "password123",
-    "password1234", "passw0rd123", "princess123", "qwerty1234", "qwertyuiop", "qwertyuiop1",
-    "starwars123", "sunshine123", "superman123", "trustno1234", "welcome123", "welcome1234",
-    "zaq12wsxcde", "changeme123", "qazwsxedc123", "asdfghjkl1", "1111111111", "0000000000",
+    "1234567890",
+    "12345678910",
+    "0123456789",
+    "1q2w3e4r5t",
+    "1qaz2wsx3edc",
+    "abcdefghij",
+    "aaaaaaaaaa",
+    "adminadmin",
+    "administrator",
+    "baseball123",
+    "football123",
+    "iloveyou12",
+    "letmein123",
+    "monkey12345",
+    "password",
+    "password1",
+    "password12",
+    "password123",
+    "password1234",
+    "passw0rd123",
+    "princess123",
+    "qwerty1234",
+    "qwertyuiop",
+    "qwertyuiop1",
+    "starwars123",
+    "sunshine123",
+    "superman123",
+    "trustno1234",
+    "welcome123",
+    "welcome1234",
+    "zaq12wsxcde",
+    "changeme123",
+    "qazwsxedc123",
+    "asdfghjkl1",
+    "1111111111",
+    "0000000000",
 ];
 
 /// A password someone chose. It never leaves the server once received, never prints and is
@@ -44,7 +74,8 @@ impl Password {
             return Err(PasswordError::TooLong);
         }
         let lowered = input.to_lowercase();
-        if COMMON.contains(&lowered.as_str()) || lowered.chars().all(|c| Some(c) == lowered.chars().next()) {
+        let one_repeated_char = lowered.chars().all(|c| lowered.starts_with(c));
+        if COMMON.contains(&lowered.as_str()) || one_repeated_char {
             return Err(PasswordError::TooCommon);
         }
         Ok(Self(input.to_owned()))
@@ -76,20 +107,32 @@ mod tests {
 
     #[test]
     fn enforces_the_minimum_length() {
-        assert_eq!(Password::new_choice("short").unwrap_err(), PasswordError::TooShort);
+        assert_eq!(
+            Password::new_choice("short").unwrap_err(),
+            PasswordError::TooShort
+        );
         assert!(Password::new_choice("correct horse").is_ok());
     }
 
     #[test]
     fn refuses_common_and_repetitive_passwords() {
-        assert_eq!(Password::new_choice("Password123").unwrap_err(), PasswordError::TooCommon);
-        assert_eq!(Password::new_choice("zzzzzzzzzzzz").unwrap_err(), PasswordError::TooCommon);
+        assert_eq!(
+            Password::new_choice("Password123").unwrap_err(),
+            PasswordError::TooCommon
+        );
+        assert_eq!(
+            Password::new_choice("zzzzzzzzzzzz").unwrap_err(),
+            PasswordError::TooCommon
+        );
     }
 
     #[test]
     fn sign_in_attempts_skip_the_policy_but_not_the_size_cap() {
         assert!(Password::attempt("x").is_ok());
-        assert_eq!(Password::attempt(&"x".repeat(300)).unwrap_err(), PasswordError::TooLong);
+        assert_eq!(
+            Password::attempt(&"x".repeat(300)).unwrap_err(),
+            PasswordError::TooLong
+        );
     }
 
     #[test]

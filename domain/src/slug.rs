@@ -4,10 +4,40 @@ use serde::{Deserialize, Serialize};
 
 /// Subdomains that name parts of the platform itself, or that a phisher would love to own.
 const RESERVED: &[&str] = &[
-    "admin", "api", "app", "assets", "auth", "billing", "blog", "cdn", "dashboard", "demo-admin",
-    "dev", "docs", "ftp", "help", "imap", "internal", "login", "mail", "mx", "ns1", "ns2",
-    "pkg", "pop", "root", "smtp", "signup", "stage", "staging", "static", "status", "support",
-    "system", "test", "www",
+    "admin",
+    "api",
+    "app",
+    "assets",
+    "auth",
+    "billing",
+    "blog",
+    "cdn",
+    "dashboard",
+    "demo-admin",
+    "dev",
+    "docs",
+    "ftp",
+    "help",
+    "imap",
+    "internal",
+    "login",
+    "mail",
+    "mx",
+    "ns1",
+    "ns2",
+    "pkg",
+    "pop",
+    "root",
+    "smtp",
+    "signup",
+    "stage",
+    "staging",
+    "static",
+    "status",
+    "support",
+    "system",
+    "test",
+    "www",
 ];
 
 pub const SLUG_MIN: usize = 3;
@@ -112,7 +142,9 @@ mod tests {
 
     #[test]
     fn refuses_reserved_words() {
-        for bad in ["www", "admin", "api", "app", "mail", "static", "support", "WWW"] {
+        for bad in [
+            "www", "admin", "api", "app", "mail", "static", "support", "WWW",
+        ] {
             assert_eq!(Slug::parse(bad), Err(SlugError::Reserved), "{bad}");
         }
     }

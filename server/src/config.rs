@@ -48,7 +48,12 @@ pub struct DatabaseConfig {
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
-        Self { url: String::new(), owner_url: String::new(), max_connections: 20, acquire_timeout_ms: 3000 }
+        Self {
+            url: String::new(),
+            owner_url: String::new(),
+            max_connections: 20,
+            acquire_timeout_ms: 3000,
+        }
     }
 }
 
@@ -61,7 +66,10 @@ pub struct SessionConfig {
 
 impl Default for SessionConfig {
     fn default() -> Self {
-        Self { idle_timeout_mins: 120, absolute_timeout_hours: 24 }
+        Self {
+            idle_timeout_mins: 120,
+            absolute_timeout_hours: 24,
+        }
     }
 }
 
@@ -76,7 +84,12 @@ pub struct PasswordConfig {
 
 impl Default for PasswordConfig {
     fn default() -> Self {
-        Self { memory_kib: 19_456, iterations: 2, parallelism: 1, max_concurrent: 2 }
+        Self {
+            memory_kib: 19_456,
+            iterations: 2,
+            parallelism: 1,
+            max_concurrent: 2,
+        }
     }
 }
 
@@ -89,7 +102,10 @@ pub struct LogConfig {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        Self { format: LogFormat::Text, filter: "info".into() }
+        Self {
+            format: LogFormat::Text,
+            filter: "info".into(),
+        }
     }
 }
 
@@ -104,7 +120,10 @@ const ENV_PREFIX: &str = "STOCKROOM_";
 
 impl Config {
     /// Reads `path` (a missing file means all defaults) and applies environment overrides.
-    pub fn load(path: &Path, env: impl IntoIterator<Item = (String, String)>) -> Result<Self, String> {
+    pub fn load(
+        path: &Path,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, String> {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => String::new(),
@@ -112,25 +131,39 @@ impl Config {
         };
         let name = path.display();
         // Parsed once as the typed struct so file mistakes are reported with their line.
-        toml::from_str::<Config>(&text).map_err(|err| describe_toml_error(&name.to_string(), &text, &err))?;
-        let mut table: toml::Table = toml::from_str(&text).map_err(|err| describe_toml_error(&name.to_string(), &text, &err))?;
+        toml::from_str::<Config>(&text)
+            .map_err(|err| describe_toml_error(&name.to_string(), &text, &err))?;
+        let mut table: toml::Table = toml::from_str(&text)
+            .map_err(|err| describe_toml_error(&name.to_string(), &text, &err))?;
         apply_env(&mut table, env)?;
-        let config: Config = toml::Value::Table(table)
-            .try_into()
-            .map_err(|err: toml::de::Error| format!("invalid setting in the environment: {}", err.message()))?;
+        let config: Config =
+            toml::Value::Table(table)
+                .try_into()
+                .map_err(|err: toml::de::Error| {
+                    format!("invalid setting in the environment: {}", err.message())
+                })?;
         config.validate()?;
         Ok(config)
     }
 
     fn validate(&self) -> Result<(), String> {
         if self.server.listen.parse::<std::net::SocketAddr>().is_err() {
-            return Err(format!("server.listen: `{}` is not an address like 127.0.0.1:3000", self.server.listen));
+            return Err(format!(
+                "server.listen: `{}` is not an address like 127.0.0.1:3000",
+                self.server.listen
+            ));
         }
         if !matches!(self.server.scheme.as_str(), "http" | "https") {
-            return Err(format!("server.scheme: `{}` must be \"http\" or \"https\"", self.server.scheme));
+            return Err(format!(
+                "server.scheme: `{}` must be \"http\" or \"https\"",
+                self.server.scheme
+            ));
         }
         if self.server.base_domain.is_empty() || self.server.base_domain.contains('/') {
-            return Err(format!("server.base_domain: `{}` must be a host name, optionally with :port", self.server.base_domain));
+            return Err(format!(
+                "server.base_domain: `{}` must be a host name, optionally with :port",
+                self.server.base_domain
+            ));
         }
         if self.database.max_connections == 0 {
             return Err("database.max_connections must be at least 1".into());
@@ -145,16 +178,22 @@ impl Config {
 /// `STOCKROOM_SERVER_LISTEN=…` sets `[server] listen`. A variable that names a known section
 /// but an unknown key is an error; variables naming no section (e.g. STOCKROOM_DATA_DIR) are
 /// left to the scripts that use them.
-fn apply_env(table: &mut toml::Table, env: impl IntoIterator<Item = (String, String)>) -> Result<(), String> {
+fn apply_env(
+    table: &mut toml::Table,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<(), String> {
     let defaults = toml::Table::try_from(Config::default()).map_err(|e| e.to_string())?;
-    let mut vars: Vec<(String, String)> =
-        env.into_iter().filter(|(k, _)| k.starts_with(ENV_PREFIX)).collect();
+    let mut vars: Vec<(String, String)> = env
+        .into_iter()
+        .filter(|(k, _)| k.starts_with(ENV_PREFIX))
+        .collect();
     vars.sort();
     for (var, raw) in vars {
         let rest = &var[ENV_PREFIX.len()..];
         let Some((section, key)) = defaults.iter().find_map(|(section, _)| {
             let head = format!("{}_", section.to_uppercase());
-            rest.strip_prefix(&head).map(|key| (section.clone(), key.to_lowercase()))
+            rest.strip_prefix(&head)
+                .map(|key| (section.clone(), key.to_lowercase()))
         }) else {
             continue;
         };
@@ -163,7 +202,9 @@ fn apply_env(table: &mut toml::Table, env: impl IntoIterator<Item = (String, Str
             .and_then(|s| s.as_table())
             .is_some_and(|s| s.contains_key(&key));
         if !known {
-            return Err(format!("unknown setting {var}: [{section}] has no key `{key}`"));
+            return Err(format!(
+                "unknown setting {var}: [{section}] has no key `{key}`"
+            ));
         }
         let value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
             .ok()
@@ -183,7 +224,9 @@ fn apply_env(table: &mut toml::Table, env: impl IntoIterator<Item = (String, Str
 }
 
 fn describe_toml_error(name: &str, text: &str, err: &toml::de::Error) -> String {
-    let line = err.span().map(|span| text[..span.start.min(text.len())].lines().count().max(1));
+    let line = err
+        .span()
+        .map(|span| text[..span.start.min(text.len())].lines().count().max(1));
     match line {
         Some(line) => format!("{name} line {line}: {}", err.message()),
         None => format!("{name}: {}", err.message()),
@@ -199,7 +242,10 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("Leptos.toml");
         std::fs::write(&path, text).unwrap();
-        let result = Config::load(&path, env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let result = Config::load(
+            &path,
+            env.iter().map(|(k, v)| (k.to_string(), v.to_string())),
+        );
         std::fs::remove_dir_all(dir).ok();
         result
     }

@@ -19,10 +19,18 @@ use tokio::net::TcpListener;
 use crate::config::Config;
 
 #[derive(Parser)]
-#[command(name = "server", about = "Stockroom: multi-tenant inventory and orders")]
+#[command(
+    name = "server",
+    about = "Stockroom: multi-tenant inventory and orders"
+)]
 struct Cli {
     /// Settings file; environment variables STOCKROOM_<SECTION>_<KEY> override it.
-    #[arg(long, env = "STOCKROOM_CONFIG", default_value = "Leptos.toml", global = true)]
+    #[arg(
+        long,
+        env = "STOCKROOM_CONFIG",
+        default_value = "Leptos.toml",
+        global = true
+    )]
     config: PathBuf,
     #[command(subcommand)]
     command: Option<Command>,
@@ -82,9 +90,13 @@ async fn connect(config: &Config) -> Result<Db, String> {
 
 async fn migrate(config: &Config) -> Result<(), String> {
     if config.database.owner_url.is_empty() {
-        return Err("database.owner_url is not set (Leptos.toml or STOCKROOM_DATABASE_OWNER_URL)".into());
+        return Err(
+            "database.owner_url is not set (Leptos.toml or STOCKROOM_DATABASE_OWNER_URL)".into(),
+        );
     }
-    Db::migrate(&config.database.owner_url).await.map_err(|e| format!("database.owner_url: {e}"))?;
+    Db::migrate(&config.database.owner_url)
+        .await
+        .map_err(|e| format!("database.owner_url: {e}"))?;
     tracing::info!("migrations applied");
     Ok(())
 }
@@ -92,7 +104,11 @@ async fn migrate(config: &Config) -> Result<(), String> {
 fn password_hasher(config: &Config) -> Result<PasswordHasher, String> {
     let p = &config.passwords;
     PasswordHasher::new(
-        HashCost { memory_kib: p.memory_kib, iterations: p.iterations, parallelism: p.parallelism },
+        HashCost {
+            memory_kib: p.memory_kib,
+            iterations: p.iterations,
+            parallelism: p.parallelism,
+        },
         p.max_concurrent,
     )
     .map_err(|e| format!("passwords: {e}"))
@@ -106,8 +122,13 @@ async fn seed_demo(config: &Config) -> Result<(), String> {
     use domain::{Email, Password, PersonName, Slug, WorkspaceName};
     let db = connect(config).await?;
     let slug = Slug::parse(DEMO_SLUG).map_err(|e| e.to_string())?;
-    let url = format!("{}://{}.{}", config.server.scheme, DEMO_SLUG, config.server.base_domain);
-    let exists = db::platform::tenants::find_by_slug(&db, &slug).await.map_err(|e| e.to_string())?;
+    let url = format!(
+        "{}://{}.{}",
+        config.server.scheme, DEMO_SLUG, config.server.base_domain
+    );
+    let exists = db::platform::tenants::find_by_slug(&db, &slug)
+        .await
+        .map_err(|e| e.to_string())?;
     if exists.is_none() {
         let hash = password_hasher(config)?
             .hash(&Password::new_choice(DEMO_PASSWORD).map_err(|e| e.to_string())?)
@@ -137,14 +158,24 @@ async fn serve(config: Config) -> Result<(), String> {
     let settings = Arc::new(SiteSettings {
         base_domain: config.server.base_domain.clone(),
         scheme: config.server.scheme.clone(),
-        session_absolute_timeout: Duration::from_secs(config.sessions.absolute_timeout_hours * 3600),
+        session_absolute_timeout: Duration::from_secs(
+            config.sessions.absolute_timeout_hours * 3600,
+        ),
     });
-    let services = Services { db: db.clone(), passwords: password_hasher(&config)?, settings };
+    let services = Services {
+        db: db.clone(),
+        passwords: password_hasher(&config)?,
+        settings,
+    };
 
     let mut leptos = leptos::config::get_configuration(None)
         .map_err(|e| format!("leptos options: {e}"))?
         .leptos_options;
-    leptos.site_addr = config.server.listen.parse().map_err(|_| "server.listen is not an address".to_string())?;
+    leptos.site_addr = config
+        .server
+        .listen
+        .parse()
+        .map_err(|_| "server.listen is not an address".to_string())?;
     // cargo-leptos writes hash.txt beside the binary when it hashed the asset names.
     let hash_file = std::env::current_exe()
         .ok()
@@ -165,7 +196,9 @@ async fn serve(config: Config) -> Result<(), String> {
         let store = db.session_store();
         async move {
             use tower_sessions::ExpiredDeletion;
-            let _ = store.continuously_delete_expired(Duration::from_secs(600)).await;
+            let _ = store
+                .continuously_delete_expired(Duration::from_secs(600))
+                .await;
         }
     });
 
@@ -179,13 +212,16 @@ async fn serve(config: Config) -> Result<(), String> {
     );
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let server = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown({
-            let mut stop_rx = stop_rx.clone();
-            async move {
-                let _ = stop_rx.wait_for(|stopping| *stopping).await;
-            }
-        });
+    let server = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown({
+        let mut stop_rx = stop_rx.clone();
+        async move {
+            let _ = stop_rx.wait_for(|stopping| *stopping).await;
+        }
+    });
     let grace = Duration::from_secs(config.server.shutdown_grace_secs);
     tokio::spawn(async move {
         shutdown_signal().await;

@@ -18,7 +18,9 @@ use leptos::prelude::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -35,9 +37,16 @@ pub struct WebSettings {
 pub fn router(services: Services, web: WebSettings) -> Router {
     let leptos_options = web.leptos.clone();
     let routes = generate_route_list(app::App);
-    let pkg_dir = format!("{}/{}", leptos_options.site_root, leptos_options.site_pkg_dir);
+    let pkg_dir = format!(
+        "{}/{}",
+        leptos_options.site_root, leptos_options.site_pkg_dir
+    );
     // Hashed file names change with their content, so browsers may keep them for a year.
-    let pkg_cache = if leptos_options.hash_files { "public, max-age=31536000, immutable" } else { "no-cache" };
+    let pkg_cache = if leptos_options.hash_files {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
 
     let session_layer = SessionManagerLayer::new(services.db.session_store())
         .with_name("stockroom_session")
@@ -60,15 +69,27 @@ pub fn router(services: Services, web: WebSettings) -> Router {
         .with_state(leptos_options)
         .layer(
             ServiceBuilder::new()
-                .layer(middleware::from_fn_with_state(services.settings.clone(), reject_cross_site))
-                .layer(middleware::from_fn_with_state(services.clone(), resolve_site))
+                .layer(middleware::from_fn_with_state(
+                    services.settings.clone(),
+                    reject_cross_site,
+                ))
+                .layer(middleware::from_fn_with_state(
+                    services.clone(),
+                    resolve_site,
+                ))
                 .layer(session_layer)
-                .layer(middleware::from_fn_with_state(services.clone(), attach_member)),
+                .layer(middleware::from_fn_with_state(
+                    services.clone(),
+                    attach_member,
+                )),
         );
 
-    let assets = Router::new().nest_service("/pkg", ServeDir::new(pkg_dir)).layer(
-        SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static(pkg_cache)),
-    );
+    let assets = Router::new()
+        .nest_service("/pkg", ServeDir::new(pkg_dir))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(pkg_cache),
+        ));
 
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
@@ -95,7 +116,10 @@ pub fn router(services: Services, web: WebSettings) -> Router {
                 }))
                 .layer(PropagateRequestIdLayer::x_request_id())
                 .layer(CompressionLayer::new())
-                .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, web.request_timeout)),
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    web.request_timeout,
+                )),
         )
 }
 
@@ -113,7 +137,10 @@ pub fn classify_host(host: &str, base_domain: &str) -> HostKind {
     if host == base {
         return HostKind::Public;
     }
-    match host.strip_suffix(&base).and_then(|rest| rest.strip_suffix('.')) {
+    match host
+        .strip_suffix(&base)
+        .and_then(|rest| rest.strip_suffix('.'))
+    {
         Some("www") => HostKind::Public,
         Some("admin") => HostKind::Console,
         Some(label) => match domain::Slug::parse(label) {
@@ -154,15 +181,17 @@ async fn resolve_site(State(services): State<Services>, mut req: Request, next: 
         HostKind::Public => Site::Public,
         HostKind::Console => Site::Console,
         HostKind::NoWorkspace => Site::UnknownWorkspace,
-        HostKind::Workspace(slug) => match db::platform::tenants::find_by_slug(&services.db, &slug).await {
-            Ok(Some(tenant)) if tenant.is_active() => Site::Workspace(tenant),
-            Ok(Some(tenant)) => Site::SuspendedWorkspace(tenant),
-            Ok(None) => Site::UnknownWorkspace,
-            Err(err) => {
-                tracing::warn!(error = %err, "tenant lookup failed");
-                return unavailable();
+        HostKind::Workspace(slug) => {
+            match db::platform::tenants::find_by_slug(&services.db, &slug).await {
+                Ok(Some(tenant)) if tenant.is_active() => Site::Workspace(tenant),
+                Ok(Some(tenant)) => Site::SuspendedWorkspace(tenant),
+                Ok(None) => Site::UnknownWorkspace,
+                Err(err) => {
+                    tracing::warn!(error = %err, "tenant lookup failed");
+                    return unavailable();
+                }
             }
-        },
+        }
     };
     if let Site::Workspace(tenant) | Site::SuspendedWorkspace(tenant) = &site {
         tracing::Span::current().record("tenant", tracing::field::display(tenant.id()));
@@ -183,7 +212,12 @@ async fn resolve_site(State(services): State<Services>, mut req: Request, next: 
     response
 }
 
-async fn attach_member(State(services): State<Services>, session: Session, mut req: Request, next: Next) -> Response {
+async fn attach_member(
+    State(services): State<Services>,
+    session: Session,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let Some(site) = req.extensions().get::<Site>().cloned() else {
         tracing::error!("attach_member ran before resolve_site");
         return unavailable();
@@ -234,22 +268,34 @@ async fn attach_member(State(services): State<Services>, session: Session, mut r
                     session_tenant = %signed_in.tenant_id,
                     "tenant_mismatch: session of another tenant presented on this host"
                 );
-                return (StatusCode::FORBIDDEN, Html(plain_page(
-                    "Signed in elsewhere",
-                    "This session belongs to a different workspace. Please sign in here.",
-                )))
+                return (
+                    StatusCode::FORBIDDEN,
+                    Html(plain_page(
+                        "Signed in elsewhere",
+                        "This session belongs to a different workspace. Please sign in here.",
+                    )),
+                )
                     .into_response();
             }
         }
     }
-    req.extensions_mut().insert(RequestContext { request_id, client_address, site, scope });
+    req.extensions_mut().insert(RequestContext {
+        request_id,
+        client_address,
+        site,
+        scope,
+    });
     next.run(req).await
 }
 
 /// Refuses state-changing requests from other sites. `Sec-Fetch-Site` is trusted when the
 /// browser sends it; otherwise the Origin must be exactly this host. A sibling subdomain is
 /// "same-site" but not "same-origin", so one workspace's page cannot post to another's.
-async fn reject_cross_site(State(settings): State<Arc<SiteSettings>>, req: Request, next: Next) -> Response {
+async fn reject_cross_site(
+    State(settings): State<Arc<SiteSettings>>,
+    req: Request,
+    next: Next,
+) -> Response {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
     }
@@ -258,7 +304,10 @@ async fn reject_cross_site(State(settings): State<Arc<SiteSettings>>, req: Reque
         Some(site) => site == "same-origin" || site == "none",
         None => match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
             Some(origin) => {
-                let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
+                let host = headers
+                    .get(header::HOST)
+                    .and_then(|h| h.to_str().ok())
+                    .unwrap_or_default();
                 origin == format!("{}://{}", settings.scheme, host)
             }
             // Neither header: not a browser, so not a cross-site forgery.
@@ -287,14 +336,25 @@ async fn welcome(
     Query(query): Query<WelcomeQuery>,
 ) -> Response {
     let Site::Workspace(tenant) = &ctx.site else {
-        return (StatusCode::NOT_FOUND, Html(plain_page("Not found", "There is nothing at this address."))).into_response();
+        return (
+            StatusCode::NOT_FOUND,
+            Html(plain_page("Not found", "There is nothing at this address.")),
+        )
+            .into_response();
     };
     let digest = app::ssr::tokens::digest(&query.ticket);
     match db::platform::auth::redeem_ticket(&services.db, tenant, &digest).await {
         Ok(Some(user_id)) => {
             if session.cycle_id().await.is_err()
                 || session
-                    .insert(AUTH_SESSION_KEY, SignedIn { tenant_id: tenant.id(), user_id, since: now_unix() })
+                    .insert(
+                        AUTH_SESSION_KEY,
+                        SignedIn {
+                            tenant_id: tenant.id(),
+                            user_id,
+                            since: now_unix(),
+                        },
+                    )
                     .await
                     .is_err()
             {
@@ -314,7 +374,10 @@ fn unavailable() -> Response {
     (
         StatusCode::SERVICE_UNAVAILABLE,
         [(header::RETRY_AFTER, "5")],
-        Html(plain_page("Temporarily unavailable", "The service is busy or restarting. Please try again in a moment.")),
+        Html(plain_page(
+            "Temporarily unavailable",
+            "The service is busy or restarting. Please try again in a moment.",
+        )),
     )
         .into_response()
 }
@@ -341,7 +404,10 @@ mod tests {
         assert_eq!(classify_host("localhost:3000", base), HostKind::Public);
         assert_eq!(classify_host("LOCALHOST:3000", base), HostKind::Public);
         assert_eq!(classify_host("www.localhost:3000", base), HostKind::Public);
-        assert_eq!(classify_host("admin.localhost:3000", base), HostKind::Console);
+        assert_eq!(
+            classify_host("admin.localhost:3000", base),
+            HostKind::Console
+        );
         assert_eq!(classify_host("acme.localhost:3000", base), slug("acme"));
         assert_eq!(classify_host("Acme.localhost:3000", base), slug("acme"));
     }
@@ -349,16 +415,31 @@ mod tests {
     #[test]
     fn malformed_or_nested_subdomains_name_no_workspace() {
         let base = "example.com";
-        assert_eq!(classify_host("a.b.example.com", base), HostKind::NoWorkspace);
+        assert_eq!(
+            classify_host("a.b.example.com", base),
+            HostKind::NoWorkspace
+        );
         assert_eq!(classify_host("ab.example.com", base), HostKind::NoWorkspace);
-        assert_eq!(classify_host("api.example.com", base), HostKind::NoWorkspace);
+        assert_eq!(
+            classify_host("api.example.com", base),
+            HostKind::NoWorkspace
+        );
         assert_eq!(classify_host(".example.com", base), HostKind::NoWorkspace);
     }
 
     #[test]
     fn a_different_port_or_domain_is_not_a_workspace() {
-        assert_eq!(classify_host("acme.localhost:4000", "localhost:3000"), HostKind::Public);
-        assert_eq!(classify_host("acme.example.org", "example.com"), HostKind::Public);
-        assert_eq!(classify_host("evilexample.com", "example.com"), HostKind::Public);
+        assert_eq!(
+            classify_host("acme.localhost:4000", "localhost:3000"),
+            HostKind::Public
+        );
+        assert_eq!(
+            classify_host("acme.example.org", "example.com"),
+            HostKind::Public
+        );
+        assert_eq!(
+            classify_host("evilexample.com", "example.com"),
+            HostKind::Public
+        );
     }
 }

@@ -13,7 +13,11 @@ pub fn Landing(info: SiteInfo) -> impl IntoView {
     // Reacts as the person types once the page is hydrated; before that the link still works.
     let preview = move || {
         let typed = wanted.get().trim().to_lowercase();
-        let label = if typed.is_empty() { "your-business".to_owned() } else { typed };
+        let label = if typed.is_empty() {
+            "your-business".to_owned()
+        } else {
+            typed
+        };
         format!("{label}.{base}")
     };
     let register_href = move || format!("/register?slug={}", wanted.get().trim().to_lowercase());
@@ -69,12 +73,15 @@ fn RegisterForm(info: SiteInfo) -> impl IntoView {
     let query = use_query_map();
     let slug = RwSignal::new(query.with_untracked(|q| q.get("slug").unwrap_or_default()));
     let base = info.base_domain.clone();
-    let availability = Resource::new(move || slug.get(), |typed| async move {
-        if typed.trim().is_empty() {
-            return None;
-        }
-        check_slug(typed).await.ok()
-    });
+    let availability = Resource::new(
+        move || slug.get(),
+        |typed| async move {
+            if typed.trim().is_empty() {
+                return None;
+            }
+            check_slug(typed).await.ok()
+        },
+    );
     let error_for = move |field: &'static str| {
         Signal::derive(move || match action.value().get() {
             Some(Err(err)) => err.message_for(field),
@@ -82,11 +89,15 @@ fn RegisterForm(info: SiteInfo) -> impl IntoView {
         })
     };
     let slug_error = Signal::derive(move || {
-        error_for("slug").get().or_else(|| match availability.get().flatten() {
-            Some(SlugCheck::Invalid(message)) => Some(message),
-            Some(SlugCheck::Taken) => Some("This address is already taken. Please pick another one.".into()),
-            _ => None,
-        })
+        error_for("slug")
+            .get()
+            .or_else(|| match availability.get().flatten() {
+                Some(SlugCheck::Invalid(message)) => Some(message),
+                Some(SlugCheck::Taken) => {
+                    Some("This address is already taken. Please pick another one.".into())
+                }
+                _ => None,
+            })
     });
     let general_error = move || match action.value().get() {
         Some(Err(AppError::Validation { .. })) | None | Some(Ok(())) => None,

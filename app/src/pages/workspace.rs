@@ -34,7 +34,9 @@ pub fn Dashboard(info: SiteInfo) -> impl IntoView {
 #[component]
 pub fn SignIn() -> impl IntoView {
     with_site(|info| match info.kind {
-        SiteKind::Workspace { .. } if info.viewer.is_some() => view! { <Redirect path="/" /> }.into_any(),
+        SiteKind::Workspace { .. } if info.viewer.is_some() => {
+            view! { <Redirect path="/" /> }.into_any()
+        }
         SiteKind::Workspace { .. } => view! { <SignInForm info /> }.into_any(),
         _ => view! { <super::NotFound /> }.into_any(),
     })

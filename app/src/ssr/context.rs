@@ -72,29 +72,49 @@ pub struct RequestContext {
 fn request_parts() -> Result<http::request::Parts, AppError> {
     leptos::prelude::use_context::<http::request::Parts>().ok_or_else(|| {
         tracing::error!("server function called outside a request");
-        AppError::Internal { request_id: "none".into() }
+        AppError::Internal {
+            request_id: "none".into(),
+        }
     })
 }
 
 pub fn services() -> Result<Services, AppError> {
-    request_parts()?.extensions.get::<Services>().cloned().ok_or_else(|| {
-        tracing::error!("Services missing from request extensions");
-        AppError::Internal { request_id: "none".into() }
-    })
+    request_parts()?
+        .extensions
+        .get::<Services>()
+        .cloned()
+        .ok_or_else(|| {
+            tracing::error!("Services missing from request extensions");
+            AppError::Internal {
+                request_id: "none".into(),
+            }
+        })
 }
 
 pub fn request_context() -> Result<RequestContext, AppError> {
-    request_parts()?.extensions.get::<RequestContext>().cloned().ok_or_else(|| {
-        tracing::error!("RequestContext missing from request extensions");
-        AppError::Internal { request_id: "none".into() }
-    })
+    request_parts()?
+        .extensions
+        .get::<RequestContext>()
+        .cloned()
+        .ok_or_else(|| {
+            tracing::error!("RequestContext missing from request extensions");
+            AppError::Internal {
+                request_id: "none".into(),
+            }
+        })
 }
 
 pub fn session() -> Result<tower_sessions::Session, AppError> {
-    request_parts()?.extensions.get::<tower_sessions::Session>().cloned().ok_or_else(|| {
-        tracing::error!("session layer missing");
-        AppError::Internal { request_id: "none".into() }
-    })
+    request_parts()?
+        .extensions
+        .get::<tower_sessions::Session>()
+        .cloned()
+        .ok_or_else(|| {
+            tracing::error!("session layer missing");
+            AppError::Internal {
+                request_id: "none".into(),
+            }
+        })
 }
 
 impl RequestContext {
@@ -123,23 +143,25 @@ impl RequestContext {
         };
         match err {
             RepoError::NotFound => AppError::NotFound,
-            RepoError::Conflict { field } => {
-                AppError::field(field, conflict_message(field))
-            }
+            RepoError::Conflict { field } => AppError::field(field, conflict_message(field)),
             RepoError::Unavailable(source) => {
                 tracing::warn!(request_id = %self.request_id, tenant = %tenant, error = %source, "database unavailable");
                 AppError::Unavailable
             }
             RepoError::Internal(source) => {
                 tracing::error!(request_id = %self.request_id, tenant = %tenant, error = %source, "repository error");
-                AppError::Internal { request_id: self.request_id.clone() }
+                AppError::Internal {
+                    request_id: self.request_id.clone(),
+                }
             }
         }
     }
 
     pub fn internal(&self, what: &str, detail: impl std::fmt::Display) -> AppError {
         tracing::error!(request_id = %self.request_id, error = %detail, "{what}");
-        AppError::Internal { request_id: self.request_id.clone() }
+        AppError::Internal {
+            request_id: self.request_id.clone(),
+        }
     }
 }
 

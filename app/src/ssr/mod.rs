@@ -5,4 +5,4 @@ pub mod context;
 pub mod passwords;
 pub mod tokens;
 
-pub use context::{RequestContext, Services, Site, SignedIn, AUTH_SESSION_KEY};
+pub use context::{RequestContext, Services, SignedIn, Site, AUTH_SESSION_KEY};

@@ -43,7 +43,11 @@ impl PasswordHasher {
     }
 
     pub async fn hash(&self, password: &Password) -> Result<String, HashError> {
-        let _permit = self.permits.acquire().await.map_err(|e| HashError::Argon2(e.to_string()))?;
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| HashError::Argon2(e.to_string()))?;
         let params = self.params.clone();
         let secret = password.expose().to_owned();
         tokio::task::spawn_blocking(move || hash_with(&params, &secret)).await?
@@ -51,14 +55,28 @@ impl PasswordHasher {
 
     /// Checks `password` against `stored`, or against the dummy hash when there is no account,
     /// so both paths cost the same. Only `Some(hash)` that matches returns true.
-    pub async fn verify(&self, password: &Password, stored: Option<&str>) -> Result<bool, HashError> {
-        let _permit = self.permits.acquire().await.map_err(|e| HashError::Argon2(e.to_string()))?;
+    pub async fn verify(
+        &self,
+        password: &Password,
+        stored: Option<&str>,
+    ) -> Result<bool, HashError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| HashError::Argon2(e.to_string()))?;
         let known = stored.is_some();
-        let hash = stored.map(str::to_owned).unwrap_or_else(|| self.dummy_hash.to_string());
+        let hash = stored
+            .map(str::to_owned)
+            .unwrap_or_else(|| self.dummy_hash.to_string());
         let secret = password.expose().to_owned();
         let matches = tokio::task::spawn_blocking(move || {
             PasswordHash::new(&hash)
-                .map(|parsed| Argon2::default().verify_password(secret.as_bytes(), &parsed).is_ok())
+                .map(|parsed| {
+                    Argon2::default()
+                        .verify_password(secret.as_bytes(), &parsed)
+                        .is_ok()
+                })
                 .unwrap_or(false)
         })
         .await?;
@@ -79,7 +97,15 @@ mod tests {
     use super::*;
 
     fn cheap() -> PasswordHasher {
-        PasswordHasher::new(HashCost { memory_kib: 1024, iterations: 1, parallelism: 1 }, 2).unwrap()
+        PasswordHasher::new(
+            HashCost {
+                memory_kib: 1024,
+                iterations: 1,
+                parallelism: 1,
+            },
+            2,
+        )
+        .unwrap()
     }
 
     #[tokio::test]

@@ -25,7 +25,10 @@ pub async fn find_credentials(
     .fetch_optional(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(row.map(|r| Credentials { user_id: UserId::from_uuid(r.id), password_hash: r.password_hash }))
+    Ok(row.map(|r| Credentials {
+        user_id: UserId::from_uuid(r.id),
+        password_hash: r.password_hash,
+    }))
 }
 
 pub async fn record_sign_in(db: &Db, tenant: &Tenant, user_id: UserId) -> Result<(), RepoError> {
@@ -81,7 +84,9 @@ pub async fn redeem_ticket(
     .fetch_optional(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(row.filter(|r| r.valid).map(|r| UserId::from_uuid(r.user_id)))
+    Ok(row
+        .filter(|r| r.valid)
+        .map(|r| UserId::from_uuid(r.user_id)))
 }
 
 /// How many sign-ins may fail within the window before further attempts are refused.
@@ -166,7 +171,11 @@ pub async fn record_sign_in_failure(
 
 /// A successful sign-in clears that account's failures (not the address's: one success does
 /// not vouch for every other guess from the same place).
-pub async fn clear_sign_in_failures(db: &Db, tenant: &Tenant, email: &Email) -> Result<(), RepoError> {
+pub async fn clear_sign_in_failures(
+    db: &Db,
+    tenant: &Tenant,
+    email: &Email,
+) -> Result<(), RepoError> {
     let mut tx = begin_for_tenant(db, tenant.id()).await?;
     sqlx::query!(
         "DELETE FROM sign_in_failures WHERE tenant_id = $1 AND email = $2",

@@ -41,7 +41,9 @@ impl Tenant {
         status: &str,
     ) -> Result<Self, RepoError> {
         let slug = Slug::parse(slug).map_err(|_| {
-            RepoError::Internal(sqlx::Error::Decode("stored tenant slug does not parse".into()))
+            RepoError::Internal(sqlx::Error::Decode(
+                "stored tenant slug does not parse".into(),
+            ))
         })?;
         Ok(Self {
             id: TenantId::from_uuid(id),

@@ -29,7 +29,10 @@ pub async fn list(db: &Db, scope: &TenantScope) -> Result<Vec<MemberSummary>, Re
                 user_id: UserId::from_uuid(r.id),
                 name: r.name,
                 email: Email::parse(&r.email).map_err(|_| RepoError::corrupt("users.email"))?,
-                role: r.role.parse().map_err(|_| RepoError::corrupt("users.role"))?,
+                role: r
+                    .role
+                    .parse()
+                    .map_err(|_| RepoError::corrupt("users.role"))?,
                 last_sign_in_at: r.last_sign_in_at,
             })
         })
