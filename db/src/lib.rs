@@ -9,6 +9,8 @@ pub mod platform;
 mod pool;
 mod scope;
 pub mod tenant;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use error::RepoError;
 pub use platform::tenants::Tenant;

@@ -226,7 +226,7 @@ fn apply_env(
 fn describe_toml_error(name: &str, text: &str, err: &toml::de::Error) -> String {
     let line = err
         .span()
-        .map(|span| text[..span.start.min(text.len())].lines().count().max(1));
+        .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
     match line {
         Some(line) => format!("{name} line {line}: {}", err.message()),
         None => format!("{name}: {}", err.message()),

@@ -1,0 +1,207 @@
+//! The Stockroom server as a library, so integration tests can start the same router the
+//! binary serves.
+
+pub mod config;
+pub mod telemetry;
+pub mod web;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::ssr::context::SiteSettings;
+use app::ssr::passwords::{HashCost, PasswordHasher};
+use app::ssr::Services;
+use db::{Db, DbSettings};
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+
+pub async fn connect(config: &Config) -> Result<Db, String> {
+    if config.database.url.is_empty() {
+        return Err("database.url is not set (Leptos.toml or STOCKROOM_DATABASE_URL); ./dev run sets up a local database".into());
+    }
+    Db::connect(&DbSettings {
+        url: config.database.url.clone(),
+        max_connections: config.database.max_connections,
+        acquire_timeout: Duration::from_millis(config.database.acquire_timeout_ms),
+    })
+    .await
+    .map_err(|e| format!("database.url: {e}"))
+}
+
+pub async fn migrate(config: &Config) -> Result<(), String> {
+    if config.database.owner_url.is_empty() {
+        return Err(
+            "database.owner_url is not set (Leptos.toml or STOCKROOM_DATABASE_OWNER_URL)".into(),
+        );
+    }
+    Db::migrate(&config.database.owner_url)
+        .await
+        .map_err(|e| format!("database.owner_url: {e}"))?;
+    tracing::info!("migrations applied");
+    Ok(())
+}
+
+pub fn password_hasher(config: &Config) -> Result<PasswordHasher, String> {
+    let p = &config.passwords;
+    PasswordHasher::new(
+        HashCost {
+            memory_kib: p.memory_kib,
+            iterations: p.iterations,
+            parallelism: p.parallelism,
+        },
+        p.max_concurrent,
+    )
+    .map_err(|e| format!("passwords: {e}"))
+}
+
+const DEMO_SLUG: &str = "demo";
+const DEMO_EMAIL: &str = "owner@demo.example";
+const DEMO_PASSWORD: &str = "stockroom-demo-1";
+
+pub async fn seed_demo(config: &Config) -> Result<(), String> {
+    use domain::{Email, Password, PersonName, Slug, WorkspaceName};
+    let db = connect(config).await?;
+    let slug = Slug::parse(DEMO_SLUG).map_err(|e| e.to_string())?;
+    let url = format!(
+        "{}://{}.{}",
+        config.server.scheme, DEMO_SLUG, config.server.base_domain
+    );
+    let exists = db::platform::tenants::find_by_slug(&db, &slug)
+        .await
+        .map_err(|e| e.to_string())?;
+    if exists.is_none() {
+        let hash = password_hasher(config)?
+            .hash(&Password::new_choice(DEMO_PASSWORD).map_err(|e| e.to_string())?)
+            .await
+            .map_err(|e| e.to_string())?;
+        db::platform::registration::register(
+            &db,
+            db::platform::registration::NewWorkspace {
+                name: &WorkspaceName::parse("Demo Trading Co.").map_err(|e| e.to_string())?,
+                slug: &slug,
+                owner_name: &PersonName::parse("Dana Demo").map_err(|e| e.to_string())?,
+                owner_email: &Email::parse(DEMO_EMAIL).map_err(|e| e.to_string())?,
+                owner_password_hash: &hash,
+            },
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        tracing::info!("demo workspace created");
+    }
+    println!("Demo workspace: {url}  (sign in as {DEMO_EMAIL} / {DEMO_PASSWORD})");
+    db.close().await;
+    Ok(())
+}
+
+/// The services and router the binary serves, built from settings and an open database.
+pub fn app_router(config: &Config, db: Db, passwords: PasswordHasher) -> Result<axum::Router, String> {
+    let settings = Arc::new(SiteSettings {
+        base_domain: config.server.base_domain.clone(),
+        scheme: config.server.scheme.clone(),
+        session_absolute_timeout: Duration::from_secs(config.sessions.absolute_timeout_hours * 3600),
+    });
+    let services = Services { db, passwords, settings };
+
+    let mut leptos = leptos::config::get_configuration(None)
+        .map_err(|e| format!("leptos options: {e}"))?
+        .leptos_options;
+    leptos.site_addr = config
+        .server
+        .listen
+        .parse()
+        .map_err(|_| "server.listen is not an address".to_string())?;
+    // cargo-leptos writes hash.txt beside the binary when it hashed the asset names.
+    let hash_file = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join(leptos.hash_file.as_ref())));
+    leptos.hash_files = hash_file.is_some_and(|f| f.exists());
+
+    Ok(web::router(
+        services,
+        web::WebSettings {
+            leptos,
+            request_timeout: Duration::from_secs(config.server.request_timeout_secs),
+            idle_timeout: Duration::from_secs(config.sessions.idle_timeout_mins * 60),
+        },
+    ))
+}
+
+pub async fn serve(config: Config) -> Result<(), String> {
+    let db = connect(&config).await?;
+    let router = app_router(&config, db.clone(), password_hasher(&config)?)?;
+
+    // Expired sessions are swept in the background; failures are logged and retried.
+    let sweeper = tokio::spawn({
+        let store = db.session_store();
+        async move {
+            use tower_sessions::ExpiredDeletion;
+            let _ = store
+                .continuously_delete_expired(Duration::from_secs(600))
+                .await;
+        }
+    });
+
+    let listener = TcpListener::bind(&config.server.listen)
+        .await
+        .map_err(|e| format!("server.listen: cannot bind {}: {e}", config.server.listen))?;
+    tracing::info!(
+        listen = %config.server.listen,
+        public = %format!("{}://{}", config.server.scheme, config.server.base_domain),
+        "serving"
+    );
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let server = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown({
+        let mut stop_rx = stop_rx.clone();
+        async move {
+            let _ = stop_rx.wait_for(|stopping| *stopping).await;
+        }
+    });
+    let grace = Duration::from_secs(config.server.shutdown_grace_secs);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: no new connections, finishing in-flight requests");
+        let _ = stop_tx.send(true);
+    });
+    let mut grace_rx = stop_rx;
+    let result = tokio::select! {
+        result = server => result.map_err(|e| format!("server error: {e}")),
+        _ = async {
+            let _ = grace_rx.wait_for(|stopping| *stopping).await;
+            tokio::time::sleep(grace).await;
+        } => {
+            tracing::warn!("in-flight requests still running after the grace period; exiting");
+            Ok(())
+        }
+    };
+    sweeper.abort();
+    db.close().await;
+    tracing::info!("stopped");
+    result
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

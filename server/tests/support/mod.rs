@@ -1,0 +1,146 @@
+//! `TestApp`: the real router on a free port against a fresh database, driven over HTTP with
+//! an explicit Host header per request, so each test can play several workspaces at once.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+
+use app::ssr::passwords::{HashCost, PasswordHasher};
+use leptos::server_fn::ServerFn;
+use reqwest::header::{HeaderMap, HeaderValue, COOKIE, HOST, SET_COOKIE};
+use reqwest::{redirect, Client, Response};
+use server::config::Config;
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub base_domain: String,
+    pub db: db::Db,
+    client: Client,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        let db = db::testing::fresh_database().await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut config = Config::default();
+        config.server.listen = addr.to_string();
+        config.server.base_domain = format!("localhost:{}", addr.port());
+        // Cheap hashing keeps the suite fast; the production cost is tested in app::ssr.
+        let passwords = PasswordHasher::new(HashCost { memory_kib: 1024, iterations: 1, parallelism: 1 }, 4).unwrap();
+        let router = server::app_router(&config, db.clone(), passwords).unwrap();
+        tokio::spawn(async move {
+            axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+        });
+        let client = Client::builder().redirect(redirect::Policy::none()).build().unwrap();
+        Self { addr, base_domain: config.server.base_domain, db, client }
+    }
+
+    pub fn host(&self, slug: Option<&str>) -> String {
+        match slug {
+            Some(slug) => format!("{slug}.{}", self.base_domain),
+            None => self.base_domain.clone(),
+        }
+    }
+
+    pub async fn get(&self, slug: Option<&str>, path: &str, cookie: Option<&str>) -> Response {
+        let mut request = self.client.get(format!("http://{}{path}", self.addr)).header(HOST, self.host(slug));
+        if let Some(cookie) = cookie {
+            request = request.header(COOKIE, cookie);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// Calls server function `F` as the browser's JS does: a same-origin form-encoded POST.
+    pub async fn call<F: ServerFn>(
+        &self,
+        slug: Option<&str>,
+        args: &[(&str, &str)],
+        cookie: Option<&str>,
+        extra: HeaderMap,
+    ) -> Response {
+        let mut request = self
+            .client
+            .post(format!("http://{}{}", self.addr, F::PATH))
+            .header(HOST, self.host(slug))
+            .header("sec-fetch-site", "same-origin")
+            .headers(extra)
+            .form(args);
+        if let Some(cookie) = cookie {
+            request = request.header(COOKIE, cookie);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// Registers a workspace through the public site and follows the welcome hand-off;
+    /// returns the owner's session cookie on the workspace's host.
+    pub async fn register(&self, slug: &str, email: &str, password: &str) -> String {
+        let response = self
+            .call::<app::api::Register>(
+                None,
+                &[
+                    ("business_name", &format!("Shop {slug}")),
+                    ("slug", slug),
+                    ("owner_name", "Olive Owner"),
+                    ("email", email),
+                    ("password", password),
+                ],
+                None,
+                HeaderMap::new(),
+            )
+            .await;
+        let location = location(&response).unwrap_or_else(|| panic!("registration redirects: {}", response.status()));
+        let prefix = format!("http://{}", self.host(Some(slug)));
+        let path = location.strip_prefix(&prefix).unwrap_or_else(|| panic!("hand-off goes to the workspace: {location}"));
+        let welcome = self.get(Some(slug), path, None).await;
+        assert_eq!(location_of(&welcome), "/");
+        session_cookie(&welcome).expect("the welcome hand-off signs the owner in")
+    }
+
+    pub async fn sign_in(&self, slug: &str, email: &str, password: &str) -> Response {
+        self.call::<app::api::SignIn>(Some(slug), &[("email", email), ("password", password)], None, HeaderMap::new())
+            .await
+    }
+}
+
+pub fn location(response: &Response) -> Option<String> {
+    response.headers().get("location").map(|v| v.to_str().unwrap().to_owned())
+}
+
+fn location_of(response: &Response) -> String {
+    location(response).unwrap_or_default()
+}
+
+/// The `name=value` pair of the session cookie a response set, if any.
+pub fn session_cookie(response: &Response) -> Option<String> {
+    response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("stockroom_session="))
+        .map(|v| v.split(';').next().unwrap().to_owned())
+}
+
+pub fn set_cookie_header(response: &Response) -> Option<String> {
+    response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("stockroom_session="))
+        .map(str::to_owned)
+}
+
+pub fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+    let mut map = HeaderMap::new();
+    for (name, value) in pairs {
+        map.insert(*name, HeaderValue::from_str(value).unwrap());
+    }
+    map
+}
+
+pub async fn error_of(response: Response) -> app::AppError {
+    let status = response.status();
+    let body = response.text().await.unwrap();
+    serde_json::from_str(&body).unwrap_or_else(|_| panic!("expected an AppError, got {status}: {body}"))
+}
