@@ -4,6 +4,13 @@ use crate::{AppError, SiteInfo};
 
 pub type SiteResource = Resource<Result<SiteInfo, AppError>>;
 
+/// The actions that change who is signed in, shared so the site resource can follow them.
+#[derive(Clone, Copy)]
+pub struct SessionActions {
+    pub sign_in: ServerAction<crate::api::SignIn>,
+    pub sign_out: ServerAction<crate::api::SignOut>,
+}
+
 /// Renders `render` with the current site once it is known; a failed lookup shows its message.
 pub fn with_site<V: IntoView + 'static>(
     render: impl Fn(SiteInfo) -> V + Clone + Send + Sync + 'static,
@@ -41,7 +48,7 @@ pub fn Frame(#[prop(into)] title: String, info: SiteInfo, children: Children) ->
 
 #[component]
 fn SignOutForm(name: String) -> impl IntoView {
-    let action = ServerAction::<crate::api::SignOut>::new();
+    let action = expect_context::<SessionActions>().sign_out;
     view! {
         <ActionForm action attr:class="flex items-center gap-3 text-sm">
             <span class="hidden text-slate-600 sm:inline" data-testid="viewer-name">{name}</span>

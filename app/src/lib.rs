@@ -11,7 +11,7 @@ pub mod ssr;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
 
 pub use api::SiteInfo;
 pub use error::{AppError, FieldError, FieldErrors};
@@ -39,17 +39,33 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // One lookup per page load tells every page which site it is on and who is signed in.
-    let site = Resource::new_blocking(|| (), |_| api::load_site());
+    let session_actions = components::SessionActions {
+        sign_in: ServerAction::new(),
+        sign_out: ServerAction::new(),
+    };
+    provide_context(session_actions);
+    // Tells every page which site it is on and who is signed in; fetched with the page and
+    // again whenever a sign-in or sign-out completes.
+    let site = Resource::new_blocking(
+        move || {
+            (
+                session_actions.sign_in.version().get(),
+                session_actions.sign_out.version().get(),
+            )
+        },
+        |_| api::load_site(),
+    );
     provide_context(site);
 
     view! {
         <Title formatter=|text: String| format!("{text} · Stockroom") />
         <Router>
             <Routes fallback=pages::NotFound>
-                <Route path=path!("/") view=pages::Home />
-                <Route path=path!("/register") view=pages::Register />
-                <Route path=path!("/login") view=pages::SignIn />
+                // Async: the whole page is rendered before it is sent, so it reads complete
+                // without JavaScript and its status code can still change.
+                <Route path=path!("/") view=pages::Home ssr=SsrMode::Async />
+                <Route path=path!("/register") view=pages::Register ssr=SsrMode::Async />
+                <Route path=path!("/login") view=pages::SignIn ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

@@ -10,18 +10,31 @@ use crate::Db;
 /// and returns a handle connected as the application role (`STOCKROOM_TEST_APP_URL`).
 /// `./dev test` sets both and throws the whole cluster away afterwards.
 pub async fn fresh_database() -> Db {
-    let owner_url = std::env::var("DATABASE_URL").expect("DATABASE_URL names the owner role (./dev test sets it)");
-    let app_url = std::env::var("STOCKROOM_TEST_APP_URL").expect("STOCKROOM_TEST_APP_URL names the app role (./dev test sets it)");
+    let owner_url = std::env::var("DATABASE_URL")
+        .expect("DATABASE_URL names the owner role (./dev test sets it)");
+    let app_url = std::env::var("STOCKROOM_TEST_APP_URL")
+        .expect("STOCKROOM_TEST_APP_URL names the app role (./dev test sets it)");
     let owner: PgConnectOptions = owner_url.parse().expect("DATABASE_URL parses");
     let app: PgConnectOptions = app_url.parse().expect("STOCKROOM_TEST_APP_URL parses");
     let name = format!("stockroom_test_{}", uuid::Uuid::new_v4().simple());
 
     let mut admin = owner.connect().await.expect("the owner role can connect");
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.expect("create test database");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .expect("create test database");
     admin.close().await.ok();
 
-    let mut migrator = owner.clone().database(&name).connect().await.expect("connect to the test database");
-    crate::MIGRATOR.run(&mut migrator).await.expect("migrations apply");
+    let mut migrator = owner
+        .clone()
+        .database(&name)
+        .connect()
+        .await
+        .expect("connect to the test database");
+    crate::MIGRATOR
+        .run(&mut migrator)
+        .await
+        .expect("migrations apply");
     migrator.close().await.ok();
 
     let pool = PgPoolOptions::new()

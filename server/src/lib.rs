@@ -95,13 +95,23 @@ pub async fn seed_demo(config: &Config) -> Result<(), String> {
 }
 
 /// The services and router the binary serves, built from settings and an open database.
-pub fn app_router(config: &Config, db: Db, passwords: PasswordHasher) -> Result<axum::Router, String> {
+pub fn app_router(
+    config: &Config,
+    db: Db,
+    passwords: PasswordHasher,
+) -> Result<axum::Router, String> {
     let settings = Arc::new(SiteSettings {
         base_domain: config.server.base_domain.clone(),
         scheme: config.server.scheme.clone(),
-        session_absolute_timeout: Duration::from_secs(config.sessions.absolute_timeout_hours * 3600),
+        session_absolute_timeout: Duration::from_secs(
+            config.sessions.absolute_timeout_hours * 3600,
+        ),
     });
-    let services = Services { db, passwords, settings };
+    let services = Services {
+        db,
+        passwords,
+        settings,
+    };
 
     let mut leptos = leptos::config::get_configuration(None)
         .map_err(|e| format!("leptos options: {e}"))?

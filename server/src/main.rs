@@ -63,4 +63,3 @@ async fn main() -> ExitCode {
         }
     }
 }
-

@@ -24,7 +24,9 @@ async fn an_unknown_workspace_gets_a_404_page() {
 #[tokio::test]
 async fn registration_hands_the_owner_a_host_only_session_on_the_workspace() {
     let app = TestApp::spawn().await;
-    let cookie = app.register("acme", "ann@acme.test", "acme-password-1").await;
+    let cookie = app
+        .register("acme", "ann@acme.test", "acme-password-1")
+        .await;
 
     let page = app.get(Some("acme"), "/", Some(&cookie)).await;
     assert_eq!(page.status(), StatusCode::OK);
@@ -32,36 +34,62 @@ async fn registration_hands_the_owner_a_host_only_session_on_the_workspace() {
     assert!(html.contains("Welcome, Olive Owner"), "{html}");
     assert!(html.contains("ann@acme.test"));
 
-    let response = app.sign_in("acme", "ann@acme.test", "acme-password-1").await;
+    let response = app
+        .sign_in("acme", "ann@acme.test", "acme-password-1")
+        .await;
     let set_cookie = set_cookie_header(&response).expect("sign-in sets the session cookie");
     let lower = set_cookie.to_lowercase();
-    assert!(lower.contains("httponly") && lower.contains("samesite=lax"), "{set_cookie}");
-    assert!(!lower.contains("domain="), "the cookie must stay on its own host: {set_cookie}");
+    assert!(
+        lower.contains("httponly") && lower.contains("samesite=lax"),
+        "{set_cookie}"
+    );
+    assert!(
+        !lower.contains("domain="),
+        "the cookie must stay on its own host: {set_cookie}"
+    );
 }
 
 #[tokio::test]
 async fn a_session_of_one_workspace_is_refused_on_another() {
     let app = TestApp::spawn().await;
-    let a_cookie = app.register("alpha", "ann@alpha.test", "alpha-password-1").await;
-    app.register("bravo", "bob@bravo.test", "bravo-password-1").await;
+    let a_cookie = app
+        .register("alpha", "ann@alpha.test", "alpha-password-1")
+        .await;
+    app.register("bravo", "bob@bravo.test", "bravo-password-1")
+        .await;
 
     // Pages.
     let page = app.get(Some("bravo"), "/", Some(&a_cookie)).await;
     assert_eq!(page.status(), StatusCode::FORBIDDEN);
     let html = page.text().await.unwrap();
-    assert!(!html.contains("ann@alpha.test") && !html.contains("bob@bravo.test") && !html.contains("Shop"), "{html}");
+    assert!(
+        !html.contains("ann@alpha.test")
+            && !html.contains("bob@bravo.test")
+            && !html.contains("Shop"),
+        "{html}"
+    );
 
     // Server functions.
-    let response = app.call::<LoadSite>(Some("bravo"), &[], Some(&a_cookie), HeaderMap::new()).await;
+    let response = app
+        .call::<LoadSite>(Some("bravo"), &[], Some(&a_cookie), HeaderMap::new())
+        .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert!(!response.text().await.unwrap().contains("alpha"));
 
     // The public site and the console are not workspace A either.
-    assert_eq!(app.get(None, "/", Some(&a_cookie)).await.status(), StatusCode::FORBIDDEN);
-    assert_eq!(app.get(Some("admin"), "/", Some(&a_cookie)).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.get(None, "/", Some(&a_cookie)).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.get(Some("admin"), "/", Some(&a_cookie)).await.status(),
+        StatusCode::FORBIDDEN
+    );
 
     // On its own host the cookie still works.
-    let own = app.call::<LoadSite>(Some("alpha"), &[], Some(&a_cookie), HeaderMap::new()).await;
+    let own = app
+        .call::<LoadSite>(Some("alpha"), &[], Some(&a_cookie), HeaderMap::new())
+        .await;
     assert_eq!(own.status(), StatusCode::OK);
     assert!(own.text().await.unwrap().contains("ann@alpha.test"));
 }
@@ -69,22 +97,35 @@ async fn a_session_of_one_workspace_is_refused_on_another() {
 #[tokio::test]
 async fn credentials_only_work_in_their_own_workspace() {
     let app = TestApp::spawn().await;
-    app.register("alpha", "same@mail.test", "alpha-password-1").await;
-    app.register("bravo", "same@mail.test", "bravo-password-1").await;
-    app.register("charlie", "carl@charlie.test", "charlie-password-1").await;
+    app.register("alpha", "same@mail.test", "alpha-password-1")
+        .await;
+    app.register("bravo", "same@mail.test", "bravo-password-1")
+        .await;
+    app.register("charlie", "carl@charlie.test", "charlie-password-1")
+        .await;
 
-    let wrong_tenant_password = app.sign_in("bravo", "same@mail.test", "alpha-password-1").await;
+    let wrong_tenant_password = app
+        .sign_in("bravo", "same@mail.test", "alpha-password-1")
+        .await;
     let err = error_of(wrong_tenant_password).await;
-    let generic = AppError::Refused { message: "That email and password don't match an account in this workspace.".into() };
+    let generic = AppError::Refused {
+        message: "That email and password don't match an account in this workspace.".into(),
+    };
     assert_eq!(err, generic);
     // An account that exists only elsewhere reads exactly like a wrong password.
-    let elsewhere = app.sign_in("charlie", "same@mail.test", "alpha-password-1").await;
+    let elsewhere = app
+        .sign_in("charlie", "same@mail.test", "alpha-password-1")
+        .await;
     assert_eq!(error_of(elsewhere).await, generic);
 
-    let ok = app.sign_in("bravo", "same@mail.test", "bravo-password-1").await;
+    let ok = app
+        .sign_in("bravo", "same@mail.test", "bravo-password-1")
+        .await;
     assert_eq!(location(&ok).as_deref(), Some("/"));
     let cookie = session_cookie(&ok).unwrap();
-    let site = app.call::<LoadSite>(Some("bravo"), &[], Some(&cookie), HeaderMap::new()).await;
+    let site = app
+        .call::<LoadSite>(Some("bravo"), &[], Some(&cookie), HeaderMap::new())
+        .await;
     let body = site.text().await.unwrap();
     assert!(body.contains("\"slug\":\"bravo\""), "{body}");
 }
@@ -92,25 +133,33 @@ async fn credentials_only_work_in_their_own_workspace() {
 #[tokio::test]
 async fn signing_in_issues_a_new_session_id_and_signing_out_kills_it_server_side() {
     let app = TestApp::spawn().await;
-    app.register("alpha", "ann@alpha.test", "alpha-password-1").await;
+    app.register("alpha", "ann@alpha.test", "alpha-password-1")
+        .await;
     let anonymous = app.get(Some("alpha"), "/login", None).await;
     let planted = session_cookie(&anonymous);
 
-    let signed_in = app.sign_in("alpha", "ann@alpha.test", "alpha-password-1").await;
+    let signed_in = app
+        .sign_in("alpha", "ann@alpha.test", "alpha-password-1")
+        .await;
     let cookie = session_cookie(&signed_in).unwrap();
     assert_ne!(Some(&cookie), planted.as_ref());
 
-    let out = app.call::<SignOut>(Some("alpha"), &[], Some(&cookie), HeaderMap::new()).await;
+    let out = app
+        .call::<SignOut>(Some("alpha"), &[], Some(&cookie), HeaderMap::new())
+        .await;
     assert_eq!(location(&out).as_deref(), Some("/login"));
     // A copy of the old cookie no longer signs anybody in.
-    let site = app.call::<LoadSite>(Some("alpha"), &[], Some(&cookie), HeaderMap::new()).await;
+    let site = app
+        .call::<LoadSite>(Some("alpha"), &[], Some(&cookie), HeaderMap::new())
+        .await;
     assert!(site.text().await.unwrap().contains("\"viewer\":null"));
 }
 
 #[tokio::test]
 async fn a_welcome_ticket_only_works_once_and_on_its_own_workspace() {
     let app = TestApp::spawn().await;
-    app.register("bravo", "bob@bravo.test", "bravo-password-1").await;
+    app.register("bravo", "bob@bravo.test", "bravo-password-1")
+        .await;
     let response = app
         .call::<Register>(
             None,
@@ -141,14 +190,27 @@ async fn a_welcome_ticket_only_works_once_and_on_its_own_workspace() {
 #[tokio::test]
 async fn registration_and_slug_checks_live_only_on_the_public_site() {
     let app = TestApp::spawn().await;
-    let cookie = app.register("alpha", "ann@alpha.test", "alpha-password-1").await;
-    let check = app.call::<CheckSlug>(Some("alpha"), &[("slug", "newshop")], Some(&cookie), HeaderMap::new()).await;
+    let cookie = app
+        .register("alpha", "ann@alpha.test", "alpha-password-1")
+        .await;
+    let check = app
+        .call::<CheckSlug>(
+            Some("alpha"),
+            &[("slug", "newshop")],
+            Some(&cookie),
+            HeaderMap::new(),
+        )
+        .await;
     assert_eq!(error_of(check).await, AppError::NotFound);
 
-    let taken = app.call::<CheckSlug>(None, &[("slug", "alpha")], None, HeaderMap::new()).await;
+    let taken = app
+        .call::<CheckSlug>(None, &[("slug", "alpha")], None, HeaderMap::new())
+        .await;
     let taken: SlugCheck = serde_json::from_str(&taken.text().await.unwrap()).unwrap();
     assert_eq!(taken, SlugCheck::Taken);
-    let reserved = app.call::<CheckSlug>(None, &[("slug", "admin")], None, HeaderMap::new()).await;
+    let reserved = app
+        .call::<CheckSlug>(None, &[("slug", "admin")], None, HeaderMap::new())
+        .await;
     let reserved: SlugCheck = serde_json::from_str(&reserved.text().await.unwrap()).unwrap();
     assert!(matches!(reserved, SlugCheck::Invalid(_)));
 }
@@ -156,50 +218,88 @@ async fn registration_and_slug_checks_live_only_on_the_public_site() {
 #[tokio::test]
 async fn registration_reports_every_bad_field_and_writes_nothing() {
     let app = TestApp::spawn().await;
-    app.register("alpha", "ann@alpha.test", "alpha-password-1").await;
+    app.register("alpha", "ann@alpha.test", "alpha-password-1")
+        .await;
     let response = app
         .call::<Register>(
             None,
-            &[("business_name", " "), ("slug", "Bad_Slug"), ("owner_name", "Bo"), ("email", "nope"), ("password", "password123")],
+            &[
+                ("business_name", " "),
+                ("slug", "Bad_Slug"),
+                ("owner_name", "Bo"),
+                ("email", "nope"),
+                ("password", "password123"),
+            ],
             None,
             HeaderMap::new(),
         )
         .await;
     let err = error_of(response).await;
     for field in ["business_name", "slug", "email", "password"] {
-        assert!(err.message_for(field).is_some(), "{field} has an error: {err:?}");
+        assert!(
+            err.message_for(field).is_some(),
+            "{field} has an error: {err:?}"
+        );
     }
     assert!(err.message_for("owner_name").is_none());
 
     let duplicate = app
         .call::<Register>(
             None,
-            &[("business_name", "Again"), ("slug", "alpha"), ("owner_name", "Bo"), ("email", "bo@x.test"), ("password", "bo-password-12")],
+            &[
+                ("business_name", "Again"),
+                ("slug", "alpha"),
+                ("owner_name", "Bo"),
+                ("email", "bo@x.test"),
+                ("password", "bo-password-12"),
+            ],
             None,
             HeaderMap::new(),
         )
         .await;
     let err = error_of(duplicate).await;
-    assert_eq!(err.message_for("slug").as_deref(), Some("This address is already taken. Please pick another one."));
+    assert_eq!(
+        err.message_for("slug").as_deref(),
+        Some("This address is already taken. Please pick another one.")
+    );
     // The refused attempt created no owner: bo cannot sign in to alpha.
-    assert!(matches!(error_of(app.sign_in("alpha", "bo@x.test", "bo-password-12").await).await, AppError::Refused { .. }));
+    assert!(matches!(
+        error_of(app.sign_in("alpha", "bo@x.test", "bo-password-12").await).await,
+        AppError::Refused { .. }
+    ));
 }
 
 #[tokio::test]
 async fn cross_site_posts_are_refused_before_they_change_anything() {
     let app = TestApp::spawn().await;
-    app.register("alpha", "ann@alpha.test", "alpha-password-1").await;
-    let form = [("email", "ann@alpha.test"), ("password", "alpha-password-1")];
+    app.register("alpha", "ann@alpha.test", "alpha-password-1")
+        .await;
+    let form = [
+        ("email", "ann@alpha.test"),
+        ("password", "alpha-password-1"),
+    ];
 
-    for (name, value) in [("sec-fetch-site", "cross-site"), ("sec-fetch-site", "same-site")] {
-        let response = app.call::<SignIn>(Some("alpha"), &form, None, headers(&[(name, value)])).await;
+    for (name, value) in [
+        ("sec-fetch-site", "cross-site"),
+        ("sec-fetch-site", "same-site"),
+    ] {
+        let response = app
+            .call::<SignIn>(Some("alpha"), &form, None, headers(&[(name, value)]))
+            .await;
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{name}: {value}");
         assert!(session_cookie(&response).is_none());
     }
 
     // Without Sec-Fetch-Site, the Origin must be exactly this host.
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let url = format!("http://{}{}", app.addr, <SignIn as leptos::server_fn::ServerFn>::PATH);
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let url = format!(
+        "http://{}{}",
+        app.addr,
+        <SignIn as leptos::server_fn::ServerFn>::PATH
+    );
     let sibling = format!("http://bravo.{}", app.base_domain);
     for origin in ["http://evil.example", sibling.as_str()] {
         let response = client
@@ -221,18 +321,27 @@ async fn cross_site_posts_are_refused_before_they_change_anything() {
         .send()
         .await
         .unwrap();
-    assert_eq!(location(&response).as_deref(), Some("/"), "same-origin sign-in works");
+    assert_eq!(
+        location(&response).as_deref(),
+        Some("/"),
+        "same-origin sign-in works"
+    );
 }
 
 #[tokio::test]
 async fn repeated_failures_throttle_sign_in_even_with_the_right_password() {
     let app = TestApp::spawn().await;
-    app.register("alpha", "ann@alpha.test", "alpha-password-1").await;
+    app.register("alpha", "ann@alpha.test", "alpha-password-1")
+        .await;
     for _ in 0..5 {
-        let response = app.sign_in("alpha", "ann@alpha.test", "wrong-password").await;
+        let response = app
+            .sign_in("alpha", "ann@alpha.test", "wrong-password")
+            .await;
         assert!(matches!(error_of(response).await, AppError::Refused { .. }));
     }
-    let response = app.sign_in("alpha", "ann@alpha.test", "alpha-password-1").await;
+    let response = app
+        .sign_in("alpha", "ann@alpha.test", "alpha-password-1")
+        .await;
     match error_of(response).await {
         AppError::Refused { message } => assert!(message.contains("Too many"), "{message}"),
         other => panic!("expected throttling, got {other:?}"),
@@ -243,9 +352,20 @@ async fn repeated_failures_throttle_sign_in_even_with_the_right_password() {
 async fn health_and_readiness() {
     let app = TestApp::spawn().await;
     let client = reqwest::Client::new();
-    let health = client.get(format!("http://{}/healthz", app.addr)).send().await.unwrap();
+    let health = client
+        .get(format!("http://{}/healthz", app.addr))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.status(), StatusCode::OK);
-    let ready = client.get(format!("http://{}/readyz", app.addr)).send().await.unwrap();
+    let ready = client
+        .get(format!("http://{}/readyz", app.addr))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ready.status(), StatusCode::OK);
-    assert!(ready.headers().get("x-request-id").is_some(), "every response carries its request id");
+    assert!(
+        ready.headers().get("x-request-id").is_some(),
+        "every response carries its request id"
+    );
 }

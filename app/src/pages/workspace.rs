@@ -2,8 +2,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
-use crate::api::{SignIn as SignInFn, SiteKind};
-use crate::components::{with_site, Field, Frame, Notice, NoticeKind, SubmitButton};
+use crate::api::SiteKind;
+use crate::components::{
+    with_site, Field, Frame, Notice, NoticeKind, SessionActions, SubmitButton,
+};
 use crate::{AppError, SiteInfo};
 
 fn workspace_name(info: &SiteInfo) -> String {
@@ -44,7 +46,7 @@ pub fn SignIn() -> impl IntoView {
 
 #[component]
 fn SignInForm(info: SiteInfo) -> impl IntoView {
-    let action = ServerAction::<SignInFn>::new();
+    let action = expect_context::<SessionActions>().sign_in;
     let name = workspace_name(&info);
     let error_for = move |field: &'static str| {
         Signal::derive(move || match action.value().get() {

@@ -26,13 +26,34 @@ impl TestApp {
         config.server.listen = addr.to_string();
         config.server.base_domain = format!("localhost:{}", addr.port());
         // Cheap hashing keeps the suite fast; the production cost is tested in app::ssr.
-        let passwords = PasswordHasher::new(HashCost { memory_kib: 1024, iterations: 1, parallelism: 1 }, 4).unwrap();
+        let passwords = PasswordHasher::new(
+            HashCost {
+                memory_kib: 1024,
+                iterations: 1,
+                parallelism: 1,
+            },
+            4,
+        )
+        .unwrap();
         let router = server::app_router(&config, db.clone(), passwords).unwrap();
         tokio::spawn(async move {
-            axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .unwrap();
         });
-        let client = Client::builder().redirect(redirect::Policy::none()).build().unwrap();
-        Self { addr, base_domain: config.server.base_domain, db, client }
+        let client = Client::builder()
+            .redirect(redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self {
+            addr,
+            base_domain: config.server.base_domain,
+            db,
+            client,
+        }
     }
 
     pub fn host(&self, slug: Option<&str>) -> String {
@@ -43,7 +64,10 @@ impl TestApp {
     }
 
     pub async fn get(&self, slug: Option<&str>, path: &str, cookie: Option<&str>) -> Response {
-        let mut request = self.client.get(format!("http://{}{path}", self.addr)).header(HOST, self.host(slug));
+        let mut request = self
+            .client
+            .get(format!("http://{}{path}", self.addr))
+            .header(HOST, self.host(slug));
         if let Some(cookie) = cookie {
             request = request.header(COOKIE, cookie);
         }
@@ -88,22 +112,33 @@ impl TestApp {
                 HeaderMap::new(),
             )
             .await;
-        let location = location(&response).unwrap_or_else(|| panic!("registration redirects: {}", response.status()));
+        let location = location(&response)
+            .unwrap_or_else(|| panic!("registration redirects: {}", response.status()));
         let prefix = format!("http://{}", self.host(Some(slug)));
-        let path = location.strip_prefix(&prefix).unwrap_or_else(|| panic!("hand-off goes to the workspace: {location}"));
+        let path = location
+            .strip_prefix(&prefix)
+            .unwrap_or_else(|| panic!("hand-off goes to the workspace: {location}"));
         let welcome = self.get(Some(slug), path, None).await;
         assert_eq!(location_of(&welcome), "/");
         session_cookie(&welcome).expect("the welcome hand-off signs the owner in")
     }
 
     pub async fn sign_in(&self, slug: &str, email: &str, password: &str) -> Response {
-        self.call::<app::api::SignIn>(Some(slug), &[("email", email), ("password", password)], None, HeaderMap::new())
-            .await
+        self.call::<app::api::SignIn>(
+            Some(slug),
+            &[("email", email), ("password", password)],
+            None,
+            HeaderMap::new(),
+        )
+        .await
     }
 }
 
 pub fn location(response: &Response) -> Option<String> {
-    response.headers().get("location").map(|v| v.to_str().unwrap().to_owned())
+    response
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned())
 }
 
 fn location_of(response: &Response) -> String {
@@ -142,5 +177,6 @@ pub fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
 pub async fn error_of(response: Response) -> app::AppError {
     let status = response.status();
     let body = response.text().await.unwrap();
-    serde_json::from_str(&body).unwrap_or_else(|_| panic!("expected an AppError, got {status}: {body}"))
+    serde_json::from_str(&body)
+        .unwrap_or_else(|_| panic!("expected an AppError, got {status}: {body}"))
 }
