@@ -251,3 +251,42 @@ pub async fn sign_out() -> Result<(), AppError> {
     leptos_axum::redirect("/login");
     Ok(())
 }
+
+/// "Find my workspace": emails the address the links of its workspaces. The answer on screen
+/// is the same whether or not the address has any, so nobody learns who uses Stockroom.
+#[server]
+pub async fn find_workspaces(email: String) -> Result<(), AppError> {
+    use crate::ssr::context::{request_context, services};
+    use crate::ssr::Site;
+
+    let ctx = request_context()?;
+    if !matches!(ctx.site, Site::Public) {
+        return Err(AppError::NotFound);
+    }
+    let email =
+        domain::Email::parse(&email).map_err(|e| AppError::field("email", e.to_string()))?;
+    let services = services()?;
+    let found = db::platform::directory::workspaces_for_email(&services.db, &email)
+        .await
+        .map_err(|e| ctx.repo_error(e))?;
+    if found.is_empty() {
+        return Ok(());
+    }
+    let mut body = String::from(
+        "You asked which Stockroom workspaces use this email address. Sign in here:\n\n",
+    );
+    for workspace in &found {
+        body.push_str(&format!(
+            "  {}: {}/login\n",
+            workspace.name,
+            services.settings.workspace_url(workspace.slug.as_str())
+        ));
+    }
+    body.push_str("\nIf you did not ask, you can ignore this message.\n");
+    services
+        .mailer
+        .send(&email, "Your Stockroom workspaces", body)
+        .await
+        .map_err(|e| ctx.internal("sending the workspace list", e))?;
+    Ok(())
+}

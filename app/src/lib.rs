@@ -25,6 +25,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <HashedStylesheet options=options.clone() id="leptos" />
                 <HydrationScripts options />
                 <MetaTags />
@@ -66,6 +67,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=pages::Home ssr=SsrMode::Async />
                 <Route path=path!("/register") view=pages::Register ssr=SsrMode::Async />
                 <Route path=path!("/login") view=pages::SignIn ssr=SsrMode::Async />
+                <Route path=path!("/find") view=pages::FindWorkspace ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

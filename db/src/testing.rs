@@ -6,10 +6,31 @@ use sqlx::{ConnectOptions, Connection};
 
 use crate::Db;
 
+/// A migrated scratch database: `db` is the application role's handle; the owner's
+/// connection is kept for the few platform changes tests need before the console exists.
+pub struct TestDatabase {
+    pub db: Db,
+    owner: PgConnectOptions,
+}
+
+impl TestDatabase {
+    /// Sets a tenant's status the way the platform console will (`active` / `suspended`).
+    pub async fn set_tenant_status(&self, slug: &str, status: &str) {
+        let mut conn = self.owner.connect().await.expect("owner connects");
+        sqlx::query("UPDATE tenants SET status = $1 WHERE slug = $2")
+            .bind(status)
+            .bind(slug)
+            .execute(&mut conn)
+            .await
+            .expect("status updated");
+        conn.close().await.ok();
+    }
+}
+
 /// Creates a new database with every migration applied (as the owner, from `DATABASE_URL`)
 /// and returns a handle connected as the application role (`STOCKROOM_TEST_APP_URL`).
 /// `./dev test` sets both and throws the whole cluster away afterwards.
-pub async fn fresh_database() -> Db {
+pub async fn fresh_database() -> TestDatabase {
     let owner_url = std::env::var("DATABASE_URL")
         .expect("DATABASE_URL names the owner role (./dev test sets it)");
     let app_url = std::env::var("STOCKROOM_TEST_APP_URL")
@@ -42,5 +63,8 @@ pub async fn fresh_database() -> Db {
         .connect_with(app.database(&name))
         .await
         .expect("the application role can connect");
-    Db::from_pool(pool)
+    TestDatabase {
+        db: Db::from_pool(pool),
+        owner: owner.database(&name),
+    }
 }

@@ -258,3 +258,30 @@ async fn member_lists_hold_only_the_scopes_tenant(_: PgPoolOptions, owner: PgCon
     assert_eq!(members.len(), 1);
     assert_eq!(members[0].email.as_str(), "a@a.test");
 }
+
+#[sqlx::test(migrator = "db::MIGRATOR")]
+async fn the_directory_lists_only_the_asking_emails_active_workspaces(
+    _: PgPoolOptions,
+    owner: PgConnectOptions,
+) {
+    let db = app_db(&owner).await;
+    workspace(&db, "alpha", "same@mail.test").await;
+    workspace(&db, "bravo", "same@mail.test").await;
+    workspace(&db, "charlie", "other@mail.test").await;
+
+    let found = db::platform::directory::workspaces_for_email(
+        &db,
+        &Email::parse("SAME@mail.test").unwrap(),
+    )
+    .await
+    .unwrap();
+    let slugs: Vec<&str> = found.iter().map(|w| w.slug.as_str()).collect();
+    assert_eq!(slugs, vec!["alpha", "bravo"]);
+    let none = db::platform::directory::workspaces_for_email(
+        &db,
+        &Email::parse("nobody@mail.test").unwrap(),
+    )
+    .await
+    .unwrap();
+    assert!(none.is_empty());
+}

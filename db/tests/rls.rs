@@ -164,6 +164,23 @@ async fn catalog_every_tenant_table_is_isolated(pool: PgPool) {
         .fetch_all(&pool)
         .await
         .unwrap();
+        // Permissive policies are OR-ed: one that lets the app role (or everyone) see more
+        // than the current tenant would undo the tenant policy.
+        let loose: Vec<String> = sqlx::query_scalar(
+            "SELECT policyname::text FROM pg_policies
+              WHERE schemaname = 'public' AND tablename = $1 AND permissive = 'PERMISSIVE'
+                AND (roles && ARRAY['public', 'stockroom_app']::name[])
+                AND (qual IS NULL OR qual NOT LIKE '%app_current_tenant%')",
+        )
+        .bind(table)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        for policy in loose {
+            problems.push(format!(
+                "{table}: policy {policy} opens rows to the app role beyond its tenant"
+            ));
+        }
         let guarded = policies.iter().any(|(using, check)| {
             using
                 .as_deref()

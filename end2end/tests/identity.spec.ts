@@ -1,3 +1,5 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { expect, Page, test } from "@playwright/test";
 import { hydrated, publicUrl, uniqueSlug, workspaceUrl } from "./helpers";
 
@@ -108,4 +110,30 @@ test("the session cookie of one workspace signs nobody into another", async ({ b
   await expect(replayPage.getByTestId("dashboard-heading")).toHaveCount(0);
   await replay.close();
   await context.close();
+});
+
+test("find my workspace emails the sign-in links without saying who exists", async ({ page, browser }) => {
+  const slug = uniqueSlug("findme");
+  const email = `finder-${Date.now()}@example.com`;
+  const context = await browser.newContext();
+  await register(await context.newPage(), slug, email, "finder-secret-42");
+  await context.close();
+
+  for (const address of [email, `nobody-${Date.now()}@example.com`]) {
+    await page.goto(`${publicUrl}/find`);
+    await hydrated(page);
+    await page.getByLabel("Email").fill(address);
+    await page.getByRole("button", { name: "Email me my workspaces" }).click();
+    await expect(page.getByTestId("find-sent")).toContainText("If that address belongs to any workspaces");
+  }
+
+  const outbox = process.env.STOCKROOM_E2E_OUTBOX;
+  test.skip(!outbox, "the outbox directory is only known when ./dev test starts the server");
+  const messages = fs
+    .readdirSync(outbox!)
+    .filter((f) => f.endsWith(".eml"))
+    .map((f) => fs.readFileSync(path.join(outbox!, f), "utf8"))
+    .filter((m) => m.includes(`To: ${email}`));
+  expect(messages).toHaveLength(1);
+  expect(messages[0]).toContain(`${workspaceUrl(slug)}/login`);
 });

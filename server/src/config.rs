@@ -12,6 +12,7 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub sessions: SessionConfig,
     pub passwords: PasswordConfig,
+    pub mail: MailConfig,
     pub log: LogConfig,
 }
 
@@ -89,6 +90,22 @@ impl Default for PasswordConfig {
             iterations: 2,
             parallelism: 1,
             max_concurrent: 2,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailConfig {
+    pub from: String,
+    pub outbox_dir: String,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        Self {
+            from: "Stockroom <no-reply@stockroom.localhost>".into(),
+            outbox_dir: ".data/outbox".into(),
         }
     }
 }

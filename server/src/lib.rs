@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::ssr::context::SiteSettings;
+use app::ssr::mail::Mailer;
 use app::ssr::passwords::{HashCost, PasswordHasher};
 use app::ssr::Services;
 use db::{Db, DbSettings};
@@ -100,6 +101,8 @@ pub fn app_router(
     db: Db,
     passwords: PasswordHasher,
 ) -> Result<axum::Router, String> {
+    let mailer = Mailer::outbox(&config.mail.outbox_dir, &config.mail.from)
+        .map_err(|e| format!("mail: {e}"))?;
     let settings = Arc::new(SiteSettings {
         base_domain: config.server.base_domain.clone(),
         scheme: config.server.scheme.clone(),
@@ -110,6 +113,7 @@ pub fn app_router(
     let services = Services {
         db,
         passwords,
+        mailer,
         settings,
     };
 

@@ -241,7 +241,7 @@ async fn attach_member(
         let absolute = services.settings.session_absolute_timeout.as_secs() as i64;
         match &site {
             Site::Workspace(tenant) if tenant.id() == signed_in.tenant_id => {
-                if now_unix() - signed_in.since > absolute {
+                if now_unix() - signed_in.since >= absolute {
                     let _ = session.flush().await;
                 } else {
                     match TenantScope::for_member(&services.db, tenant, signed_in.user_id).await {

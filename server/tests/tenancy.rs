@@ -369,3 +369,104 @@ async fn health_and_readiness() {
         "every response carries its request id"
     );
 }
+
+#[tokio::test]
+async fn find_my_workspace_mails_the_links_and_says_the_same_to_everyone() {
+    use app::api::FindWorkspaces;
+    let app = TestApp::spawn().await;
+    app.register("alpha", "same@mail.test", "alpha-password-1")
+        .await;
+    app.register("bravo", "same@mail.test", "bravo-password-1")
+        .await;
+    app.register("charlie", "carl@charlie.test", "charlie-password-1")
+        .await;
+
+    let known = app
+        .call::<FindWorkspaces>(None, &[("email", "same@mail.test")], None, HeaderMap::new())
+        .await;
+    let unknown = app
+        .call::<FindWorkspaces>(None, &[("email", "who@mail.test")], None, HeaderMap::new())
+        .await;
+    assert_eq!(known.status(), StatusCode::OK);
+    assert_eq!(unknown.status(), StatusCode::OK);
+    assert_eq!(
+        known.text().await.unwrap(),
+        unknown.text().await.unwrap(),
+        "the page never tells"
+    );
+
+    let mail = app.sent_mail();
+    assert_eq!(mail.len(), 1, "one message, to the known address only");
+    let message = &mail[0];
+    assert!(message.contains("To: same@mail.test"), "{message}");
+    assert!(message.contains(&format!("http://alpha.{}/login", app.base_domain)));
+    assert!(message.contains(&format!("http://bravo.{}/login", app.base_domain)));
+    assert!(!message.contains("charlie"));
+
+    // Only on the public site.
+    let on_workspace = app
+        .call::<FindWorkspaces>(
+            Some("alpha"),
+            &[("email", "same@mail.test")],
+            None,
+            HeaderMap::new(),
+        )
+        .await;
+    assert_eq!(error_of(on_workspace).await, AppError::NotFound);
+}
+
+#[tokio::test]
+async fn suspending_a_workspace_signs_its_people_out_and_shows_a_clear_page() {
+    let app = TestApp::spawn().await;
+    let cookie = app
+        .register("alpha", "ann@alpha.test", "alpha-password-1")
+        .await;
+    app.database.set_tenant_status("alpha", "suspended").await;
+
+    let page = app.get(Some("alpha"), "/", Some(&cookie)).await;
+    assert_eq!(page.status(), StatusCode::FORBIDDEN);
+    assert!(page
+        .text()
+        .await
+        .unwrap()
+        .contains("This workspace is suspended"));
+    let sign_in = app
+        .sign_in("alpha", "ann@alpha.test", "alpha-password-1")
+        .await;
+    assert_eq!(
+        error_of(sign_in).await,
+        AppError::NotFound,
+        "nobody signs in to a suspended workspace"
+    );
+
+    // Reactivated, the old session is gone for good: it was ended, not merely hidden.
+    app.database.set_tenant_status("alpha", "active").await;
+    let site = app
+        .call::<LoadSite>(Some("alpha"), &[], Some(&cookie), HeaderMap::new())
+        .await;
+    assert!(site.text().await.unwrap().contains("\"viewer\":null"));
+}
+
+#[tokio::test]
+async fn sessions_end_at_the_absolute_timeout_however_active() {
+    let app = TestApp::spawn_with(|config| config.sessions.absolute_timeout_hours = 0).await;
+    let cookie = app
+        .register("alpha", "ann@alpha.test", "alpha-password-1")
+        .await;
+    let site = app
+        .call::<LoadSite>(Some("alpha"), &[], Some(&cookie), HeaderMap::new())
+        .await;
+    assert!(site.text().await.unwrap().contains("\"viewer\":null"));
+}
+
+#[tokio::test]
+async fn the_session_cookie_expires_after_the_idle_timeout() {
+    let app = TestApp::spawn_with(|config| config.sessions.idle_timeout_mins = 30).await;
+    app.register("alpha", "ann@alpha.test", "alpha-password-1")
+        .await;
+    let response = app
+        .sign_in("alpha", "ann@alpha.test", "alpha-password-1")
+        .await;
+    let cookie = set_cookie_header(&response).unwrap();
+    assert!(cookie.contains("Max-Age=1800"), "{cookie}");
+}

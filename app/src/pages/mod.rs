@@ -7,7 +7,7 @@ use leptos_meta::Title;
 use crate::api::SiteKind;
 use crate::components::{with_site, Frame};
 
-pub use public::Register;
+pub use public::{FindWorkspace, Register};
 pub use workspace::SignIn;
 
 /// `/`: each site has its own home.

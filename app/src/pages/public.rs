@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::{check_slug, Register as RegisterFn, SiteKind, SlugCheck};
+use crate::api::{check_slug, FindWorkspaces, Register as RegisterFn, SiteKind, SlugCheck};
 use crate::components::{with_site, Field, Frame, Notice, NoticeKind, SubmitButton};
 use crate::{AppError, SiteInfo};
 
@@ -46,6 +46,10 @@ pub fn Landing(info: SiteInfo) -> impl IntoView {
                     <p class="mt-2 text-sm text-slate-600">
                         "Your team will sign in at "
                         <span class="font-mono text-indigo-700" data-testid="slug-preview">{preview}</span>
+                    </p>
+                    <p class="mt-4 text-center text-sm text-slate-600">
+                        "Already have a workspace? "
+                        <a href="/find" class="text-indigo-700 underline">"Find it"</a>
                     </p>
                     <a
                         href=register_href
@@ -136,6 +140,51 @@ fn RegisterForm(info: SiteInfo) -> impl IntoView {
                     />
                     {move || general_error().map(|text| view! { <Notice kind=NoticeKind::Error text /> })}
                     <SubmitButton label="Create workspace" pending=action.pending() />
+                </ActionForm>
+            </div>
+        </Frame>
+    }
+}
+
+#[component]
+pub fn FindWorkspace() -> impl IntoView {
+    with_site(|info| match info.kind {
+        SiteKind::Public => view! { <FindWorkspaceForm info /> }.into_any(),
+        _ => view! { <super::NotFound /> }.into_any(),
+    })
+}
+
+#[component]
+fn FindWorkspaceForm(info: SiteInfo) -> impl IntoView {
+    let action = ServerAction::<FindWorkspaces>::new();
+    let email_error = Signal::derive(move || match action.value().get() {
+        Some(Err(err)) => err.message_for("email"),
+        _ => None,
+    });
+    let outcome = move || {
+        match action.value().get() {
+        Some(Ok(())) => Some(
+            view! {
+                <p class="rounded-md border border-emerald-200 bg-emerald-50 px-4 py-3 text-sm text-emerald-800" role="status" data-testid="find-sent">
+                    "If that address belongs to any workspaces, we have emailed it their sign-in links."
+                </p>
+            }
+            .into_any(),
+        ),
+        Some(Err(AppError::Validation { .. })) | None => None,
+        Some(Err(err)) => Some(view! { <Notice kind=NoticeKind::Error text=err.to_string() /> }.into_any()),
+    }
+    };
+    view! {
+        <Title text="Find your workspace" />
+        <Frame title="Stockroom" info>
+            <div class="mx-auto max-w-md">
+                <h1 class="text-2xl font-semibold">"Find your workspace"</h1>
+                <p class="mt-1 text-slate-600">"Enter the email you sign in with and we will send you the addresses of your workspaces."</p>
+                <ActionForm action attr:class="mt-6 space-y-3" attr:novalidate="true">
+                    <Field name="email" label="Email" kind="email" autocomplete="email" error=email_error />
+                    {outcome}
+                    <SubmitButton label="Email me my workspaces" pending=action.pending() />
                 </ActionForm>
             </div>
         </Frame>

@@ -13,6 +13,7 @@ use crate::AppError;
 pub struct Services {
     pub db: Db,
     pub passwords: PasswordHasher,
+    pub mailer: super::mail::Mailer,
     pub settings: Arc<SiteSettings>,
 }
 

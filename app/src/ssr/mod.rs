@@ -2,6 +2,7 @@
 //! scope are reached, and how repository errors become [`crate::AppError`]s.
 
 pub mod context;
+pub mod mail;
 pub mod passwords;
 pub mod tokens;
 

@@ -2,5 +2,6 @@
 //! Each one is small and says plainly which tenant data, if any, it can reach.
 
 pub mod auth;
+pub mod directory;
 pub mod registration;
 pub mod tenants;

@@ -12,19 +12,29 @@ use server::config::Config;
 
 pub struct TestApp {
     pub addr: SocketAddr,
+    pub outbox: std::path::PathBuf,
     pub base_domain: String,
-    pub db: db::Db,
+    pub database: db::testing::TestDatabase,
     client: Client,
 }
 
 impl TestApp {
     pub async fn spawn() -> Self {
-        let db = db::testing::fresh_database().await;
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Like [`TestApp::spawn`], with settings adjusted by `adjust` first.
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        let database = db::testing::fresh_database().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let mut config = Config::default();
         config.server.listen = addr.to_string();
         config.server.base_domain = format!("localhost:{}", addr.port());
+        let outbox =
+            std::env::temp_dir().join(format!("stockroom-outbox-{}", uuid::Uuid::new_v4()));
+        config.mail.outbox_dir = outbox.display().to_string();
+        adjust(&mut config);
         // Cheap hashing keeps the suite fast; the production cost is tested in app::ssr.
         let passwords = PasswordHasher::new(
             HashCost {
@@ -35,7 +45,7 @@ impl TestApp {
             4,
         )
         .unwrap();
-        let router = server::app_router(&config, db.clone(), passwords).unwrap();
+        let router = server::app_router(&config, database.db.clone(), passwords).unwrap();
         tokio::spawn(async move {
             axum::serve(
                 listener,
@@ -50,8 +60,9 @@ impl TestApp {
             .unwrap();
         Self {
             addr,
+            outbox,
             base_domain: config.server.base_domain,
-            db,
+            database,
             client,
         }
     }
@@ -179,4 +190,18 @@ pub async fn error_of(response: Response) -> app::AppError {
     let body = response.text().await.unwrap();
     serde_json::from_str(&body)
         .unwrap_or_else(|_| panic!("expected an AppError, got {status}: {body}"))
+}
+
+impl TestApp {
+    /// Every message in the outbox, as raw text.
+    pub fn sent_mail(&self) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(&self.outbox) else {
+            return Vec::new();
+        };
+        entries
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+            .map(|e| std::fs::read_to_string(e.path()).unwrap())
+            .collect()
+    }
 }
