@@ -33,37 +33,42 @@ pub struct SiteInfo {
 
 #[server]
 pub async fn load_site() -> Result<SiteInfo, AppError> {
-    use crate::ssr::context::{request_context, services};
-    use crate::ssr::Site;
+    crate::ssr::context::with_status(
+        async move {
+            use crate::ssr::context::{request_context, services};
+            use crate::ssr::Site;
 
-    let ctx = request_context()?;
-    let settings = services()?.settings;
-    let kind = match &ctx.site {
-        Site::Public => SiteKind::Public,
-        Site::Console => SiteKind::Console,
-        Site::Workspace(t) => SiteKind::Workspace {
-            slug: t.slug().to_string(),
-            name: t.name().to_owned(),
-        },
-        Site::UnknownWorkspace => SiteKind::UnknownWorkspace,
-        Site::SuspendedWorkspace(t) => SiteKind::SuspendedWorkspace {
-            name: t.name().to_owned(),
-        },
-    };
-    let viewer = ctx.scope.as_ref().map(|scope| {
-        let member = scope.member();
-        Viewer {
-            name: member.name.clone(),
-            email: member.email.to_string(),
-            role: member.role,
+            let ctx = request_context()?;
+            let settings = services()?.settings;
+            let kind = match &ctx.site {
+                Site::Public => SiteKind::Public,
+                Site::Console => SiteKind::Console,
+                Site::Workspace(t) => SiteKind::Workspace {
+                    slug: t.slug().to_string(),
+                    name: t.name().to_owned(),
+                },
+                Site::UnknownWorkspace => SiteKind::UnknownWorkspace,
+                Site::SuspendedWorkspace(t) => SiteKind::SuspendedWorkspace {
+                    name: t.name().to_owned(),
+                },
+            };
+            let viewer = ctx.scope.as_ref().map(|scope| {
+                let member = scope.member();
+                Viewer {
+                    name: member.name.clone(),
+                    email: member.email.to_string(),
+                    role: member.role,
+                }
+            });
+            Ok(SiteInfo {
+                kind,
+                base_domain: settings.base_domain.clone(),
+                public_url: settings.public_url(),
+                viewer,
+            })
         }
-    });
-    Ok(SiteInfo {
-        kind,
-        base_domain: settings.base_domain.clone(),
-        public_url: settings.public_url(),
-        viewer,
-    })
+        .await,
+    )
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,25 +81,30 @@ pub enum SlugCheck {
 /// The registration form's live check. Says only free/taken, never whose.
 #[server]
 pub async fn check_slug(slug: String) -> Result<SlugCheck, AppError> {
-    use crate::ssr::context::{request_context, services};
-    use crate::ssr::Site;
+    crate::ssr::context::with_status(
+        async move {
+            use crate::ssr::context::{request_context, services};
+            use crate::ssr::Site;
 
-    let ctx = request_context()?;
-    if !matches!(ctx.site, Site::Public) {
-        return Err(AppError::NotFound);
-    }
-    let slug = match domain::Slug::parse(&slug) {
-        Ok(slug) => slug,
-        Err(err) => return Ok(SlugCheck::Invalid(err.to_string())),
-    };
-    let available = db::platform::tenants::slug_available(&services()?.db, &slug)
-        .await
-        .map_err(|e| ctx.repo_error(e))?;
-    Ok(if available {
-        SlugCheck::Available
-    } else {
-        SlugCheck::Taken
-    })
+            let ctx = request_context()?;
+            if !matches!(ctx.site, Site::Public) {
+                return Err(AppError::NotFound);
+            }
+            let slug = match domain::Slug::parse(&slug) {
+                Ok(slug) => slug,
+                Err(err) => return Ok(SlugCheck::Invalid(err.to_string())),
+            };
+            let available = db::platform::tenants::slug_available(&services()?.db, &slug)
+                .await
+                .map_err(|e| ctx.repo_error(e))?;
+            Ok(if available {
+                SlugCheck::Available
+            } else {
+                SlugCheck::Taken
+            })
+        }
+        .await,
+    )
 }
 
 /// Creates a workspace and its owner, then hands the owner to the workspace's own host with a
@@ -107,186 +117,206 @@ pub async fn register(
     email: String,
     password: String,
 ) -> Result<(), AppError> {
-    use crate::ssr::context::{request_context, services};
-    use crate::ssr::{tokens, Site};
-    use crate::FieldErrors;
-    use db::platform::{auth, registration};
-    use domain::*;
+    crate::ssr::context::with_status(
+        async move {
+        use crate::ssr::context::{request_context, services};
+        use crate::ssr::{tokens, Site};
+        use crate::FieldErrors;
+        use db::platform::{auth, registration};
+        use domain::*;
 
-    let ctx = request_context()?;
-    if !matches!(ctx.site, Site::Public) {
-        return Err(AppError::NotFound);
-    }
-    let services = services()?;
-    let mut errors = FieldErrors::default();
-    let name = errors.check("business_name", WorkspaceName::parse(&business_name));
-    let slug = errors.check("slug", Slug::parse(&slug));
-    let owner = errors.check("owner_name", PersonName::parse(&owner_name));
-    let email = errors.check("email", Email::parse(&email));
-    let password = errors.check("password", Password::new_choice(&password));
-    errors.into_result()?;
-    let (Some(name), Some(slug), Some(owner), Some(email), Some(password)) =
-        (name, slug, owner, email, password)
-    else {
-        return Err(ctx.internal("registration", "field check passed without values"));
-    };
+        let ctx = request_context()?;
+        if !matches!(ctx.site, Site::Public) {
+            return Err(AppError::NotFound);
+        }
+        let services = services()?;
+        let mut errors = FieldErrors::default();
+        let name = errors.check("business_name", WorkspaceName::parse(&business_name));
+        let slug = errors.check("slug", Slug::parse(&slug));
+        let owner = errors.check("owner_name", PersonName::parse(&owner_name));
+        let email = errors.check("email", Email::parse(&email));
+        let password = errors.check("password", Password::new_choice(&password));
+        errors.into_result()?;
+        let (Some(name), Some(slug), Some(owner), Some(email), Some(password)) =
+            (name, slug, owner, email, password)
+        else {
+            return Err(ctx.internal("registration", "field check passed without values"));
+        };
 
-    let hash = services
-        .passwords
-        .hash(&password)
-        .await
-        .map_err(|e| ctx.internal("hashing", e))?;
-    let (tenant, owner_id) = registration::register(
-        &services.db,
-        registration::NewWorkspace {
-            name: &name,
-            slug: &slug,
-            owner_name: &owner,
-            owner_email: &email,
-            owner_password_hash: &hash,
-        },
-    )
-    .await
-    .map_err(|e| ctx.repo_error(e))?;
-    tracing::info!(request_id = %ctx.request_id, tenant = %tenant.id(), slug = %tenant.slug(), "workspace registered");
-
-    let (ticket, digest) = tokens::new_token();
-    auth::issue_ticket(&services.db, &tenant, owner_id, &digest, 120)
+        let hash = services
+            .passwords
+            .hash(&password)
+            .await
+            .map_err(|e| ctx.internal("hashing", e))?;
+        let (tenant, owner_id) = registration::register(
+            &services.db,
+            registration::NewWorkspace {
+                name: &name,
+                slug: &slug,
+                owner_name: &owner,
+                owner_email: &email,
+                owner_password_hash: &hash,
+            },
+        )
         .await
         .map_err(|e| ctx.repo_error(e))?;
-    leptos_axum::redirect(&format!(
-        "{}/welcome?ticket={ticket}",
-        services.settings.workspace_url(tenant.slug().as_str())
-    ));
-    Ok(())
+        tracing::info!(request_id = %ctx.request_id, tenant = %tenant.id(), slug = %tenant.slug(), "workspace registered");
+
+        let (ticket, digest) = tokens::new_token();
+        auth::issue_ticket(&services.db, &tenant, owner_id, &digest, 120)
+            .await
+            .map_err(|e| ctx.repo_error(e))?;
+        leptos_axum::redirect(&format!(
+            "{}/welcome?ticket={ticket}",
+            services.settings.workspace_url(tenant.slug().as_str())
+        ));
+        Ok(())
+        }
+        .await,
+    )
 }
 
 #[server]
 pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
-    use crate::ssr::context::{now_unix, request_context, services, session};
-    use crate::ssr::{SignedIn, AUTH_SESSION_KEY};
-    use db::platform::auth;
+    crate::ssr::context::with_status(
+        async move {
+        use crate::ssr::context::{now_unix, request_context, services, session};
+        use crate::ssr::{SignedIn, AUTH_SESSION_KEY};
+        use db::platform::auth;
 
-    const GENERIC: &str = "That email and password don't match an account in this workspace.";
-    let ctx = request_context()?;
-    let tenant = ctx.require_workspace()?.clone();
-    let services = services()?;
-    let session = session()?;
+        const GENERIC: &str = "That email and password don't match an account in this workspace.";
+        let ctx = request_context()?;
+        let tenant = ctx.require_workspace()?.clone();
+        let services = services()?;
+        let session = session()?;
 
-    let email =
-        domain::Email::parse(&email).map_err(|e| AppError::field("email", e.to_string()))?;
-    let password =
-        domain::Password::attempt(&password).map_err(|_| AppError::field("password", GENERIC))?;
-    let policy = auth::ThrottlePolicy {
-        per_account: 5,
-        per_address: 30,
-        window_secs: 15 * 60,
-    };
-    let throttled =
-        auth::sign_in_throttled(&services.db, &tenant, &email, &ctx.client_address, policy)
+        let email =
+            domain::Email::parse(&email).map_err(|e| AppError::field("email", e.to_string()))?;
+        let password =
+            domain::Password::attempt(&password).map_err(|_| AppError::field("password", GENERIC))?;
+        let policy = auth::ThrottlePolicy {
+            per_account: 5,
+            per_address: 30,
+            window_secs: 15 * 60,
+        };
+        let throttled =
+            auth::sign_in_throttled(&services.db, &tenant, &email, &ctx.client_address, policy)
+                .await
+                .map_err(|e| ctx.repo_error(e))?;
+        if throttled {
+            tracing::warn!(request_id = %ctx.request_id, tenant = %tenant.id(), "sign-in throttled");
+            return Err(AppError::Refused {
+                message: "Too many failed sign-in attempts. Please wait 15 minutes and try again."
+                    .into(),
+            });
+        }
+
+        let credentials = auth::find_credentials(&services.db, &tenant, &email)
             .await
             .map_err(|e| ctx.repo_error(e))?;
-    if throttled {
-        tracing::warn!(request_id = %ctx.request_id, tenant = %tenant.id(), "sign-in throttled");
-        return Err(AppError::Refused {
-            message: "Too many failed sign-in attempts. Please wait 15 minutes and try again."
-                .into(),
-        });
-    }
-
-    let credentials = auth::find_credentials(&services.db, &tenant, &email)
-        .await
-        .map_err(|e| ctx.repo_error(e))?;
-    let ok = services
-        .passwords
-        .verify(
-            &password,
-            credentials.as_ref().map(|c| c.password_hash.as_str()),
-        )
-        .await
-        .map_err(|e| ctx.internal("password check", e))?;
-    let Some(credentials) = credentials.filter(|_| ok) else {
-        auth::record_sign_in_failure(&services.db, &tenant, &email, &ctx.client_address, policy)
+        let ok = services
+            .passwords
+            .verify(
+                &password,
+                credentials.as_ref().map(|c| c.password_hash.as_str()),
+            )
+            .await
+            .map_err(|e| ctx.internal("password check", e))?;
+        let Some(credentials) = credentials.filter(|_| ok) else {
+            auth::record_sign_in_failure(&services.db, &tenant, &email, &ctx.client_address, policy)
+                .await
+                .map_err(|e| ctx.repo_error(e))?;
+            return Err(AppError::Refused {
+                message: GENERIC.into(),
+            });
+        };
+        auth::clear_sign_in_failures(&services.db, &tenant, &email)
             .await
             .map_err(|e| ctx.repo_error(e))?;
-        return Err(AppError::Refused {
-            message: GENERIC.into(),
-        });
-    };
-    auth::clear_sign_in_failures(&services.db, &tenant, &email)
-        .await
-        .map_err(|e| ctx.repo_error(e))?;
-    auth::record_sign_in(&services.db, &tenant, credentials.user_id)
-        .await
-        .map_err(|e| ctx.repo_error(e))?;
+        auth::record_sign_in(&services.db, &tenant, credentials.user_id)
+            .await
+            .map_err(|e| ctx.repo_error(e))?;
 
-    // A new id on every sign-in: an id planted before sign-in is worth nothing after it.
-    session
-        .cycle_id()
-        .await
-        .map_err(|e| ctx.internal("session cycle", e))?;
-    let signed_in = SignedIn {
-        tenant_id: tenant.id(),
-        user_id: credentials.user_id,
-        since: now_unix(),
-    };
-    session
-        .insert(AUTH_SESSION_KEY, signed_in)
-        .await
-        .map_err(|e| ctx.internal("session insert", e))?;
-    leptos_axum::redirect("/");
-    Ok(())
+        // A new id on every sign-in: an id planted before sign-in is worth nothing after it.
+        session
+            .cycle_id()
+            .await
+            .map_err(|e| ctx.internal("session cycle", e))?;
+        let signed_in = SignedIn {
+            tenant_id: tenant.id(),
+            user_id: credentials.user_id,
+            since: now_unix(),
+        };
+        session
+            .insert(AUTH_SESSION_KEY, signed_in)
+            .await
+            .map_err(|e| ctx.internal("session insert", e))?;
+        leptos_axum::redirect("/");
+        Ok(())
+        }
+        .await,
+    )
 }
 
 #[server]
 pub async fn sign_out() -> Result<(), AppError> {
-    use crate::ssr::context::{request_context, session};
+    crate::ssr::context::with_status(
+        async move {
+            use crate::ssr::context::{request_context, session};
 
-    let ctx = request_context()?;
-    // Deletes the record server-side too, so a copied cookie is dead after sign-out.
-    session()?
-        .flush()
-        .await
-        .map_err(|e| ctx.internal("session flush", e))?;
-    leptos_axum::redirect("/login");
-    Ok(())
+            let ctx = request_context()?;
+            // Deletes the record server-side too, so a copied cookie is dead after sign-out.
+            session()?
+                .flush()
+                .await
+                .map_err(|e| ctx.internal("session flush", e))?;
+            leptos_axum::redirect("/login");
+            Ok(())
+        }
+        .await,
+    )
 }
 
 /// "Find my workspace": emails the address the links of its workspaces. The answer on screen
 /// is the same whether or not the address has any, so nobody learns who uses Stockroom.
 #[server]
 pub async fn find_workspaces(email: String) -> Result<(), AppError> {
-    use crate::ssr::context::{request_context, services};
-    use crate::ssr::Site;
+    crate::ssr::context::with_status(
+        async move {
+            use crate::ssr::context::{request_context, services};
+            use crate::ssr::Site;
 
-    let ctx = request_context()?;
-    if !matches!(ctx.site, Site::Public) {
-        return Err(AppError::NotFound);
-    }
-    let email =
-        domain::Email::parse(&email).map_err(|e| AppError::field("email", e.to_string()))?;
-    let services = services()?;
-    let found = db::platform::directory::workspaces_for_email(&services.db, &email)
-        .await
-        .map_err(|e| ctx.repo_error(e))?;
-    if found.is_empty() {
-        return Ok(());
-    }
-    let mut body = String::from(
-        "You asked which Stockroom workspaces use this email address. Sign in here:\n\n",
-    );
-    for workspace in &found {
-        body.push_str(&format!(
-            "  {}: {}/login\n",
-            workspace.name,
-            services.settings.workspace_url(workspace.slug.as_str())
-        ));
-    }
-    body.push_str("\nIf you did not ask, you can ignore this message.\n");
-    services
-        .mailer
-        .send(&email, "Your Stockroom workspaces", body)
-        .await
-        .map_err(|e| ctx.internal("sending the workspace list", e))?;
-    Ok(())
+            let ctx = request_context()?;
+            if !matches!(ctx.site, Site::Public) {
+                return Err(AppError::NotFound);
+            }
+            let email = domain::Email::parse(&email)
+                .map_err(|e| AppError::field("email", e.to_string()))?;
+            let services = services()?;
+            let found = db::platform::directory::workspaces_for_email(&services.db, &email)
+                .await
+                .map_err(|e| ctx.repo_error(e))?;
+            if found.is_empty() {
+                return Ok(());
+            }
+            let mut body = String::from(
+                "You asked which Stockroom workspaces use this email address. Sign in here:\n\n",
+            );
+            for workspace in &found {
+                body.push_str(&format!(
+                    "  {}: {}/login\n",
+                    workspace.name,
+                    services.settings.workspace_url(workspace.slug.as_str())
+                ));
+            }
+            body.push_str("\nIf you did not ask, you can ignore this message.\n");
+            services
+                .mailer
+                .send(&email, "Your Stockroom workspaces", body)
+                .await
+                .map_err(|e| ctx.internal("sending the workspace list", e))?;
+            Ok(())
+        }
+        .await,
+    )
 }

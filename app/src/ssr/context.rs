@@ -180,3 +180,25 @@ pub fn now_unix() -> i64 {
         .map(|d| d.as_secs() as i64)
         .unwrap_or_default()
 }
+
+/// Gives a server function's error response the status that matches it, so a refused form is
+/// a 4xx (not logged as a server failure) and only real failures are 5xx.
+pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    if let Err(err) = &result {
+        let status = match err {
+            AppError::NotFound => http::StatusCode::NOT_FOUND,
+            AppError::Unauthenticated => http::StatusCode::UNAUTHORIZED,
+            AppError::Forbidden => http::StatusCode::FORBIDDEN,
+            AppError::Validation { .. } => http::StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Refused { .. } => http::StatusCode::FORBIDDEN,
+            AppError::Unavailable => http::StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal { .. } | AppError::Transport { .. } => {
+                http::StatusCode::INTERNAL_SERVER_ERROR
+            }
+        };
+        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(status);
+        }
+    }
+    result
+}
