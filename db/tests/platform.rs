@@ -285,3 +285,20 @@ async fn the_directory_lists_only_the_asking_emails_active_workspaces(
     .unwrap();
     assert!(none.is_empty());
 }
+
+#[sqlx::test(migrator = "db::MIGRATOR")]
+async fn signing_in_records_when_on_the_member_list(_: PgPoolOptions, owner: PgConnectOptions) {
+    let db = app_db(&owner).await;
+    let (a, a_owner) = workspace(&db, "alpha", "a@a.test").await;
+    let scope = TenantScope::for_member(&db, &a, a_owner)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        db::tenant::members::list(&db, &scope).await.unwrap()[0].last_sign_in_at,
+        None
+    );
+    auth::record_sign_in(&db, &a, a_owner).await.unwrap();
+    let recorded = db::tenant::members::list(&db, &scope).await.unwrap()[0].last_sign_in_at;
+    assert!(recorded.is_some());
+}

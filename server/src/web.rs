@@ -360,6 +360,11 @@ async fn welcome(
             {
                 return unavailable();
             }
+            if let Err(err) =
+                db::platform::auth::record_sign_in(&services.db, tenant, user_id).await
+            {
+                tracing::warn!(error = %err, "recording the sign-in time failed");
+            }
             Redirect::to("/").into_response()
         }
         Ok(None) => Redirect::to("/login").into_response(),

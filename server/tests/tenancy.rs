@@ -476,3 +476,51 @@ async fn the_session_cookie_expires_after_the_idle_timeout() {
     let cookie = set_cookie_header(&response).unwrap();
     assert!(cookie.contains("Max-Age=1800"), "{cookie}");
 }
+
+/// Every registered server function, called with workspace A's session on workspace B's host,
+/// is refused and answers nothing of either workspace. New server functions are covered the
+/// moment they exist, because the list comes from the registry, not from this file.
+#[tokio::test]
+async fn every_server_function_refuses_another_workspaces_session() {
+    let app = TestApp::spawn().await;
+    let a_cookie = app
+        .register("alpha", "ann@alpha.test", "alpha-password-1")
+        .await;
+    app.register("bravo", "bob@bravo.test", "bravo-password-1")
+        .await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+
+    let paths: Vec<_> = leptos::server_fn::axum::server_fn_paths().collect();
+    assert!(
+        paths.len() >= 6,
+        "server functions are registered: {paths:?}"
+    );
+    for (path, method) in paths {
+        let url = format!("http://{}{path}", app.addr);
+        let request = if method == http::Method::GET {
+            client.get(&url)
+        } else {
+            client.post(&url)
+        };
+        let response = request
+            .header("host", app.host(Some("bravo")))
+            .header("cookie", &a_cookie)
+            .header("sec-fetch-site", "same-origin")
+            .form(&[
+                ("email", "ann@alpha.test"),
+                ("slug", "alpha"),
+                ("password", "alpha-password-1"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{path}");
+        let body = response.text().await.unwrap();
+        for secret in ["alpha", "bravo", "ann@", "bob@", "Olive"] {
+            assert!(!body.contains(secret), "{path} leaked {secret}: {body}");
+        }
+    }
+}

@@ -31,8 +31,8 @@ pub async fn register(db: &Db, new: NewWorkspace<'_>) -> Result<(Tenant, UserId)
     // From here on the transaction acts as the new tenant, so RLS checks the owner's row too.
     set_tenant(&mut tx, tenant_id).await?;
     sqlx::query!(
-        "INSERT INTO users (tenant_id, id, email, name, password_hash, role, last_sign_in_at)
-         VALUES ($1, $2, $3, $4, $5, 'OWNER', now())",
+        "INSERT INTO users (tenant_id, id, email, name, password_hash, role)
+         VALUES ($1, $2, $3, $4, $5, 'OWNER')",
         tenant_id.as_uuid(),
         user_id.as_uuid(),
         new.owner_email.as_str(),
