@@ -1,7 +1,7 @@
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::PgPool;
+use sqlx::{ConnectOptions, Connection, PgPool};
 
 /// How to reach the database as the application role.
 #[derive(Debug, Clone)]
@@ -34,11 +34,31 @@ impl Db {
     pub async fn connect(settings: &DbSettings) -> Result<Self, StartupError> {
         let options = parse_url(&settings.url)?;
         let target = describe(&options);
+        // One direct attempt first: the pool would only report "timed out", while this says
+        // "connection refused" or "password authentication failed".
+        let probe = tokio::time::timeout(settings.acquire_timeout, options.connect()).await;
+        match probe {
+            Ok(Ok(conn)) => {
+                let _ = conn.close().await;
+            }
+            Ok(Err(err)) => {
+                return Err(StartupError::Unreachable {
+                    target,
+                    reason: plain_reason(&err),
+                });
+            }
+            Err(_) => {
+                return Err(StartupError::Unreachable {
+                    target,
+                    reason: "timed out".into(),
+                });
+            }
+        }
         let pool = PgPoolOptions::new()
             .max_connections(settings.max_connections)
             .min_connections(1)
             .acquire_timeout(settings.acquire_timeout)
-            // Answers fast when PostgreSQL is down instead of waiting on a dead socket.
+            // No ping per checkout: a dead connection fails its first query and is replaced.
             .test_before_acquire(false)
             .connect_with(options)
             .await

@@ -244,9 +244,10 @@ fn describe_toml_error(name: &str, text: &str, err: &toml::de::Error) -> String 
     let line = err
         .span()
         .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
+    let message = err.message().trim().replace('\n', "; ");
     match line {
-        Some(line) => format!("{name} line {line}: {}", err.message()),
-        None => format!("{name}: {}", err.message()),
+        Some(line) => format!("{name} line {line}: {message}"),
+        None => format!("{name}: {message}"),
     }
 }
 

@@ -57,7 +57,6 @@ async fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            tracing::error!("{err}");
             eprintln!("error: {err}");
             ExitCode::FAILURE
         }
