@@ -4,6 +4,9 @@
 pub enum RepoError {
     #[error("not found")]
     NotFound,
+    /// The member's role does not allow this.
+    #[error("forbidden")]
+    Forbidden,
     /// A uniqueness rule refused the write; `field` names the form field it belongs to.
     #[error("conflict on {field}")]
     Conflict { field: &'static str },
@@ -18,6 +21,7 @@ pub enum RepoError {
 const CONSTRAINT_FIELDS: &[(&str, &str)] = &[
     ("tenants_slug_key", "slug"),
     ("users_tenant_email_key", "email"),
+    ("products_tenant_sku_key", "sku"),
 ];
 
 impl From<sqlx::Error> for RepoError {

@@ -64,6 +64,16 @@ impl TenantScope {
         &self.member
     }
 
+    /// Refuses unless the member's role is at least `role`. Checked here, under the server
+    /// functions, so a hidden button is never the only thing standing in the way.
+    pub fn require(&self, role: Role) -> Result<(), RepoError> {
+        if self.member.role.at_least(role) {
+            Ok(())
+        } else {
+            Err(RepoError::Forbidden)
+        }
+    }
+
     /// Opens this scope's transaction. Repository functions run every statement inside it.
     pub(crate) async fn begin(&self, db: &Db) -> Result<Transaction<'static, Postgres>, RepoError> {
         begin_for_tenant(db, self.tenant_id).await

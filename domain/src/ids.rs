@@ -29,3 +29,5 @@ macro_rules! id_type {
 
 id_type!(TenantId);
 id_type!(UserId);
+id_type!(ProductId);
+id_type!(OrderId);

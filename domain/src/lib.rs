@@ -2,17 +2,25 @@
 //! edge, so code that holds one never re-checks it. Nothing here may depend on a server-only
 //! crate: this crate is compiled to wasm too.
 
+mod catalog;
 mod email;
 mod ids;
+mod money;
 mod name;
+mod order;
 mod password;
 mod role;
 mod slug;
 mod tenant;
 
+pub use catalog::{parse_quantity, parse_stock, CountError, Sku, SkuError};
 pub use email::{Email, EmailError};
-pub use ids::{TenantId, UserId};
-pub use name::{PersonName, PersonNameError, WorkspaceName, WorkspaceNameError};
+pub use ids::{OrderId, ProductId, TenantId, UserId};
+pub use money::{Currency, Money, MoneyError};
+pub use name::{
+    PersonName, PersonNameError, ProductName, ProductNameError, WorkspaceName, WorkspaceNameError,
+};
+pub use order::{OrderStatus, OrderStatusParseError};
 pub use password::{Password, PasswordError, MIN_PASSWORD_CHARS};
 pub use role::{Role, RoleParseError};
 pub use slug::{Slug, SlugError};

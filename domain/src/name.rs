@@ -41,6 +41,7 @@ bounded_text!(
     "Enter your business name."
 );
 bounded_text!(PersonName, PersonNameError, 80, "Enter your name.");
+bounded_text!(ProductName, ProductNameError, 200, "Enter a product name.");
 
 #[cfg(test)]
 mod tests {

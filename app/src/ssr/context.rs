@@ -144,6 +144,7 @@ impl RequestContext {
         };
         match err {
             RepoError::NotFound => AppError::NotFound,
+            RepoError::Forbidden => AppError::Forbidden,
             RepoError::Conflict { field } => AppError::field(field, conflict_message(field)),
             RepoError::Unavailable(source) => {
                 tracing::warn!(request_id = %self.request_id, tenant = %tenant, error = %source, "database unavailable");

@@ -20,14 +20,21 @@ pub async fn register(db: &Db, new: NewWorkspace<'_>) -> Result<(Tenant, UserId)
     let mut tx = db.pool().begin().await?;
     let row = sqlx::query!(
         "INSERT INTO tenants (id, slug, name) VALUES ($1, $2, $3)
-         RETURNING id, slug, name, plan_code, status",
+         RETURNING id, slug, name, plan_code, status, currency",
         tenant_id.as_uuid(),
         new.slug.as_str(),
         new.name.as_str()
     )
     .fetch_one(&mut *tx)
     .await?;
-    let tenant = Tenant::from_row(row.id, &row.slug, row.name, row.plan_code, &row.status)?;
+    let tenant = Tenant::from_row(
+        row.id,
+        &row.slug,
+        row.name,
+        row.plan_code,
+        &row.status,
+        &row.currency,
+    )?;
     // From here on the transaction acts as the new tenant, so RLS checks the owner's row too.
     set_tenant(&mut tx, tenant_id).await?;
     sqlx::query!(

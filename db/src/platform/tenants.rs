@@ -1,4 +1,4 @@
-use domain::{PlanCode, Slug, TenantId, TenantStatus};
+use domain::{Currency, PlanCode, Slug, TenantId, TenantStatus};
 
 use crate::{Db, RepoError};
 
@@ -11,6 +11,7 @@ pub struct Tenant {
     name: String,
     plan: PlanCode,
     status: TenantStatus,
+    currency: Currency,
 }
 
 impl Tenant {
@@ -29,6 +30,9 @@ impl Tenant {
     pub fn status(&self) -> TenantStatus {
         self.status
     }
+    pub fn currency(&self) -> &Currency {
+        &self.currency
+    }
     pub fn is_active(&self) -> bool {
         self.status == TenantStatus::Active
     }
@@ -39,6 +43,7 @@ impl Tenant {
         name: String,
         plan: String,
         status: &str,
+        currency: &str,
     ) -> Result<Self, RepoError> {
         let slug = Slug::parse(slug).map_err(|_| {
             RepoError::Internal(sqlx::Error::Decode(
@@ -51,6 +56,8 @@ impl Tenant {
             name,
             plan: PlanCode::new(plan),
             status: TenantStatus::from_db(status),
+            currency: Currency::parse(currency)
+                .ok_or_else(|| RepoError::corrupt("tenants.currency"))?,
         })
     }
 }
@@ -58,12 +65,12 @@ impl Tenant {
 /// The tenant a Host names, if any. Reads the registry only.
 pub async fn find_by_slug(db: &Db, slug: &Slug) -> Result<Option<Tenant>, RepoError> {
     let row = sqlx::query!(
-        "SELECT id, slug, name, plan_code, status FROM tenants WHERE slug = $1",
+        "SELECT id, slug, name, plan_code, status, currency FROM tenants WHERE slug = $1",
         slug.as_str()
     )
     .fetch_optional(db.pool())
     .await?;
-    row.map(|r| Tenant::from_row(r.id, &r.slug, r.name, r.plan_code, &r.status))
+    row.map(|r| Tenant::from_row(r.id, &r.slug, r.name, r.plan_code, &r.status, &r.currency))
         .transpose()
 }
 

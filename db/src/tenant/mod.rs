@@ -1,3 +1,6 @@
 //! Tenant-owned aggregates. Every function takes the [`crate::TenantScope`] first and runs
 //! inside its transaction.
+pub mod dashboard;
 pub mod members;
+pub mod orders;
+pub mod products;

@@ -38,3 +38,22 @@ pub async fn workspace(db: &Db, slug: &str, email: &str) -> (Tenant, UserId) {
     .await
     .expect("registration succeeds")
 }
+
+/// Registers a workspace and returns its owner's scope.
+pub async fn owner_scope(db: &Db, slug: &str) -> db::TenantScope {
+    let (tenant, owner) = workspace(db, slug, &format!("owner@{slug}.test")).await;
+    db::TenantScope::for_member(db, &tenant, owner)
+        .await
+        .unwrap()
+        .expect("owner is a member")
+}
+
+pub fn product(sku: &str, price_minor: i64, stock: i32) -> db::tenant::products::ProductInput {
+    db::tenant::products::ProductInput {
+        sku: domain::Sku::parse(sku).unwrap(),
+        name: domain::ProductName::parse(&format!("Product {sku}")).unwrap(),
+        description: String::new(),
+        price: domain::Money::from_minor(price_minor),
+        stock,
+    }
+}

@@ -1,0 +1,221 @@
+use domain::{Money, ProductId, ProductName, Role, Sku};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::{Db, RepoError, TenantScope};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Product {
+    pub id: ProductId,
+    pub sku: String,
+    pub name: String,
+    pub description: String,
+    pub price: Money,
+    pub stock: i32,
+    pub archived: bool,
+    pub created_at: OffsetDateTime,
+}
+
+/// A product as a form submits it, already parsed.
+#[derive(Debug, Clone)]
+pub struct ProductInput {
+    pub sku: Sku,
+    pub name: ProductName,
+    pub description: String,
+    pub price: Money,
+    pub stock: i32,
+}
+
+/// Where the previous page ended: the last row's (created_at, id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProductCursor {
+    pub created_at: OffsetDateTime,
+    pub id: Uuid,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ProductQuery {
+    /// Matches anywhere in the name or SKU, case-insensitively.
+    pub search: Option<String>,
+    pub include_archived: bool,
+    pub after: Option<ProductCursor>,
+    pub limit: i64,
+}
+
+/// One page, newest first. `has_more` says whether another page follows.
+pub struct ProductPage {
+    pub products: Vec<Product>,
+    pub has_more: bool,
+}
+
+/// `%` and `_` typed by a person are literal characters, not wildcards.
+pub(crate) fn like_pattern(search: &str) -> String {
+    let escaped = search
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+pub async fn list(
+    db: &Db,
+    scope: &TenantScope,
+    query: &ProductQuery,
+) -> Result<ProductPage, RepoError> {
+    let limit = query.limit.clamp(1, 200);
+    let pattern = query
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(like_pattern);
+    let mut tx = scope.begin(db).await?;
+    let rows = sqlx::query!(
+        r#"SELECT id, sku, name, description, price_minor, stock, archived_at IS NOT NULL AS "archived!", created_at
+             FROM products
+            WHERE tenant_id = $1
+              AND ($2 OR archived_at IS NULL)
+              AND ($3::text IS NULL OR name ILIKE $3 OR sku ILIKE $3)
+              AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5::uuid))
+            ORDER BY created_at DESC, id DESC
+            LIMIT $6"#,
+        scope.tenant_id().as_uuid(),
+        query.include_archived,
+        pattern,
+        query.after.map(|c| c.created_at),
+        query.after.map(|c| c.id),
+        limit + 1
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let has_more = rows.len() as i64 > limit;
+    let products = rows
+        .into_iter()
+        .take(limit as usize)
+        .map(|r| Product {
+            id: ProductId::from_uuid(r.id),
+            sku: r.sku,
+            name: r.name,
+            description: r.description,
+            price: Money::from_minor(r.price_minor),
+            stock: r.stock,
+            archived: r.archived,
+            created_at: r.created_at,
+        })
+        .collect();
+    Ok(ProductPage { products, has_more })
+}
+
+pub async fn get(db: &Db, scope: &TenantScope, id: ProductId) -> Result<Product, RepoError> {
+    let mut tx = scope.begin(db).await?;
+    let r = sqlx::query!(
+        r#"SELECT id, sku, name, description, price_minor, stock, archived_at IS NOT NULL AS "archived!", created_at
+             FROM products WHERE tenant_id = $1 AND id = $2"#,
+        scope.tenant_id().as_uuid(),
+        id.as_uuid()
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(RepoError::NotFound)?;
+    tx.commit().await?;
+    Ok(Product {
+        id: ProductId::from_uuid(r.id),
+        sku: r.sku,
+        name: r.name,
+        description: r.description,
+        price: Money::from_minor(r.price_minor),
+        stock: r.stock,
+        archived: r.archived,
+        created_at: r.created_at,
+    })
+}
+
+/// ADMIN and OWNER only. A SKU already used in this workspace is `Conflict { field: "sku" }`.
+pub async fn create(
+    db: &Db,
+    scope: &TenantScope,
+    input: &ProductInput,
+) -> Result<ProductId, RepoError> {
+    scope.require(Role::Admin)?;
+    let id = Uuid::new_v4();
+    let mut tx = scope.begin(db).await?;
+    sqlx::query!(
+        "INSERT INTO products (tenant_id, id, sku, name, description, price_minor, stock)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        scope.tenant_id().as_uuid(),
+        id,
+        input.sku.as_str(),
+        input.name.as_str(),
+        input.description,
+        input.price.minor(),
+        input.stock
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(ProductId::from_uuid(id))
+}
+
+/// ADMIN and OWNER only. Orders already placed keep their own copy of name and price.
+pub async fn update(
+    db: &Db,
+    scope: &TenantScope,
+    id: ProductId,
+    input: &ProductInput,
+) -> Result<(), RepoError> {
+    scope.require(Role::Admin)?;
+    let mut tx = scope.begin(db).await?;
+    let updated = sqlx::query!(
+        "UPDATE products SET sku = $3, name = $4, description = $5, price_minor = $6, stock = $7, updated_at = now()
+          WHERE tenant_id = $1 AND id = $2",
+        scope.tenant_id().as_uuid(),
+        id.as_uuid(),
+        input.sku.as_str(),
+        input.name.as_str(),
+        input.description,
+        input.price.minor(),
+        input.stock
+    )
+    .execute(&mut *tx)
+    .await?;
+    if updated.rows_affected() == 0 {
+        return Err(RepoError::NotFound);
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// ADMIN and OWNER only. An archived product cannot be ordered; old orders still show it.
+pub async fn set_archived(
+    db: &Db,
+    scope: &TenantScope,
+    id: ProductId,
+    archived: bool,
+) -> Result<(), RepoError> {
+    scope.require(Role::Admin)?;
+    let mut tx = scope.begin(db).await?;
+    let updated = sqlx::query!(
+        "UPDATE products
+            SET archived_at = CASE WHEN $3 THEN coalesce(archived_at, now()) ELSE NULL END, updated_at = now()
+          WHERE tenant_id = $1 AND id = $2",
+        scope.tenant_id().as_uuid(),
+        id.as_uuid(),
+        archived
+    )
+    .execute(&mut *tx)
+    .await?;
+    if updated.rows_affected() == 0 {
+        return Err(RepoError::NotFound);
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn typed_wildcards_are_literal() {
+        assert_eq!(super::like_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
+    }
+}

@@ -1,0 +1,641 @@
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+mod common;
+
+use common::{app_db, app_pool, owner_scope, product};
+use db::tenant::orders::{self, LineProblem, NewLine, OrderError};
+use db::tenant::products::{self, ProductQuery};
+use db::RepoError;
+use domain::{OrderStatus, ProductId};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+#[sqlx::test(migrator = "db::MIGRATOR")]
+async fn products_are_created_listed_and_edited_within_their_workspace(
+    _: PgPoolOptions,
+    owner: PgConnectOptions,
+) {
+    let db = app_db(&owner).await;
+    let alpha = owner_scope(&db, "alpha").await;
+    let bravo = owner_scope(&db, "bravo").await;
+    let id = products::create(&db, &alpha, &product("MUG-1", 1250, 10))
+        .await
+        .unwrap();
+    products::create(&db, &bravo, &product("MUG-1", 999, 1))
+        .await
+        .unwrap();
+
+    let err = products::create(&db, &alpha, &product("mug-1", 1, 1))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, RepoError::Conflict { field: "sku" }),
+        "SKUs are unique per workspace: {err:?}"
+    );
+
+    let listed = products::list(
+        &db,
+        &alpha,
+        &ProductQuery {
+            limit: 20,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(listed.products.len(), 1);
+    assert_eq!(listed.products[0].price.minor(), 1250);
+
+    let mut edited = product("MUG-1B", 1500, 7);
+    edited.description = "Blue".into();
+    products::update(&db, &alpha, id, &edited).await.unwrap();
+    let fetched = products::get(&db, &alpha, id).await.unwrap();
+    assert_eq!(
+        (fetched.sku.as_str(), fetched.price.minor(), fetched.stock),
+        ("MUG-1B", 1500, 7)
+    );
+
+    // Another workspace's product id is simply not there.
+    assert!(matches!(
+        products::get(&db, &bravo, id).await,
+        Err(RepoError::NotFound)
+    ));
+    assert!(matches!(
+        products::update(&db, &bravo, id, &edited).await,
+        Err(RepoError::NotFound)
+    ));
+    assert!(matches!(
+        products::set_archived(&db, &bravo, id, true).await,
+        Err(RepoError::NotFound)
+    ));
+    assert_eq!(products::get(&db, &alpha, id).await.unwrap().stock, 7);
+}
+
+#[sqlx::test(migrator = "db::MIGRATOR")]
+async fn product_pages_are_keyset_paginated_and_searchable(
+    _: PgPoolOptions,
+    owner: PgConnectOptions,
+) {
+    let db = app_db(&owner).await;
+    let alpha = owner_scope(&db, "alpha").await;
+    for n in 0..7 {
+        products::create(&db, &alpha, &product(&format!("SKU-{n}"), 100, 1))
+            .await
+            .unwrap();
+    }
+    let mut cotton = product("COTTON", 100, 1);
+    cotton.name = domain::ProductName::parse("100% cotton_tee").unwrap();
+    products::create(&db, &alpha, &cotton).await.unwrap();
+
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = products::list(
+            &db,
+            &alpha,
+            &ProductQuery {
+                limit: 3,
+                after,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        seen.extend(page.products.iter().map(|p| p.sku.clone()));
+        let Some(last) = page.products.last() else {
+            break;
+        };
+        after = Some(products::ProductCursor {
+            created_at: last.created_at,
+            id: last.id.as_uuid(),
+        });
+        if !page.has_more {
+            break;
+        }
+    }
+    assert_eq!(seen.len(), 8, "every product exactly once: {seen:?}");
+    assert_eq!(seen[0], "COTTON", "newest first");
+
+    let search = |q: &str| ProductQuery {
+        search: Some(q.into()),
+        limit: 50,
+        ..Default::default()
+    };
+    assert_eq!(
+        products::list(&db, &alpha, &search("sku-3"))
+            .await
+            .unwrap()
+            .products
+            .len(),
+        1
+    );
+    assert_eq!(
+        products::list(&db, &alpha, &search("Product SKU"))
+            .await
+            .unwrap()
+            .products
+            .len(),
+        7
+    );
+    assert_eq!(
+        products::list(&db, &alpha, &search("%"))
+            .await
+            .unwrap()
+            .products
+            .len(),
+        1,
+        "% is literal"
+    );
+    assert_eq!(
+        products::list(&db, &alpha, &search("n_t"))
+            .await
+            .unwrap()
+            .products
+            .len(),
+        1,
+        "_ is literal"
+    );
+}
+
+#[sqlx::test(migrator = "db::MIGRATOR")]
+async fn members_read_products_but_only_admins_and_owners_change_them(
+    _: PgPoolOptions,
+    owner: PgConnectOptions,
+) {
+    let pool = app_pool(&owner, 2).await;
+    let db = db::Db::from_pool(pool.clone());
+    let alpha = owner_scope(&db, "alpha").await;
+    let id = products::create(&db, &alpha, &product("A", 1, 1))
+        .await
+        .unwrap();
+    let member = add_member(&owner, &db, "alpha", "MEMBER").await;
+
+    assert!(products::list(
+        &db,
+        &member,
+        &ProductQuery {
+            limit: 5,
+            ..Default::default()
+        }
+    )
+    .await
+    .is_ok());
+    assert!(matches!(
+        products::create(&db, &member, &product("B", 1, 1)).await,
+        Err(RepoError::Forbidden)
+    ));
+    assert!(matches!(
+        products::update(&db, &member, id, &product("A", 2, 2)).await,
+        Err(RepoError::Forbidden)
+    ));
+    assert!(matches!(
+        products::set_archived(&db, &member, id, true).await,
+        Err(RepoError::Forbidden)
+    ));
+    let admin = add_member(&owner, &db, "alpha", "ADMIN").await;
+    products::set_archived(&db, &admin, id, true).await.unwrap();
+}
+
+#[sqlx::test(migrator = "db::MIGRATOR")]
+async fn an_order_takes_stock_snapshots_prices_and_totals(
+    _: PgPoolOptions,
+    owner: PgConnectOptions,
+) {
+    let db = app_db(&owner).await;
+    let alpha = owner_scope(&db, "alpha").await;
+    let mug = products::create(&db, &alpha, &product("MUG", 1250, 10))
+        .await
+        .unwrap();
+    let tee = products::create(&db, &alpha, &product("TEE", 2000, 3))
+        .await
+        .unwrap();
+
+    let id = orders::create(
+        &db,
+        &alpha,
+        &[
+            NewLine {
+                product_id: mug,
+                quantity: 2,
+            },
+            NewLine {
+                product_id: tee,
+                quantity: 3,
+            },
+        ],
+    )
+    .await
+    .unwrap();
+    products::update(&db, &alpha, mug, &product("MUG", 9999, 8))
+        .await
+        .unwrap();
+
+    let order = orders::get(&db, &alpha, id).await.unwrap();
+    assert_eq!(order.summary.number, 1);
+    assert_eq!(order.summary.status, OrderStatus::Pending);
+    assert_eq!(order.summary.total.minor(), 2 * 1250 + 3 * 2000);
+    assert_eq!(
+        order.lines[0].unit_price.minor(),
+        1250,
+        "the price when ordered, not today's"
+    );
+    assert_eq!(products::get(&db, &alpha, tee).await.unwrap().stock, 0);
+    assert_eq!(order.events.len(), 1);
+
+    let second = orders::create(
+        &db,
+        &alpha,
+        &[NewLine {
+            product_id: mug,
+            quantity: 1,
+        }],
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        orders::get(&db, &alpha, second)
+            .await
+            .unwrap()
+            .summary
+            .number,
+        2
+    );
+}
+
+#[sqlx::test(migrator = "db::MIGRATOR")]
+async fn an_order_that_cannot_be_served_writes_nothing_and_names_each_problem(
+    _: PgPoolOptions,
+    owner: PgConnectOptions,
+) {
+    let db = app_db(&owner).await;
+    let alpha = owner_scope(&db, "alpha").await;
+    let bravo = owner_scope(&db, "bravo").await;
+    let mug = products::create(&db, &alpha, &product("MUG", 1250, 10))
+        .await
+        .unwrap();
+    let tee = products::create(&db, &alpha, &product("TEE", 2000, 2))
+        .await
+        .unwrap();
+    let old = products::create(&db, &alpha, &product("OLD", 100, 5))
+        .await
+        .unwrap();
+    products::set_archived(&db, &alpha, old, true)
+        .await
+        .unwrap();
+    let foreign = products::create(&db, &bravo, &product("THEIRS", 100, 5))
+        .await
+        .unwrap();
+
+    let err = orders::create(
+        &db,
+        &alpha,
+        &[
+            NewLine {
+                product_id: mug,
+                quantity: 1,
+            },
+            NewLine {
+                product_id: tee,
+                quantity: 3,
+            },
+            NewLine {
+                product_id: old,
+                quantity: 1,
+            },
+            NewLine {
+                product_id: foreign,
+                quantity: 1,
+            },
+            NewLine {
+                product_id: ProductId::from_uuid(uuid::Uuid::new_v4()),
+                quantity: 1,
+            },
+        ],
+    )
+    .await
+    .unwrap_err();
+    let OrderError::Lines(problems) = err else {
+        panic!("expected line problems, got {err:?}")
+    };
+    assert_eq!(
+        problems,
+        vec![
+            LineProblem::OutOfStock {
+                line: 2,
+                name: "Product TEE".into(),
+                left: 2
+            },
+            LineProblem::Archived {
+                line: 3,
+                name: "Product OLD".into()
+            },
+            LineProblem::UnknownProduct { line: 4 },
+            LineProblem::UnknownProduct { line: 5 },
+        ]
+    );
+    assert_eq!(
+        products::get(&db, &alpha, mug).await.unwrap().stock,
+        10,
+        "nothing was taken"
+    );
+    assert_eq!(products::get(&db, &bravo, foreign).await.unwrap().stock, 5);
+    assert!(orders::list(&db, &alpha, None, None, 10)
+        .await
+        .unwrap()
+        .orders
+        .is_empty());
+
+    let dup = orders::create(
+        &db,
+        &alpha,
+        &[
+            NewLine {
+                product_id: mug,
+                quantity: 1,
+            },
+            NewLine {
+                product_id: mug,
+                quantity: 1,
+            },
+        ],
+    )
+    .await;
+    assert!(
+        matches!(dup, Err(OrderError::Lines(p)) if p == vec![LineProblem::Duplicate { line: 2, first_line: 1 }])
+    );
+    assert!(matches!(
+        orders::create(&db, &alpha, &[]).await,
+        Err(OrderError::Empty)
+    ));
+}
+
+#[sqlx::test(migrator = "db::MIGRATOR")]
+async fn fifty_buyers_for_ten_units_sell_exactly_ten(_: PgPoolOptions, owner: PgConnectOptions) {
+    let db = db::Db::from_pool(app_pool(&owner, 20).await);
+    let alpha = owner_scope(&db, "alpha").await;
+    let last_units = products::create(&db, &alpha, &product("HOT", 500, 10))
+        .await
+        .unwrap();
+
+    let buyers = (0..50).map(|_| {
+        let (db, scope) = (db.clone(), alpha.clone());
+        tokio::spawn(async move {
+            orders::create(
+                &db,
+                &scope,
+                &[NewLine {
+                    product_id: last_units,
+                    quantity: 1,
+                }],
+            )
+            .await
+        })
+    });
+    let (mut sold, mut refused) = (0, 0);
+    for buyer in buyers {
+        match buyer.await.unwrap() {
+            Ok(_) => sold += 1,
+            Err(OrderError::Lines(p))
+                if matches!(p[..], [LineProblem::OutOfStock { left: 0, .. }]) =>
+            {
+                refused += 1
+            }
+            Err(other) => panic!("a buyer failed uncleanly: {other:?}"),
+        }
+    }
+    assert_eq!((sold, refused), (10, 40));
+    assert_eq!(
+        products::get(&db, &alpha, last_units).await.unwrap().stock,
+        0
+    );
+    let placed = orders::list(&db, &alpha, None, None, 100)
+        .await
+        .unwrap()
+        .orders;
+    assert_eq!(placed.len(), 10);
+    let mut numbers: Vec<i64> = placed.iter().map(|o| o.number).collect();
+    numbers.sort();
+    assert_eq!(
+        numbers,
+        (1..=10).collect::<Vec<_>>(),
+        "order numbers are gapless and unique"
+    );
+}
+
+#[sqlx::test(migrator = "db::MIGRATOR")]
+async fn the_status_workflow_records_who_and_cancelling_returns_stock(
+    _: PgPoolOptions,
+    owner: PgConnectOptions,
+) {
+    let db = app_db(&owner).await;
+    let alpha = owner_scope(&db, "alpha").await;
+    let bravo = owner_scope(&db, "bravo").await;
+    let mug = products::create(&db, &alpha, &product("MUG", 100, 5))
+        .await
+        .unwrap();
+    let id = orders::create(
+        &db,
+        &alpha,
+        &[NewLine {
+            product_id: mug,
+            quantity: 4,
+        }],
+    )
+    .await
+    .unwrap();
+
+    let refused = orders::change_status(&db, &alpha, id, OrderStatus::Shipped).await;
+    assert!(matches!(
+        refused,
+        Err(OrderError::Transition {
+            from: OrderStatus::Pending,
+            to: OrderStatus::Shipped
+        })
+    ));
+    assert!(matches!(
+        orders::change_status(&db, &bravo, id, OrderStatus::Confirmed).await,
+        Err(OrderError::Repo(RepoError::NotFound))
+    ));
+
+    orders::change_status(&db, &alpha, id, OrderStatus::Confirmed)
+        .await
+        .unwrap();
+    assert_eq!(products::get(&db, &alpha, mug).await.unwrap().stock, 1);
+    orders::change_status(&db, &alpha, id, OrderStatus::Cancelled)
+        .await
+        .unwrap();
+    assert_eq!(
+        products::get(&db, &alpha, mug).await.unwrap().stock,
+        5,
+        "cancelling returns the units"
+    );
+    assert!(matches!(
+        orders::change_status(&db, &alpha, id, OrderStatus::Cancelled).await,
+        Err(OrderError::Transition { .. })
+    ));
+
+    let order = orders::get(&db, &alpha, id).await.unwrap();
+    let moves: Vec<_> = order.events.iter().map(|e| (e.from, e.to)).collect();
+    assert_eq!(
+        moves,
+        vec![
+            (None, OrderStatus::Pending),
+            (Some(OrderStatus::Pending), OrderStatus::Confirmed),
+            (Some(OrderStatus::Confirmed), OrderStatus::Cancelled)
+        ]
+    );
+    assert!(order.events.iter().all(|e| e.by == "Owner"));
+
+    let shipped = orders::create(
+        &db,
+        &alpha,
+        &[NewLine {
+            product_id: mug,
+            quantity: 1,
+        }],
+    )
+    .await
+    .unwrap();
+    for step in [
+        OrderStatus::Confirmed,
+        OrderStatus::Shipped,
+        OrderStatus::Delivered,
+    ] {
+        orders::change_status(&db, &alpha, shipped, step)
+            .await
+            .unwrap();
+    }
+    let delivered = orders::list(&db, &alpha, Some(OrderStatus::Delivered), None, 10)
+        .await
+        .unwrap()
+        .orders;
+    assert_eq!(delivered.len(), 1);
+    assert!(orders::list(&db, &bravo, None, None, 10)
+        .await
+        .unwrap()
+        .orders
+        .is_empty());
+}
+
+#[sqlx::test(migrator = "db::MIGRATOR")]
+async fn the_dashboard_counts_only_its_own_workspace(_: PgPoolOptions, owner: PgConnectOptions) {
+    let db = app_db(&owner).await;
+    let alpha = owner_scope(&db, "alpha").await;
+    let bravo = owner_scope(&db, "bravo").await;
+    let mug = products::create(&db, &alpha, &product("MUG", 1000, 3))
+        .await
+        .unwrap();
+    let theirs = products::create(&db, &bravo, &product("THEIRS", 7, 1))
+        .await
+        .unwrap();
+    orders::create(
+        &db,
+        &alpha,
+        &[NewLine {
+            product_id: mug,
+            quantity: 2,
+        }],
+    )
+    .await
+    .unwrap();
+    let cancelled = orders::create(
+        &db,
+        &alpha,
+        &[NewLine {
+            product_id: mug,
+            quantity: 1,
+        }],
+    )
+    .await
+    .unwrap();
+    orders::change_status(&db, &alpha, cancelled, OrderStatus::Cancelled)
+        .await
+        .unwrap();
+    orders::create(
+        &db,
+        &bravo,
+        &[NewLine {
+            product_id: theirs,
+            quantity: 1,
+        }],
+    )
+    .await
+    .unwrap();
+
+    let board = db::tenant::dashboard::load(&db, &alpha, 30, 5)
+        .await
+        .unwrap();
+    assert_eq!(board.days.len(), 30);
+    let today = board.days.last().unwrap();
+    assert_eq!(
+        (today.orders, today.revenue.minor()),
+        (1, 2000),
+        "cancelled orders earn nothing"
+    );
+    assert_eq!(
+        board
+            .by_status
+            .iter()
+            .find(|(s, _)| *s == OrderStatus::Pending)
+            .unwrap()
+            .1,
+        1
+    );
+    assert_eq!(
+        board
+            .by_status
+            .iter()
+            .find(|(s, _)| *s == OrderStatus::Cancelled)
+            .unwrap()
+            .1,
+        1
+    );
+    assert_eq!(
+        board
+            .low_stock
+            .iter()
+            .map(|p| p.sku.as_str())
+            .collect::<Vec<_>>(),
+        vec!["MUG"]
+    );
+}
+
+/// Adds a member with `role` to the workspace `slug` (the invitation flow comes later).
+async fn add_member(
+    owner: &PgConnectOptions,
+    db: &db::Db,
+    slug: &str,
+    role: &str,
+) -> db::TenantScope {
+    use sqlx::ConnectOptions;
+    let mut conn = owner.connect().await.unwrap();
+    let user_id = uuid::Uuid::new_v4();
+    let tenant_id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM tenants WHERE slug = $1")
+        .bind(slug)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    // The owner is bound by FORCE ROW LEVEL SECURITY too, so it acts as that tenant.
+    sqlx::query("SELECT set_config('app.tenant_id', $1, false)")
+        .bind(tenant_id.to_string())
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO users (tenant_id, id, email, name, password_hash, role) VALUES ($1, $2, $3, 'Member', 'x', $4)",
+    )
+    .bind(tenant_id)
+    .bind(user_id)
+    .bind(format!("{}@{slug}.test", role.to_lowercase()))
+    .bind(role)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let tenant = db::platform::tenants::find_by_slug(db, &domain::Slug::parse(slug).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    db::TenantScope::for_member(db, &tenant, domain::UserId::from_uuid(user_id))
+        .await
+        .unwrap()
+        .unwrap()
+}

@@ -1,0 +1,119 @@
+use serde::{Deserialize, Serialize};
+
+/// A stock-keeping unit, unique per workspace: 1–64 characters of letters, digits, `-`, `_`,
+/// `.` and `/`, stored upper-case so "ab-1" and "AB-1" are one SKU.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Sku(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SkuError {
+    #[error("Enter a SKU.")]
+    Empty,
+    #[error("Use at most 64 characters.")]
+    TooLong,
+    #[error("Use only letters, digits and - _ . /")]
+    InvalidCharacter,
+}
+
+impl Sku {
+    pub fn parse(input: &str) -> Result<Self, SkuError> {
+        let sku = input.trim().to_ascii_uppercase();
+        if sku.is_empty() {
+            return Err(SkuError::Empty);
+        }
+        if sku.chars().count() > 64 {
+            return Err(SkuError::TooLong);
+        }
+        if !sku
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
+        {
+            return Err(SkuError::InvalidCharacter);
+        }
+        Ok(Self(sku))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Units on hand or ordered: a whole number, never negative.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CountError {
+    #[error("Enter a number.")]
+    Empty,
+    #[error("Enter a whole number, like 12.")]
+    NotAWholeNumber,
+    #[error("This cannot be negative.")]
+    Negative,
+    #[error("Enter at least 1.")]
+    Zero,
+    #[error("That number is too large.")]
+    TooLarge,
+}
+
+const MAX_COUNT: i64 = 1_000_000_000;
+
+fn parse_count(input: &str) -> Result<i32, CountError> {
+    let trimmed = input.trim();
+    if trimmed.is_empty() {
+        return Err(CountError::Empty);
+    }
+    let value: i64 = trimmed.parse().map_err(|_| {
+        if trimmed.starts_with('-') && trimmed[1..].chars().all(|c| c.is_ascii_digit()) {
+            CountError::Negative
+        } else if trimmed.chars().all(|c| c.is_ascii_digit()) {
+            CountError::TooLarge
+        } else {
+            CountError::NotAWholeNumber
+        }
+    })?;
+    if value < 0 {
+        return Err(CountError::Negative);
+    }
+    if value > MAX_COUNT {
+        return Err(CountError::TooLarge);
+    }
+    Ok(value as i32)
+}
+
+/// Stock on hand (zero allowed).
+pub fn parse_stock(input: &str) -> Result<i32, CountError> {
+    parse_count(input)
+}
+
+/// A line's quantity (at least one).
+pub fn parse_quantity(input: &str) -> Result<i32, CountError> {
+    match parse_count(input)? {
+        0 => Err(CountError::Zero),
+        n => Ok(n),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skus_are_normalised_and_checked() {
+        assert_eq!(Sku::parse(" ab-1 ").unwrap().as_str(), "AB-1");
+        assert_eq!(Sku::parse(""), Err(SkuError::Empty));
+        assert_eq!(Sku::parse("a b"), Err(SkuError::InvalidCharacter));
+        assert_eq!(Sku::parse(&"x".repeat(65)), Err(SkuError::TooLong));
+    }
+
+    #[test]
+    fn counts_are_whole_and_not_negative() {
+        assert_eq!(parse_stock("0"), Ok(0));
+        assert_eq!(parse_stock(" 12 "), Ok(12));
+        assert_eq!(parse_stock("-3"), Err(CountError::Negative));
+        assert_eq!(parse_stock("1.5"), Err(CountError::NotAWholeNumber));
+        assert_eq!(parse_stock("ten"), Err(CountError::NotAWholeNumber));
+        assert_eq!(parse_stock(""), Err(CountError::Empty));
+        assert_eq!(parse_stock("99999999999"), Err(CountError::TooLarge));
+        assert_eq!(parse_quantity("0"), Err(CountError::Zero));
+        assert_eq!(parse_quantity("2"), Ok(2));
+    }
+}

@@ -1,0 +1,238 @@
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// An ISO 4217 currency code, e.g. `USD`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Currency(String);
+
+/// Currencies whose minor unit is not a hundredth.
+const ZERO_DECIMAL: &[&str] = &["JPY", "KRW", "VND", "CLP", "ISK", "UGX", "XAF", "XOF"];
+const THREE_DECIMAL: &[&str] = &["BHD", "JOD", "KWD", "OMR", "TND"];
+
+impl Currency {
+    pub fn parse(code: &str) -> Option<Self> {
+        let code = code.trim().to_ascii_uppercase();
+        (code.len() == 3 && code.chars().all(|c| c.is_ascii_uppercase())).then_some(Self(code))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// How many decimal places one major unit has.
+    pub fn decimals(&self) -> u32 {
+        if ZERO_DECIMAL.contains(&self.0.as_str()) {
+            0
+        } else if THREE_DECIMAL.contains(&self.0.as_str()) {
+            3
+        } else {
+            2
+        }
+    }
+}
+
+/// An amount in integer minor units (cents for USD). Never a float.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
+#[serde(transparent)]
+pub struct Money(i64);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MoneyError {
+    #[error("Enter a price.")]
+    Empty,
+    #[error("Enter a price like 12.50, using digits only.")]
+    NotANumber,
+    #[error("The price cannot be negative.")]
+    Negative,
+    #[error("Use at most {0} decimal places.")]
+    TooPrecise(u32),
+    #[error("That price is too large.")]
+    TooLarge,
+}
+
+/// Prices above this are refused: it keeps totals of many lines far from overflow.
+const MAX_MINOR: i64 = 1_000_000_000_00;
+
+impl Money {
+    pub const ZERO: Money = Money(0);
+
+    pub fn from_minor(minor: i64) -> Self {
+        Self(minor)
+    }
+
+    pub fn minor(self) -> i64 {
+        self.0
+    }
+
+    /// Parses a price as a person types it ("12", "12.5", "1,299.00") in `currency`.
+    pub fn parse(input: &str, currency: &Currency) -> Result<Self, MoneyError> {
+        let cleaned: String = input
+            .trim()
+            .chars()
+            .filter(|c| *c != ',' && *c != ' ')
+            .collect();
+        if cleaned.is_empty() {
+            return Err(MoneyError::Empty);
+        }
+        if cleaned.starts_with('-') {
+            return Err(MoneyError::Negative);
+        }
+        let (whole, fraction) = match cleaned.split_once('.') {
+            Some((whole, fraction)) => (whole, fraction),
+            None => (cleaned.as_str(), ""),
+        };
+        let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+        if (whole.is_empty() && fraction.is_empty()) || !digits(whole) || !digits(fraction) {
+            return Err(MoneyError::NotANumber);
+        }
+        let decimals = currency.decimals();
+        if fraction.len() as u32 > decimals {
+            return Err(MoneyError::TooPrecise(decimals));
+        }
+        let scale = 10_i64.pow(decimals);
+        let whole: i64 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().map_err(|_| MoneyError::TooLarge)?
+        };
+        let fraction: i64 = if fraction.is_empty() {
+            0
+        } else {
+            let padded = format!("{fraction:0<width$}", width = decimals as usize);
+            padded.parse().map_err(|_| MoneyError::NotANumber)?
+        };
+        let minor = whole
+            .checked_mul(scale)
+            .and_then(|w| w.checked_add(fraction))
+            .ok_or(MoneyError::TooLarge)?;
+        if minor > MAX_MINOR {
+            return Err(MoneyError::TooLarge);
+        }
+        Ok(Self(minor))
+    }
+
+    pub fn checked_mul(self, quantity: i64) -> Option<Money> {
+        self.0.checked_mul(quantity).map(Money)
+    }
+
+    pub fn checked_add(self, other: Money) -> Option<Money> {
+        self.0.checked_add(other.0).map(Money)
+    }
+
+    /// The amount as a plain decimal for form fields ("12.50").
+    pub fn to_decimal_string(self, currency: &Currency) -> String {
+        let decimals = currency.decimals();
+        if decimals == 0 {
+            return self.0.to_string();
+        }
+        let scale = 10_i64.pow(decimals);
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let abs = self.0.unsigned_abs();
+        format!(
+            "{sign}{}.{:0width$}",
+            abs / scale as u64,
+            abs % scale as u64,
+            width = decimals as usize
+        )
+    }
+
+    /// The amount for display: "USD 1,299.00".
+    pub fn display(self, currency: &Currency) -> MoneyDisplay {
+        MoneyDisplay {
+            amount: self,
+            currency: currency.clone(),
+        }
+    }
+}
+
+pub struct MoneyDisplay {
+    amount: Money,
+    currency: Currency,
+}
+
+impl fmt::Display for MoneyDisplay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let plain = self.amount.to_decimal_string(&self.currency);
+        let (sign, plain) = plain
+            .strip_prefix('-')
+            .map(|p| ("-", p))
+            .unwrap_or(("", plain.as_str()));
+        let (whole, fraction) = plain
+            .split_once('.')
+            .map(|(w, f)| (w, Some(f)))
+            .unwrap_or((plain, None));
+        let mut grouped = String::new();
+        for (i, c) in whole.chars().enumerate() {
+            if i > 0 && (whole.len() - i) % 3 == 0 {
+                grouped.push(',');
+            }
+            grouped.push(c);
+        }
+        write!(f, "{sign}{} {grouped}", self.currency.as_str())?;
+        if let Some(fraction) = fraction {
+            write!(f, ".{fraction}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn usd() -> Currency {
+        Currency::parse("usd").unwrap()
+    }
+
+    #[test]
+    fn parses_what_people_type() {
+        assert_eq!(Money::parse("12", &usd()), Ok(Money(1200)));
+        assert_eq!(Money::parse("12.5", &usd()), Ok(Money(1250)));
+        assert_eq!(Money::parse("0.05", &usd()), Ok(Money(5)));
+        assert_eq!(Money::parse(".5", &usd()), Ok(Money(50)));
+        assert_eq!(Money::parse("1,299.00", &usd()), Ok(Money(129_900)));
+        assert_eq!(
+            Money::parse("500", &Currency::parse("JPY").unwrap()),
+            Ok(Money(500))
+        );
+    }
+
+    #[test]
+    fn refuses_what_is_not_a_price() {
+        assert_eq!(Money::parse("", &usd()), Err(MoneyError::Empty));
+        assert_eq!(Money::parse("-1", &usd()), Err(MoneyError::Negative));
+        assert_eq!(Money::parse("abc", &usd()), Err(MoneyError::NotANumber));
+        assert_eq!(Money::parse("1.2.3", &usd()), Err(MoneyError::NotANumber));
+        assert_eq!(Money::parse("1e5", &usd()), Err(MoneyError::NotANumber));
+        assert_eq!(Money::parse(".", &usd()), Err(MoneyError::NotANumber));
+        assert_eq!(
+            Money::parse("1.234", &usd()),
+            Err(MoneyError::TooPrecise(2))
+        );
+        assert_eq!(
+            Money::parse("1.5", &Currency::parse("JPY").unwrap()),
+            Err(MoneyError::TooPrecise(0))
+        );
+        assert_eq!(
+            Money::parse("99999999999999999999", &usd()),
+            Err(MoneyError::TooLarge)
+        );
+    }
+
+    #[test]
+    fn displays_with_grouping_and_code() {
+        assert_eq!(Money(129_900).display(&usd()).to_string(), "USD 1,299.00");
+        assert_eq!(Money(5).display(&usd()).to_string(), "USD 0.05");
+        assert_eq!(
+            Money(1_000_000)
+                .display(&Currency::parse("JPY").unwrap())
+                .to_string(),
+            "JPY 1,000,000"
+        );
+        assert_eq!(Money(1250).to_decimal_string(&usd()), "12.50");
+    }
+}
