@@ -7,6 +7,10 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'stockroom_app') THEN
         RAISE EXCEPTION 'role stockroom_app does not exist: create it (LOGIN NOSUPERUSER NOBYPASSRLS) before migrating';
     END IF;
+    -- Migrating as the app role would make it the owner of every table.
+    IF current_user = 'stockroom_app' THEN
+        RAISE EXCEPTION 'migrations must run as the owner role, not as stockroom_app';
+    END IF;
 END
 $$;
 

@@ -122,7 +122,7 @@ pub async fn register(
         use crate::ssr::context::{request_context, services};
         use crate::ssr::{tokens, Site};
         use crate::FieldErrors;
-        use db::platform::{auth, registration};
+        use db::platform::registration;
         use domain::*;
 
         let ctx = request_context()?;
@@ -148,7 +148,8 @@ pub async fn register(
             .hash(&password)
             .await
             .map_err(|e| ctx.internal("hashing", e))?;
-        let (tenant, owner_id) = registration::register(
+        let (ticket, digest) = tokens::new_token();
+        let (tenant, _owner) = registration::register(
             &services.db,
             registration::NewWorkspace {
                 name: &name,
@@ -156,16 +157,12 @@ pub async fn register(
                 owner_name: &owner,
                 owner_email: &email,
                 owner_password_hash: &hash,
+                welcome_ticket_digest: Some(&digest),
             },
         )
         .await
         .map_err(|e| ctx.repo_error(e))?;
         tracing::info!(request_id = %ctx.request_id, tenant = %tenant.id(), slug = %tenant.slug(), "workspace registered");
-
-        let (ticket, digest) = tokens::new_token();
-        auth::issue_ticket(&services.db, &tenant, owner_id, &digest, 120)
-            .await
-            .map_err(|e| ctx.repo_error(e))?;
         leptos_axum::redirect(&format!(
             "{}/welcome?ticket={ticket}",
             services.settings.workspace_url(tenant.slug().as_str())
@@ -199,13 +196,13 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
             per_address: 30,
             window_secs: 15 * 60,
         };
-        let throttled =
-            auth::sign_in_throttled(&services.db, &tenant, &email, &ctx.client_address, policy)
+        let allowed =
+            auth::reserve_sign_in_attempt(&services.db, &tenant, &email, &ctx.client_address, policy)
                 .await
                 .map_err(|e| ctx.repo_error(e))?;
-        if throttled {
+        if !allowed {
             tracing::warn!(request_id = %ctx.request_id, tenant = %tenant.id(), "sign-in throttled");
-            return Err(AppError::Refused {
+            return Err(AppError::RateLimited {
                 message: "Too many failed sign-in attempts. Please wait 15 minutes and try again."
                     .into(),
             });
@@ -222,15 +219,13 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
             )
             .await
             .map_err(|e| ctx.internal("password check", e))?;
+        // The attempt is already on the books as a failure; only success takes it back.
         let Some(credentials) = credentials.filter(|_| ok) else {
-            auth::record_sign_in_failure(&services.db, &tenant, &email, &ctx.client_address, policy)
-                .await
-                .map_err(|e| ctx.repo_error(e))?;
             return Err(AppError::Refused {
                 message: GENERIC.into(),
             });
         };
-        auth::clear_sign_in_failures(&services.db, &tenant, &email)
+        auth::sign_in_succeeded(&services.db, &tenant, &email, &ctx.client_address)
             .await
             .map_err(|e| ctx.repo_error(e))?;
         auth::record_sign_in(&services.db, &tenant, credentials.user_id)
@@ -293,30 +288,45 @@ pub async fn find_workspaces(email: String) -> Result<(), AppError> {
             let email = domain::Email::parse(&email)
                 .map_err(|e| AppError::field("email", e.to_string()))?;
             let services = services()?;
-            let found = db::platform::directory::workspaces_for_email(&services.db, &email)
-                .await
-                .map_err(|e| ctx.repo_error(e))?;
-            if found.is_empty() {
-                return Ok(());
-            }
-            let mut body = String::from(
-                "You asked which Stockroom workspaces use this email address. Sign in here:\n\n",
-            );
-            for workspace in &found {
-                body.push_str(&format!(
-                    "  {}: {}/login\n",
-                    workspace.name,
-                    services.settings.workspace_url(workspace.slug.as_str())
-                ));
-            }
-            body.push_str("\nIf you did not ask, you can ignore this message.\n");
-            services
-                .mailer
-                .send(&email, "Your Stockroom workspaces", body)
-                .await
-                .map_err(|e| ctx.internal("sending the workspace list", e))?;
+            // Looked up and mailed after the answer has gone: a known address must not take
+            // measurably longer to answer than an unknown one.
+            let request_id = ctx.request_id.clone();
+            tokio::spawn(async move {
+                if let Err(err) = mail_workspace_list(&services, &email).await {
+                    tracing::error!(request_id = %request_id, error = %err, "workspace list not sent");
+                }
+            });
             Ok(())
         }
         .await,
     )
+}
+
+#[cfg(feature = "ssr")]
+async fn mail_workspace_list(
+    services: &crate::ssr::Services,
+    email: &domain::Email,
+) -> Result<(), String> {
+    let found = db::platform::directory::workspaces_for_email(&services.db, email)
+        .await
+        .map_err(|e| e.to_string())?;
+    if found.is_empty() {
+        return Ok(());
+    }
+    let mut body = String::from(
+        "You asked which Stockroom workspaces use this email address. Sign in here:\n\n",
+    );
+    for workspace in &found {
+        body.push_str(&format!(
+            "  {}: {}/login\n",
+            workspace.name,
+            services.settings.workspace_url(workspace.slug.as_str())
+        ));
+    }
+    body.push_str("\nIf you did not ask, you can ignore this message.\n");
+    services
+        .mailer
+        .send(email, "Your Stockroom workspaces", body)
+        .await
+        .map_err(|e| e.to_string())
 }

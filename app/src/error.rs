@@ -23,6 +23,9 @@ pub enum AppError {
     /// A refusal that is not about one field, phrased for the person (for example throttling).
     #[error("{message}")]
     Refused { message: String },
+    /// Too many attempts; the message says how long to wait.
+    #[error("{message}")]
+    RateLimited { message: String },
     #[error("The service is busy or restarting. Please try again in a moment.")]
     Unavailable,
     #[error("Something went wrong on our side. Please try again. (Reference: {request_id})")]

@@ -87,8 +87,8 @@ impl Db {
     }
 
     /// The session store over the same pool, so sessions share its limits and timeouts.
-    pub fn session_store(&self) -> tower_sessions_sqlx_store::PostgresStore {
-        tower_sessions_sqlx_store::PostgresStore::new(self.pool.clone())
+    pub fn session_store(&self) -> crate::platform::sessions::PgSessionStore {
+        crate::platform::sessions::PgSessionStore::new(self.clone())
     }
 
     pub async fn close(&self) {

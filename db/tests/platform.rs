@@ -44,6 +44,7 @@ async fn a_taken_slug_is_a_conflict_on_the_slug_field(_: PgPoolOptions, owner: P
             owner_name: &PersonName::parse("Bo").unwrap(),
             owner_email: &Email::parse("bo@other.test").unwrap(),
             owner_password_hash: "x",
+            welcome_ticket_digest: None,
         },
     )
     .await
@@ -72,6 +73,7 @@ async fn racing_registrations_for_one_slug_make_one_workspace(
                     owner_name: &PersonName::parse("Racer").unwrap(),
                     owner_email: &email,
                     owner_password_hash: "x",
+                    welcome_ticket_digest: None,
                 },
             )
             .await
@@ -197,52 +199,76 @@ async fn failed_sign_ins_throttle_per_account_and_per_address(
 
     for _ in 0..3 {
         assert!(
-            !auth::sign_in_throttled(&db, &a, &victim, "10.0.0.1", policy)
+            auth::reserve_sign_in_attempt(&db, &a, &victim, "10.0.0.1", policy)
                 .await
                 .unwrap()
         );
-        auth::record_sign_in_failure(&db, &a, &victim, "10.0.0.1", policy)
-            .await
-            .unwrap();
     }
     assert!(
-        auth::sign_in_throttled(&db, &a, &victim, "10.0.0.2", policy)
+        !auth::reserve_sign_in_attempt(&db, &a, &victim, "10.0.0.2", policy)
             .await
             .unwrap(),
         "account limit"
     );
     // The same email in another workspace is another account.
     assert!(
-        !auth::sign_in_throttled(&db, &b, &victim, "10.0.0.2", policy)
+        auth::reserve_sign_in_attempt(&db, &b, &victim, "10.0.0.2", policy)
             .await
             .unwrap()
     );
 
-    auth::clear_sign_in_failures(&db, &a, &victim)
+    auth::sign_in_succeeded(&db, &a, &victim, "10.0.0.1")
         .await
         .unwrap();
     assert!(
-        !auth::sign_in_throttled(&db, &a, &victim, "10.0.0.2", policy)
+        auth::reserve_sign_in_attempt(&db, &a, &victim, "10.0.0.3", policy)
             .await
             .unwrap()
     );
 
-    // One address guessing across workspaces hits the address limit.
+    // 10.0.0.1 has 2 attempts left on the books (3 reserved, 1 taken back by the success).
     let other = Email::parse("x@b.test").unwrap();
-    for _ in 0..2 {
-        auth::record_sign_in_failure(&db, &b, &other, "10.0.0.1", policy)
-            .await
-            .unwrap();
+    for _ in 0..3 {
+        assert!(
+            auth::reserve_sign_in_attempt(&db, &b, &other, "10.0.0.1", policy)
+                .await
+                .unwrap()
+        );
     }
-    assert!(auth::sign_in_throttled(
-        &db,
-        &b,
-        &Email::parse("y@b.test").unwrap(),
-        "10.0.0.1",
-        policy
-    )
-    .await
-    .unwrap());
+    let fresh = Email::parse("y@b.test").unwrap();
+    assert!(
+        !auth::reserve_sign_in_attempt(&db, &b, &fresh, "10.0.0.1", policy)
+            .await
+            .unwrap(),
+        "address limit"
+    );
+}
+
+#[sqlx::test(migrator = "db::MIGRATOR")]
+async fn parallel_guesses_cannot_slip_under_the_limit(_: PgPoolOptions, owner: PgConnectOptions) {
+    let db = db::Db::from_pool(common::app_pool(&owner, 20).await);
+    let (a, _) = workspace(&db, "alpha", "a@a.test").await;
+    let policy = auth::ThrottlePolicy {
+        per_account: 5,
+        per_address: 1000,
+        window_secs: 60,
+    };
+    let attempts = (0..40).map(|i| {
+        let (db, a) = (db.clone(), a.clone());
+        tokio::spawn(async move {
+            let email = Email::parse("a@a.test").unwrap();
+            auth::reserve_sign_in_attempt(&db, &a, &email, &format!("10.1.0.{i}"), policy)
+                .await
+                .unwrap()
+        })
+    });
+    let mut allowed = 0;
+    for attempt in attempts {
+        if attempt.await.unwrap() {
+            allowed += 1;
+        }
+    }
+    assert_eq!(allowed, 5);
 }
 
 #[sqlx::test(migrator = "db::MIGRATOR")]

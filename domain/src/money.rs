@@ -54,8 +54,9 @@ pub enum MoneyError {
     TooLarge,
 }
 
-/// Prices above this are refused: it keeps totals of many lines far from overflow.
-const MAX_MINOR: i64 = 1_000_000_000_00;
+/// Amounts above a billion major units are refused: it keeps totals of many lines far from
+/// overflowing i64.
+const MAX_MINOR: i64 = 100_000_000_000;
 
 impl Money {
     pub const ZERO: Money = Money(0);

@@ -84,6 +84,7 @@ pub async fn seed_demo(config: &Config) -> Result<(), String> {
                 owner_name: &PersonName::parse("Dana Demo").map_err(|e| e.to_string())?,
                 owner_email: &Email::parse(DEMO_EMAIL).map_err(|e| e.to_string())?,
                 owner_password_hash: &hash,
+                welcome_ticket_digest: None,
             },
         )
         .await
@@ -109,6 +110,7 @@ pub fn app_router(
         session_absolute_timeout: Duration::from_secs(
             config.sessions.absolute_timeout_hours * 3600,
         ),
+        session_idle_timeout: Duration::from_secs(config.sessions.idle_timeout_mins * 60),
     });
     let services = Services {
         db,
@@ -149,10 +151,14 @@ pub async fn serve(config: Config) -> Result<(), String> {
     let sweeper = tokio::spawn({
         let store = db.session_store();
         async move {
-            use tower_sessions::ExpiredDeletion;
-            let _ = store
-                .continuously_delete_expired(Duration::from_secs(600))
-                .await;
+            use tower_sessions::session_store::ExpiredDeletion;
+            let mut every = tokio::time::interval(Duration::from_secs(600));
+            loop {
+                every.tick().await;
+                if let Err(err) = store.delete_expired().await {
+                    tracing::warn!(error = %err, "sweeping expired sessions failed");
+                }
+            }
         }
     });
 

@@ -55,9 +55,7 @@ pub fn router(services: Services, web: WebSettings) -> Router {
         .with_secure(services.settings.scheme == "https")
         .with_expiry(Expiry::OnInactivity(
             time::Duration::try_from(web.idle_timeout).unwrap_or(time::Duration::hours(2)),
-        ))
-        // The idle timeout only slides if the record is rewritten on each request.
-        .with_always_save(true);
+        ));
 
     let site_routes = Router::new()
         .route("/welcome", get(welcome))
@@ -99,6 +97,8 @@ pub fn router(services: Services, web: WebSettings) -> Router {
         .layer(Extension(services))
         .layer(
             ServiceBuilder::new()
+                // Our ids only: a client-chosen one could forge log correlation.
+                .layer(middleware::from_fn(drop_client_request_id))
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
                 .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
                     let request_id = req
@@ -196,7 +196,10 @@ async fn resolve_site(State(services): State<Services>, mut req: Request, next: 
     if let Site::Workspace(tenant) | Site::SuspendedWorkspace(tenant) = &site {
         tracing::Span::current().record("tenant", tracing::field::display(tenant.id()));
     }
+    // Only pages get the status: a server function's answer must stay readable as such.
+    let is_page = req.method() == Method::GET && !req.uri().path().starts_with("/api/");
     let status_override = match site {
+        _ if !is_page => None,
         Site::UnknownWorkspace => Some(StatusCode::NOT_FOUND),
         Site::SuspendedWorkspace(_) => Some(StatusCode::FORBIDDEN),
         _ => None,
@@ -245,7 +248,14 @@ async fn attach_member(
                     let _ = session.flush().await;
                 } else {
                     match TenantScope::for_member(&services.db, tenant, signed_in.user_id).await {
-                        Ok(Some(found)) => scope = Some(found),
+                        Ok(Some(found)) => {
+                            if let Err(err) =
+                                keep_alive(&session, services.settings.session_idle_timeout).await
+                            {
+                                tracing::warn!(error = %err, "session keep-alive failed");
+                            }
+                            scope = Some(found);
+                        }
                         // The member was removed: the session dies with the membership.
                         Ok(None) => {
                             let _ = session.flush().await;
@@ -373,6 +383,28 @@ async fn welcome(
             unavailable()
         }
     }
+}
+
+async fn drop_client_request_id(mut req: Request, next: Next) -> Response {
+    req.headers_mut().remove("x-request-id");
+    next.run(req).await
+}
+
+const SEEN_KEY: &str = "seen";
+
+/// Slides the idle timeout. Touching the record marks it modified, so tower-sessions saves it
+/// with a fresh expiry; doing so at most every tenth of the idle timeout keeps most requests
+/// free of a session write.
+async fn keep_alive(
+    session: &Session,
+    idle: Duration,
+) -> Result<(), tower_sessions::session::Error> {
+    let now = now_unix();
+    let seen = session.get::<i64>(SEEN_KEY).await?.unwrap_or(0);
+    if now - seen >= (idle.as_secs() as i64 / 10).max(1) {
+        session.insert(SEEN_KEY, now).await?;
+    }
+    Ok(())
 }
 
 fn unavailable() -> Response {

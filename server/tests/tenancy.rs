@@ -135,22 +135,41 @@ async fn signing_in_issues_a_new_session_id_and_signing_out_kills_it_server_side
     let app = TestApp::spawn().await;
     app.register("alpha", "ann@alpha.test", "alpha-password-1")
         .await;
-    let anonymous = app.get(Some("alpha"), "/login", None).await;
-    let planted = session_cookie(&anonymous);
+    let first = session_cookie(
+        &app.sign_in("alpha", "ann@alpha.test", "alpha-password-1")
+            .await,
+    )
+    .unwrap();
 
-    let signed_in = app
-        .sign_in("alpha", "ann@alpha.test", "alpha-password-1")
+    // Signing in again while holding a session must not keep (or reuse) that session's id.
+    let again = app
+        .call::<SignIn>(
+            Some("alpha"),
+            &[
+                ("email", "ann@alpha.test"),
+                ("password", "alpha-password-1"),
+            ],
+            Some(&first),
+            HeaderMap::new(),
+        )
         .await;
-    let cookie = session_cookie(&signed_in).unwrap();
-    assert_ne!(Some(&cookie), planted.as_ref());
+    let second = session_cookie(&again).expect("a fresh cookie on sign-in");
+    assert_ne!(second, first);
+    let old = app
+        .call::<LoadSite>(Some("alpha"), &[], Some(&first), HeaderMap::new())
+        .await;
+    assert!(
+        old.text().await.unwrap().contains("\"viewer\":null"),
+        "the previous id is dead"
+    );
 
     let out = app
-        .call::<SignOut>(Some("alpha"), &[], Some(&cookie), HeaderMap::new())
+        .call::<SignOut>(Some("alpha"), &[], Some(&second), HeaderMap::new())
         .await;
     assert_eq!(location(&out).as_deref(), Some("/login"));
     // A copy of the old cookie no longer signs anybody in.
     let site = app
-        .call::<LoadSite>(Some("alpha"), &[], Some(&cookie), HeaderMap::new())
+        .call::<LoadSite>(Some("alpha"), &[], Some(&second), HeaderMap::new())
         .await;
     assert!(site.text().await.unwrap().contains("\"viewer\":null"));
 }
@@ -347,8 +366,9 @@ async fn repeated_failures_throttle_sign_in_even_with_the_right_password() {
     let response = app
         .sign_in("alpha", "ann@alpha.test", "alpha-password-1")
         .await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
     match error_of(response).await {
-        AppError::Refused { message } => assert!(message.contains("Too many"), "{message}"),
+        AppError::RateLimited { message } => assert!(message.contains("Too many"), "{message}"),
         other => panic!("expected throttling, got {other:?}"),
     }
 }
@@ -400,6 +420,16 @@ async fn find_my_workspace_mails_the_links_and_says_the_same_to_everyone() {
         "the page never tells"
     );
 
+    // The list is mailed after the answer; give it a moment.
+    let mut mail = app.sent_mail();
+    for _ in 0..50 {
+        if !mail.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        mail = app.sent_mail();
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let mail = app.sent_mail();
     assert_eq!(mail.len(), 1, "one message, to the known address only");
     // Quoted-printable folds long lines with a trailing '='; unfold before reading.

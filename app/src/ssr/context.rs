@@ -25,6 +25,7 @@ pub struct SiteSettings {
     /// `http` or `https`, as the browser sees the site.
     pub scheme: String,
     pub session_absolute_timeout: Duration,
+    pub session_idle_timeout: Duration,
 }
 
 impl SiteSettings {
@@ -192,6 +193,7 @@ pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
             AppError::Forbidden => http::StatusCode::FORBIDDEN,
             AppError::Validation { .. } => http::StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Refused { .. } => http::StatusCode::FORBIDDEN,
+            AppError::RateLimited { .. } => http::StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable => http::StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal { .. } | AppError::Transport { .. } => {
                 http::StatusCode::INTERNAL_SERVER_ERROR

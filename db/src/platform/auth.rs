@@ -97,9 +97,12 @@ pub struct ThrottlePolicy {
     pub window_secs: i64,
 }
 
-/// True when either counter is at its limit. Counts live in the database, so they hold across
-/// server processes and cannot be reset by dropping a cookie.
-pub async fn sign_in_throttled(
+/// Counts this attempt as a failure before the password is even checked, unless the account
+/// or the address is already at its limit. Serialised per account (and per address) by
+/// advisory locks, so a burst of parallel guesses cannot all slip under the limit: each one
+/// sees the ones before it. A correct password then takes its own row back
+/// ([`sign_in_succeeded`]). Returns false when the attempt is refused.
+pub async fn reserve_sign_in_attempt(
     db: &Db,
     tenant: &Tenant,
     email: &Email,
@@ -108,11 +111,15 @@ pub async fn sign_in_throttled(
 ) -> Result<bool, RepoError> {
     let mut tx = begin_for_tenant(db, tenant.id()).await?;
     let counts = sqlx::query!(
-        r#"SELECT
-             (SELECT count(*) FROM sign_in_failures
+        r#"WITH locks AS (
+               SELECT pg_advisory_xact_lock(hashtextextended('sign-in:' || $1::uuid::text || ':' || $2, 0)),
+                      pg_advisory_xact_lock(hashtextextended('sign-in-address:' || $3, 0))
+           )
+           SELECT
+             (SELECT count(*) FROM sign_in_failures, locks
                WHERE tenant_id = $1 AND email = $2
                  AND failed_at > now() - make_interval(secs => $4)) AS "account!",
-             (SELECT count(*) FROM sign_in_failures_by_address
+             (SELECT count(*) FROM sign_in_failures_by_address, locks
                WHERE address = $3::text::inet
                  AND failed_at > now() - make_interval(secs => $4)) AS "address!""#,
         tenant.id().as_uuid(),
@@ -122,18 +129,10 @@ pub async fn sign_in_throttled(
     )
     .fetch_one(&mut *tx)
     .await?;
-    tx.commit().await?;
-    Ok(counts.account >= policy.per_account || counts.address >= policy.per_address)
-}
-
-pub async fn record_sign_in_failure(
-    db: &Db,
-    tenant: &Tenant,
-    email: &Email,
-    address: &str,
-    policy: ThrottlePolicy,
-) -> Result<(), RepoError> {
-    let mut tx = begin_for_tenant(db, tenant.id()).await?;
+    if counts.account >= policy.per_account || counts.address >= policy.per_address {
+        tx.commit().await?;
+        return Ok(false);
+    }
     // Old rows are pruned as new ones arrive, so the tables stay the size of one window.
     sqlx::query!(
         "DELETE FROM sign_in_failures WHERE tenant_id = $1 AND email = $2
@@ -166,21 +165,30 @@ pub async fn record_sign_in_failure(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(())
+    Ok(true)
 }
 
-/// A successful sign-in clears that account's failures (not the address's: one success does
-/// not vouch for every other guess from the same place).
-pub async fn clear_sign_in_failures(
+/// A correct password clears the account's failures and takes back the one row this attempt
+/// reserved for its address (one success does not vouch for other guesses from there).
+pub async fn sign_in_succeeded(
     db: &Db,
     tenant: &Tenant,
     email: &Email,
+    address: &str,
 ) -> Result<(), RepoError> {
     let mut tx = begin_for_tenant(db, tenant.id()).await?;
     sqlx::query!(
         "DELETE FROM sign_in_failures WHERE tenant_id = $1 AND email = $2",
         tenant.id().as_uuid(),
         email.as_str()
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "DELETE FROM sign_in_failures_by_address WHERE ctid IN (
+             SELECT ctid FROM sign_in_failures_by_address WHERE address = $1::text::inet
+              ORDER BY failed_at DESC LIMIT 1)",
+        address
     )
     .execute(&mut *tx)
     .await?;

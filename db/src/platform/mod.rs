@@ -4,4 +4,5 @@
 pub mod auth;
 pub mod directory;
 pub mod registration;
+pub mod sessions;
 pub mod tenants;

@@ -10,6 +10,9 @@ pub struct NewWorkspace<'a> {
     pub owner_name: &'a PersonName,
     pub owner_email: &'a Email,
     pub owner_password_hash: &'a str,
+    /// Digest of a single-use sign-in ticket for the owner, stored in the same transaction so
+    /// a workspace never exists without the hand-off its creator was promised.
+    pub welcome_ticket_digest: Option<&'a str>,
 }
 
 /// Creates the tenant and its OWNER in one transaction. Two registrations racing for one slug
@@ -48,6 +51,17 @@ pub async fn register(db: &Db, new: NewWorkspace<'_>) -> Result<(Tenant, UserId)
     )
     .execute(&mut *tx)
     .await?;
+    if let Some(digest) = new.welcome_ticket_digest {
+        sqlx::query!(
+            "INSERT INTO sign_in_tickets (tenant_id, token_digest, user_id, expires_at)
+             VALUES ($1, $2, $3, now() + interval '2 minutes')",
+            tenant_id.as_uuid(),
+            digest,
+            user_id.as_uuid()
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
     tx.commit().await?;
     Ok((tenant, user_id))
 }

@@ -33,6 +33,7 @@ pub async fn workspace(db: &Db, slug: &str, email: &str) -> (Tenant, UserId) {
             owner_name: &PersonName::parse("Owner").unwrap(),
             owner_email: &Email::parse(email).unwrap(),
             owner_password_hash: &format!("hash-of-{slug}"),
+            welcome_ticket_digest: None,
         },
     )
     .await
