@@ -68,6 +68,11 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/register") view=pages::Register ssr=SsrMode::Async />
                 <Route path=path!("/login") view=pages::SignIn ssr=SsrMode::Async />
                 <Route path=path!("/find") view=pages::FindWorkspace ssr=SsrMode::Async />
+                <Route path=path!("/products") view=pages::ProductsPage ssr=SsrMode::Async />
+                <Route path=path!("/products/:id") view=pages::ProductPage ssr=SsrMode::Async />
+                <Route path=path!("/orders") view=pages::OrdersPage ssr=SsrMode::Async />
+                <Route path=path!("/orders/new") view=pages::NewOrderPage ssr=SsrMode::Async />
+                <Route path=path!("/orders/:id") view=pages::OrderPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

@@ -554,3 +554,318 @@ async fn every_server_function_refuses_another_workspaces_session() {
         }
     }
 }
+
+/// Same-session calls that name another workspace's product or order by id: the answer is the
+/// same NotFound as for an id that never existed, and nothing changes.
+#[tokio::test]
+async fn foreign_product_and_order_ids_are_not_found_and_untouched() {
+    use app::api::orders::{ChangeOrderStatus, LoadOrder, PlaceOrder};
+    use app::api::products::{LoadProduct, SaveProduct, SetProductArchived};
+    let app = TestApp::spawn().await;
+    let a = app
+        .register("alpha", "ann@alpha.test", "alpha-password-1")
+        .await;
+    let b = app
+        .register("bravo", "bob@bravo.test", "bravo-password-1")
+        .await;
+
+    let created = app
+        .call::<SaveProduct>(
+            Some("bravo"),
+            &[
+                ("sku", "SECRET-1"),
+                ("name", "Bravo secret"),
+                ("description", ""),
+                ("price", "9.99"),
+                ("stock", "5"),
+            ],
+            Some(&b),
+            HeaderMap::new(),
+        )
+        .await;
+    let location = location(&created).expect("product created");
+    let product_id = location
+        .trim_start_matches("/products/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let placed = app
+        .call::<PlaceOrder>(
+            Some("bravo"),
+            &[
+                ("lines[0][product_id]", product_id.as_str()),
+                ("lines[0][quantity]", "2"),
+            ],
+            Some(&b),
+            HeaderMap::new(),
+        )
+        .await;
+    let order_id = location_of_order(&placed);
+
+    let never = "00000000-0000-4000-8000-000000000000";
+    for id in [product_id.as_str(), never] {
+        let load = app
+            .call::<LoadProduct>(Some("alpha"), &[("id", id)], Some(&a), HeaderMap::new())
+            .await;
+        assert_eq!(load.status(), StatusCode::NOT_FOUND);
+        assert!(!load.text().await.unwrap().contains("secret"));
+        let edit = app
+            .call::<SaveProduct>(
+                Some("alpha"),
+                &[
+                    ("id", id),
+                    ("sku", "MINE"),
+                    ("name", "Mine"),
+                    ("description", ""),
+                    ("price", "1"),
+                    ("stock", "0"),
+                ],
+                Some(&a),
+                HeaderMap::new(),
+            )
+            .await;
+        assert_eq!(edit.status(), StatusCode::NOT_FOUND);
+        let archive = app
+            .call::<SetProductArchived>(
+                Some("alpha"),
+                &[("id", id), ("archived", "true")],
+                Some(&a),
+                HeaderMap::new(),
+            )
+            .await;
+        assert_eq!(archive.status(), StatusCode::NOT_FOUND);
+        let order = app
+            .call::<PlaceOrder>(
+                Some("alpha"),
+                &[("lines[0][product_id]", id), ("lines[0][quantity]", "1")],
+                Some(&a),
+                HeaderMap::new(),
+            )
+            .await;
+        let err = error_of(order).await;
+        assert_eq!(
+            err.message_for("line-1").as_deref(),
+            Some("This product does not exist.")
+        );
+    }
+    for id in [order_id.as_str(), never] {
+        let load = app
+            .call::<LoadOrder>(Some("alpha"), &[("id", id)], Some(&a), HeaderMap::new())
+            .await;
+        assert_eq!(load.status(), StatusCode::NOT_FOUND);
+        let cancel = app
+            .call::<ChangeOrderStatus>(
+                Some("alpha"),
+                &[("id", id), ("to", "CANCELLED")],
+                Some(&a),
+                HeaderMap::new(),
+            )
+            .await;
+        assert_eq!(cancel.status(), StatusCode::NOT_FOUND);
+    }
+
+    // Bravo's data is exactly as Bravo left it.
+    let product = app
+        .call::<LoadProduct>(
+            Some("bravo"),
+            &[("id", product_id.as_str())],
+            Some(&b),
+            HeaderMap::new(),
+        )
+        .await;
+    let body = product.text().await.unwrap();
+    assert!(
+        body.contains("\"stock\":3") && body.contains("\"archived\":false"),
+        "{body}"
+    );
+    let order = app
+        .call::<LoadOrder>(
+            Some("bravo"),
+            &[("id", order_id.as_str())],
+            Some(&b),
+            HeaderMap::new(),
+        )
+        .await;
+    assert!(order
+        .text()
+        .await
+        .unwrap()
+        .contains("\"status\":\"PENDING\""));
+}
+
+#[tokio::test]
+async fn lists_and_dashboard_show_only_the_callers_workspace() {
+    use app::api::orders::{ListOrders, LoadDashboard, PlaceOrder};
+    use app::api::products::{ListProducts, SaveProduct};
+    let app = TestApp::spawn().await;
+    let a = app
+        .register("alpha", "ann@alpha.test", "alpha-password-1")
+        .await;
+    let b = app
+        .register("bravo", "bob@bravo.test", "bravo-password-1")
+        .await;
+    let created = app
+        .call::<SaveProduct>(
+            Some("bravo"),
+            &[
+                ("sku", "BRAVO-ONLY"),
+                ("name", "Bravo only"),
+                ("description", ""),
+                ("price", "3"),
+                ("stock", "2"),
+            ],
+            Some(&b),
+            HeaderMap::new(),
+        )
+        .await;
+    let product_id = location(&created)
+        .unwrap()
+        .trim_start_matches("/products/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    app.call::<PlaceOrder>(
+        Some("bravo"),
+        &[
+            ("lines[0][product_id]", product_id.as_str()),
+            ("lines[0][quantity]", "2"),
+        ],
+        Some(&b),
+        HeaderMap::new(),
+    )
+    .await;
+
+    for body in [
+        app.call::<ListProducts>(Some("alpha"), &[], Some(&a), HeaderMap::new())
+            .await
+            .text()
+            .await
+            .unwrap(),
+        app.call::<ListOrders>(Some("alpha"), &[], Some(&a), HeaderMap::new())
+            .await
+            .text()
+            .await
+            .unwrap(),
+        app.call::<LoadDashboard>(Some("alpha"), &[], Some(&a), HeaderMap::new())
+            .await
+            .text()
+            .await
+            .unwrap(),
+    ] {
+        assert!(
+            !body.contains("BRAVO")
+                && !body.contains("Bravo only")
+                && !body.contains("\"orders\":1"),
+            "{body}"
+        );
+    }
+    let theirs = app
+        .call::<LoadDashboard>(Some("bravo"), &[], Some(&b), HeaderMap::new())
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(theirs.contains("\"total_orders\":1"), "{theirs}");
+    // Signed out, nothing at all.
+    let anonymous = app
+        .call::<ListProducts>(Some("bravo"), &[], None, HeaderMap::new())
+        .await;
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn bad_product_input_names_each_field_and_writes_nothing() {
+    use app::api::products::{ListProducts, SaveProduct};
+    let app = TestApp::spawn().await;
+    let a = app
+        .register("alpha", "ann@alpha.test", "alpha-password-1")
+        .await;
+    let bad = app
+        .call::<SaveProduct>(
+            Some("alpha"),
+            &[
+                ("sku", "has space"),
+                ("name", " "),
+                ("description", ""),
+                ("price", "-2"),
+                ("stock", "1.5"),
+            ],
+            Some(&a),
+            HeaderMap::new(),
+        )
+        .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let err = error_of(bad).await;
+    assert_eq!(
+        err.message_for("price").as_deref(),
+        Some("The price cannot be negative.")
+    );
+    assert!(
+        err.message_for("sku").is_some()
+            && err.message_for("name").is_some()
+            && err.message_for("stock").is_some()
+    );
+
+    let ok = [
+        ("sku", "MUG"),
+        ("name", "Mug"),
+        ("description", ""),
+        ("price", "abc"),
+        ("stock", "-1"),
+    ];
+    let err = error_of(
+        app.call::<SaveProduct>(Some("alpha"), &ok, Some(&a), HeaderMap::new())
+            .await,
+    )
+    .await;
+    assert!(err.message_for("price").unwrap().contains("digits"));
+    assert_eq!(
+        err.message_for("stock").as_deref(),
+        Some("This cannot be negative.")
+    );
+
+    let first = [
+        ("sku", "MUG"),
+        ("name", "Mug"),
+        ("description", ""),
+        ("price", "2"),
+        ("stock", "1"),
+    ];
+    assert!(location(
+        &app.call::<SaveProduct>(Some("alpha"), &first, Some(&a), HeaderMap::new())
+            .await
+    )
+    .is_some());
+    let dup = [
+        ("sku", "mug"),
+        ("name", "Other mug"),
+        ("description", ""),
+        ("price", "2"),
+        ("stock", "1"),
+    ];
+    let err = error_of(
+        app.call::<SaveProduct>(Some("alpha"), &dup, Some(&a), HeaderMap::new())
+            .await,
+    )
+    .await;
+    assert!(err.message_for("sku").is_some(), "{err:?}");
+
+    let list = app
+        .call::<ListProducts>(Some("alpha"), &[], Some(&a), HeaderMap::new())
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        list.matches("\"sku\"").count(),
+        1,
+        "only the one valid product exists: {list}"
+    );
+}
+
+fn location_of_order(response: &reqwest::Response) -> String {
+    let location = location(response).expect("order placed");
+    location.trim_start_matches("/orders/").to_owned()
+}

@@ -1,3 +1,6 @@
+mod layout;
+mod orders;
+mod products;
 mod public;
 mod workspace;
 
@@ -7,6 +10,8 @@ use leptos_meta::Title;
 use crate::api::SiteKind;
 use crate::components::{with_site, Frame};
 
+pub use orders::{NewOrderPage, OrderPage, OrdersPage};
+pub use products::{ProductPage, ProductsPage};
 pub use public::{FindWorkspace, Register};
 pub use workspace::SignIn;
 

@@ -2,6 +2,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
+use crate::api::orders::{load_dashboard, DashboardView, DayFigure};
 use crate::api::SiteKind;
 use crate::components::{
     with_site, Field, Frame, Notice, NoticeKind, SessionActions, SubmitButton,
@@ -17,20 +18,136 @@ fn workspace_name(info: &SiteInfo) -> String {
 
 #[component]
 pub fn Dashboard(info: SiteInfo) -> impl IntoView {
-    let Some(viewer) = info.viewer.clone() else {
-        return view! { <Redirect path="/login" /> }.into_any();
-    };
-    let name = workspace_name(&info);
+    super::layout::workspace_frame(info, |info| {
+        let viewer = info.viewer.map(|v| v.name).unwrap_or_default();
+        view! { <DashboardBody viewer /> }
+    })
+}
+
+#[component]
+fn DashboardBody(viewer: String) -> impl IntoView {
+    let board = Resource::new(|| (), |_| load_dashboard());
     view! {
-        <Title text=name.clone() />
-        <Frame title=name.clone() info>
-            <h1 class="text-2xl font-semibold" data-testid="dashboard-heading">{format!("Welcome, {}", viewer.name)}</h1>
-            <p class="mt-2 text-slate-600">
-                {format!("You are signed in to {name} as {} ({}).", viewer.email, viewer.role.label())}
-            </p>
-        </Frame>
+        <Title text="Dashboard" />
+        <h1 class="text-2xl font-semibold" data-testid="dashboard-heading">{format!("Welcome, {viewer}")}</h1>
+        <Suspense fallback=|| view! { <p class="mt-4 text-slate-500">"Loading figures…"</p> }>
+            {move || Suspend::new(async move {
+                match board.await {
+                    Err(err) => view! { <Notice kind=NoticeKind::Error text=err.to_string() /> }.into_any(),
+                    Ok(board) => view! { <DashboardFigures board /> }.into_any(),
+                }
+            })}
+        </Suspense>
     }
-    .into_any()
+}
+
+#[component]
+fn DashboardFigures(board: DashboardView) -> impl IntoView {
+    let days = board.days.clone();
+    view! {
+        <section class="mt-6 rounded-lg border border-slate-200 bg-white p-4">
+            <h2 class="font-semibold">"Last 30 days"</h2>
+            <p class="text-sm text-slate-600">
+                {format!("{} orders, {} revenue (cancelled orders excluded)", board.total_orders, board.total_revenue)}
+            </p>
+            <RevenueChart days=days.clone() />
+            <details class="mt-2 text-sm">
+                <summary class="cursor-pointer text-indigo-700">"Show the figures as a table"</summary>
+                <table class="mt-2 text-left">
+                    <thead><tr><th scope="col" class="pr-6">"Day"</th><th scope="col" class="pr-6">"Orders"</th><th scope="col">"Revenue"</th></tr></thead>
+                    <tbody>
+                        {days.into_iter().map(|d| view! { <tr><td class="pr-6">{d.label}</td><td class="pr-6">{d.orders}</td><td>{d.revenue}</td></tr> }).collect_view()}
+                    </tbody>
+                </table>
+            </details>
+        </section>
+        <div class="mt-6 grid gap-6 md:grid-cols-2">
+            <section class="rounded-lg border border-slate-200 bg-white p-4">
+                <h2 class="font-semibold">"Orders by status"</h2>
+                <dl class="mt-2 grid grid-cols-2 gap-1 text-sm" data-testid="status-counts">
+                    {board.by_status.into_iter().map(|(status, count)| view! {
+                        <dt class="text-slate-600">{status.label()}</dt>
+                        <dd class="text-right tabular-nums">{count}</dd>
+                    }).collect_view()}
+                </dl>
+            </section>
+            <section class="rounded-lg border border-slate-200 bg-white p-4">
+                <h2 class="font-semibold">"Low stock"</h2>
+                {if board.low_stock.is_empty() {
+                    view! { <p class="mt-2 text-sm text-slate-600">"Nothing is running low."</p> }.into_any()
+                } else {
+                    view! {
+                        <ul class="mt-2 space-y-1 text-sm" data-testid="low-stock">
+                            {board.low_stock.into_iter().map(|p| view! {
+                                <li class="flex justify-between gap-3">
+                                    <a href=format!("/products/{}", p.id) class="text-indigo-700 hover:underline">{format!("{} ({})", p.name, p.sku)}</a>
+                                    <span class="tabular-nums">{format!("{} left", p.stock)}</span>
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    }.into_any()
+                }}
+            </section>
+        </div>
+    }
+}
+
+/// Revenue per day as bars, orders per day written above them. Plain SVG rendered on the
+/// server: it reads without JavaScript and carries its own title and description.
+#[component]
+fn RevenueChart(days: Vec<DayFigure>) -> impl IntoView {
+    const WIDTH: f64 = 720.0;
+    const HEIGHT: f64 = 220.0;
+    const LEFT: f64 = 90.0;
+    const BOTTOM: f64 = 30.0;
+    const TOP: f64 = 16.0;
+    let max = days
+        .iter()
+        .map(|d| d.revenue_minor)
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let peak = days
+        .iter()
+        .max_by_key(|d| d.revenue_minor)
+        .map(|d| d.revenue.clone())
+        .unwrap_or_default();
+    let plot_w = WIDTH - LEFT - 10.0;
+    let plot_h = HEIGHT - BOTTOM - TOP;
+    let slot = plot_w / days.len().max(1) as f64;
+    let description = format!(
+        "Bar chart of revenue per day for the last {} days. Highest day: {}. Total orders: {}.",
+        days.len(),
+        if max > 1 { peak.clone() } else { "none".into() },
+        days.iter().map(|d| d.orders).sum::<i64>()
+    );
+    view! {
+        <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") class="mt-3 h-auto w-full" role="img" aria-labelledby="chart-title chart-desc" data-testid="revenue-chart">
+            <title id="chart-title">"Revenue per day"</title>
+            <desc id="chart-desc">{description}</desc>
+            <line x1=LEFT y1=TOP x2=LEFT y2=HEIGHT - BOTTOM stroke="#cbd5e1" />
+            <line x1=LEFT y1=HEIGHT - BOTTOM x2=WIDTH - 10.0 y2=HEIGHT - BOTTOM stroke="#cbd5e1" />
+            <text x=LEFT - 6.0 y=HEIGHT - BOTTOM text-anchor="end" font-size="11" fill="#475569">"0"</text>
+            <text x=LEFT - 6.0 y=TOP + 4.0 text-anchor="end" font-size="11" fill="#475569">{if max > 1 { peak } else { String::new() }}</text>
+            <text x=12 y=HEIGHT / 2.0 font-size="11" fill="#475569" transform=format!("rotate(-90 12 {})", HEIGHT / 2.0) text-anchor="middle">"Revenue"</text>
+            {days.iter().enumerate().map(|(i, d)| {
+                let h = plot_h * d.revenue_minor as f64 / max as f64;
+                let x = LEFT + i as f64 * slot + slot * 0.15;
+                let label = (i % 5 == 0 || i + 1 == days.len()).then(|| view! {
+                    <text x=x + slot * 0.35 y=HEIGHT - BOTTOM + 16.0 text-anchor="middle" font-size="10" fill="#475569">{d.label.clone()}</text>
+                });
+                view! {
+                    <rect x=x y=HEIGHT - BOTTOM - h width=slot * 0.7 height=h fill="#6366f1" rx="2">
+                        <title>{format!("{}: {} orders, {}", d.label, d.orders, d.revenue)}</title>
+                    </rect>
+                    {(d.orders > 0).then(|| view! {
+                        <text x=x + slot * 0.35 y=HEIGHT - BOTTOM - h - 3.0 text-anchor="middle" font-size="9" fill="#334155">{d.orders}</text>
+                    })}
+                    {label}
+                }
+            }).collect_view()}
+        </svg>
+    }
 }
 
 #[component]

@@ -172,6 +172,7 @@ fn conflict_message(field: &str) -> &'static str {
     match field {
         "slug" => "This address is already taken. Please pick another one.",
         "email" => "This email address is already in use here.",
+        "sku" => "Another product in this workspace already has this SKU.",
         _ => "This value is already in use.",
     }
 }

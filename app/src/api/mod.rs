@@ -330,3 +330,6 @@ async fn mail_workspace_list(
         .await
         .map_err(|e| e.to_string())
 }
+
+pub mod orders;
+pub mod products;
