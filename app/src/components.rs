@@ -97,7 +97,11 @@ pub fn Field(
                 name=name
                 type=kind
                 autocomplete=autocomplete
-                bind:value=value
+                // The attribute carries the value in the server's HTML (no JavaScript needed);
+                // the property and the handler keep it live once hydrated.
+                value=value.get_untracked()
+                prop:value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev))
                 aria-invalid=move || error.get().is_some().to_string()
                 aria-describedby=described
                 class="block w-full rounded-md border border-slate-300 bg-white px-3 py-2 shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-200 aria-[invalid=true]:border-red-500"

@@ -96,6 +96,46 @@ pub async fn seed_demo(config: &Config) -> Result<(), String> {
     Ok(())
 }
 
+pub async fn add_member(
+    config: &Config,
+    workspace: &str,
+    email: &str,
+    name: &str,
+    role: &str,
+) -> Result<(), String> {
+    use domain::{Email, Password, PersonName, Role, Slug};
+    let slug = Slug::parse(workspace).map_err(|e| format!("--workspace: {e}"))?;
+    let email = Email::parse(email).map_err(|e| format!("--email: {e}"))?;
+    let name = PersonName::parse(name).map_err(|e| format!("--name: {e}"))?;
+    let role: Role = role
+        .parse()
+        .map_err(|_| "--role: use OWNER, ADMIN or MEMBER".to_string())?;
+    let password = std::env::var("STOCKROOM_NEW_MEMBER_PASSWORD").map_err(|_| {
+        "set STOCKROOM_NEW_MEMBER_PASSWORD to the new member's password".to_string()
+    })?;
+    let password = Password::new_choice(&password).map_err(|e| format!("password: {e}"))?;
+    let db = connect(config).await?;
+    let tenant = db::platform::tenants::find_by_slug(&db, &slug)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("--workspace: no workspace `{slug}`"))?;
+    let hash = password_hasher(config)?
+        .hash(&password)
+        .await
+        .map_err(|e| e.to_string())?;
+    db::platform::operator::add_member(&db, &tenant, &email, &name, role, &hash)
+        .await
+        .map_err(|e| match e {
+            db::RepoError::Conflict { .. } => {
+                format!("--email: {email} is already a member of {slug}")
+            }
+            other => other.to_string(),
+        })?;
+    println!("Added {email} to {slug} as {}", role.label());
+    db.close().await;
+    Ok(())
+}
+
 /// The services and router the binary serves, built from settings and an open database.
 pub fn app_router(
     config: &Config,

@@ -35,6 +35,19 @@ enum Command {
     SeedDemo,
     /// Load and validate the settings, then exit.
     CheckConfig,
+    /// Add a member to a workspace. The password is read from STOCKROOM_NEW_MEMBER_PASSWORD
+    /// (never from the command line, where other users could read it in the process list).
+    AddMember {
+        #[arg(long)]
+        workspace: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// OWNER, ADMIN or MEMBER
+        #[arg(long, default_value = "MEMBER")]
+        role: String,
+    },
 }
 
 #[tokio::main]
@@ -53,6 +66,12 @@ async fn main() -> ExitCode {
         Command::Migrate => migrate(&config).await,
         Command::SeedDemo => seed_demo(&config).await,
         Command::CheckConfig => Ok(()),
+        Command::AddMember {
+            workspace,
+            email,
+            name,
+            role,
+        } => server::add_member(&config, &workspace, &email, &name, &role).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod directory;
+pub mod operator;
 pub mod registration;
 pub mod sessions;
 pub mod tenants;

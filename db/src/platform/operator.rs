@@ -1,0 +1,34 @@
+//! Operator actions run from the server's command line, outside any request. Each one names
+//! its tenant explicitly and runs inside that tenant's transaction like any request would.
+
+use domain::{Email, PersonName, Role, UserId};
+
+use crate::scope::begin_for_tenant;
+use crate::{Db, RepoError, Tenant};
+
+/// Adds a member to `tenant` (until invitations exist, this is how a team grows from the
+/// command line). An email already in this workspace is `Conflict { field: "email" }`.
+pub async fn add_member(
+    db: &Db,
+    tenant: &Tenant,
+    email: &Email,
+    name: &PersonName,
+    role: Role,
+    password_hash: &str,
+) -> Result<UserId, RepoError> {
+    let id = uuid::Uuid::new_v4();
+    let mut tx = begin_for_tenant(db, tenant.id()).await?;
+    sqlx::query!(
+        "INSERT INTO users (tenant_id, id, email, name, password_hash, role) VALUES ($1, $2, $3, $4, $5, $6)",
+        tenant.id().as_uuid(),
+        id,
+        email.as_str(),
+        name.as_str(),
+        password_hash,
+        role.as_str()
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(UserId::from_uuid(id))
+}
