@@ -1,4 +1,5 @@
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 
 use crate::{AppError, SiteInfo};
 
@@ -126,4 +127,30 @@ pub fn SubmitButton(
             {move || if pending.get() { "Please wait…".to_owned() } else { label.clone() }}
         </button>
     }
+}
+
+/// The message a failed submission of `action` has for one form field.
+pub fn field_error<S>(action: ServerAction<S>, field: impl Into<String>) -> Signal<Option<String>>
+where
+    S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    let field = field.into();
+    Signal::derive(move || match action.value().get() {
+        Some(Err(err)) => err.message_for(&field),
+        _ => None,
+    })
+}
+
+/// The message of a failed submission that belongs to no single field (field problems are
+/// shown beside their fields instead).
+pub fn form_error<S>(action: ServerAction<S>) -> Signal<Option<String>>
+where
+    S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || match action.value().get() {
+        Some(Err(AppError::Validation { .. })) | Some(Ok(_)) | None => None,
+        Some(Err(err)) => Some(err.to_string()),
+    })
 }

@@ -569,39 +569,10 @@ async fn foreign_product_and_order_ids_are_not_found_and_untouched() {
         .register("bravo", "bob@bravo.test", "bravo-password-1")
         .await;
 
-    let created = app
-        .call::<SaveProduct>(
-            Some("bravo"),
-            &[
-                ("sku", "SECRET-1"),
-                ("name", "Bravo secret"),
-                ("description", ""),
-                ("price", "9.99"),
-                ("stock", "5"),
-            ],
-            Some(&b),
-            HeaderMap::new(),
-        )
+    let product_id = app
+        .create_product("bravo", &b, "SECRET-1", "Bravo secret", "5")
         .await;
-    let location = location(&created).expect("product created");
-    let product_id = location
-        .trim_start_matches("/products/")
-        .split('?')
-        .next()
-        .unwrap()
-        .to_owned();
-    let placed = app
-        .call::<PlaceOrder>(
-            Some("bravo"),
-            &[
-                ("lines[0][product_id]", product_id.as_str()),
-                ("lines[0][quantity]", "2"),
-            ],
-            Some(&b),
-            HeaderMap::new(),
-        )
-        .await;
-    let order_id = location_of_order(&placed);
+    let order_id = app.place_order("bravo", &b, &product_id, "2").await;
 
     let never = "00000000-0000-4000-8000-000000000000";
     for id in [product_id.as_str(), never] {
@@ -696,8 +667,8 @@ async fn foreign_product_and_order_ids_are_not_found_and_untouched() {
 
 #[tokio::test]
 async fn lists_and_dashboard_show_only_the_callers_workspace() {
-    use app::api::orders::{ListOrders, LoadDashboard, PlaceOrder};
-    use app::api::products::{ListProducts, SaveProduct};
+    use app::api::orders::{ListOrders, LoadDashboard};
+    use app::api::products::ListProducts;
     let app = TestApp::spawn().await;
     let a = app
         .register("alpha", "ann@alpha.test", "alpha-password-1")
@@ -705,37 +676,10 @@ async fn lists_and_dashboard_show_only_the_callers_workspace() {
     let b = app
         .register("bravo", "bob@bravo.test", "bravo-password-1")
         .await;
-    let created = app
-        .call::<SaveProduct>(
-            Some("bravo"),
-            &[
-                ("sku", "BRAVO-ONLY"),
-                ("name", "Bravo only"),
-                ("description", ""),
-                ("price", "3"),
-                ("stock", "2"),
-            ],
-            Some(&b),
-            HeaderMap::new(),
-        )
+    let product_id = app
+        .create_product("bravo", &b, "BRAVO-ONLY", "Bravo only", "2")
         .await;
-    let product_id = location(&created)
-        .unwrap()
-        .trim_start_matches("/products/")
-        .split('?')
-        .next()
-        .unwrap()
-        .to_owned();
-    app.call::<PlaceOrder>(
-        Some("bravo"),
-        &[
-            ("lines[0][product_id]", product_id.as_str()),
-            ("lines[0][quantity]", "2"),
-        ],
-        Some(&b),
-        HeaderMap::new(),
-    )
-    .await;
+    app.place_order("bravo", &b, &product_id, "2").await;
 
     for body in [
         app.call::<ListProducts>(Some("alpha"), &[], Some(&a), HeaderMap::new())
@@ -863,9 +807,4 @@ async fn bad_product_input_names_each_field_and_writes_nothing() {
         1,
         "only the one valid product exists: {list}"
     );
-}
-
-fn location_of_order(response: &reqwest::Response) -> String {
-    let location = location(response).expect("order placed");
-    location.trim_start_matches("/orders/").to_owned()
 }

@@ -9,8 +9,7 @@ use crate::api::orders::{
     line_field, list_orders, load_order, orderable_products, ChangeOrderStatus, OrderRow,
     PlaceOrder,
 };
-use crate::components::{Notice, NoticeKind, SubmitButton};
-use crate::AppError;
+use crate::components::{field_error, form_error, Notice, NoticeKind, SubmitButton};
 
 fn status_badge(status: OrderStatus) -> impl IntoView {
     let colour = match status {
@@ -128,14 +127,7 @@ fn NewOrderForm() -> impl IntoView {
     let action = ServerAction::<PlaceOrder>::new();
     let products = Resource::new(|| (), |_| orderable_products());
     let lines = RwSignal::new(INITIAL_LINES);
-    let error_for = move |line: usize| match action.value().get() {
-        Some(Err(err)) => err.message_for(&line_field(line)),
-        _ => None,
-    };
-    let general_error = move || match action.value().get() {
-        Some(Err(AppError::Validation { .. })) | None | Some(Ok(())) => None,
-        Some(Err(err)) => Some(err.to_string()),
-    };
+    let general_error = form_error(action);
     view! {
         <Title text="New order" />
         <h1 class="text-2xl font-semibold">"New order"</h1>
@@ -170,7 +162,7 @@ fn NewOrderForm() -> impl IntoView {
                                                     class="w-full rounded-md border border-slate-300 px-2 py-2" />
                                             </label>
                                         </div>
-                                        <p id=error_id class="mt-1 min-h-4 text-sm text-red-700" data-testid=format!("line-{line}-error")>{move || error_for(line)}</p>
+                                        <p id=error_id class="mt-1 min-h-4 text-sm text-red-700" data-testid=format!("line-{line}-error")>{move || field_error(action, line_field(line)).get()}</p>
                                     </fieldset>
                                 }
                             }
@@ -179,7 +171,7 @@ fn NewOrderForm() -> impl IntoView {
                             class="rounded-md border border-dashed border-slate-300 px-3 py-1.5 text-sm text-slate-700 hover:bg-slate-100">
                             "Add another line"
                         </button>
-                        {move || general_error().map(|text| view! { <Notice kind=NoticeKind::Error text /> })}
+                        {move || general_error.get().map(|text| view! { <Notice kind=NoticeKind::Error text /> })}
                         <SubmitButton label="Place order" pending=action.pending() />
                     </ActionForm>
                 }

@@ -7,7 +7,7 @@ use super::layout::workspace_page;
 use crate::api::products::{
     list_products, load_product, ProductView, SaveProduct, SetProductArchived,
 };
-use crate::components::{Field, Notice, NoticeKind, SubmitButton};
+use crate::components::{field_error, form_error, Field, Notice, NoticeKind, SubmitButton};
 use crate::AppError;
 
 #[component]
@@ -173,16 +173,8 @@ fn ProductForm(
     let description = field(product.as_ref().map(|p| p.description.clone()));
     let price = field(product.as_ref().map(|p| p.price_input.clone()));
     let stock = field(product.as_ref().map(|p| p.stock.to_string()));
-    let error_for = move |name: &'static str| {
-        Signal::derive(move || match save.value().get() {
-            Some(Err(err)) => err.message_for(name),
-            _ => None,
-        })
-    };
-    let general_error = move || match save.value().get() {
-        Some(Err(AppError::Validation { .. })) | None | Some(Ok(())) => None,
-        Some(Err(err)) => Some(err.to_string()),
-    };
+    let error_for = move |name: &'static str| field_error(save, name);
+    let general_error = form_error(save);
     let saved = move || query.read().get("saved").is_some() && save.value().get().is_none();
     let title = if is_new {
         "New product".to_owned()
@@ -218,7 +210,7 @@ fn ProductForm(
                     <Field name="price" label=format!("Price ({currency})") value=price error=error_for("price") />
                     <Field name="stock" label="Stock" value=stock error=error_for("stock") />
                 </div>
-                {move || general_error().map(|text| view! { <Notice kind=NoticeKind::Error text /> })}
+                {move || general_error.get().map(|text| view! { <Notice kind=NoticeKind::Error text /> })}
                 <SubmitButton label=if is_new { "Create product" } else { "Save changes" } pending=save.pending() />
             </ActionForm>
             {(!is_new).then(|| view! {

@@ -3,7 +3,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::{check_slug, FindWorkspaces, Register as RegisterFn, SiteKind, SlugCheck};
-use crate::components::{with_site, Field, Frame, Notice, NoticeKind, SubmitButton};
+use crate::components::{
+    field_error, form_error, with_site, Field, Frame, Notice, NoticeKind, SubmitButton,
+};
 use crate::{AppError, SiteInfo};
 
 #[component]
@@ -86,12 +88,7 @@ fn RegisterForm(info: SiteInfo) -> impl IntoView {
             check_slug(typed).await.ok()
         },
     );
-    let error_for = move |field: &'static str| {
-        Signal::derive(move || match action.value().get() {
-            Some(Err(err)) => err.message_for(field),
-            _ => None,
-        })
-    };
+    let error_for = move |field: &'static str| field_error(action, field);
     let slug_error = Signal::derive(move || {
         error_for("slug")
             .get()
@@ -103,10 +100,7 @@ fn RegisterForm(info: SiteInfo) -> impl IntoView {
                 _ => None,
             })
     });
-    let general_error = move || match action.value().get() {
-        Some(Err(AppError::Validation { .. })) | None | Some(Ok(())) => None,
-        Some(Err(err)) => Some(err.to_string()),
-    };
+    let general_error = form_error(action);
     view! {
         <Title text="Create your workspace" />
         <Frame title="Stockroom" info>
@@ -138,7 +132,7 @@ fn RegisterForm(info: SiteInfo) -> impl IntoView {
                         hint="At least 10 characters. Common passwords are refused."
                         error=error_for("password")
                     />
-                    {move || general_error().map(|text| view! { <Notice kind=NoticeKind::Error text /> })}
+                    {move || general_error.get().map(|text| view! { <Notice kind=NoticeKind::Error text /> })}
                     <SubmitButton label="Create workspace" pending=action.pending() />
                 </ActionForm>
             </div>

@@ -5,9 +5,10 @@ use leptos_router::components::Redirect;
 use crate::api::orders::{load_dashboard, DashboardView, DayFigure};
 use crate::api::SiteKind;
 use crate::components::{
-    with_site, Field, Frame, Notice, NoticeKind, SessionActions, SubmitButton,
+    field_error, form_error, with_site, Field, Frame, Notice, NoticeKind, SessionActions,
+    SubmitButton,
 };
-use crate::{AppError, SiteInfo};
+use crate::SiteInfo;
 
 fn workspace_name(info: &SiteInfo) -> String {
     match &info.kind {
@@ -165,16 +166,8 @@ pub fn SignIn() -> impl IntoView {
 fn SignInForm(info: SiteInfo) -> impl IntoView {
     let action = expect_context::<SessionActions>().sign_in;
     let name = workspace_name(&info);
-    let error_for = move |field: &'static str| {
-        Signal::derive(move || match action.value().get() {
-            Some(Err(err)) => err.message_for(field),
-            _ => None,
-        })
-    };
-    let general_error = move || match action.value().get() {
-        Some(Err(AppError::Validation { .. })) | None | Some(Ok(())) => None,
-        Some(Err(err)) => Some(err.to_string()),
-    };
+    let error_for = move |field: &'static str| field_error(action, field);
+    let general_error = form_error(action);
     view! {
         <Title text=format!("Sign in to {name}") />
         <Frame title=name.clone() info>
@@ -183,7 +176,7 @@ fn SignInForm(info: SiteInfo) -> impl IntoView {
                 <ActionForm action attr:class="mt-6 space-y-3" attr:novalidate="true">
                     <Field name="email" label="Email" kind="email" autocomplete="username" error=error_for("email") />
                     <Field name="password" label="Password" kind="password" autocomplete="current-password" error=error_for("password") />
-                    {move || general_error().map(|text| view! { <Notice kind=NoticeKind::Error text /> })}
+                    {move || general_error.get().map(|text| view! { <Notice kind=NoticeKind::Error text /> })}
                     <SubmitButton label="Sign in" pending=action.pending() />
                 </ActionForm>
             </div>

@@ -66,6 +66,36 @@ pub struct OrderSummary {
     pub created_at: OffsetDateTime,
 }
 
+/// The columns every order summary read selects.
+struct SummaryRow {
+    id: Uuid,
+    number: i64,
+    status: String,
+    total_minor: i64,
+    created_at: OffsetDateTime,
+    created_by: String,
+    line_count: i64,
+}
+
+impl TryFrom<SummaryRow> for OrderSummary {
+    type Error = RepoError;
+
+    fn try_from(r: SummaryRow) -> Result<Self, RepoError> {
+        Ok(OrderSummary {
+            id: OrderId::from_uuid(r.id),
+            number: r.number,
+            status: r
+                .status
+                .parse()
+                .map_err(|_| RepoError::corrupt("orders.status"))?,
+            total: Money::from_minor(r.total_minor),
+            line_count: r.line_count,
+            created_by: r.created_by,
+            created_at: r.created_at,
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderLine {
     pub line_no: i32,
@@ -313,7 +343,8 @@ pub async fn list(
 ) -> Result<OrderPage, RepoError> {
     let limit = limit.clamp(1, 200);
     let mut tx = scope.begin(db).await?;
-    let rows = sqlx::query!(
+    let rows = sqlx::query_as!(
+        SummaryRow,
         r#"SELECT o.id, o.number, o.status, o.total_minor, o.created_at, u.name AS created_by,
                   (SELECT count(*) FROM order_lines l WHERE l.tenant_id = o.tenant_id AND l.order_id = o.id) AS "line_count!"
              FROM orders o
@@ -336,20 +367,7 @@ pub async fn list(
     let orders = rows
         .into_iter()
         .take(limit as usize)
-        .map(|r| {
-            Ok(OrderSummary {
-                id: OrderId::from_uuid(r.id),
-                number: r.number,
-                status: r
-                    .status
-                    .parse()
-                    .map_err(|_| RepoError::corrupt("orders.status"))?,
-                total: Money::from_minor(r.total_minor),
-                line_count: r.line_count,
-                created_by: r.created_by,
-                created_at: r.created_at,
-            })
-        })
+        .map(OrderSummary::try_from)
         .collect::<Result<_, RepoError>>()?;
     Ok(OrderPage { orders, has_more })
 }
@@ -357,7 +375,8 @@ pub async fn list(
 pub async fn get(db: &Db, scope: &TenantScope, id: OrderId) -> Result<OrderDetail, RepoError> {
     let tenant = scope.tenant_id().as_uuid();
     let mut tx = scope.begin(db).await?;
-    let r = sqlx::query!(
+    let summary = sqlx::query_as!(
+        SummaryRow,
         r#"SELECT o.id, o.number, o.status, o.total_minor, o.created_at, u.name AS created_by,
                   (SELECT count(*) FROM order_lines l WHERE l.tenant_id = o.tenant_id AND l.order_id = o.id) AS "line_count!"
              FROM orders o
@@ -393,15 +412,7 @@ pub async fn get(db: &Db, scope: &TenantScope, id: OrderId) -> Result<OrderDetai
             .map_err(|_| RepoError::corrupt("order status"))
     };
     Ok(OrderDetail {
-        summary: OrderSummary {
-            id: OrderId::from_uuid(r.id),
-            number: r.number,
-            status: parse(&r.status)?,
-            total: Money::from_minor(r.total_minor),
-            line_count: r.line_count,
-            created_by: r.created_by,
-            created_at: r.created_at,
-        },
+        summary: summary.try_into()?,
         lines: lines
             .into_iter()
             .map(|l| OrderLine {

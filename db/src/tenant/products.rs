@@ -16,6 +16,33 @@ pub struct Product {
     pub created_at: OffsetDateTime,
 }
 
+/// The columns every product read selects; `query_as!` checks them against this struct.
+struct ProductRow {
+    id: Uuid,
+    sku: String,
+    name: String,
+    description: String,
+    price_minor: i64,
+    stock: i32,
+    archived: bool,
+    created_at: OffsetDateTime,
+}
+
+impl From<ProductRow> for Product {
+    fn from(r: ProductRow) -> Self {
+        Product {
+            id: ProductId::from_uuid(r.id),
+            sku: r.sku,
+            name: r.name,
+            description: r.description,
+            price: Money::from_minor(r.price_minor),
+            stock: r.stock,
+            archived: r.archived,
+            created_at: r.created_at,
+        }
+    }
+}
+
 /// A product as a form submits it, already parsed.
 #[derive(Debug, Clone)]
 pub struct ProductInput {
@@ -70,7 +97,8 @@ pub async fn list(
         .filter(|s| !s.is_empty())
         .map(like_pattern);
     let mut tx = scope.begin(db).await?;
-    let rows = sqlx::query!(
+    let rows = sqlx::query_as!(
+        ProductRow,
         r#"SELECT id, sku, name, description, price_minor, stock, archived_at IS NOT NULL AS "archived!", created_at
              FROM products
             WHERE tenant_id = $1
@@ -93,23 +121,15 @@ pub async fn list(
     let products = rows
         .into_iter()
         .take(limit as usize)
-        .map(|r| Product {
-            id: ProductId::from_uuid(r.id),
-            sku: r.sku,
-            name: r.name,
-            description: r.description,
-            price: Money::from_minor(r.price_minor),
-            stock: r.stock,
-            archived: r.archived,
-            created_at: r.created_at,
-        })
+        .map(Product::from)
         .collect();
     Ok(ProductPage { products, has_more })
 }
 
 pub async fn get(db: &Db, scope: &TenantScope, id: ProductId) -> Result<Product, RepoError> {
     let mut tx = scope.begin(db).await?;
-    let r = sqlx::query!(
+    let row = sqlx::query_as!(
+        ProductRow,
         r#"SELECT id, sku, name, description, price_minor, stock, archived_at IS NOT NULL AS "archived!", created_at
              FROM products WHERE tenant_id = $1 AND id = $2"#,
         scope.tenant_id().as_uuid(),
@@ -119,16 +139,7 @@ pub async fn get(db: &Db, scope: &TenantScope, id: ProductId) -> Result<Product,
     .await?
     .ok_or(RepoError::NotFound)?;
     tx.commit().await?;
-    Ok(Product {
-        id: ProductId::from_uuid(r.id),
-        sku: r.sku,
-        name: r.name,
-        description: r.description,
-        price: Money::from_minor(r.price_minor),
-        stock: r.stock,
-        archived: r.archived,
-        created_at: r.created_at,
-    })
+    Ok(row.into())
 }
 
 /// ADMIN and OWNER only. A SKU already used in this workspace is `Conflict { field: "sku" }`.

@@ -205,3 +205,62 @@ impl TestApp {
             .collect()
     }
 }
+
+impl TestApp {
+    /// Creates a product as the member holding `cookie`; returns its id.
+    pub async fn create_product(
+        &self,
+        slug: &str,
+        cookie: &str,
+        sku: &str,
+        name: &str,
+        stock: &str,
+    ) -> String {
+        let response = self
+            .call::<app::api::products::SaveProduct>(
+                Some(slug),
+                &[
+                    ("sku", sku),
+                    ("name", name),
+                    ("description", ""),
+                    ("price", "9.99"),
+                    ("stock", stock),
+                ],
+                Some(cookie),
+                HeaderMap::new(),
+            )
+            .await;
+        let location =
+            location(&response).unwrap_or_else(|| panic!("product created: {}", response.status()));
+        location
+            .trim_start_matches("/products/")
+            .split('?')
+            .next()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Places an order for `quantity` of one product; returns the order id.
+    pub async fn place_order(
+        &self,
+        slug: &str,
+        cookie: &str,
+        product_id: &str,
+        quantity: &str,
+    ) -> String {
+        let response = self
+            .call::<app::api::orders::PlaceOrder>(
+                Some(slug),
+                &[
+                    ("lines[0][product_id]", product_id),
+                    ("lines[0][quantity]", quantity),
+                ],
+                Some(cookie),
+                HeaderMap::new(),
+            )
+            .await;
+        let location =
+            location(&response).unwrap_or_else(|| panic!("order placed: {}", response.status()));
+        location.trim_start_matches("/orders/").to_owned()
+    }
+}
