@@ -78,6 +78,20 @@ impl TenantScope {
     pub(crate) async fn begin(&self, db: &Db) -> Result<Transaction<'static, Postgres>, RepoError> {
         begin_for_tenant(db, self.tenant_id).await
     }
+
+    /// A read-only transaction whose statements all see one snapshot, for reads made of
+    /// several queries that must agree with each other.
+    pub(crate) async fn begin_snapshot(
+        &self,
+        db: &Db,
+    ) -> Result<Transaction<'static, Postgres>, RepoError> {
+        let mut tx = db.pool().begin().await?;
+        sqlx::query!("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
+            .await?;
+        set_tenant(&mut tx, self.tenant_id).await?;
+        Ok(tx)
+    }
 }
 
 /// A transaction whose first statement pins `app.tenant_id` for its own lifetime only

@@ -47,7 +47,10 @@ async fn products_are_created_listed_and_edited_within_their_workspace(
 
     let mut edited = product("MUG-1B", 1500, 7);
     edited.description = "Blue".into();
-    products::update(&db, &alpha, id, &edited).await.unwrap();
+    let version = products::get(&db, &alpha, id).await.unwrap().version;
+    products::update(&db, &alpha, id, version, &edited)
+        .await
+        .unwrap();
     let fetched = products::get(&db, &alpha, id).await.unwrap();
     assert_eq!(
         (fetched.sku.as_str(), fetched.price.minor(), fetched.stock),
@@ -60,7 +63,7 @@ async fn products_are_created_listed_and_edited_within_their_workspace(
         Err(RepoError::NotFound)
     ));
     assert!(matches!(
-        products::update(&db, &bravo, id, &edited).await,
+        products::update(&db, &bravo, id, version, &edited).await,
         Err(RepoError::NotFound)
     ));
     assert!(matches!(
@@ -183,8 +186,9 @@ async fn members_read_products_but_only_admins_and_owners_change_them(
         products::create(&db, &member, &product("B", 1, 1)).await,
         Err(RepoError::Forbidden)
     ));
+    let version = products::get(&db, &member, id).await.unwrap().version;
     assert!(matches!(
-        products::update(&db, &member, id, &product("A", 2, 2)).await,
+        products::update(&db, &member, id, version, &product("A", 2, 2)).await,
         Err(RepoError::Forbidden)
     ));
     assert!(matches!(
@@ -225,7 +229,8 @@ async fn an_order_takes_stock_snapshots_prices_and_totals(
     )
     .await
     .unwrap();
-    products::update(&db, &alpha, mug, &product("MUG", 9999, 8))
+    let version = products::get(&db, &alpha, mug).await.unwrap().version;
+    products::update(&db, &alpha, mug, version, &product("MUG", 9999, 8))
         .await
         .unwrap();
 
@@ -597,6 +602,167 @@ async fn the_dashboard_counts_only_its_own_workspace(_: PgPoolOptions, owner: Pg
             .collect::<Vec<_>>(),
         vec!["MUG"]
     );
+}
+
+#[sqlx::test(migrator = "db::MIGRATOR")]
+async fn an_edit_from_a_stale_form_cannot_overwrite_newer_stock(
+    _: PgPoolOptions,
+    owner: PgConnectOptions,
+) {
+    let db = app_db(&owner).await;
+    let alpha = owner_scope(&db, "alpha").await;
+    let mug = products::create(&db, &alpha, &product("MUG", 100, 10))
+        .await
+        .unwrap();
+    let opened = products::get(&db, &alpha, mug).await.unwrap().version;
+    orders::create(
+        &db,
+        &alpha,
+        &[NewLine {
+            product_id: mug,
+            quantity: 3,
+        }],
+    )
+    .await
+    .unwrap();
+
+    let stale = products::update(&db, &alpha, mug, opened, &product("MUG", 100, 10)).await;
+    assert!(
+        matches!(stale, Err(RepoError::Conflict { field: "version" })),
+        "{stale:?}"
+    );
+    assert_eq!(
+        products::get(&db, &alpha, mug).await.unwrap().stock,
+        7,
+        "the order's take stands"
+    );
+}
+
+#[sqlx::test(migrator = "db::MIGRATOR")]
+async fn crossing_orders_and_cancels_never_deadlock_and_conserve_stock(
+    _: PgPoolOptions,
+    owner: PgConnectOptions,
+) {
+    let db = db::Db::from_pool(app_pool(&owner, 20).await);
+    let alpha = owner_scope(&db, "alpha").await;
+    let x = products::create(&db, &alpha, &product("X", 100, 1000))
+        .await
+        .unwrap();
+    let y = products::create(&db, &alpha, &product("Y", 100, 1000))
+        .await
+        .unwrap();
+    let mut seed = Vec::new();
+    for _ in 0..10 {
+        let both = [
+            NewLine {
+                product_id: x,
+                quantity: 1,
+            },
+            NewLine {
+                product_id: y,
+                quantity: 1,
+            },
+        ];
+        seed.push(orders::create(&db, &alpha, &both).await.unwrap());
+    }
+
+    let mut tasks = Vec::new();
+    for i in 0..30 {
+        let (db, scope) = (db.clone(), alpha.clone());
+        let lines = if i % 2 == 0 {
+            vec![
+                NewLine {
+                    product_id: x,
+                    quantity: 1,
+                },
+                NewLine {
+                    product_id: y,
+                    quantity: 2,
+                },
+            ]
+        } else {
+            vec![
+                NewLine {
+                    product_id: y,
+                    quantity: 2,
+                },
+                NewLine {
+                    product_id: x,
+                    quantity: 1,
+                },
+            ]
+        };
+        tasks.push(tokio::spawn(async move {
+            orders::create(&db, &scope, &lines).await.map(|_| ())
+        }));
+    }
+    for (i, order) in seed.iter().enumerate() {
+        // Every third order is cancelled twice at once: exactly one of the two may succeed.
+        let attempts = if i % 3 == 0 { 2 } else { 1 };
+        for _ in 0..attempts {
+            let (db, scope, order) = (db.clone(), alpha.clone(), *order);
+            tasks.push(tokio::spawn(async move {
+                orders::change_status(&db, &scope, order, OrderStatus::Cancelled).await
+            }));
+        }
+    }
+    let (mut ok, mut refused_twice) = (0, 0);
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(()) => ok += 1,
+            Err(OrderError::Transition {
+                from: OrderStatus::Cancelled,
+                ..
+            }) => refused_twice += 1,
+            Err(other) => panic!("no deadlock or internal error expected: {other:?}"),
+        }
+    }
+    assert_eq!((ok, refused_twice), (40, 4));
+    // 30 new orders stand; the 10 seeded ones were cancelled exactly once each.
+    assert_eq!(
+        products::get(&db, &alpha, x).await.unwrap().stock,
+        1000 - 30
+    );
+    assert_eq!(
+        products::get(&db, &alpha, y).await.unwrap().stock,
+        1000 - 60
+    );
+}
+
+#[sqlx::test(migrator = "db::MIGRATOR")]
+async fn members_move_orders_along_but_only_managers_cancel(
+    _: PgPoolOptions,
+    owner: PgConnectOptions,
+) {
+    let db = app_db(&owner).await;
+    let alpha = owner_scope(&db, "alpha").await;
+    let mug = products::create(&db, &alpha, &product("MUG", 100, 5))
+        .await
+        .unwrap();
+    let member = add_member(&owner, &db, "alpha", "MEMBER").await;
+    let order = orders::create(
+        &db,
+        &member,
+        &[NewLine {
+            product_id: mug,
+            quantity: 2,
+        }],
+    )
+    .await
+    .unwrap();
+    orders::change_status(&db, &member, order, OrderStatus::Confirmed)
+        .await
+        .unwrap();
+    let cancel = orders::change_status(&db, &member, order, OrderStatus::Cancelled).await;
+    assert!(
+        matches!(cancel, Err(OrderError::Repo(RepoError::Forbidden))),
+        "{cancel:?}"
+    );
+    assert_eq!(products::get(&db, &alpha, mug).await.unwrap().stock, 3);
+    orders::change_status(&db, &alpha, order, OrderStatus::Cancelled)
+        .await
+        .unwrap();
+    assert_eq!(products::get(&db, &alpha, mug).await.unwrap().stock, 5);
 }
 
 /// Adds a member with `role` to the workspace `slug` (the invitation flow comes later).

@@ -8,7 +8,10 @@ use serde::{Deserialize, Serialize};
 pub struct Currency(String);
 
 /// Currencies whose minor unit is not a hundredth.
-const ZERO_DECIMAL: &[&str] = &["JPY", "KRW", "VND", "CLP", "ISK", "UGX", "XAF", "XOF"];
+const ZERO_DECIMAL: &[&str] = &[
+    "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND", "VUV",
+    "XAF", "XOF", "XPF",
+];
 const THREE_DECIMAL: &[&str] = &["BHD", "JOD", "KWD", "OMR", "TND"];
 
 impl Currency {
@@ -71,14 +74,11 @@ impl Money {
 
     /// Parses a price as a person types it ("12", "12.5", "1,299.00") in `currency`.
     pub fn parse(input: &str, currency: &Currency) -> Result<Self, MoneyError> {
-        let cleaned: String = input
-            .trim()
-            .chars()
-            .filter(|c| *c != ',' && *c != ' ')
-            .collect();
-        if cleaned.is_empty() {
+        let trimmed = input.trim();
+        if trimmed.is_empty() {
             return Err(MoneyError::Empty);
         }
+        let cleaned = strip_thousands_separators(trimmed).ok_or(MoneyError::NotANumber)?;
         if cleaned.starts_with('-') {
             return Err(MoneyError::Negative);
         }
@@ -150,6 +150,33 @@ impl Money {
     }
 }
 
+/// "1,299.50" → "1299.50". A comma is only a thousands separator between groups of exactly
+/// three digits, so "12,50" (a decimal comma) is refused rather than read as 1250.
+fn strip_thousands_separators(input: &str) -> Option<String> {
+    if !input.contains(',') {
+        return Some(input.to_owned());
+    }
+    let (whole, fraction) = match input.split_once('.') {
+        Some((whole, fraction)) => (whole, Some(fraction)),
+        None => (input, None),
+    };
+    let mut groups = whole.split(',');
+    let first = groups.next()?;
+    let digits = |g: &str| g.chars().all(|c| c.is_ascii_digit());
+    let valid = (1..=3).contains(&first.len())
+        && digits(first)
+        && groups.all(|g| g.len() == 3 && digits(g));
+    if !valid || fraction.is_some_and(|f| f.contains(',')) {
+        return None;
+    }
+    let mut cleaned = whole.replace(',', "");
+    if let Some(fraction) = fraction {
+        cleaned.push('.');
+        cleaned.push_str(fraction);
+    }
+    Some(cleaned)
+}
+
 pub struct MoneyDisplay {
     amount: Money,
     currency: Currency,
@@ -196,6 +223,7 @@ mod tests {
         assert_eq!(Money::parse("0.05", &usd()), Ok(Money(5)));
         assert_eq!(Money::parse(".5", &usd()), Ok(Money(50)));
         assert_eq!(Money::parse("1,299.00", &usd()), Ok(Money(129_900)));
+        assert_eq!(Money::parse("12,345,678", &usd()), Ok(Money(1_234_567_800)));
         assert_eq!(
             Money::parse("500", &Currency::parse("JPY").unwrap()),
             Ok(Money(500))
@@ -208,6 +236,13 @@ mod tests {
         assert_eq!(Money::parse("-1", &usd()), Err(MoneyError::Negative));
         assert_eq!(Money::parse("abc", &usd()), Err(MoneyError::NotANumber));
         assert_eq!(Money::parse("1.2.3", &usd()), Err(MoneyError::NotANumber));
+        // A decimal comma must not become a hundred times the price.
+        assert_eq!(Money::parse("12,50", &usd()), Err(MoneyError::NotANumber));
+        assert_eq!(Money::parse("1,2,3", &usd()), Err(MoneyError::NotANumber));
+        assert_eq!(
+            Money::parse("1234,567", &usd()),
+            Err(MoneyError::NotANumber)
+        );
         assert_eq!(Money::parse("1e5", &usd()), Err(MoneyError::NotANumber));
         assert_eq!(Money::parse(".", &usd()), Err(MoneyError::NotANumber));
         assert_eq!(

@@ -49,6 +49,11 @@ async function stockOf(page: Page, slug: string, sku: string) {
 test("create a product, place an order, confirm, ship and deliver it", async ({ browser }) => {
   const { slug, page, context } = await newWorkspace(browser, "flow");
   await createProduct(page, slug, "Blue mug", "MUG-BLUE", "12.50", "10");
+  // Editing shows its own confirmation and the new values.
+  await page.getByLabel("Description").fill("Stoneware, 350 ml");
+  await page.getByRole("button", { name: "Save changes" }).click();
+  await expect(page.getByRole("status")).toHaveText("Saved.");
+  await expect(page.getByLabel("Description")).toHaveValue("Stoneware, 350 ml");
 
   await placeOrder(page, slug, /Blue mug/, "3");
   await expect(page.getByRole("heading", { name: "Order #1" })).toBeVisible();

@@ -808,3 +808,88 @@ async fn bad_product_input_names_each_field_and_writes_nothing() {
         "only the one valid product exists: {list}"
     );
 }
+
+#[tokio::test]
+async fn a_member_is_refused_every_managers_action_over_http() {
+    use app::api::orders::ChangeOrderStatus;
+    use app::api::products::{SaveProduct, SetProductArchived};
+    let app = TestApp::spawn().await;
+    let owner = app
+        .register("alpha", "ann@alpha.test", "alpha-password-1")
+        .await;
+    let product = app.create_product("alpha", &owner, "MUG", "Mug", "5").await;
+    let tenant = db::platform::tenants::find_by_slug(
+        &app.database.db,
+        &domain::Slug::parse("alpha").unwrap(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let hash = app::ssr::passwords::PasswordHasher::new(
+        app::ssr::passwords::HashCost {
+            memory_kib: 1024,
+            iterations: 1,
+            parallelism: 1,
+        },
+        1,
+    )
+    .unwrap()
+    .hash(&domain::Password::new_choice("member-password-1").unwrap())
+    .await
+    .unwrap();
+    db::platform::operator::add_member(
+        &app.database.db,
+        &tenant,
+        &domain::Email::parse("mo@alpha.test").unwrap(),
+        &domain::PersonName::parse("Mo").unwrap(),
+        domain::Role::Member,
+        &hash,
+    )
+    .await
+    .unwrap();
+    let member = session_cookie(
+        &app.sign_in("alpha", "mo@alpha.test", "member-password-1")
+            .await,
+    )
+    .unwrap();
+
+    let create = [
+        ("sku", "NEW"),
+        ("name", "New"),
+        ("description", ""),
+        ("price", "1"),
+        ("stock", "1"),
+    ];
+    let response = app
+        .call::<SaveProduct>(Some("alpha"), &create, Some(&member), HeaderMap::new())
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let archive = [("id", product.as_str()), ("archived", "true")];
+    let response = app
+        .call::<SetProductArchived>(Some("alpha"), &archive, Some(&member), HeaderMap::new())
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+
+    // Members place and progress orders; cancelling (which returns stock) is a manager's call.
+    let order = app.place_order("alpha", &member, &product, "2").await;
+    let confirm = [("id", order.as_str()), ("to", "CONFIRMED")];
+    assert_eq!(
+        app.call::<ChangeOrderStatus>(Some("alpha"), &confirm, Some(&member), HeaderMap::new())
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let cancel = [("id", order.as_str()), ("to", "CANCELLED")];
+    assert_eq!(
+        app.call::<ChangeOrderStatus>(Some("alpha"), &cancel, Some(&member), HeaderMap::new())
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.call::<ChangeOrderStatus>(Some("alpha"), &cancel, Some(&owner), HeaderMap::new())
+            .await
+            .status(),
+        StatusCode::OK
+    );
+}

@@ -47,6 +47,7 @@ pub struct OrderView {
     pub order: OrderRow,
     pub lines: Vec<OrderLineView>,
     pub events: Vec<OrderEventView>,
+    /// The moves this member may make now (cancelling needs ADMIN or OWNER).
     pub next_steps: Vec<OrderStatus>,
 }
 
@@ -215,7 +216,15 @@ pub async fn load_order(id: String) -> Result<OrderView, AppError> {
                         at: when(e.at),
                     })
                     .collect(),
-                next_steps: detail.summary.status.next_steps(),
+                next_steps: detail
+                    .summary
+                    .status
+                    .next_steps()
+                    .into_iter()
+                    .filter(|step| {
+                        !step.returns_stock() || scope.member().role.at_least(domain::Role::Admin)
+                    })
+                    .collect(),
             })
         }
         .await,
@@ -228,25 +237,13 @@ pub async fn orderable_products() -> Result<Vec<OrderableProduct>, AppError> {
     crate::ssr::context::with_status(
         async move {
             use crate::ssr::context::{request_context, services};
-            use db::tenant::products::{list, ProductQuery};
-
             let ctx = request_context()?;
             let scope = ctx.require_scope()?;
             let tenant = ctx.require_workspace()?;
-            let page = list(
-                &services()?.db,
-                scope,
-                &ProductQuery {
-                    limit: 200,
-                    ..Default::default()
-                },
-            )
-            .await
-            .map_err(|e| ctx.repo_error(e))?;
-            let mut products: Vec<_> = page
-                .products
+            let products: Vec<_> = db::tenant::products::orderable(&services()?.db, scope, 1000)
+                .await
+                .map_err(|e| ctx.repo_error(e))?
                 .iter()
-                .filter(|p| p.stock > 0)
                 .map(|p| OrderableProduct {
                     id: p.id.as_uuid().to_string(),
                     label: format!(
@@ -258,7 +255,6 @@ pub async fn orderable_products() -> Result<Vec<OrderableProduct>, AppError> {
                     ),
                 })
                 .collect();
-            products.sort_by(|a, b| a.label.cmp(&b.label));
             Ok(products)
         }
         .await,
@@ -346,10 +342,18 @@ pub async fn place_order(lines: Vec<LineInput>) -> Result<(), AppError> {
                     return Err(AppError::field(&line_field(1), "Add at least one product."))
                 }
                 Err(OrderError::TooLarge) => {
-                    return Err(AppError::field(
-                        &line_field(1),
-                        "This order's total is too large.",
-                    ))
+                    return Err(AppError::Refused {
+                        message: "This order's total is too large. Split it into smaller orders."
+                            .into(),
+                    })
+                }
+                Err(OrderError::TooManyLines) => {
+                    return Err(AppError::Refused {
+                        message: format!(
+                            "An order can have at most {} lines.",
+                            db::tenant::orders::MAX_LINES
+                        ),
+                    })
                 }
                 Err(OrderError::Transition { .. }) => {
                     return Err(ctx.internal("place_order", "transition error on create"))

@@ -19,6 +19,8 @@ pub struct ProductView {
     pub price_input: String,
     pub stock: i32,
     pub archived: bool,
+    /// Opaque: handed back on save so a stale form cannot overwrite newer figures.
+    pub version: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,6 +41,9 @@ pub struct ProductDetail {
 pub const PAGE_SIZE: i64 = 25;
 
 #[cfg(feature = "ssr")]
+const STALE: &str = "This product changed after you opened it (an order may have taken stock). Reload the page to see the current figures, then make your change again.";
+
+#[cfg(feature = "ssr")]
 pub(crate) fn view_of(
     product: &db::tenant::products::Product,
     currency: &domain::Currency,
@@ -52,6 +57,7 @@ pub(crate) fn view_of(
         price_input: product.price.to_decimal_string(currency),
         stock: product.stock,
         archived: product.archived,
+        version: product.version.unix_timestamp_nanos().to_string(),
     }
 }
 
@@ -158,6 +164,7 @@ pub async fn load_product(id: Option<String>) -> Result<ProductDetail, AppError>
 #[server]
 pub async fn save_product(
     id: Option<String>,
+    version: Option<String>,
     sku: String,
     name: String,
     description: String,
@@ -208,11 +215,24 @@ pub async fn save_product(
                     let id = ProductId::from_uuid(
                         uuid::Uuid::parse_str(raw).map_err(|_| AppError::NotFound)?,
                     );
-                    products::update(&db, scope, id, &input).await.map(|()| id)
+                    // A missing or garbled version can only be stale: it is compared, never trusted.
+                    let version = version
+                        .as_deref()
+                        .and_then(|v| v.parse::<i128>().ok())
+                        .and_then(|nanos| time::OffsetDateTime::from_unix_timestamp_nanos(nanos).ok())
+                        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+                    products::update(&db, scope, id, version, &input)
+                        .await
+                        .map(|()| id)
                 }
                 None => products::create(&db, scope, &input).await,
             }
-            .map_err(|e| ctx.repo_error(e))?;
+            .map_err(|e| match e {
+                db::RepoError::Conflict { field: "version" } => AppError::Refused {
+                    message: STALE.into(),
+                },
+                other => ctx.repo_error(other),
+            })?;
             leptos_axum::redirect(&format!("/products/{}?saved=1", saved.as_uuid()));
             Ok(())
         }

@@ -146,23 +146,23 @@ fn NewOrderForm() -> impl IntoView {
                                 let error_id = format!("line-{line}-error");
                                 let described_by = error_id.clone();
                                 view! {
-                                    <fieldset class="rounded-md border border-slate-200 bg-white p-3" aria-describedby=described_by>
+                                    <fieldset class="rounded-md border border-slate-200 bg-white p-3">
                                         <legend class="px-1 text-sm font-medium text-slate-700">{format!("Line {line}")}</legend>
                                         <div class="flex flex-wrap gap-3">
                                             <label class="min-w-0 flex-1">
                                                 <span class="sr-only">{format!("Product for line {line}")}</span>
-                                                <select name=format!("lines[{index}][product_id]") class="w-full rounded-md border border-slate-300 bg-white px-2 py-2">
+                                                <select name=format!("lines[{index}][product_id]") aria-describedby=described_by.clone() class="w-full rounded-md border border-slate-300 bg-white px-2 py-2">
                                                     <option value="">"Choose a product…"</option>
                                                     {options.into_iter().map(|p| view! { <option value=p.id>{p.label}</option> }).collect_view()}
                                                 </select>
                                             </label>
                                             <label class="w-28">
                                                 <span class="sr-only">{format!("Quantity for line {line}")}</span>
-                                                <input name=format!("lines[{index}][quantity]") inputmode="numeric" placeholder="Qty"
+                                                <input name=format!("lines[{index}][quantity]") inputmode="numeric" placeholder="Qty" aria-describedby=described_by.clone()
                                                     class="w-full rounded-md border border-slate-300 px-2 py-2" />
                                             </label>
                                         </div>
-                                        <p id=error_id class="mt-1 min-h-4 text-sm text-red-700" data-testid=format!("line-{line}-error")>{move || field_error(action, line_field(line)).get()}</p>
+                                        <p id=error_id class="mt-1 min-h-4 text-sm text-red-700" aria-live="polite" data-testid=format!("line-{line}-error")>{move || field_error(action, line_field(line)).get()}</p>
                                     </fieldset>
                                 }
                             }

@@ -19,6 +19,7 @@ pub fn ProductsPage() -> impl IntoView {
 fn ProductList() -> impl IntoView {
     let query = use_query_map();
     let search = move || query.read().get("q").unwrap_or_default();
+    let show_archived = move || query.read().get("archived").is_some();
     let page = Resource::new(
         move || {
             (
@@ -51,11 +52,23 @@ fn ProductList() -> impl IntoView {
                 match page.await {
                     Err(err) => view! { <Notice kind=NoticeKind::Error text=err.to_string() /> }.into_any(),
                     Ok(page) => {
-                        let next = page.next.clone().map(|after| format!("/products?q={}&after={after}", search()));
+                        let archived = if show_archived() { "&archived=1" } else { "" };
+                        let next = page
+                            .next
+                            .clone()
+                            .map(|after| format!("/products?q={}{archived}&after={after}", encode_query(&search())));
                         view! {
-                            {page.can_manage.then(|| view! {
-                                <a href="/products/new" class="mt-4 inline-flex rounded-md bg-indigo-600 px-4 py-2 text-sm font-medium text-white hover:bg-indigo-700">"New product"</a>
-                            })}
+                            <div class="mt-4 flex flex-wrap items-center gap-4">
+                                {page.can_manage.then(|| view! {
+                                    <a href="/products/new" class="inline-flex rounded-md bg-indigo-600 px-4 py-2 text-sm font-medium text-white hover:bg-indigo-700">"New product"</a>
+                                })}
+                                <a
+                                    href=move || if show_archived() { "/products".to_owned() } else { "/products?archived=1".to_owned() }
+                                    class="text-sm text-indigo-700 underline"
+                                >
+                                    {move || if show_archived() { "Hide archived products" } else { "Show archived products" }}
+                                </a>
+                            </div>
                             <ProductTable products=page.products />
                             {next.map(|href| view! { <a href=href class="mt-4 inline-block text-indigo-700 underline">"Next page →"</a> })}
                         }
@@ -119,9 +132,16 @@ pub fn ProductPage() -> impl IntoView {
 fn ProductEditor() -> impl IntoView {
     let params = use_params_map();
     let archive = ServerAction::<SetProductArchived>::new();
+    let save = ServerAction::<SaveProduct>::new();
     let detail = Resource::new(
-        move || (params.read().get("id"), archive.version().get()),
-        |(id, _)| load_product(id.filter(|id| id != "new")),
+        move || {
+            (
+                params.read().get("id"),
+                archive.version().get(),
+                save.version().get(),
+            )
+        },
+        |(id, _, _)| load_product(id.filter(|id| id != "new")),
     );
     view! {
         <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
@@ -132,7 +152,7 @@ fn ProductEditor() -> impl IntoView {
                         Some(product) => view! { <ProductCard product /> }.into_any(),
                         None => view! { <Notice kind=NoticeKind::Error text=AppError::Forbidden.to_string() /> }.into_any(),
                     },
-                    Ok(detail) => view! { <ProductForm product=detail.product currency=detail.currency archive /> }.into_any(),
+                    Ok(detail) => view! { <ProductForm product=detail.product currency=detail.currency save archive /> }.into_any(),
                 }
             })}
         </Suspense>
@@ -157,14 +177,18 @@ fn ProductCard(product: ProductView) -> impl IntoView {
 fn ProductForm(
     product: Option<ProductView>,
     currency: String,
+    save: ServerAction<SaveProduct>,
     archive: ServerAction<SetProductArchived>,
 ) -> impl IntoView {
-    let save = ServerAction::<SaveProduct>::new();
     let query = use_query_map();
     let is_new = product.is_none();
     let id = product
         .as_ref()
         .map(|p| p.id.as_uuid().to_string())
+        .unwrap_or_default();
+    let version = product
+        .as_ref()
+        .map(|p| p.version.clone())
         .unwrap_or_default();
     let archived = product.as_ref().is_some_and(|p| p.archived);
     let field = |value: Option<String>| RwSignal::new(value.unwrap_or_default());
@@ -175,7 +199,8 @@ fn ProductForm(
     let stock = field(product.as_ref().map(|p| p.stock.to_string()));
     let error_for = move |name: &'static str| field_error(save, name);
     let general_error = form_error(save);
-    let saved = move || query.read().get("saved").is_some() && save.value().get().is_none();
+    let saved =
+        move || query.read().get("saved").is_some() && !matches!(save.value().get(), Some(Err(_)));
     let title = if is_new {
         "New product".to_owned()
     } else {
@@ -190,6 +215,7 @@ fn ProductForm(
             {move || saved().then(|| view! { <p class="mt-3 rounded-md bg-emerald-50 px-4 py-2 text-sm text-emerald-800" role="status">"Saved."</p> })}
             <ActionForm action=save attr:class="mt-6 space-y-3" attr:novalidate="true">
                 <input type="hidden" name="id" value=id />
+                <input type="hidden" name="version" value=version />
                 <Field name="name" label="Name" value=name error=error_for("name") />
                 <Field name="sku" label="SKU" value=sku hint="Unique in this workspace; letters, digits and - _ . /" error=error_for("sku") />
                 <div class="space-y-1">
@@ -223,5 +249,30 @@ fn ProductForm(
                 </ActionForm>
             })}
         </div>
+    }
+}
+
+/// Percent-encodes a query-string value (everything but unreserved characters).
+fn encode_query(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn query_values_are_encoded() {
+        assert_eq!(
+            super::encode_query("50% off & more#1"),
+            "50%25%20off%20%26%20more%231"
+        );
+        assert_eq!(super::encode_query("mug-1"), "mug-1");
     }
 }

@@ -26,7 +26,7 @@ pub struct Dashboard {
     pub low_stock: Vec<LowStock>,
 }
 
-/// The workspace's home page figures, read in one transaction so they agree with each other.
+/// The workspace's home page figures, read from one snapshot so they agree with each other.
 /// Cancelled orders count in the status table but not in orders or revenue per day.
 pub async fn load(
     db: &Db,
@@ -37,14 +37,15 @@ pub async fn load(
     let tenant = scope.tenant_id().as_uuid();
     let today = OffsetDateTime::now_utc().date();
     let first_day = today - Duration::days(days - 1);
-    let mut tx = scope.begin(db).await?;
+    let since = first_day.midnight().assume_utc();
+    let mut tx = scope.begin_snapshot(db).await?;
     let per_day = sqlx::query!(
         r#"SELECT (created_at AT TIME ZONE 'UTC')::date AS "day!", count(*) AS "orders!", coalesce(sum(total_minor), 0)::int8 AS "revenue!"
              FROM orders
-            WHERE tenant_id = $1 AND status <> 'CANCELLED' AND created_at >= $2::date
+            WHERE tenant_id = $1 AND status <> 'CANCELLED' AND created_at >= $2
             GROUP BY 1"#,
         tenant,
-        first_day
+        since
     )
     .fetch_all(&mut *tx)
     .await?;

@@ -1,6 +1,6 @@
 use std::collections::HashMap;
 
-use domain::{Money, OrderId, OrderStatus, ProductId};
+use domain::{Money, OrderId, OrderStatus, ProductId, Role};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -45,6 +45,8 @@ pub enum OrderError {
     Transition { from: OrderStatus, to: OrderStatus },
     #[error("order total too large")]
     TooLarge,
+    #[error("too many lines")]
+    TooManyLines,
     #[error(transparent)]
     Repo(#[from] RepoError),
 }
@@ -121,6 +123,9 @@ pub struct OrderDetail {
     pub events: Vec<OrderEvent>,
 }
 
+/// More lines than any real order has; a request beyond this is refused before any work.
+pub const MAX_LINES: usize = 100;
+
 /// Places an order in ONE transaction: the products are locked in a fixed order (no
 /// deadlocks between two orders), every line is checked, stock is taken with a conditional
 /// update, prices are copied onto the lines and the total computed. If any line cannot be
@@ -132,6 +137,9 @@ pub async fn create(
 ) -> Result<OrderId, OrderError> {
     if lines.is_empty() {
         return Err(OrderError::Empty);
+    }
+    if lines.len() > MAX_LINES {
+        return Err(OrderError::TooManyLines);
     }
     let mut problems = Vec::new();
     let mut first_seen: HashMap<ProductId, usize> = HashMap::new();
@@ -200,7 +208,7 @@ pub async fn create(
     // The rows are locked, so this cannot fall short; the condition (and the CHECK on stock)
     // are there so that no future change to the code above can ever oversell.
     let taken = sqlx::query!(
-        "UPDATE products AS p SET stock = p.stock - l.quantity, updated_at = now()
+        "UPDATE products AS p SET stock = p.stock - l.quantity, updated_at = clock_timestamp()
            FROM unnest($2::uuid[], $3::int4[]) AS l(id, quantity)
           WHERE p.tenant_id = $1 AND p.id = l.id AND p.stock >= l.quantity",
         tenant,
@@ -289,8 +297,23 @@ pub async fn change_status(
         return Err(OrderError::Transition { from, to });
     }
     if to.returns_stock() {
+        // Putting stock back is a manager's call.
+        scope.require(Role::Admin)?;
+        // Lock the products in id order, as `create` does, so a cancel and an order (or two
+        // cancels) touching the same products can never deadlock.
         sqlx::query!(
-            "UPDATE products AS p SET stock = p.stock + l.quantity, updated_at = now()
+            "SELECT p.id FROM products p
+              WHERE p.tenant_id = $1
+                AND p.id IN (SELECT l.product_id FROM order_lines l WHERE l.tenant_id = $1 AND l.order_id = $2)
+              ORDER BY p.id
+                FOR UPDATE",
+            tenant,
+            id.as_uuid()
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        sqlx::query!(
+            "UPDATE products AS p SET stock = p.stock + l.quantity, updated_at = clock_timestamp()
                FROM order_lines AS l
               WHERE l.tenant_id = $1 AND l.order_id = $2 AND p.tenant_id = $1 AND p.id = l.product_id",
             tenant,
@@ -374,7 +397,7 @@ pub async fn list(
 
 pub async fn get(db: &Db, scope: &TenantScope, id: OrderId) -> Result<OrderDetail, RepoError> {
     let tenant = scope.tenant_id().as_uuid();
-    let mut tx = scope.begin(db).await?;
+    let mut tx = scope.begin_snapshot(db).await?;
     let summary = sqlx::query_as!(
         SummaryRow,
         r#"SELECT o.id, o.number, o.status, o.total_minor, o.created_at, u.name AS created_by,

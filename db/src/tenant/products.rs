@@ -14,6 +14,8 @@ pub struct Product {
     pub stock: i32,
     pub archived: bool,
     pub created_at: OffsetDateTime,
+    /// Changes on every write; an edit must name the version it started from.
+    pub version: OffsetDateTime,
 }
 
 /// The columns every product read selects; `query_as!` checks them against this struct.
@@ -26,6 +28,7 @@ struct ProductRow {
     stock: i32,
     archived: bool,
     created_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
 }
 
 impl From<ProductRow> for Product {
@@ -39,6 +42,7 @@ impl From<ProductRow> for Product {
             stock: r.stock,
             archived: r.archived,
             created_at: r.created_at,
+            version: r.updated_at,
         }
     }
 }
@@ -99,7 +103,7 @@ pub async fn list(
     let mut tx = scope.begin(db).await?;
     let rows = sqlx::query_as!(
         ProductRow,
-        r#"SELECT id, sku, name, description, price_minor, stock, archived_at IS NOT NULL AS "archived!", created_at
+        r#"SELECT id, sku, name, description, price_minor, stock, archived_at IS NOT NULL AS "archived!", created_at, updated_at
              FROM products
             WHERE tenant_id = $1
               AND ($2 OR archived_at IS NULL)
@@ -130,7 +134,7 @@ pub async fn get(db: &Db, scope: &TenantScope, id: ProductId) -> Result<Product,
     let mut tx = scope.begin(db).await?;
     let row = sqlx::query_as!(
         ProductRow,
-        r#"SELECT id, sku, name, description, price_minor, stock, archived_at IS NOT NULL AS "archived!", created_at
+        r#"SELECT id, sku, name, description, price_minor, stock, archived_at IS NOT NULL AS "archived!", created_at, updated_at
              FROM products WHERE tenant_id = $1 AND id = $2"#,
         scope.tenant_id().as_uuid(),
         id.as_uuid()
@@ -169,32 +173,72 @@ pub async fn create(
 }
 
 /// ADMIN and OWNER only. Orders already placed keep their own copy of name and price.
+///
+/// `version` is the product's version when the form was opened. If anything wrote the
+/// product since (an order took stock, a colleague edited it), the edit is refused with
+/// `Conflict { field: "version" }` rather than overwriting the newer stock figure.
 pub async fn update(
     db: &Db,
     scope: &TenantScope,
     id: ProductId,
+    version: OffsetDateTime,
     input: &ProductInput,
 ) -> Result<(), RepoError> {
     scope.require(Role::Admin)?;
     let mut tx = scope.begin(db).await?;
     let updated = sqlx::query!(
-        "UPDATE products SET sku = $3, name = $4, description = $5, price_minor = $6, stock = $7, updated_at = now()
-          WHERE tenant_id = $1 AND id = $2",
+        "UPDATE products SET sku = $3, name = $4, description = $5, price_minor = $6, stock = $7, updated_at = clock_timestamp()
+          WHERE tenant_id = $1 AND id = $2 AND updated_at = $8",
         scope.tenant_id().as_uuid(),
         id.as_uuid(),
         input.sku.as_str(),
         input.name.as_str(),
         input.description,
         input.price.minor(),
-        input.stock
+        input.stock,
+        version
     )
     .execute(&mut *tx)
     .await?;
     if updated.rows_affected() == 0 {
-        return Err(RepoError::NotFound);
+        let exists = sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM products WHERE tenant_id = $1 AND id = $2) AS "exists!""#,
+            scope.tenant_id().as_uuid(),
+            id.as_uuid()
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        return Err(if exists {
+            RepoError::Conflict { field: "version" }
+        } else {
+            RepoError::NotFound
+        });
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// Products an order can name right now: active and in stock, by name.
+pub async fn orderable(
+    db: &Db,
+    scope: &TenantScope,
+    limit: i64,
+) -> Result<Vec<Product>, RepoError> {
+    let mut tx = scope.begin(db).await?;
+    let rows = sqlx::query_as!(
+        ProductRow,
+        r#"SELECT id, sku, name, description, price_minor, stock, false AS "archived!", created_at, updated_at
+             FROM products
+            WHERE tenant_id = $1 AND archived_at IS NULL AND stock > 0
+            ORDER BY name, id
+            LIMIT $2"#,
+        scope.tenant_id().as_uuid(),
+        limit.clamp(1, 1000)
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(rows.into_iter().map(Product::from).collect())
 }
 
 /// ADMIN and OWNER only. An archived product cannot be ordered; old orders still show it.
@@ -208,7 +252,7 @@ pub async fn set_archived(
     let mut tx = scope.begin(db).await?;
     let updated = sqlx::query!(
         "UPDATE products
-            SET archived_at = CASE WHEN $3 THEN coalesce(archived_at, now()) ELSE NULL END, updated_at = now()
+            SET archived_at = CASE WHEN $3 THEN coalesce(archived_at, now()) ELSE NULL END, updated_at = clock_timestamp()
           WHERE tenant_id = $1 AND id = $2",
         scope.tenant_id().as_uuid(),
         id.as_uuid(),
