@@ -219,7 +219,9 @@ pub async fn save_product(
                     let version = version
                         .as_deref()
                         .and_then(|v| v.parse::<i128>().ok())
-                        .and_then(|nanos| time::OffsetDateTime::from_unix_timestamp_nanos(nanos).ok())
+                        .and_then(|nanos| {
+                            time::OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()
+                        })
                         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
                     products::update(&db, scope, id, version, &input)
                         .await
