@@ -11,9 +11,15 @@ use crate::Db;
 pub struct TestDatabase {
     pub db: Db,
     owner: PgConnectOptions,
+    app_url: String,
 }
 
 impl TestDatabase {
+    /// The application role's URL for this database, for tests that start the real binary.
+    pub fn app_url(&self) -> &str {
+        &self.app_url
+    }
+
     /// Sets a tenant's status the way the platform console will (`active` / `suspended`).
     pub async fn set_tenant_status(&self, slug: &str, status: &str) {
         let mut conn = self.owner.connect().await.expect("owner connects");
@@ -63,8 +69,14 @@ pub async fn fresh_database() -> TestDatabase {
         .connect_with(app.database(&name))
         .await
         .expect("the application role can connect");
+    // Same server and credentials, this test's database.
+    let app_url = match app_url.rsplit_once('/') {
+        Some((server, _)) => format!("{server}/{name}"),
+        None => app_url.clone(),
+    };
     TestDatabase {
         db: Db::from_pool(pool),
         owner: owner.database(&name),
+        app_url,
     }
 }
