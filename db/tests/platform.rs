@@ -328,3 +328,40 @@ async fn signing_in_records_when_on_the_member_list(_: PgPoolOptions, owner: PgC
     let recorded = db::tenant::members::list(&db, &scope).await.unwrap()[0].last_sign_in_at;
     assert!(recorded.is_some());
 }
+
+#[sqlx::test(migrator = "db::MIGRATOR")]
+async fn rate_limits_count_per_bucket_and_key(_: PgPoolOptions, owner: PgConnectOptions) {
+    use db::platform::rate_limits::{allow, Limit};
+    let db = db::Db::from_pool(common::app_pool(&owner, 10).await);
+    let limit = Limit {
+        max: 3,
+        window_secs: 60,
+    };
+    let bursts = (0..10).map(|_| {
+        let db = db.clone();
+        tokio::spawn(async move { allow(&db, "register", "10.0.0.1", limit).await.unwrap() })
+    });
+    let mut allowed = 0;
+    for burst in bursts {
+        if burst.await.unwrap() {
+            allowed += 1;
+        }
+    }
+    assert_eq!(allowed, 3, "a burst cannot overshoot");
+    assert!(
+        allow(&db, "register", "10.0.0.2", limit).await.unwrap(),
+        "another key has its own count"
+    );
+    assert!(
+        allow(&db, "find", "10.0.0.1", limit).await.unwrap(),
+        "another bucket has its own count"
+    );
+    let expired = Limit {
+        max: 3,
+        window_secs: 0,
+    };
+    assert!(
+        allow(&db, "register", "10.0.0.1", expired).await.unwrap(),
+        "old attempts age out"
+    );
+}

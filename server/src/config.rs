@@ -13,6 +13,7 @@ pub struct Config {
     pub sessions: SessionConfig,
     pub passwords: PasswordConfig,
     pub mail: MailConfig,
+    pub limits: LimitsConfig,
     pub log: LogConfig,
 }
 
@@ -106,6 +107,24 @@ impl Default for MailConfig {
         Self {
             from: "Stockroom <no-reply@stockroom.localhost>".into(),
             outbox_dir: ".data/outbox".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    pub registrations_per_hour_per_address: i64,
+    pub workspace_lookups_per_hour_per_address: i64,
+    pub workspace_lookups_per_hour_per_email: i64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            registrations_per_hour_per_address: 10,
+            workspace_lookups_per_hour_per_address: 20,
+            workspace_lookups_per_hour_per_email: 3,
         }
     }
 }

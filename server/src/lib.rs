@@ -151,6 +151,11 @@ pub fn app_router(
             config.sessions.absolute_timeout_hours * 3600,
         ),
         session_idle_timeout: Duration::from_secs(config.sessions.idle_timeout_mins * 60),
+        limits: app::ssr::context::PublicLimits {
+            registrations_per_address: config.limits.registrations_per_hour_per_address,
+            lookups_per_address: config.limits.workspace_lookups_per_hour_per_address,
+            lookups_per_email: config.limits.workspace_lookups_per_hour_per_email,
+        },
     });
     let services = Services {
         db,

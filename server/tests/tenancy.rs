@@ -893,3 +893,46 @@ async fn a_member_is_refused_every_managers_action_over_http() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn anonymous_actions_are_rate_limited_without_giving_anything_away() {
+    use app::api::FindWorkspaces;
+    let app = TestApp::spawn_with(|config| {
+        config.limits.registrations_per_hour_per_address = 2;
+        config.limits.workspace_lookups_per_hour_per_email = 1;
+    })
+    .await;
+    app.register("alpha", "ann@alpha.test", "alpha-password-1")
+        .await;
+    app.register("bravo", "ann@alpha.test", "bravo-password-1")
+        .await;
+    let third = app
+        .call::<Register>(
+            None,
+            &[
+                ("business_name", "Third"),
+                ("slug", "charlie"),
+                ("owner_name", "Cy"),
+                ("email", "cy@charlie.test"),
+                ("password", "charlie-password-1"),
+            ],
+            None,
+            HeaderMap::new(),
+        )
+        .await;
+    assert_eq!(third.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(matches!(
+        error_of(third).await,
+        AppError::RateLimited { .. }
+    ));
+
+    // The second lookup for one mailbox answers exactly like the first, but sends nothing.
+    for _ in 0..2 {
+        let answer = app
+            .call::<FindWorkspaces>(None, &[("email", "ann@alpha.test")], None, HeaderMap::new())
+            .await;
+        assert_eq!(answer.status(), StatusCode::OK);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    assert_eq!(app.sent_mail().len(), 1);
+}

@@ -143,6 +143,21 @@ pub async fn register(
             return Err(ctx.internal("registration", "field check passed without values"));
         };
 
+        let hourly = |max| db::platform::rate_limits::Limit { max, window_secs: 3600 };
+        let allowed = db::platform::rate_limits::allow(
+            &services.db,
+            "register",
+            &ctx.client_address,
+            hourly(services.settings.limits.registrations_per_address),
+        )
+        .await
+        .map_err(|e| ctx.repo_error(e))?;
+        if !allowed {
+            return Err(AppError::RateLimited {
+                message: "Too many workspaces were created from your network recently. Please try again in an hour."
+                    .into(),
+            });
+        }
         let hash = services
             .passwords
             .hash(&password)
@@ -288,6 +303,24 @@ pub async fn find_workspaces(email: String) -> Result<(), AppError> {
             let email = domain::Email::parse(&email)
                 .map_err(|e| AppError::field("email", e.to_string()))?;
             let services = services()?;
+            let hourly = |max| db::platform::rate_limits::Limit { max, window_secs: 3600 };
+            let limits = services.settings.limits;
+            let by_address = db::platform::rate_limits::allow(&services.db, "find-address", &ctx.client_address, hourly(limits.lookups_per_address))
+                .await
+                .map_err(|e| ctx.repo_error(e))?;
+            if !by_address {
+                return Err(AppError::RateLimited {
+                    message: "Too many requests from your network. Please try again in an hour.".into(),
+                });
+            }
+            // Per mailbox, the answer stays the same and the mail simply stops: nobody can
+            // flood an inbox, or learn anything from being refused.
+            let by_email = db::platform::rate_limits::allow(&services.db, "find-email", email.as_str(), hourly(limits.lookups_per_email))
+                .await
+                .map_err(|e| ctx.repo_error(e))?;
+            if !by_email {
+                return Ok(());
+            }
             // Looked up and mailed after the answer has gone: a known address must not take
             // measurably longer to answer than an unknown one.
             let request_id = ctx.request_id.clone();

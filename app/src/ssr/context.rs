@@ -26,6 +26,15 @@ pub struct SiteSettings {
     pub scheme: String,
     pub session_absolute_timeout: Duration,
     pub session_idle_timeout: Duration,
+    pub limits: PublicLimits,
+}
+
+/// Hourly limits on what anyone may do without signing in.
+#[derive(Debug, Clone, Copy)]
+pub struct PublicLimits {
+    pub registrations_per_address: i64,
+    pub lookups_per_address: i64,
+    pub lookups_per_email: i64,
 }
 
 impl SiteSettings {

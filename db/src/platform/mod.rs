@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod directory;
 pub mod operator;
+pub mod rate_limits;
 pub mod registration;
 pub mod sessions;
 pub mod tenants;

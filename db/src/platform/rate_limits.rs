@@ -1,0 +1,46 @@
+use crate::{Db, RepoError};
+
+/// How many times something may happen per key within a window.
+#[derive(Debug, Clone, Copy)]
+pub struct Limit {
+    pub max: i64,
+    pub window_secs: i64,
+}
+
+/// Records one attempt for (`bucket`, `key`) and says whether it is within `limit`. Refused
+/// attempts are not recorded, so a caller who waits gets through again. Serialised per key by
+/// an advisory lock, so a burst cannot overshoot the limit.
+pub async fn allow(db: &Db, bucket: &str, key: &str, limit: Limit) -> Result<bool, RepoError> {
+    let mut tx = db.pool().begin().await?;
+    let recent = sqlx::query_scalar!(
+        r#"WITH lock AS (SELECT pg_advisory_xact_lock(hashtextextended('rate:' || $1 || ':' || $2, 0)))
+           SELECT count(*) AS "count!" FROM rate_limit_events, lock
+            WHERE bucket = $1 AND key = $2 AND at > now() - make_interval(secs => $3)"#,
+        bucket,
+        key,
+        limit.window_secs as f64
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if recent >= limit.max {
+        tx.commit().await?;
+        return Ok(false);
+    }
+    sqlx::query!(
+        "DELETE FROM rate_limit_events WHERE bucket = $1 AND key = $2 AND at <= now() - make_interval(secs => $3)",
+        bucket,
+        key,
+        limit.window_secs as f64
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO rate_limit_events (bucket, key) VALUES ($1, $2)",
+        bucket,
+        key
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
