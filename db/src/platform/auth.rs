@@ -53,17 +53,30 @@ pub async fn issue_ticket(
     ttl_secs: i64,
 ) -> Result<(), RepoError> {
     let mut tx = begin_for_tenant(db, tenant.id()).await?;
+    insert_ticket(&mut tx, tenant.id(), user_id, token_digest, ttl_secs).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The ticket row itself, inside a transaction already acting as `tenant_id` (registration
+/// writes it together with the new workspace).
+pub(crate) async fn insert_ticket(
+    conn: &mut sqlx::PgConnection,
+    tenant_id: domain::TenantId,
+    user_id: UserId,
+    token_digest: &str,
+    ttl_secs: i64,
+) -> Result<(), RepoError> {
     sqlx::query!(
         "INSERT INTO sign_in_tickets (tenant_id, token_digest, user_id, expires_at)
          VALUES ($1, $2, $3, now() + make_interval(secs => $4))",
-        tenant.id().as_uuid(),
+        tenant_id.as_uuid(),
         token_digest,
         user_id.as_uuid(),
         ttl_secs as f64
     )
-    .execute(&mut *tx)
+    .execute(conn)
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 

@@ -15,6 +15,9 @@ pub struct NewWorkspace<'a> {
     pub welcome_ticket_digest: Option<&'a str>,
 }
 
+/// Long enough for a browser to follow the redirect, short enough to be useless in a log.
+const WELCOME_TICKET_SECS: i64 = 120;
+
 /// Creates the tenant and its OWNER in one transaction. Two registrations racing for one slug
 /// meet at the unique constraint: one commits, the other gets `Conflict { field: "slug" }`.
 pub async fn register(db: &Db, new: NewWorkspace<'_>) -> Result<(Tenant, UserId), RepoError> {
@@ -52,15 +55,8 @@ pub async fn register(db: &Db, new: NewWorkspace<'_>) -> Result<(Tenant, UserId)
     .execute(&mut *tx)
     .await?;
     if let Some(digest) = new.welcome_ticket_digest {
-        sqlx::query!(
-            "INSERT INTO sign_in_tickets (tenant_id, token_digest, user_id, expires_at)
-             VALUES ($1, $2, $3, now() + interval '2 minutes')",
-            tenant_id.as_uuid(),
-            digest,
-            user_id.as_uuid()
-        )
-        .execute(&mut *tx)
-        .await?;
+        super::auth::insert_ticket(&mut tx, tenant_id, user_id, digest, WELCOME_TICKET_SECS)
+            .await?;
     }
     tx.commit().await?;
     Ok((tenant, user_id))
