@@ -10,6 +10,7 @@ pub type SiteResource = Resource<Result<SiteInfo, AppError>>;
 pub struct SessionActions {
     pub sign_in: ServerAction<crate::api::SignIn>,
     pub sign_out: ServerAction<crate::api::SignOut>,
+    pub console_sign_in: ServerAction<crate::api::console::ConsoleSignIn>,
 }
 
 /// Renders `render` with the current site once it is known; a failed lookup shows its message.
@@ -35,12 +36,16 @@ pub fn with_site<V: IntoView + 'static>(
 /// The frame every page sits in: a header with the product or workspace name, then content.
 #[component]
 pub fn Frame(#[prop(into)] title: String, info: SiteInfo, children: Children) -> impl IntoView {
-    let signed_in = info.viewer.clone();
+    let signed_in = info
+        .viewer
+        .as_ref()
+        .map(|v| v.name.clone())
+        .or_else(|| info.console_admin.clone());
     view! {
         <header class="border-b border-slate-200 bg-white">
             <div class="mx-auto flex max-w-5xl items-center justify-between gap-4 px-4 py-3">
                 <a href="/" class="font-semibold tracking-tight text-indigo-700">{title}</a>
-                {signed_in.map(|viewer| view! { <SignOutForm name=viewer.name /> })}
+                {signed_in.map(|name| view! { <SignOutForm name /> })}
             </div>
         </header>
         <main class="mx-auto max-w-5xl px-4 py-8">{children()}</main>

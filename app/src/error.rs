@@ -23,6 +23,12 @@ pub enum AppError {
     /// A refusal that is not about one field, phrased for the person (for example throttling).
     #[error("{message}")]
     Refused { message: String },
+    /// The workspace's plan does not include `feature`; `plans` include it (cheapest first).
+    #[error("{feature} is not included in your workspace's plan.")]
+    PlanRequired { feature: String, plans: Vec<String> },
+    /// The workspace reached one of its plan's limits; the message says which.
+    #[error("{message}")]
+    LimitReached { message: String },
     /// Too many attempts; the message says how long to wait.
     #[error("{message}")]
     RateLimited { message: String },
@@ -42,6 +48,21 @@ impl AppError {
                 field: field.to_owned(),
                 message: message.into(),
             }],
+        }
+    }
+
+    /// The sentence an upgrade prompt shows: which plans would allow this.
+    pub fn upgrade_hint(&self) -> Option<String> {
+        match self {
+            AppError::PlanRequired { plans, .. } if !plans.is_empty() => Some(format!(
+                "Available on the {} plan{}. Ask your workspace owner to upgrade.",
+                plans.join(" and "),
+                if plans.len() > 1 { "s" } else { "" }
+            )),
+            AppError::PlanRequired { .. } | AppError::LimitReached { .. } => {
+                Some("Ask your workspace owner to upgrade the plan.".into())
+            }
+            _ => None,
         }
     }
 

@@ -43,6 +43,7 @@ pub fn App() -> impl IntoView {
     let session_actions = components::SessionActions {
         sign_in: ServerAction::new(),
         sign_out: ServerAction::new(),
+        console_sign_in: ServerAction::new(),
     };
     provide_context(session_actions);
     // Tells every page which site it is on and who is signed in; fetched with the page and
@@ -52,6 +53,7 @@ pub fn App() -> impl IntoView {
             (
                 session_actions.sign_in.version().get(),
                 session_actions.sign_out.version().get(),
+                session_actions.console_sign_in.version().get(),
             )
         },
         |_| api::load_site(),
@@ -73,6 +75,14 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/orders") view=pages::OrdersPage ssr=SsrMode::Async />
                 <Route path=path!("/orders/new") view=pages::NewOrderPage ssr=SsrMode::Async />
                 <Route path=path!("/orders/:id") view=pages::OrderPage ssr=SsrMode::Async />
+                <Route path=path!("/team") view=pages::TeamPage ssr=SsrMode::Async />
+                <Route path=path!("/profile") view=pages::ProfilePage ssr=SsrMode::Async />
+                <Route path=path!("/exports") view=pages::ExportsPage ssr=SsrMode::Async />
+                <Route path=path!("/invite/:token") view=pages::InvitePage ssr=SsrMode::Async />
+                <Route path=path!("/forgot") view=pages::ForgotPasswordPage ssr=SsrMode::Async />
+                <Route path=path!("/reset/:token") view=pages::ResetPasswordPage ssr=SsrMode::Async />
+                <Route path=path!("/tenants/:slug") view=pages::ConsoleTenantPage ssr=SsrMode::Async />
+                <Route path=path!("/audit") view=pages::ConsoleAuditPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

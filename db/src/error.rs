@@ -10,6 +10,23 @@ pub enum RepoError {
     /// A uniqueness rule refused the write; `field` names the form field it belongs to.
     #[error("conflict on {field}")]
     Conflict { field: &'static str },
+    /// A value the form sent names nothing that exists (an unknown plan or feature code).
+    #[error("invalid {field}")]
+    Invalid { field: &'static str },
+    /// The tenant's plan does not include `feature`; `plans` are the names of the plans that
+    /// do, cheapest first, for the upgrade prompt.
+    #[error("plan required for {feature}")]
+    PlanRequired { feature: String, plans: Vec<String> },
+    /// The write would take the tenant past its limit.
+    #[error("limit {limit:?} reached ({max})")]
+    LimitReached {
+        limit: domain::LimitKind,
+        max: i64,
+        unit: String,
+    },
+    /// A business rule refused the change; nothing was written.
+    #[error("refused: {0:?}")]
+    Refused(Refusal),
     /// The database could not be reached in time; worth retrying later.
     #[error("database unavailable: {0}")]
     Unavailable(#[source] sqlx::Error),
@@ -17,11 +34,31 @@ pub enum RepoError {
     Internal(#[source] sqlx::Error),
 }
 
+/// The rules of a workspace's team that a change can run into. The app words them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The workspace would be left without an owner.
+    LastOwner,
+    /// Only an owner may give, change or take away the owner role.
+    OwnersOnly,
+    /// The email already belongs to a member of this workspace.
+    AlreadyMember,
+    /// The invitation was accepted or revoked, or has expired.
+    InvitationClosed,
+    /// The person asked to act on themselves where that makes no sense (e.g. remove themselves
+    /// through the team page, or transfer ownership to themselves).
+    NotOnYourself,
+    /// Too many exports are already waiting for this workspace.
+    TooManyPendingExports,
+}
+
 /// Unique constraints people can run into, and the form field each belongs to.
 const CONSTRAINT_FIELDS: &[(&str, &str)] = &[
     ("tenants_slug_key", "slug"),
     ("users_tenant_email_key", "email"),
     ("products_tenant_sku_key", "sku"),
+    ("invitations_tenant_open_email_key", "email"),
+    ("platform_admins_email_key", "email"),
 ];
 
 impl From<sqlx::Error> for RepoError {

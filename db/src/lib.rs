@@ -12,7 +12,7 @@ pub mod tenant;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use error::RepoError;
+pub use error::{Refusal, RepoError};
 pub use platform::tenants::Tenant;
 pub use pool::{Db, DbSettings, StartupError};
 pub use scope::{Member, TenantScope};

@@ -33,7 +33,7 @@ impl TenantScope {
     ) -> Result<Option<Self>, RepoError> {
         let mut tx = begin_for_tenant(db, tenant.id()).await?;
         let row = sqlx::query!(
-            r#"SELECT id, email, name, role FROM users WHERE tenant_id = $1 AND id = $2"#,
+            r#"SELECT id, email, name, role FROM users WHERE tenant_id = $1 AND id = $2 AND removed_at IS NULL"#,
             tenant.id().as_uuid(),
             user_id.as_uuid()
         )

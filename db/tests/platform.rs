@@ -151,30 +151,48 @@ async fn tickets_work_once_and_only_on_their_own_workspace(
     let db = app_db(&owner).await;
     let (a, a_owner) = workspace(&db, "alpha", "a@a.test").await;
     let (b, _) = workspace(&db, "bravo", "b@b.test").await;
+    use auth::TicketPurpose::{PasswordReset, Welcome};
 
-    auth::issue_ticket(&db, &a, a_owner, "digest-1", 60)
+    auth::issue_ticket(&db, &a, a_owner, PasswordReset, "digest-reset", 60)
         .await
         .unwrap();
     assert_eq!(
-        auth::redeem_ticket(&db, &b, "digest-1").await.unwrap(),
+        auth::redeem_ticket(&db, &a, Welcome, "digest-reset")
+            .await
+            .unwrap(),
+        None,
+        "a reset link is no welcome ticket"
+    );
+
+    auth::issue_ticket(&db, &a, a_owner, Welcome, "digest-1", 60)
+        .await
+        .unwrap();
+    assert_eq!(
+        auth::redeem_ticket(&db, &b, Welcome, "digest-1")
+            .await
+            .unwrap(),
         None,
         "foreign workspace"
     );
     assert_eq!(
-        auth::redeem_ticket(&db, &a, "digest-1").await.unwrap(),
+        auth::redeem_ticket(&db, &a, Welcome, "digest-1")
+            .await
+            .unwrap(),
         Some(a_owner)
     );
     assert_eq!(
-        auth::redeem_ticket(&db, &a, "digest-1").await.unwrap(),
+        auth::redeem_ticket(&db, &a, Welcome, "digest-1")
+            .await
+            .unwrap(),
         None,
         "second use"
     );
 
-    auth::issue_ticket(&db, &a, a_owner, "digest-expired", -1)
+    auth::issue_ticket(&db, &a, a_owner, Welcome, "digest-expired", -1)
         .await
         .unwrap();
     assert_eq!(
-        auth::redeem_ticket(&db, &a, "digest-expired")
+        auth::redeem_ticket(&db, &a, Welcome, "digest-expired")
             .await
             .unwrap(),
         None,

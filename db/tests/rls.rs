@@ -156,6 +156,9 @@ async fn catalog_every_tenant_table_is_isolated(pool: PgPool) {
     assert_eq!(
         names,
         vec![
+            "export_jobs",
+            "invitations",
+            "limit_locks",
             "order_counters",
             "order_events",
             "order_lines",
@@ -163,6 +166,8 @@ async fn catalog_every_tenant_table_is_isolated(pool: PgPool) {
             "products",
             "sign_in_failures",
             "sign_in_tickets",
+            "tenant_feature_overrides",
+            "tenant_limit_overrides",
             "users"
         ]
     );
@@ -210,14 +215,20 @@ async fn catalog_every_tenant_table_is_isolated(pool: PgPool) {
             ));
         }
 
-        // Every unique constraint, primary key and foreign key must include tenant_id.
+        // Every unique constraint, primary key and foreign key must include tenant_id. A
+        // foreign key to platform reference data (a table with no tenant_id, such as the
+        // feature catalogue) cannot reach another tenant and is the one exception.
         let constraints: Vec<(String, String, bool)> = sqlx::query_as(
             "SELECT con.conname::text, con.contype::text,
                     EXISTS (SELECT 1 FROM unnest(con.conkey) k
                               JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k
                              WHERE a.attname = 'tenant_id')
                FROM pg_constraint con
-              WHERE con.conrelid = ('public.' || $1)::regclass AND con.contype IN ('p', 'u', 'f')",
+              WHERE con.conrelid = ('public.' || $1)::regclass AND con.contype IN ('p', 'u', 'f')
+                AND NOT (con.contype = 'f' AND NOT EXISTS (
+                        SELECT 1 FROM pg_attribute r
+                         WHERE r.attrelid = con.confrelid AND r.attname = 'tenant_id'
+                           AND NOT r.attisdropped))",
         )
         .bind(table)
         .fetch_all(&pool)

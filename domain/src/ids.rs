@@ -31,3 +31,6 @@ id_type!(TenantId);
 id_type!(UserId);
 id_type!(ProductId);
 id_type!(OrderId);
+id_type!(InvitationId);
+id_type!(ExportId);
+id_type!(AdminId);

@@ -9,19 +9,21 @@ mod money;
 mod name;
 mod order;
 mod password;
+mod plan;
 mod role;
 mod slug;
 mod tenant;
 
 pub use catalog::{parse_quantity, parse_stock, CountError, Sku, SkuError};
 pub use email::{Email, EmailError};
-pub use ids::{OrderId, ProductId, TenantId, UserId};
+pub use ids::{AdminId, ExportId, InvitationId, OrderId, ProductId, TenantId, UserId};
 pub use money::{Currency, Money, MoneyError};
 pub use name::{
     PersonName, PersonNameError, ProductName, ProductNameError, WorkspaceName, WorkspaceNameError,
 };
 pub use order::{OrderStatus, OrderStatusParseError};
 pub use password::{Password, PasswordError, MIN_PASSWORD_CHARS};
+pub use plan::{Feature, LimitKind, LimitOverride, LimitOverrideError};
 pub use role::{Role, RoleParseError};
 pub use slug::{Slug, SlugError};
 pub use tenant::{PlanCode, TenantStatus};

@@ -13,6 +13,7 @@ pub struct Config {
     pub sessions: SessionConfig,
     pub passwords: PasswordConfig,
     pub mail: MailConfig,
+    pub accounts: AccountsConfig,
     pub limits: LimitsConfig,
     pub log: LogConfig,
 }
@@ -99,14 +100,34 @@ impl Default for PasswordConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct MailConfig {
     pub from: String,
+    pub smtp_url: String,
     pub outbox_dir: String,
+    pub show_outbox: bool,
 }
 
 impl Default for MailConfig {
     fn default() -> Self {
         Self {
             from: "Stockroom <no-reply@stockroom.localhost>".into(),
+            smtp_url: String::new(),
             outbox_dir: ".data/outbox".into(),
+            show_outbox: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccountsConfig {
+    pub invitation_ttl_hours: u64,
+    pub password_reset_ttl_mins: u64,
+}
+
+impl Default for AccountsConfig {
+    fn default() -> Self {
+        Self {
+            invitation_ttl_hours: 72,
+            password_reset_ttl_mins: 60,
         }
     }
 }
@@ -206,6 +227,9 @@ impl Config {
         }
         if self.sessions.idle_timeout_mins == 0 || self.sessions.absolute_timeout_hours == 0 {
             return Err("sessions: timeouts must be at least 1".into());
+        }
+        if self.accounts.invitation_ttl_hours == 0 || self.accounts.password_reset_ttl_mins == 0 {
+            return Err("accounts: link lifetimes must be at least 1".into());
         }
         Ok(())
     }

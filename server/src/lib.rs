@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::ssr::context::SiteSettings;
+use app::ssr::exports::ExportQueue;
 use app::ssr::mail::Mailer;
 use app::ssr::passwords::{HashCost, PasswordHasher};
 use app::ssr::Services;
@@ -136,14 +137,62 @@ pub async fn add_member(
     Ok(())
 }
 
+/// How often the export worker looks for jobs it was not woken for (queued by another server
+/// process, or abandoned by a dead one).
+const EXPORT_POLL: Duration = Duration::from_secs(5);
+
+/// The mail transport the settings ask for: SMTP when `mail.smtp_url` is set, else the outbox.
+pub fn mailer(config: &Config) -> Result<Mailer, String> {
+    if config.mail.smtp_url.is_empty() {
+        Mailer::outbox(&config.mail.outbox_dir, &config.mail.from)
+            .map_err(|e| format!("mail.outbox_dir: {e}"))
+    } else {
+        Mailer::smtp(&config.mail.smtp_url, &config.mail.from)
+            .map_err(|e| format!("mail.smtp_url: {e}"))
+    }
+}
+
+/// Creates a platform console account. The password comes from STOCKROOM_NEW_ADMIN_PASSWORD,
+/// never from the command line, where other users of the machine could read it.
+pub async fn create_admin(config: &Config, email: &str, name: &str) -> Result<(), String> {
+    use domain::{Email, Password, PersonName};
+    let email = Email::parse(email).map_err(|e| format!("--email: {e}"))?;
+    let name = PersonName::parse(name).map_err(|e| format!("--name: {e}"))?;
+    let password = std::env::var("STOCKROOM_NEW_ADMIN_PASSWORD").map_err(|_| {
+        "set STOCKROOM_NEW_ADMIN_PASSWORD to the new console account's password".to_string()
+    })?;
+    let password = Password::new_choice(&password).map_err(|e| format!("password: {e}"))?;
+    let db = connect(config).await?;
+    let hash = password_hasher(config)?
+        .hash(&password)
+        .await
+        .map_err(|e| e.to_string())?;
+    db::platform::console::create_admin(&db, &email, &name, &hash)
+        .await
+        .map_err(|e| match e {
+            db::RepoError::Conflict { .. } => {
+                format!("--email: {email} already has a console account")
+            }
+            other => other.to_string(),
+        })?;
+    println!(
+        "Console account {email} created; sign in at {}://admin.{}",
+        config.server.scheme, config.server.base_domain
+    );
+    db.close().await;
+    Ok(())
+}
+
 /// The services and router the binary serves, built from settings and an open database.
+/// The export worker is started here too, so every server (and every test server) runs one.
 pub fn app_router(
     config: &Config,
     db: Db,
     passwords: PasswordHasher,
 ) -> Result<axum::Router, String> {
-    let mailer = Mailer::outbox(&config.mail.outbox_dir, &config.mail.from)
-        .map_err(|e| format!("mail: {e}"))?;
+    let mailer = mailer(config)?;
+    let exports = ExportQueue::default();
+    tokio::spawn(exports.clone().run(db.clone(), EXPORT_POLL));
     let settings = Arc::new(SiteSettings {
         base_domain: config.server.base_domain.clone(),
         scheme: config.server.scheme.clone(),
@@ -156,12 +205,16 @@ pub fn app_router(
             lookups_per_address: config.limits.workspace_lookups_per_hour_per_address,
             lookups_per_email: config.limits.workspace_lookups_per_hour_per_email,
         },
+        invitation_ttl: Duration::from_secs(config.accounts.invitation_ttl_hours * 3600),
+        password_reset_ttl: Duration::from_secs(config.accounts.password_reset_ttl_mins * 60),
+        show_outbox: config.mail.show_outbox,
     });
     let services = Services {
         db,
         passwords,
         mailer,
         settings,
+        exports,
     };
 
     let mut leptos = leptos::config::get_configuration(None)
@@ -207,6 +260,18 @@ pub async fn serve(config: Config) -> Result<(), String> {
         }
     });
 
+    if config.mail.show_outbox && config.mail.smtp_url.is_empty() {
+        let loopback = config
+            .server
+            .listen
+            .parse::<std::net::SocketAddr>()
+            .is_ok_and(|addr| addr.ip().is_loopback());
+        if !loopback {
+            tracing::warn!(
+                "mail.show_outbox is on and the server listens beyond this machine: anyone who reaches it can read /dev/outbox"
+            );
+        }
+    }
     let listener = TcpListener::bind(&config.server.listen)
         .await
         .map_err(|e| format!("server.listen: cannot bind {}: {e}", config.server.listen))?;

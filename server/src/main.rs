@@ -1,4 +1,5 @@
-//! The Stockroom server: `serve` (the default), `migrate`, `seed-demo`, `check-config`.
+//! The Stockroom server: `serve` (the default), `migrate`, `seed-demo`, `check-config`,
+//! `add-member`, `create-admin`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -37,6 +38,14 @@ enum Command {
     CheckConfig,
     /// Add a member to a workspace. The password is read from STOCKROOM_NEW_MEMBER_PASSWORD
     /// (never from the command line, where other users could read it in the process list).
+    /// Create a platform console account (for admin.<base_domain>). The password is read
+    /// from STOCKROOM_NEW_ADMIN_PASSWORD.
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+    },
     AddMember {
         #[arg(long)]
         workspace: String,
@@ -72,6 +81,7 @@ async fn main() -> ExitCode {
             name,
             role,
         } => server::add_member(&config, &workspace, &email, &name, &role).await,
+        Command::CreateAdmin { email, name } => server::create_admin(&config, &email, &name).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -5,14 +5,19 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::ssr::context::{now_unix, SiteSettings};
-use app::ssr::{RequestContext, Services, SignedIn, Site, AUTH_SESSION_KEY};
-use axum::extract::{ConnectInfo, Query, Request, State};
+use app::ssr::context::{now_unix, start_member_session, SiteSettings};
+use app::ssr::{
+    ConsoleSignedIn, RequestContext, Services, SignedIn, Site, AUTH_SESSION_KEY,
+    CONSOLE_SESSION_KEY,
+};
+use axum::extract::{ConnectInfo, Path, Query, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
+use db::platform::auth::TicketPurpose;
+use db::platform::console::ConsoleScope;
 use db::TenantScope;
 use leptos::prelude::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -59,6 +64,8 @@ pub fn router(services: Services, web: WebSettings) -> Router {
 
     let site_routes = Router::new()
         .route("/welcome", get(welcome))
+        .route("/exports/{id}/download", get(download_export))
+        .route("/dev/outbox", get(outbox_page))
         .leptos_routes(&leptos_options, routes, {
             let options = leptos_options.clone();
             move || app::shell(options.clone())
@@ -232,16 +239,48 @@ async fn attach_member(
         .map(|ConnectInfo(addr)| addr.ip().to_string())
         .unwrap_or_else(|| "127.0.0.1".into());
 
-    let signed_in = match session.get::<SignedIn>(AUTH_SESSION_KEY).await {
-        Ok(value) => value,
-        Err(err) => {
+    let (signed_in, console_signed_in) = match (
+        session.get::<SignedIn>(AUTH_SESSION_KEY).await,
+        session.get::<ConsoleSignedIn>(CONSOLE_SESSION_KEY).await,
+    ) {
+        (Ok(member), Ok(admin)) => (member, admin),
+        (Err(err), _) | (_, Err(err)) => {
             tracing::warn!(error = %err, "session load failed");
             return unavailable();
         }
     };
+    let absolute = services.settings.session_absolute_timeout.as_secs() as i64;
+    let mut console = None;
+    if let Some(admin) = console_signed_in {
+        if !matches!(site, Site::Console) {
+            // Host-only cookies never carry a console session to another host: a replay.
+            tracing::warn!("tenant_mismatch: console session presented outside the console");
+            return signed_in_elsewhere();
+        }
+        if now_unix() - admin.since >= absolute {
+            let _ = session.flush().await;
+        } else {
+            match ConsoleScope::for_admin(&services.db, admin.admin_id).await {
+                Ok(Some(found)) => {
+                    if let Err(err) =
+                        keep_alive(&session, services.settings.session_idle_timeout).await
+                    {
+                        tracing::warn!(error = %err, "session keep-alive failed");
+                    }
+                    console = Some(found);
+                }
+                Ok(None) => {
+                    let _ = session.flush().await;
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "console admin lookup failed");
+                    return unavailable();
+                }
+            }
+        }
+    }
     let mut scope = None;
     if let Some(signed_in) = signed_in {
-        let absolute = services.settings.session_absolute_timeout.as_secs() as i64;
         match &site {
             Site::Workspace(tenant) if tenant.id() == signed_in.tenant_id => {
                 if now_unix() - signed_in.since >= absolute {
@@ -278,14 +317,7 @@ async fn attach_member(
                     session_tenant = %signed_in.tenant_id,
                     "tenant_mismatch: session of another tenant presented on this host"
                 );
-                return (
-                    StatusCode::FORBIDDEN,
-                    Html(plain_page(
-                        "Signed in elsewhere",
-                        "This session belongs to a different workspace. Please sign in here.",
-                    )),
-                )
-                    .into_response();
+                return signed_in_elsewhere();
             }
         }
     }
@@ -294,8 +326,20 @@ async fn attach_member(
         client_address,
         site,
         scope,
+        console,
     });
     next.run(req).await
+}
+
+fn signed_in_elsewhere() -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        Html(plain_page(
+            "Signed in elsewhere",
+            "This session belongs to a different workspace. Please sign in here.",
+        )),
+    )
+        .into_response()
 }
 
 /// Refuses state-changing requests from other sites. `Sec-Fetch-Site` is trusted when the
@@ -353,20 +397,14 @@ async fn welcome(
             .into_response();
     };
     let digest = app::ssr::tokens::digest(&query.ticket);
-    match db::platform::auth::redeem_ticket(&services.db, tenant, &digest).await {
+    let redeemed =
+        db::platform::auth::redeem_ticket(&services.db, tenant, TicketPurpose::Welcome, &digest)
+            .await;
+    match redeemed {
         Ok(Some(user_id)) => {
-            if session.cycle_id().await.is_err()
-                || session
-                    .insert(
-                        AUTH_SESSION_KEY,
-                        SignedIn {
-                            tenant_id: tenant.id(),
-                            user_id,
-                            since: now_unix(),
-                        },
-                    )
-                    .await
-                    .is_err()
+            if start_member_session(&session, tenant, user_id)
+                .await
+                .is_err()
             {
                 return unavailable();
             }
@@ -383,6 +421,128 @@ async fn welcome(
             unavailable()
         }
     }
+}
+
+/// Serves a finished export to a signed-in member of its own workspace; to anyone else it
+/// does not exist.
+async fn download_export(
+    Extension(services): Extension<Services>,
+    Extension(ctx): Extension<RequestContext>,
+    Path(id): Path<String>,
+) -> Response {
+    let not_found = || {
+        (
+            StatusCode::NOT_FOUND,
+            Html(plain_page(
+                "Not found",
+                "There is no export at this address.",
+            )),
+        )
+            .into_response()
+    };
+    let (Site::Workspace(tenant), Some(scope)) = (&ctx.site, &ctx.scope) else {
+        return match ctx.site {
+            Site::Workspace(_) => Redirect::to("/login").into_response(),
+            _ => not_found(),
+        };
+    };
+    let Ok(id) = uuid::Uuid::parse_str(&id) else {
+        return not_found();
+    };
+    match db::tenant::exports::download(&services.db, scope, domain::ExportId::from_uuid(id)).await
+    {
+        Ok(file) => {
+            let date = file.created_at.date();
+            let name = format!("{}-{}-{}.csv", tenant.slug(), file.kind.as_str(), date);
+            (
+                [
+                    (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"{name}\""),
+                    ),
+                    (header::CACHE_CONTROL, "private, no-store".to_owned()),
+                ],
+                file.content,
+            )
+                .into_response()
+        }
+        Err(db::RepoError::NotFound) => not_found(),
+        Err(err) => {
+            tracing::error!(request_id = %ctx.request_id, tenant = %tenant.id(), error = %err, "export download failed");
+            unavailable()
+        }
+    }
+}
+
+/// Development only (`[mail] show_outbox`): the mail the outbox transport wrote, newest
+/// first, on the public site, so invitation and reset links can be followed on one machine.
+async fn outbox_page(
+    Extension(services): Extension<Services>,
+    Extension(ctx): Extension<RequestContext>,
+) -> Response {
+    if !services.settings.show_outbox
+        || !matches!(ctx.site, Site::Public)
+        || services.mailer.outbox_dir().is_none()
+    {
+        return (
+            StatusCode::NOT_FOUND,
+            Html(plain_page("Not found", "There is nothing at this address.")),
+        )
+            .into_response();
+    }
+    let messages = services.mailer.outbox_messages(50).await;
+    let mut body = String::from(
+        "<p>Development outbox: mail is written here instead of being sent. Newest first.</p>",
+    );
+    if messages.is_empty() {
+        body.push_str("<p>No mail yet.</p>");
+    }
+    for message in messages {
+        let (headers, text) = app::ssr::mail::readable(&message.raw);
+        let header = |name: &str| {
+            headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| escape_html(v))
+                .unwrap_or_default()
+        };
+        body.push_str(&format!(
+            "<article style=\"border-top:1px solid #ccc;padding:1rem 0\" data-testid=\"outbox-message\">\
+             <p><strong>To:</strong> {}<br><strong>Subject:</strong> {}<br><strong>Date:</strong> {}</p>\
+             <pre style=\"white-space:pre-wrap\">{}</pre></article>",
+            header("To"),
+            header("Subject"),
+            header("Date"),
+            linkify(&escape_html(&text)),
+        ));
+    }
+    Html(html_page("Outbox", &body)).into_response()
+}
+
+fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Turns the http(s) links of already escaped text into anchors.
+fn linkify(escaped: &str) -> String {
+    escaped
+        .split_inclusive(char::is_whitespace)
+        .map(|word| {
+            let trimmed = word.trim_end();
+            if trimmed.starts_with("http://") || trimmed.starts_with("https://") {
+                format!(
+                    "<a href=\"{trimmed}\">{trimmed}</a>{}",
+                    &word[trimmed.len()..]
+                )
+            } else {
+                word.to_owned()
+            }
+        })
+        .collect()
 }
 
 async fn drop_client_request_id(mut req: Request, next: Next) -> Response {
@@ -420,10 +580,14 @@ fn unavailable() -> Response {
 }
 
 fn plain_page(title: &str, message: &str) -> String {
+    html_page(title, &format!("<p>{message}</p>"))
+}
+
+fn html_page(title: &str, body: &str) -> String {
     format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\
          <body style=\"font-family:system-ui;max-width:40rem;margin:4rem auto;padding:0 1rem\">\
-         <h1>{title}</h1><p>{message}</p></body></html>"
+         <h1>{title}</h1>{body}</body></html>"
     )
 }
 

@@ -29,6 +29,8 @@ pub struct SiteInfo {
     pub base_domain: String,
     pub public_url: String,
     pub viewer: Option<Viewer>,
+    /// The console admin signed in, on the console's host only.
+    pub console_admin: Option<String>,
 }
 
 #[server]
@@ -65,6 +67,7 @@ pub async fn load_site() -> Result<SiteInfo, AppError> {
                 base_domain: settings.base_domain.clone(),
                 public_url: settings.public_url(),
                 viewer,
+                console_admin: ctx.console.as_ref().map(|c| c.name().to_owned()),
             })
         }
         .await,
@@ -192,8 +195,7 @@ pub async fn register(
 pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     crate::ssr::context::with_status(
         async move {
-        use crate::ssr::context::{now_unix, request_context, services, session};
-        use crate::ssr::{SignedIn, AUTH_SESSION_KEY};
+        use crate::ssr::context::{request_context, services, session, start_member_session};
         use db::platform::auth;
 
         const GENERIC: &str = "That email and password don't match an account in this workspace.";
@@ -247,20 +249,9 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
             .await
             .map_err(|e| ctx.repo_error(e))?;
 
-        // A new id on every sign-in: an id planted before sign-in is worth nothing after it.
-        session
-            .cycle_id()
+        start_member_session(&session, &tenant, credentials.user_id)
             .await
-            .map_err(|e| ctx.internal("session cycle", e))?;
-        let signed_in = SignedIn {
-            tenant_id: tenant.id(),
-            user_id: credentials.user_id,
-            since: now_unix(),
-        };
-        session
-            .insert(AUTH_SESSION_KEY, signed_in)
-            .await
-            .map_err(|e| ctx.internal("session insert", e))?;
+            .map_err(|e| ctx.internal("session start", e))?;
         leptos_axum::redirect("/");
         Ok(())
         }
@@ -364,5 +355,9 @@ async fn mail_workspace_list(
         .map_err(|e| e.to_string())
 }
 
+pub mod account;
+pub mod console;
+pub mod exports;
 pub mod orders;
 pub mod products;
+pub mod team;

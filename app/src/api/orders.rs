@@ -22,6 +22,8 @@ pub struct OrderRow {
 pub struct OrderListPage {
     pub orders: Vec<OrderRow>,
     pub next: Option<String>,
+    /// Orders this month against the plan's cap, when it has one (first page only).
+    pub usage: Option<super::team::UsageView>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -97,7 +99,7 @@ pub fn line_field(line: usize) -> String {
 }
 
 #[cfg(feature = "ssr")]
-fn when(at: time::OffsetDateTime) -> String {
+pub(crate) fn when(at: time::OffsetDateTime) -> String {
     let at = at.to_offset(time::UtcOffset::UTC);
     format!(
         "{:04}-{:02}-{:02} {:02}:{:02} UTC",
@@ -167,6 +169,7 @@ pub async fn list_orders(
                     .map(|o| row_of(o, tenant.currency()))
                     .collect(),
                 next,
+                usage: page.usage.as_ref().map(super::team::usage_of),
             })
         }
         .await,

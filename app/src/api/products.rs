@@ -29,6 +29,8 @@ pub struct ProductListPage {
     /// Pass as `after` for the next page; `None` on the last page.
     pub next: Option<String>,
     pub can_manage: bool,
+    /// The plan's product limit and its usage, when the plan has one (first page only).
+    pub usage: Option<super::team::UsageView>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,6 +102,7 @@ pub async fn list_products(
                 &ProductQuery {
                     search,
                     include_archived: archived.unwrap_or(false),
+                    with_usage: after.is_none(),
                     after,
                     limit: PAGE_SIZE,
                 },
@@ -122,6 +125,7 @@ pub async fn list_products(
                     .collect(),
                 next,
                 can_manage: scope.member().role.at_least(domain::Role::Admin),
+                usage: page.usage.as_ref().map(super::team::usage_of),
             })
         }
         .await,

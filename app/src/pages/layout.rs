@@ -23,10 +23,14 @@ pub fn workspace_frame<V: IntoView + 'static>(
     match &info.kind {
         SiteKind::Workspace { name, .. } if info.viewer.is_some() => {
             let name = name.clone();
+            let manager = info
+                .viewer
+                .as_ref()
+                .is_some_and(|v| v.role.at_least(domain::Role::Admin));
             let content = render(info.clone());
             view! {
                 <Frame title=name info>
-                    <WorkspaceNav />
+                    <WorkspaceNav manager />
                     {content}
                 </Frame>
             }
@@ -38,7 +42,7 @@ pub fn workspace_frame<V: IntoView + 'static>(
 }
 
 #[component]
-fn WorkspaceNav() -> impl IntoView {
+fn WorkspaceNav(manager: bool) -> impl IntoView {
     let location = use_location();
     let link = move |href: &'static str, label: &'static str| {
         let active = move || {
@@ -64,6 +68,9 @@ fn WorkspaceNav() -> impl IntoView {
             {link("/", "Dashboard")}
             {link("/products", "Products")}
             {link("/orders", "Orders")}
+            {link("/exports", "Exports")}
+            {manager.then(|| link("/team", "Team"))}
+            {link("/profile", "Profile")}
         </nav>
     }
 }

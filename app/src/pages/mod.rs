@@ -1,7 +1,11 @@
+mod account;
+mod console;
+mod exports;
 mod layout;
 mod orders;
 mod products;
 mod public;
+mod team;
 mod workspace;
 
 use leptos::prelude::*;
@@ -10,9 +14,13 @@ use leptos_meta::Title;
 use crate::api::SiteKind;
 use crate::components::{with_site, Frame};
 
+pub use account::{ForgotPasswordPage, InvitePage, ProfilePage, ResetPasswordPage};
+pub use console::{ConsoleAuditPage, ConsoleTenantPage};
+pub use exports::ExportsPage;
 pub use orders::{NewOrderPage, OrderPage, OrdersPage};
 pub use products::{ProductPage, ProductsPage};
 pub use public::{FindWorkspace, Register};
+pub use team::TeamPage;
 pub use workspace::SignIn;
 
 /// `/`: each site has its own home.
@@ -21,7 +29,7 @@ pub fn Home() -> impl IntoView {
     with_site(|info| match info.kind.clone() {
         SiteKind::Public => view! { <public::Landing info /> }.into_any(),
         SiteKind::Workspace { .. } => view! { <workspace::Dashboard info /> }.into_any(),
-        SiteKind::Console => view! { <ConsoleHome info /> }.into_any(),
+        SiteKind::Console => console::console_frame(info, || view! { <console::ConsoleTenants /> }),
         SiteKind::UnknownWorkspace => view! { <NoSuchWorkspace info /> }.into_any(),
         SiteKind::SuspendedWorkspace { name } => view! { <Suspended name info /> }.into_any(),
     })
@@ -74,17 +82,6 @@ fn Suspended(name: String, info: crate::SiteInfo) -> impl IntoView {
             <p class="mt-2 text-slate-600">
                 "Nobody can sign in to it at the moment. Its owner can contact support to reactivate it."
             </p>
-        </Frame>
-    }
-}
-
-#[component]
-fn ConsoleHome(info: crate::SiteInfo) -> impl IntoView {
-    view! {
-        <Title text="Platform console" />
-        <Frame title="Stockroom console" info>
-            <h1 class="text-2xl font-semibold">"Platform console"</h1>
-            <p class="mt-2 text-slate-600">"Console accounts and tenant management are not available yet."</p>
         </Frame>
     }
 }

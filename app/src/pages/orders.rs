@@ -65,6 +65,12 @@ fn OrderList() -> impl IntoView {
                     Ok(page) => {
                         let next = page.next.clone().map(|after| format!("/orders?status={}&after={after}", status()));
                         view! {
+                            {page.usage.clone().map(|u| view! {
+                                <p class=if u.is_full() { "mt-3 text-sm font-medium text-amber-800" } else { "mt-3 text-sm text-slate-600" } data-testid="order-usage">
+                                    {u.label()}
+                                    {u.is_full().then_some(" (your plan's monthly limit is reached: new orders are refused until next month or a bigger plan)")}
+                                </p>
+                            })}
                             <OrderTable orders=page.orders />
                             {next.map(|href| view! { <a href=href class="mt-4 inline-block text-indigo-700 underline">"Next page →"</a> })}
                         }

@@ -59,8 +59,22 @@ fn ProductList() -> impl IntoView {
                             .map(|after| format!("/products?q={}{archived}&after={after}", encode_query(&search())));
                         view! {
                             <div class="mt-4 flex flex-wrap items-center gap-4">
-                                {page.can_manage.then(|| view! {
-                                    <a href="/products/new" class="inline-flex rounded-md bg-indigo-600 px-4 py-2 text-sm font-medium text-white hover:bg-indigo-700">"New product"</a>
+                                {page.can_manage.then(|| {
+                                    if page.usage.as_ref().is_some_and(|u| u.is_full()) {
+                                        view! {
+                                            <span class="inline-flex cursor-not-allowed rounded-md bg-slate-200 px-4 py-2 text-sm font-medium text-slate-500" aria-disabled="true" title="Your plan's product limit is reached" data-testid="new-product-disabled">"New product"</span>
+                                        }.into_any()
+                                    } else {
+                                        view! {
+                                            <a href="/products/new" class="inline-flex rounded-md bg-indigo-600 px-4 py-2 text-sm font-medium text-white hover:bg-indigo-700">"New product"</a>
+                                        }.into_any()
+                                    }
+                                })}
+                                {page.usage.clone().map(|u| view! {
+                                    <span class=if u.is_full() { "text-sm font-medium text-amber-800" } else { "text-sm text-slate-600" } data-testid="product-usage">
+                                        {u.label()}
+                                        {u.is_full().then_some(" (limit reached: archive a product or ask for a bigger plan)")}
+                                    </span>
                                 })}
                                 <a
                                     href=move || if show_archived() { "/products".to_owned() } else { "/products?archived=1".to_owned() }

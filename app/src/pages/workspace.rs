@@ -158,6 +158,7 @@ pub fn SignIn() -> impl IntoView {
             view! { <Redirect path="/" /> }.into_any()
         }
         SiteKind::Workspace { .. } => view! { <SignInForm info /> }.into_any(),
+        SiteKind::Console => super::console::console_sign_in(info),
         _ => view! { <super::NotFound /> }.into_any(),
     })
 }
@@ -179,6 +180,7 @@ fn SignInForm(info: SiteInfo) -> impl IntoView {
                     {move || general_error.get().map(|text| view! { <Notice kind=NoticeKind::Error text /> })}
                     <SubmitButton label="Sign in" pending=action.pending() />
                 </ActionForm>
+                <a href="/forgot" class="mt-4 inline-block text-sm text-indigo-700 underline">"Forgot your password?"</a>
             </div>
         </Frame>
     }

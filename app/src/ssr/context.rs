@@ -1,6 +1,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use db::platform::console::ConsoleScope;
 use db::{Db, RepoError, Tenant, TenantScope};
 use domain::{TenantId, UserId};
 use serde::{Deserialize, Serialize};
@@ -15,6 +16,8 @@ pub struct Services {
     pub passwords: PasswordHasher,
     pub mailer: super::mail::Mailer,
     pub settings: Arc<SiteSettings>,
+    /// Wakes the export worker when a job is queued.
+    pub exports: super::exports::ExportQueue,
 }
 
 /// The few runtime settings the pages need.
@@ -27,6 +30,12 @@ pub struct SiteSettings {
     pub session_absolute_timeout: Duration,
     pub session_idle_timeout: Duration,
     pub limits: PublicLimits,
+    /// How long an invitation link works.
+    pub invitation_ttl: Duration,
+    /// How long a password reset link works.
+    pub password_reset_ttl: Duration,
+    /// Development only: the public site lists the mail outbox at `/dev/outbox`.
+    pub show_outbox: bool,
 }
 
 /// Hourly limits on what anyone may do without signing in.
@@ -44,6 +53,10 @@ impl SiteSettings {
 
     pub fn workspace_url(&self, slug: &str) -> String {
         format!("{}://{}.{}", self.scheme, slug, self.base_domain)
+    }
+
+    pub fn console_url(&self) -> String {
+        format!("{}://admin.{}", self.scheme, self.base_domain)
     }
 }
 
@@ -67,7 +80,19 @@ pub struct SignedIn {
     pub since: i64,
 }
 
-pub const AUTH_SESSION_KEY: &str = "auth";
+/// The session store indexes this entry to find a member's sessions (see `db`).
+pub const AUTH_SESSION_KEY: &str = db::platform::sessions::SIGNED_IN_KEY;
+
+/// What the session remembers about a console admin. A separate key from [`SignedIn`]: a
+/// console session is never a tenant session, and the other way round.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ConsoleSignedIn {
+    pub admin_id: domain::AdminId,
+    /// Unix seconds; the absolute session timeout counts from here.
+    pub since: i64,
+}
+
+pub const CONSOLE_SESSION_KEY: &str = "console";
 
 /// Everything the middleware learnt about a request, in the request's extensions.
 #[derive(Clone)]
@@ -78,6 +103,8 @@ pub struct RequestContext {
     pub site: Site,
     /// Present only when a member of this Host's tenant is signed in.
     pub scope: Option<TenantScope>,
+    /// Present only on the console's host, when a console admin is signed in.
+    pub console: Option<ConsoleScope>,
 }
 
 fn request_parts() -> Result<http::request::Parts, AppError> {
@@ -138,6 +165,15 @@ impl RequestContext {
         }
     }
 
+    /// The signed-in console admin's scope; on any other host, nothing is there.
+    pub fn require_console(&self) -> Result<&ConsoleScope, AppError> {
+        match (&self.site, &self.console) {
+            (Site::Console, Some(scope)) => Ok(scope),
+            (Site::Console, None) => Err(AppError::Unauthenticated),
+            _ => Err(AppError::NotFound),
+        }
+    }
+
     /// The active tenant this Host names, for the few calls made before sign-in.
     pub fn require_workspace(&self) -> Result<&Tenant, AppError> {
         match &self.site {
@@ -156,6 +192,16 @@ impl RequestContext {
             RepoError::NotFound => AppError::NotFound,
             RepoError::Forbidden => AppError::Forbidden,
             RepoError::Conflict { field } => AppError::field(field, conflict_message(field)),
+            RepoError::Invalid { field } => AppError::field(field, invalid_message(field)),
+            RepoError::PlanRequired { feature, plans } => AppError::PlanRequired { feature, plans },
+            RepoError::LimitReached { max, unit, .. } => AppError::LimitReached {
+                message: format!(
+                    "Your plan allows {max} {unit}, and this workspace has reached that limit."
+                ),
+            },
+            RepoError::Refused(refusal) => AppError::Refused {
+                message: refusal_message(refusal).into(),
+            },
             RepoError::Unavailable(source) => {
                 tracing::warn!(request_id = %self.request_id, tenant = %tenant, error = %source, "database unavailable");
                 AppError::Unavailable
@@ -177,10 +223,37 @@ impl RequestContext {
     }
 }
 
+fn invalid_message(field: &str) -> &'static str {
+    match field {
+        "plan" => "There is no such plan.",
+        "feature" => "There is no such feature.",
+        "limit" => "There is no such limit.",
+        _ => "This value is not valid.",
+    }
+}
+
+fn refusal_message(refusal: db::Refusal) -> &'static str {
+    use db::Refusal;
+    match refusal {
+        Refusal::LastOwner => {
+            "A workspace needs at least one owner. Make someone else an owner first."
+        }
+        Refusal::OwnersOnly => "Only an owner can give, change or take away the owner role.",
+        Refusal::AlreadyMember => "This person is already a member of this workspace.",
+        Refusal::InvitationClosed => {
+            "This invitation can no longer be used: it was accepted, withdrawn, or has expired."
+        }
+        Refusal::NotOnYourself => "You can't do that to your own account.",
+        Refusal::TooManyPendingExports => {
+            "Several exports are still running. Please wait for them to finish."
+        }
+    }
+}
+
 fn conflict_message(field: &str) -> &'static str {
     match field {
         "slug" => "This address is already taken. Please pick another one.",
-        "email" => "This email address is already in use here.",
+        "email" => "This email address is already in use here (or already invited: resend that invitation instead).",
         "sku" => "Another product in this workspace already has this SKU.",
         _ => "This value is already in use.",
     }
@@ -202,7 +275,9 @@ pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
             AppError::Unauthenticated => http::StatusCode::UNAUTHORIZED,
             AppError::Forbidden => http::StatusCode::FORBIDDEN,
             AppError::Validation { .. } => http::StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::Refused { .. } => http::StatusCode::FORBIDDEN,
+            AppError::Refused { .. }
+            | AppError::PlanRequired { .. }
+            | AppError::LimitReached { .. } => http::StatusCode::FORBIDDEN,
             AppError::RateLimited { .. } => http::StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable => http::StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal { .. } | AppError::Transport { .. } => {
@@ -214,4 +289,24 @@ pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
         }
     }
     result
+}
+
+/// Signs `user_id` of `tenant` in on this browser: a new session id first (an id planted
+/// before sign-in is worth nothing after it), then who is signed in and since when.
+pub async fn start_member_session(
+    session: &tower_sessions::Session,
+    tenant: &Tenant,
+    user_id: UserId,
+) -> Result<(), tower_sessions::session::Error> {
+    session.cycle_id().await?;
+    session
+        .insert(
+            AUTH_SESSION_KEY,
+            SignedIn {
+                tenant_id: tenant.id(),
+                user_id,
+                since: now_unix(),
+            },
+        )
+        .await
 }

@@ -2,8 +2,12 @@
 //! scope are reached, and how repository errors become [`crate::AppError`]s.
 
 pub mod context;
+pub mod exports;
 pub mod mail;
 pub mod passwords;
 pub mod tokens;
 
-pub use context::{RequestContext, Services, SignedIn, Site, AUTH_SESSION_KEY};
+pub use context::{
+    ConsoleSignedIn, RequestContext, Services, SignedIn, Site, AUTH_SESSION_KEY,
+    CONSOLE_SESSION_KEY,
+};

@@ -2,7 +2,9 @@
 //! Each one is small and says plainly which tenant data, if any, it can reach.
 
 pub mod auth;
+pub mod console;
 pub mod directory;
+pub mod invitations;
 pub mod operator;
 pub mod rate_limits;
 pub mod registration;

@@ -44,3 +44,18 @@ pub async fn allow(db: &Db, bucket: &str, key: &str, limit: Limit) -> Result<boo
     tx.commit().await?;
     Ok(true)
 }
+
+/// Takes back the latest attempt recorded for (`bucket`, `key`): for limits that count only
+/// failures, a success returns the place its attempt took.
+pub async fn take_back(db: &Db, bucket: &str, key: &str) -> Result<(), RepoError> {
+    sqlx::query!(
+        "DELETE FROM rate_limit_events WHERE ctid IN (
+             SELECT ctid FROM rate_limit_events WHERE bucket = $1 AND key = $2
+              ORDER BY at DESC LIMIT 1)",
+        bucket,
+        key
+    )
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}

@@ -55,8 +55,15 @@ pub async fn register(db: &Db, new: NewWorkspace<'_>) -> Result<(Tenant, UserId)
     .execute(&mut *tx)
     .await?;
     if let Some(digest) = new.welcome_ticket_digest {
-        super::auth::insert_ticket(&mut tx, tenant_id, user_id, digest, WELCOME_TICKET_SECS)
-            .await?;
+        super::auth::insert_ticket(
+            &mut tx,
+            tenant_id,
+            user_id,
+            super::auth::TicketPurpose::Welcome,
+            digest,
+            WELCOME_TICKET_SECS,
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok((tenant, user_id))

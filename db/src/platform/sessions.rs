@@ -9,11 +9,13 @@ use tower_sessions::session_store::{Error, ExpiredDeletion, Result, SessionStore
 
 use crate::Db;
 
-/// Two choices differ from the stock sqlx store:
+/// Three choices differ from the stock sqlx store:
 /// - rows are keyed by a SHA-256 digest of the session id, so a leaked table (or a SQL bug
 ///   that reads it) holds nothing that works as a cookie;
 /// - `save` only updates an existing row. A request that loaded a session before it was
-///   signed out, removed or expired cannot write it back to life when it finishes.
+///   signed out, removed or expired cannot write it back to life when it finishes;
+/// - each row names the member it signs in (from the record's [`SIGNED_IN_KEY`] entry), so
+///   removing a member or changing their role or password can end their sessions at once.
 #[derive(Clone)]
 pub struct PgSessionStore {
     db: Db,
@@ -31,7 +33,25 @@ impl PgSessionStore {
     }
 }
 
-fn key(id: &Id) -> String {
+/// The session entry that says who is signed in. Its value is an object with at least
+/// `tenant_id` and `user_id`; the app writes it, the store indexes it.
+pub const SIGNED_IN_KEY: &str = "auth";
+
+#[derive(serde::Deserialize)]
+struct SignedInMember {
+    tenant_id: uuid::Uuid,
+    user_id: uuid::Uuid,
+}
+
+fn member_of(record: &Record) -> (Option<uuid::Uuid>, Option<uuid::Uuid>) {
+    record
+        .data
+        .get(SIGNED_IN_KEY)
+        .and_then(|value| serde_json::from_value::<SignedInMember>(value.clone()).ok())
+        .map_or((None, None), |m| (Some(m.tenant_id), Some(m.user_id)))
+}
+
+pub(crate) fn key(id: &Id) -> String {
     Sha256::digest(id.to_string().as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -50,14 +70,18 @@ fn encode(record: &Record) -> Result<Vec<u8>> {
 impl SessionStore for PgSessionStore {
     async fn create(&self, record: &mut Record) -> Result<()> {
         let data = encode(record)?;
+        let (tenant_id, user_id) = member_of(record);
         // A colliding id is astronomically unlikely; if it happens, draw another.
         loop {
             let inserted = sqlx::query!(
-                "INSERT INTO tower_sessions.session (id, data, expiry_date) VALUES ($1, $2, $3)
+                "INSERT INTO tower_sessions.session (id, data, expiry_date, tenant_id, user_id)
+                 VALUES ($1, $2, $3, $4, $5)
                  ON CONFLICT (id) DO NOTHING",
                 key(&record.id),
                 data,
-                record.expiry_date
+                record.expiry_date,
+                tenant_id,
+                user_id
             )
             .execute(self.db.pool())
             .await
@@ -70,11 +94,15 @@ impl SessionStore for PgSessionStore {
     }
 
     async fn save(&self, record: &Record) -> Result<()> {
+        let (tenant_id, user_id) = member_of(record);
         sqlx::query!(
-            "UPDATE tower_sessions.session SET data = $2, expiry_date = $3 WHERE id = $1",
+            "UPDATE tower_sessions.session SET data = $2, expiry_date = $3, tenant_id = $4, user_id = $5
+              WHERE id = $1",
             key(&record.id),
             encode(record)?,
-            record.expiry_date
+            record.expiry_date,
+            tenant_id,
+            user_id
         )
         .execute(self.db.pool())
         .await
@@ -113,4 +141,25 @@ impl ExpiredDeletion for PgSessionStore {
             .map_err(backend)?;
         Ok(())
     }
+}
+
+/// Deletes every session that signs `user_id` of `tenant_id` in, except `keep` (the caller's
+/// own, when a person changes their own password). Runs inside the caller's transaction, so
+/// the sessions end exactly when the change that ends them commits.
+pub(crate) async fn end_member_sessions(
+    conn: &mut sqlx::PgConnection,
+    tenant_id: domain::TenantId,
+    user_id: domain::UserId,
+    keep: Option<&Id>,
+) -> std::result::Result<u64, sqlx::Error> {
+    let deleted = sqlx::query!(
+        "DELETE FROM tower_sessions.session
+          WHERE tenant_id = $1 AND user_id = $2 AND id IS DISTINCT FROM $3",
+        tenant_id.as_uuid(),
+        user_id.as_uuid(),
+        keep.map(key)
+    )
+    .execute(conn)
+    .await?;
+    Ok(deleted.rows_affected())
 }

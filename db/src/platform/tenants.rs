@@ -84,3 +84,15 @@ pub async fn slug_available(db: &Db, slug: &Slug) -> Result<bool, RepoError> {
     .await?;
     Ok(!taken)
 }
+
+/// The tenant with this id, if any (for work that carries its tenant id, like a job row).
+pub async fn find_by_id(db: &Db, id: domain::TenantId) -> Result<Option<Tenant>, RepoError> {
+    let row = sqlx::query!(
+        "SELECT id, slug, name, plan_code, status, currency FROM tenants WHERE id = $1",
+        id.as_uuid()
+    )
+    .fetch_optional(db.pool())
+    .await?;
+    row.map(|r| Tenant::from_row(r.id, &r.slug, r.name, r.plan_code, &r.status, &r.currency))
+        .transpose()
+}

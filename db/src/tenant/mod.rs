@@ -1,6 +1,8 @@
 //! Tenant-owned aggregates. Every function takes the [`crate::TenantScope`] first and runs
 //! inside its transaction.
 pub mod dashboard;
+pub mod exports;
 pub mod members;
 pub mod orders;
+pub mod plan;
 pub mod products;

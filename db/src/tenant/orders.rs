@@ -1,6 +1,6 @@
 use std::collections::HashMap;
 
-use domain::{Money, OrderId, OrderStatus, ProductId, Role};
+use domain::{LimitKind, Money, OrderId, OrderStatus, ProductId, Role};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -160,6 +160,8 @@ pub async fn create(
     let ids: Vec<Uuid> = lines.iter().map(|l| l.product_id.as_uuid()).collect();
     let quantities: Vec<i32> = lines.iter().map(|l| l.quantity).collect();
     let mut tx = scope.begin(db).await?;
+    // Before the product locks: every transaction takes the limit lock first, then products.
+    super::plan::reserve(&mut tx, scope.tenant_id(), LimitKind::OrdersPerMonth, 1).await?;
     let rows = sqlx::query!(
         r#"SELECT id, sku, name, price_minor, stock, archived_at IS NOT NULL AS "archived!"
              FROM products WHERE tenant_id = $1 AND id = ANY($2)
@@ -355,6 +357,8 @@ pub struct OrderCursor {
 pub struct OrderPage {
     pub orders: Vec<OrderSummary>,
     pub has_more: bool,
+    /// On the first page, when the plan caps orders per month: how many this month.
+    pub usage: Option<super::plan::LimitUsage>,
 }
 
 pub async fn list(
@@ -385,6 +389,11 @@ pub async fn list(
     )
     .fetch_all(&mut *tx)
     .await?;
+    let usage = if after.is_none() {
+        super::plan::usage_in(&mut tx, scope.tenant_id(), LimitKind::OrdersPerMonth).await?
+    } else {
+        None
+    };
     tx.commit().await?;
     let has_more = rows.len() as i64 > limit;
     let orders = rows
@@ -392,7 +401,11 @@ pub async fn list(
         .take(limit as usize)
         .map(OrderSummary::try_from)
         .collect::<Result<_, RepoError>>()?;
-    Ok(OrderPage { orders, has_more })
+    Ok(OrderPage {
+        orders,
+        has_more,
+        usage,
+    })
 }
 
 pub async fn get(db: &Db, scope: &TenantScope, id: OrderId) -> Result<OrderDetail, RepoError> {

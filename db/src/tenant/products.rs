@@ -1,4 +1,4 @@
-use domain::{Money, ProductId, ProductName, Role, Sku};
+use domain::{LimitKind, Money, ProductId, ProductName, Role, Sku};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -71,12 +71,16 @@ pub struct ProductQuery {
     pub include_archived: bool,
     pub after: Option<ProductCursor>,
     pub limit: i64,
+    /// Also report the plan's product limit and its usage (in the same transaction).
+    pub with_usage: bool,
 }
 
 /// One page, newest first. `has_more` says whether another page follows.
 pub struct ProductPage {
     pub products: Vec<Product>,
     pub has_more: bool,
+    /// When asked for and the plan caps products: "8 of 10 used".
+    pub usage: Option<super::plan::LimitUsage>,
 }
 
 /// `%` and `_` typed by a person are literal characters, not wildcards.
@@ -120,6 +124,11 @@ pub async fn list(
     )
     .fetch_all(&mut *tx)
     .await?;
+    let usage = if query.with_usage {
+        super::plan::usage_in(&mut tx, scope.tenant_id(), LimitKind::Products).await?
+    } else {
+        None
+    };
     tx.commit().await?;
     let has_more = rows.len() as i64 > limit;
     let products = rows
@@ -127,7 +136,11 @@ pub async fn list(
         .take(limit as usize)
         .map(Product::from)
         .collect();
-    Ok(ProductPage { products, has_more })
+    Ok(ProductPage {
+        products,
+        has_more,
+        usage,
+    })
 }
 
 pub async fn get(db: &Db, scope: &TenantScope, id: ProductId) -> Result<Product, RepoError> {
@@ -155,6 +168,7 @@ pub async fn create(
     scope.require(Role::Admin)?;
     let id = Uuid::new_v4();
     let mut tx = scope.begin(db).await?;
+    super::plan::reserve(&mut tx, scope.tenant_id(), LimitKind::Products, 1).await?;
     sqlx::query!(
         "INSERT INTO products (tenant_id, id, sku, name, description, price_minor, stock)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -250,6 +264,20 @@ pub async fn set_archived(
 ) -> Result<(), RepoError> {
     scope.require(Role::Admin)?;
     let mut tx = scope.begin(db).await?;
+    if !archived {
+        // A restored product counts against the plan's product limit again.
+        let was_archived = sqlx::query_scalar!(
+            r#"SELECT archived_at IS NOT NULL AS "archived!" FROM products WHERE tenant_id = $1 AND id = $2"#,
+            scope.tenant_id().as_uuid(),
+            id.as_uuid()
+        )
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(RepoError::NotFound)?;
+        if was_archived {
+            super::plan::reserve(&mut tx, scope.tenant_id(), LimitKind::Products, 1).await?;
+        }
+    }
     let updated = sqlx::query!(
         "UPDATE products
             SET archived_at = CASE WHEN $3 THEN coalesce(archived_at, now()) ELSE NULL END, updated_at = clock_timestamp()

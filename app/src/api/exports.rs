@@ -1,0 +1,126 @@
+//! CSV exports of products and orders (a plan feature). Requesting one queues a background
+//! job; the page shows its progress and a download link when it is done.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::AppError;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportRow {
+    pub id: String,
+    /// "Products" / "Orders"
+    pub kind: String,
+    /// "Waiting", "Running", "Ready", "Failed"
+    pub status: String,
+    pub done: bool,
+    pub pending: bool,
+    /// "1,200 of 5,000 rows"
+    pub progress: String,
+    /// 0–100, for the progress bar.
+    pub percent: u8,
+    pub requested_by: String,
+    pub requested_at: String,
+    pub error: Option<String>,
+    /// Where the file is served (members of this workspace only).
+    pub download: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportsView {
+    /// `None` when the plan includes exports; otherwise why not and how to get them.
+    pub locked: Option<AppError>,
+    pub exports: Vec<ExportRow>,
+}
+
+#[cfg(feature = "ssr")]
+fn row_of(job: db::tenant::exports::ExportJob) -> ExportRow {
+    use db::tenant::exports::{ExportKind, ExportStatus};
+    let total = job.rows_total.unwrap_or(0);
+    let percent = match job.status {
+        ExportStatus::Done => 100,
+        _ if total > 0 => ((job.rows_done * 100) / total).clamp(0, 100) as u8,
+        _ => 0,
+    };
+    let status = match job.status {
+        ExportStatus::Queued => "Waiting",
+        ExportStatus::Running => "Running",
+        ExportStatus::Done => "Ready",
+        ExportStatus::Failed => "Failed",
+    };
+    ExportRow {
+        id: job.id.to_string(),
+        kind: match job.kind {
+            ExportKind::Products => "Products".into(),
+            ExportKind::Orders => "Orders".into(),
+        },
+        status: status.into(),
+        done: job.status == ExportStatus::Done,
+        pending: matches!(job.status, ExportStatus::Queued | ExportStatus::Running),
+        progress: match job.rows_total {
+            Some(total) => format!("{} of {} rows", job.rows_done, total),
+            None => "Not started".into(),
+        },
+        percent,
+        requested_by: job.requested_by,
+        requested_at: super::orders::when(job.created_at),
+        error: job.error,
+        download: (job.status == ExportStatus::Done)
+            .then(|| format!("/exports/{}/download", job.id)),
+    }
+}
+
+#[server]
+pub async fn load_exports() -> Result<ExportsView, AppError> {
+    crate::ssr::context::with_status(
+        async move {
+            use crate::ssr::context::{request_context, services};
+            use domain::Feature;
+
+            let ctx = request_context()?;
+            let scope = ctx.require_scope()?;
+            let db = services()?.db;
+            let locked =
+                match db::tenant::plan::require_feature(&db, scope, Feature::CsvExport).await {
+                    Ok(()) => None,
+                    Err(err @ db::RepoError::PlanRequired { .. }) => Some(ctx.repo_error(err)),
+                    Err(other) => return Err(ctx.repo_error(other)),
+                };
+            let exports = db::tenant::exports::recent(&db, scope, 20)
+                .await
+                .map_err(|e| ctx.repo_error(e))?;
+            Ok(ExportsView {
+                locked,
+                exports: exports.into_iter().map(row_of).collect(),
+            })
+        }
+        .await,
+    )
+}
+
+/// Queues an export of `kind` ("products" or "orders"). Refused with an upgrade prompt when
+/// the plan does not include CSV export.
+#[server]
+pub async fn request_export(kind: String) -> Result<(), AppError> {
+    crate::ssr::context::with_status(
+        async move {
+            use crate::ssr::context::{request_context, services};
+            use db::tenant::exports::ExportKind;
+
+            let ctx = request_context()?;
+            let scope = ctx.require_scope()?;
+            let kind = match kind.as_str() {
+                "products" => ExportKind::Products,
+                "orders" => ExportKind::Orders,
+                _ => return Err(AppError::field("kind", "Choose products or orders.")),
+            };
+            let services = services()?;
+            db::tenant::exports::request(&services.db, scope, kind)
+                .await
+                .map_err(|e| ctx.repo_error(e))?;
+            services.exports.notify();
+            Ok(())
+        }
+        .await,
+    )
+}

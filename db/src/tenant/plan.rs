@@ -1,0 +1,291 @@
+//! What the scope's tenant may do under its plan: features on or off and limits with their
+//! usage, the plan's rows with the tenant's overrides on top. Read fresh inside each
+//! transaction, so a plan change made by the console counts from the next request on.
+
+use domain::{Feature, LimitKind, TenantId};
+use sqlx::PgConnection;
+
+use crate::{Db, RepoError, TenantScope};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeatureAccess {
+    pub feature: String,
+    pub name: String,
+    pub enabled: bool,
+    /// Names of the plans that include it, cheapest first (for an upgrade prompt).
+    pub plans: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LimitUsage {
+    pub limit: String,
+    pub name: String,
+    pub unit: String,
+    /// `None`: unlimited.
+    pub max: Option<i64>,
+    pub used: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entitlements {
+    pub plan_code: String,
+    pub plan_name: String,
+    pub features: Vec<FeatureAccess>,
+    pub limits: Vec<LimitUsage>,
+}
+
+impl Entitlements {
+    pub fn feature(&self, feature: Feature) -> Option<&FeatureAccess> {
+        self.features.iter().find(|f| f.feature == feature.code())
+    }
+
+    pub fn limit(&self, limit: LimitKind) -> Option<&LimitUsage> {
+        self.limits.iter().find(|l| l.limit == limit.code())
+    }
+}
+
+/// The tenant's plan, every feature and every limit with what is used of it.
+pub async fn entitlements(db: &Db, scope: &TenantScope) -> Result<Entitlements, RepoError> {
+    let mut tx = scope.begin(db).await?;
+    let found = entitlements_in(&mut tx, scope.tenant_id()).await?;
+    tx.commit().await?;
+    Ok(found)
+}
+
+pub(crate) async fn entitlements_in(
+    conn: &mut PgConnection,
+    tenant_id: TenantId,
+) -> Result<Entitlements, RepoError> {
+    let tenant = tenant_id.as_uuid();
+    let plan = sqlx::query!(
+        "SELECT p.code, p.name FROM tenants t JOIN plans p ON p.code = t.plan_code WHERE t.id = $1",
+        tenant
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let features = sqlx::query!(
+        r#"SELECT f.code, f.name,
+                  coalesce(o.enabled, pf.feature IS NOT NULL) AS "enabled!",
+                  coalesce((SELECT array_agg(p.name ORDER BY p.sort_order, p.code)
+                              FROM plan_features x JOIN plans p ON p.code = x.plan_code
+                             WHERE x.feature = f.code), '{}') AS "plans!"
+             FROM features f
+             LEFT JOIN plan_features pf ON pf.feature = f.code AND pf.plan_code = $2
+             LEFT JOIN tenant_feature_overrides o ON o.tenant_id = $1 AND o.feature = f.code
+            ORDER BY f.code"#,
+        tenant,
+        plan.code
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let limits = sqlx::query!(
+        r#"SELECT k.code, k.name, k.unit,
+                  CASE WHEN o.limit_code IS NOT NULL THEN o.max_value ELSE pl.max_value END AS max_value
+             FROM limit_kinds k
+             LEFT JOIN plan_limits pl ON pl.limit_code = k.code AND pl.plan_code = $2
+             LEFT JOIN tenant_limit_overrides o ON o.tenant_id = $1 AND o.limit_code = k.code
+            ORDER BY k.code"#,
+        tenant,
+        plan.code
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut usage = Vec::with_capacity(limits.len());
+    for row in limits {
+        let used = match LimitKind::ALL.iter().find(|k| k.code() == row.code) {
+            Some(kind) => count(conn, tenant_id, *kind).await?,
+            // A limit added to the table before the code that counts it: nothing to show.
+            None => continue,
+        };
+        usage.push(LimitUsage {
+            limit: row.code,
+            name: row.name,
+            unit: row.unit,
+            max: row.max_value,
+            used,
+        });
+    }
+    Ok(Entitlements {
+        plan_code: plan.code,
+        plan_name: plan.name,
+        features: features
+            .into_iter()
+            .map(|r| FeatureAccess {
+                feature: r.code,
+                name: r.name,
+                enabled: r.enabled,
+                plans: r.plans,
+            })
+            .collect(),
+        limits: usage,
+    })
+}
+
+/// Refuses with `PlanRequired` unless the scope's tenant has `feature`. The one gate every
+/// gated server function goes through.
+pub async fn require_feature(
+    db: &Db,
+    scope: &TenantScope,
+    feature: Feature,
+) -> Result<(), RepoError> {
+    let mut tx = scope.begin(db).await?;
+    require_feature_in(&mut tx, scope.tenant_id(), feature).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// [`require_feature`] inside a transaction already acting for `tenant_id`, so a gated write
+/// checks the plan in the same transaction as the write itself.
+pub(crate) async fn require_feature_in(
+    conn: &mut PgConnection,
+    tenant_id: TenantId,
+    feature: Feature,
+) -> Result<(), RepoError> {
+    let row = sqlx::query!(
+        r#"SELECT f.name,
+                  coalesce(
+                      (SELECT o.enabled FROM tenant_feature_overrides o
+                        WHERE o.tenant_id = $1 AND o.feature = f.code),
+                      EXISTS (SELECT 1 FROM plan_features pf JOIN tenants t ON t.plan_code = pf.plan_code
+                               WHERE t.id = $1 AND pf.feature = f.code)) AS "enabled!",
+                  coalesce((SELECT array_agg(p.name ORDER BY p.sort_order, p.code)
+                              FROM plan_features x JOIN plans p ON p.code = x.plan_code
+                             WHERE x.feature = f.code), '{}') AS "plans!"
+             FROM features f WHERE f.code = $2"#,
+        tenant_id.as_uuid(),
+        feature.code()
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    // A feature the code knows but no migration created is a deployment bug: fail shut.
+    .ok_or_else(|| RepoError::corrupt("features (missing row)"))?;
+    if row.enabled {
+        Ok(())
+    } else {
+        Err(RepoError::PlanRequired {
+            feature: row.name,
+            plans: row.plans,
+        })
+    }
+}
+
+/// Makes room for `adding` more of `limit`, or refuses with `LimitReached`. Locks the
+/// tenant's row for this limit first, so concurrent writes counted by the same limit queue
+/// here and each one counts what the ones before it wrote: two cannot both take the last
+/// slot. Call it inside the transaction that makes the write, before the write.
+pub(crate) async fn reserve(
+    conn: &mut PgConnection,
+    tenant_id: TenantId,
+    limit: LimitKind,
+    adding: i64,
+) -> Result<(), RepoError> {
+    let tenant = tenant_id.as_uuid();
+    sqlx::query!(
+        "INSERT INTO limit_locks (tenant_id, limit_code) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        tenant,
+        limit.code()
+    )
+    .execute(&mut *conn)
+    .await?;
+    let row = sqlx::query!(
+        r#"SELECT k.unit,
+                  CASE WHEN o.limit_code IS NOT NULL THEN o.max_value ELSE pl.max_value END AS max_value
+             FROM limit_locks l
+             JOIN limit_kinds k ON k.code = l.limit_code
+             JOIN tenants t ON t.id = l.tenant_id
+             LEFT JOIN plan_limits pl ON pl.limit_code = k.code AND pl.plan_code = t.plan_code
+             LEFT JOIN tenant_limit_overrides o ON o.tenant_id = l.tenant_id AND o.limit_code = k.code
+            WHERE l.tenant_id = $1 AND l.limit_code = $2
+              FOR UPDATE OF l"#,
+        tenant,
+        limit.code()
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let Some(max) = row.max_value else {
+        return Ok(());
+    };
+    let used = count(conn, tenant_id, limit).await?;
+    if used + adding > max {
+        return Err(RepoError::LimitReached {
+            limit,
+            max,
+            unit: row.unit,
+        });
+    }
+    Ok(())
+}
+
+/// `limit`'s cap and what is used of it, or `None` when the tenant has no cap on it (then
+/// nothing is counted: an unlimited tenant pays no count on its busiest pages).
+pub(crate) async fn usage_in(
+    conn: &mut PgConnection,
+    tenant_id: TenantId,
+    limit: LimitKind,
+) -> Result<Option<LimitUsage>, RepoError> {
+    let row = sqlx::query!(
+        r#"SELECT k.name, k.unit,
+                  CASE WHEN o.limit_code IS NOT NULL THEN o.max_value ELSE pl.max_value END AS max_value
+             FROM limit_kinds k
+             JOIN tenants t ON t.id = $1
+             LEFT JOIN plan_limits pl ON pl.limit_code = k.code AND pl.plan_code = t.plan_code
+             LEFT JOIN tenant_limit_overrides o ON o.tenant_id = t.id AND o.limit_code = k.code
+            WHERE k.code = $2"#,
+        tenant_id.as_uuid(),
+        limit.code()
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let Some(max) = row.max_value else {
+        return Ok(None);
+    };
+    Ok(Some(LimitUsage {
+        limit: limit.code().to_owned(),
+        name: row.name,
+        unit: row.unit,
+        max: Some(max),
+        used: count(conn, tenant_id, limit).await?,
+    }))
+}
+
+/// What counts against `limit` right now.
+async fn count(
+    conn: &mut PgConnection,
+    tenant_id: TenantId,
+    limit: LimitKind,
+) -> Result<i64, RepoError> {
+    let tenant = tenant_id.as_uuid();
+    let used = match limit {
+        LimitKind::Products => {
+            sqlx::query_scalar!(
+                r#"SELECT count(*) AS "n!" FROM products WHERE tenant_id = $1 AND archived_at IS NULL"#,
+                tenant
+            )
+            .fetch_one(&mut *conn)
+            .await?
+        }
+        LimitKind::Members => {
+            sqlx::query_scalar!(
+                r#"SELECT (SELECT count(*) FROM users WHERE tenant_id = $1 AND removed_at IS NULL)
+                        + (SELECT count(*) FROM invitations
+                            WHERE tenant_id = $1 AND accepted_at IS NULL AND revoked_at IS NULL
+                              AND expires_at > now()) AS "n!""#,
+                tenant
+            )
+            .fetch_one(&mut *conn)
+            .await?
+        }
+        LimitKind::OrdersPerMonth => {
+            sqlx::query_scalar!(
+                r#"SELECT count(*) AS "n!" FROM orders
+                    WHERE tenant_id = $1
+                      AND created_at >= date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"#,
+                tenant
+            )
+            .fetch_one(&mut *conn)
+            .await?
+        }
+    };
+    Ok(used)
+}
