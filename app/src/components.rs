@@ -11,6 +11,9 @@ pub struct SessionActions {
     pub sign_in: ServerAction<crate::api::SignIn>,
     pub sign_out: ServerAction<crate::api::SignOut>,
     pub console_sign_in: ServerAction<crate::api::console::ConsoleSignIn>,
+    /// Accepting an invitation and resetting a password sign the person in too.
+    pub accept_invitation: ServerAction<crate::api::account::AcceptInvitation>,
+    pub reset_password: ServerAction<crate::api::account::ResetPassword>,
 }
 
 /// Renders `render` with the current site once it is known; a failed lookup shows its message.

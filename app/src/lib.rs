@@ -44,6 +44,8 @@ pub fn App() -> impl IntoView {
         sign_in: ServerAction::new(),
         sign_out: ServerAction::new(),
         console_sign_in: ServerAction::new(),
+        accept_invitation: ServerAction::new(),
+        reset_password: ServerAction::new(),
     };
     provide_context(session_actions);
     // Tells every page which site it is on and who is signed in; fetched with the page and
@@ -54,6 +56,8 @@ pub fn App() -> impl IntoView {
                 session_actions.sign_in.version().get(),
                 session_actions.sign_out.version().get(),
                 session_actions.console_sign_in.version().get(),
+                session_actions.accept_invitation.version().get(),
+                session_actions.reset_password.version().get(),
             )
         },
         |_| api::load_site(),

@@ -1,32 +1,6 @@
 import { execFileSync } from "node:child_process";
-import { Browser, expect, Page, test } from "@playwright/test";
-import { hydrated, publicUrl, uniqueSlug, workspaceUrl } from "./helpers";
-
-async function newWorkspace(browser: Browser, prefix: string) {
-  const slug = uniqueSlug(prefix);
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await page.goto(`${publicUrl}/register?slug=${slug}`);
-  await hydrated(page);
-  await page.getByLabel("Business name").fill(`Shop ${slug}`);
-  await page.getByLabel("Your name").fill("Olive Owner");
-  await page.getByLabel("Email").fill(`owner@${slug}.test`);
-  await page.getByLabel("Password").fill("owner-secret-42");
-  await page.getByRole("button", { name: "Create workspace" }).click();
-  await expect(page.getByTestId("dashboard-heading")).toBeVisible();
-  return { slug, page, context };
-}
-
-async function createProduct(page: Page, slug: string, name: string, sku: string, price: string, stock: string) {
-  await page.goto(`${workspaceUrl(slug)}/products/new`);
-  await hydrated(page);
-  await page.getByLabel("Name").fill(name);
-  await page.getByLabel("SKU").fill(sku);
-  await page.getByLabel(/^Price/).fill(price);
-  await page.getByLabel("Stock").fill(stock);
-  await page.getByRole("button", { name: "Create product" }).click();
-  await expect(page.getByRole("status")).toHaveText("Saved.");
-}
+import { expect, Page, test } from "@playwright/test";
+import { createProduct, hydrated, newWorkspace, workspaceUrl } from "./helpers";
 
 async function placeOrder(page: Page, slug: string, productLabel: RegExp, quantity: string) {
   await page.goto(`${workspaceUrl(slug)}/orders/new`);

@@ -60,6 +60,8 @@ pub fn password_hasher(config: &Config) -> Result<PasswordHasher, String> {
 const DEMO_SLUG: &str = "demo";
 const DEMO_EMAIL: &str = "owner@demo.example";
 const DEMO_PASSWORD: &str = "stockroom-demo-1";
+const DEMO_ADMIN_EMAIL: &str = "admin@demo.example";
+const DEMO_ADMIN_PASSWORD: &str = "stockroom-admin-1";
 
 pub async fn seed_demo(config: &Config) -> Result<(), String> {
     use domain::{Email, Password, PersonName, Slug, WorkspaceName};
@@ -92,7 +94,30 @@ pub async fn seed_demo(config: &Config) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
         tracing::info!("demo workspace created");
     }
+    let admin_email = Email::parse(DEMO_ADMIN_EMAIL).map_err(|e| e.to_string())?;
+    let admin = db::platform::console::find_admin_credentials(&db, &admin_email)
+        .await
+        .map_err(|e| e.to_string())?;
+    if admin.is_none() {
+        let hash = password_hasher(config)?
+            .hash(&Password::new_choice(DEMO_ADMIN_PASSWORD).map_err(|e| e.to_string())?)
+            .await
+            .map_err(|e| e.to_string())?;
+        db::platform::console::create_admin(
+            &db,
+            &admin_email,
+            &PersonName::parse("Demo Admin").map_err(|e| e.to_string())?,
+            &hash,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        tracing::info!("demo console account created");
+    }
     println!("Demo workspace: {url}  (sign in as {DEMO_EMAIL} / {DEMO_PASSWORD})");
+    println!(
+        "Platform console: {}://admin.{}  (sign in as {DEMO_ADMIN_EMAIL} / {DEMO_ADMIN_PASSWORD})",
+        config.server.scheme, config.server.base_domain
+    );
     db.close().await;
     Ok(())
 }

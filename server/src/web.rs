@@ -74,6 +74,7 @@ pub fn router(services: Services, web: WebSettings) -> Router {
         .with_state(leptos_options)
         .layer(
             ServiceBuilder::new()
+                .layer(middleware::from_fn(malformed_calls_are_bad_requests))
                 .layer(middleware::from_fn_with_state(
                     services.settings.clone(),
                     reject_cross_site,
@@ -543,6 +544,27 @@ fn linkify(escaped: &str) -> String {
             }
         })
         .collect()
+}
+
+/// A server function whose arguments do not decode never runs, so nothing sets its status and
+/// the framework answers 500. That is the caller's mistake, not ours: answer 400, keeping the
+/// plain message, and leave real failures (which set their own status) alone.
+async fn malformed_calls_are_bad_requests(req: Request, next: Next) -> Response {
+    let response = next.run(req).await;
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR
+        || !response.headers().contains_key("serverfnerror")
+    {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong.").into_response();
+    };
+    if let Ok(app::AppError::Transport { detail }) = serde_json::from_slice(&bytes) {
+        tracing::info!(detail = %detail, "server function called with arguments that do not decode");
+        parts.status = StatusCode::BAD_REQUEST;
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
 async fn drop_client_request_id(mut req: Request, next: Next) -> Response {

@@ -4,12 +4,13 @@ use leptos_router::hooks::use_params_map;
 
 use super::layout::workspace_page;
 use crate::api::account::{
-    check_reset_link, load_invitation, load_profile, AcceptInvitation, ChangePassword,
-    InvitationView, RequestPasswordReset, ResetPassword, UpdateProfile,
+    check_reset_link, load_invitation, load_profile, ChangePassword, InvitationView,
+    RequestPasswordReset, UpdateProfile,
 };
 use crate::api::SiteKind;
 use crate::components::{
-    field_error, form_error, with_site, Field, Frame, Notice, NoticeKind, SubmitButton,
+    field_error, form_error, with_site, Field, Frame, Notice, NoticeKind, SessionActions,
+    SubmitButton,
 };
 use crate::{AppError, SiteInfo};
 
@@ -41,7 +42,7 @@ pub fn InvitePage() -> impl IntoView {
 #[component]
 fn AcceptInvitationForm() -> impl IntoView {
     let token = token_param();
-    let action = ServerAction::<AcceptInvitation>::new();
+    let action = expect_context::<SessionActions>().accept_invitation;
     let invitation = Resource::new(token, load_invitation);
     view! {
         <Title text="Accept your invitation" />
@@ -131,7 +132,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
 #[component]
 fn ResetForm() -> impl IntoView {
     let token = token_param();
-    let action = ServerAction::<ResetPassword>::new();
+    let action = expect_context::<SessionActions>().reset_password;
     let valid = Resource::new(token, check_reset_link);
     let general_error = form_error(action);
     view! {

@@ -264,3 +264,145 @@ impl TestApp {
         location.trim_start_matches("/orders/").to_owned()
     }
 }
+
+/// The hashing cost the test server uses (cheap), for accounts made directly in the database.
+pub fn test_hasher() -> PasswordHasher {
+    PasswordHasher::new(
+        HashCost {
+            memory_kib: 1024,
+            iterations: 1,
+            parallelism: 1,
+        },
+        4,
+    )
+    .unwrap()
+}
+
+impl TestApp {
+    pub async fn tenant(&self, slug: &str) -> db::Tenant {
+        db::platform::tenants::find_by_slug(&self.database.db, &domain::Slug::parse(slug).unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
+    /// Adds a member straight into the database and signs them in; returns their cookie.
+    pub async fn add_member(
+        &self,
+        slug: &str,
+        email: &str,
+        role: domain::Role,
+        password: &str,
+    ) -> String {
+        let hash = test_hasher()
+            .hash(&domain::Password::new_choice(password).unwrap())
+            .await
+            .unwrap();
+        db::platform::operator::add_member(
+            &self.database.db,
+            &self.tenant(slug).await,
+            &domain::Email::parse(email).unwrap(),
+            &domain::PersonName::parse("Added Member").unwrap(),
+            role,
+            &hash,
+        )
+        .await
+        .unwrap();
+        let response = self.sign_in(slug, email, password).await;
+        session_cookie(&response)
+            .unwrap_or_else(|| panic!("{email} signs in: {}", response.status()))
+    }
+
+    /// Creates a console account and signs it in on admin.<base>; returns its cookie.
+    pub async fn console_admin(&self, email: &str, password: &str) -> String {
+        let hash = test_hasher()
+            .hash(&domain::Password::new_choice(password).unwrap())
+            .await
+            .unwrap();
+        db::platform::console::create_admin(
+            &self.database.db,
+            &domain::Email::parse(email).unwrap(),
+            &domain::PersonName::parse("Platform Admin").unwrap(),
+            &hash,
+        )
+        .await
+        .unwrap();
+        let response = self
+            .call::<app::api::console::ConsoleSignIn>(
+                Some("admin"),
+                &[("email", email), ("password", password)],
+                None,
+                HeaderMap::new(),
+            )
+            .await;
+        session_cookie(&response)
+            .unwrap_or_else(|| panic!("console sign-in: {}", response.status()))
+    }
+
+    /// The mail sent to `to` whose subject contains `subject`, newest last, with
+    /// quoted-printable soft breaks unfolded.
+    pub fn mail_to(&self, to: &str, subject: &str) -> Vec<String> {
+        let mut found: Vec<(std::time::SystemTime, String)> = std::fs::read_dir(&self.outbox)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+            .map(|e| {
+                (
+                    e.metadata().unwrap().modified().unwrap(),
+                    std::fs::read_to_string(e.path()).unwrap(),
+                )
+            })
+            .map(|(at, raw)| (at, app::ssr::mail::readable(&raw)))
+            .filter(|(_, (headers, _))| {
+                headers.iter().any(|(n, v)| n == "To" && v.contains(to))
+                    && headers
+                        .iter()
+                        .any(|(n, v)| n == "Subject" && v.contains(subject))
+            })
+            .map(|(at, (_, body))| (at, body))
+            .collect();
+        found.sort_by_key(|(at, _)| *at);
+        found.into_iter().map(|(_, body)| body).collect()
+    }
+
+    /// The path of the first `http://<host>/<prefix>…` link in `body`.
+    pub fn link_path(&self, body: &str, slug: &str, prefix: &str) -> String {
+        let start = format!("http://{}{prefix}", self.host(Some(slug)));
+        let at = body
+            .find(&start)
+            .unwrap_or_else(|| panic!("no {start} link in: {body}"));
+        body[at + start.len() - prefix.len()..]
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_owned()
+    }
+}
+
+/// Waits until the mail `find` looks for has been written (some mail is sent after the
+/// response, from a background task).
+pub async fn eventually<T>(mut find: impl FnMut() -> Option<T>) -> T {
+    for _ in 0..100 {
+        if let Some(found) = find() {
+            return found;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting");
+}
+
+/// Like [`eventually`], for checks that need to await (e.g. a request).
+pub async fn eventually_async<T, F, Fut>(mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    for _ in 0..200 {
+        if let Some(found) = check().await {
+            return found;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting");
+}

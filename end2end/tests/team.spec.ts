@@ -1,0 +1,78 @@
+import { expect, Page, test } from "@playwright/test";
+import { hydrated, newWorkspace, publicUrl, workspaceUrl } from "./helpers";
+
+/** Opens the development outbox and follows the newest link to `prefix` mailed to `email`. */
+async function followMailedLink(page: Page, email: string, prefix: string) {
+  await page.goto(`${publicUrl}/dev/outbox`);
+  const message = page.getByTestId("outbox-message").filter({ hasText: email }).first();
+  await expect(message).toBeVisible();
+  await message.locator(`a[href*="${prefix}"]`).first().click();
+}
+
+test("an owner invites a member, who joins from the emailed link, and is signed out once removed", async ({
+  browser,
+}) => {
+  const { slug, page: owner, context } = await newWorkspace(browser, "team");
+  const invitee = `ivy-${Date.now()}@example.com`;
+
+  await owner.goto(`${workspaceUrl(slug)}/team`);
+  await hydrated(owner);
+  await expect(owner.getByTestId("member-usage")).toHaveText("1 / 5 members");
+  await owner.getByLabel("Email").fill(invitee);
+  await owner.getByLabel("Role").selectOption("MEMBER");
+  await owner.getByRole("button", { name: "Send invitation" }).click();
+  await expect(owner.getByTestId("invitation-sent")).toBeVisible();
+  await expect(owner.getByTestId("invitation-row").filter({ hasText: invitee })).toBeVisible();
+
+  // The invitee, in their own browser, follows the link from the mail.
+  const theirs = await browser.newContext();
+  const member = await theirs.newPage();
+  await followMailedLink(member, invitee, "/invite/");
+  await expect(member).toHaveURL(new RegExp(`^${workspaceUrl(slug)}/invite/`));
+  await hydrated(member);
+  await expect(member.getByTestId("invitation-summary")).toContainText(`${invitee} to join as Member`);
+  await member.getByLabel("Your name").fill("Ivy Invited");
+  await member.getByLabel("Choose a password").fill("ivy-secret-4242");
+  await member.getByRole("button", { name: "Join the workspace" }).click();
+  await expect(member).toHaveURL(`${workspaceUrl(slug)}/`);
+  await expect(member.getByTestId("dashboard-heading")).toHaveText("Welcome, Ivy Invited");
+  // A member sees no team page in the navigation.
+  await expect(member.getByRole("link", { name: "Team", exact: true })).toHaveCount(0);
+
+  // The owner sees them joined, and removes them.
+  await owner.reload();
+  await hydrated(owner);
+  const row = owner.getByTestId("member-row").filter({ hasText: invitee });
+  await expect(row.getByTestId("member-role")).toHaveText("Member");
+  await row.getByRole("button", { name: "Remove" }).click();
+  await expect(owner.getByRole("status").filter({ hasText: "Member removed" })).toBeVisible();
+  await expect(owner.getByTestId("member-row").filter({ hasText: invitee })).toHaveCount(0);
+
+  // Their very next request finds them signed out.
+  await member.goto(`${workspaceUrl(slug)}/products`);
+  await expect(member).toHaveURL(`${workspaceUrl(slug)}/login`);
+  await theirs.close();
+  await context.close();
+});
+
+test("a forgotten password is reset from the emailed link", async ({ browser }) => {
+  const { slug, context } = await newWorkspace(browser, "reset");
+  await context.close();
+  const email = `owner@${slug}.test`;
+
+  const fresh = await browser.newContext();
+  const page = await fresh.newPage();
+  await page.goto(`${workspaceUrl(slug)}/login`);
+  await page.getByRole("link", { name: "Forgot your password?" }).click();
+  await hydrated(page);
+  await page.getByLabel("Email").fill(email);
+  await page.getByRole("button", { name: "Email me a reset link" }).click();
+  await expect(page.getByTestId("reset-sent")).toBeVisible();
+
+  await followMailedLink(page, email, "/reset/");
+  await hydrated(page);
+  await page.getByLabel("New password").fill("brand-new-secret-1");
+  await page.getByRole("button", { name: "Set password and sign in" }).click();
+  await expect(page.getByTestId("dashboard-heading")).toHaveText("Welcome, Olive Owner");
+  await fresh.close();
+});
