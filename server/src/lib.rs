@@ -155,6 +155,9 @@ pub async fn add_member(
             db::RepoError::Conflict { .. } => {
                 format!("--email: {email} is already a member of {slug}")
             }
+            db::RepoError::LimitReached { max, unit, .. } => {
+                format!("{slug} is at its plan's limit of {max} {unit}")
+            }
             other => other.to_string(),
         })?;
     println!("Added {email} to {slug} as {}", role.label());
@@ -175,6 +178,86 @@ pub fn mailer(config: &Config) -> Result<Mailer, String> {
         Mailer::smtp(&config.mail.smtp_url, &config.mail.from)
             .map_err(|e| format!("mail.smtp_url: {e}"))
     }
+}
+
+/// What `server generate` makes: `tenants` workspaces named `<prefix>-<n>`, each with the
+/// sign-in `owner@<prefix>-<n>.example` and the same password.
+#[derive(Debug, Clone)]
+pub struct GenerateSpec {
+    pub prefix: String,
+    pub first: u32,
+    pub tenants: u32,
+    pub products: i32,
+    pub orders: i32,
+    pub stock: i32,
+    pub plan: String,
+    pub password: String,
+    pub jobs: usize,
+}
+
+/// Bulk data for benchmarks and demos, `jobs` workspaces at a time. Prints its progress and
+/// how long it took.
+pub async fn generate(config: &Config, spec: GenerateSpec) -> Result<(), String> {
+    use domain::{Email, Password, PlanCode, Slug};
+    let password = Password::new_choice(&spec.password).map_err(|e| format!("password: {e}"))?;
+    let db = connect(config).await?;
+    let hash: Arc<str> = password_hasher(config)?
+        .hash(&password)
+        .await
+        .map_err(|e| e.to_string())?
+        .into();
+    let plan = PlanCode::new(spec.plan.clone());
+    let started = std::time::Instant::now();
+    let permits = Arc::new(tokio::sync::Semaphore::new(spec.jobs.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in spec.first..spec.first + spec.tenants {
+        let slug = format!("{}-{n}", spec.prefix);
+        let slug = Slug::parse(&slug).map_err(|e| format!("--prefix: `{slug}`: {e}"))?;
+        let email = Email::parse(&format!("owner@{slug}.example")).map_err(|e| e.to_string())?;
+        let (db, hash, plan, spec) = (db.clone(), hash.clone(), plan.clone(), spec.clone());
+        let permit = permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| e.to_string())?;
+        tasks.spawn(async move {
+            let _permit = permit;
+            db::platform::generator::generate_workspace(
+                &db,
+                &db::platform::generator::WorkspaceSpec {
+                    slug: &slug,
+                    owner_email: &email,
+                    owner_password_hash: &hash,
+                    plan: &plan,
+                    products: spec.products,
+                    orders: spec.orders,
+                    stock: spec.stock,
+                },
+            )
+            .await
+            .map_err(|e| format!("{slug}: {e}"))
+        });
+        while let Some(done) = tasks.try_join_next() {
+            done.map_err(|e| e.to_string())??;
+        }
+        let made = n + 1 - spec.first;
+        if made % 100 == 0 {
+            eprintln!("{made} workspaces ({:.0?})", started.elapsed());
+        }
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.map_err(|e| e.to_string())??;
+    }
+    println!(
+        "Generated {} workspaces x {} products x {} orders in {:.1?} (sign in as owner@{}-N.example)",
+        spec.tenants,
+        spec.products,
+        spec.orders,
+        started.elapsed(),
+        spec.prefix
+    );
+    db.close().await;
+    Ok(())
 }
 
 /// Creates a platform console account. The password comes from STOCKROOM_NEW_ADMIN_PASSWORD,

@@ -46,6 +46,33 @@ enum Command {
         #[arg(long)]
         name: String,
     },
+    /// Generate workspaces full of products and orders, for benchmarks and demos. Each
+    /// workspace `<prefix>-<n>` has the sign-in `owner@<prefix>-<n>.example` with the password
+    /// from STOCKROOM_GENERATE_PASSWORD (default `bench-password-1`).
+    Generate {
+        #[arg(long, default_value_t = 10)]
+        tenants: u32,
+        #[arg(long, default_value_t = 1000)]
+        products: i32,
+        #[arg(long, default_value_t = 100)]
+        orders: i32,
+        /// Units each product starts with.
+        #[arg(long, default_value_t = 1000)]
+        stock: i32,
+        #[arg(long, default_value = "bench")]
+        prefix: String,
+        /// Number of the first workspace (to add more to an existing set).
+        #[arg(long, default_value_t = 1)]
+        first: u32,
+        /// Plan of the generated workspaces (ENTERPRISE: no limits get in the way).
+        #[arg(long, default_value = "ENTERPRISE")]
+        plan: String,
+        /// Workspaces written at once.
+        #[arg(long, default_value_t = 2)]
+        jobs: usize,
+    },
+    /// Print the path of every server function (one per line), for load generators.
+    Endpoints,
     AddMember {
         #[arg(long)]
         workspace: String,
@@ -82,6 +109,44 @@ async fn main() -> ExitCode {
             role,
         } => server::add_member(&config, &workspace, &email, &name, &role).await,
         Command::CreateAdmin { email, name } => server::create_admin(&config, &email, &name).await,
+        Command::Generate {
+            tenants,
+            products,
+            orders,
+            stock,
+            prefix,
+            first,
+            plan,
+            jobs,
+        } => {
+            let password = std::env::var("STOCKROOM_GENERATE_PASSWORD")
+                .unwrap_or_else(|_| "bench-password-1".to_owned());
+            server::generate(
+                &config,
+                server::GenerateSpec {
+                    prefix,
+                    first,
+                    tenants,
+                    products,
+                    orders,
+                    stock,
+                    plan,
+                    password,
+                    jobs,
+                },
+            )
+            .await
+        }
+        Command::Endpoints => {
+            let mut paths: Vec<_> = leptos::server_fn::axum::server_fn_paths()
+                .map(|(path, method)| format!("{method} {path}"))
+                .collect();
+            paths.sort();
+            for path in paths {
+                println!("{path}");
+            }
+            Ok(())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

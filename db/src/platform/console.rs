@@ -645,9 +645,10 @@ pub async fn audit_log(
         r#"SELECT a.id, a.at, a.actor, a.action, t.slug AS "slug?", a.before, a.after
              FROM console_audit a
              LEFT JOIN tenants t ON t.id = a.target_tenant_id
+             LEFT JOIN platform_admins p ON p.id = a.admin_id
             WHERE ($1::text IS NULL OR t.slug = $1)
               AND ($2::text IS NULL OR a.action = $2)
-              AND ($3::text IS NULL OR a.actor ILIKE $3)
+              AND ($3::text IS NULL OR a.actor ILIKE $3 OR p.name ILIKE $3)
               AND ($4::timestamptz IS NULL OR (a.at, a.id) < ($4, $5::uuid))
             ORDER BY a.at DESC, a.id DESC
             LIMIT $6"#,

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod console;
 pub mod directory;
+pub mod generator;
 pub mod invitations;
 pub mod operator;
 pub mod rate_limits;

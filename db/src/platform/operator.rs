@@ -7,7 +7,8 @@ use crate::scope::begin_for_tenant;
 use crate::{Db, RepoError, Tenant};
 
 /// Adds a member to `tenant` (until invitations exist, this is how a team grows from the
-/// command line). An email already in this workspace is `Conflict { field: "email" }`.
+/// command line). An email already in this workspace is `Conflict { field: "email" }`; a
+/// workspace at its plan's member limit is `LimitReached`, as for an invitation.
 pub async fn add_member(
     db: &Db,
     tenant: &Tenant,
@@ -18,6 +19,7 @@ pub async fn add_member(
 ) -> Result<UserId, RepoError> {
     let id = uuid::Uuid::new_v4();
     let mut tx = begin_for_tenant(db, tenant.id()).await?;
+    crate::tenant::plan::reserve(&mut tx, tenant.id(), domain::LimitKind::Members, 1).await?;
     sqlx::query!(
         "INSERT INTO users (tenant_id, id, email, name, password_hash, role) VALUES ($1, $2, $3, $4, $5, $6)",
         tenant.id().as_uuid(),

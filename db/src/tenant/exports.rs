@@ -246,9 +246,11 @@ async fn mark_failed(
     id: ExportId,
     reason: &str,
 ) -> Result<(), RepoError> {
+    // Like `finish`, only a job still waiting or running: a worker that gives up late must
+    // not turn an export another worker already finished into a failure.
     sqlx::query!(
         "UPDATE export_jobs SET status = 'failed', error = $3, finished_at = now()
-          WHERE tenant_id = $1 AND id = $2",
+          WHERE tenant_id = $1 AND id = $2 AND status IN ('queued', 'running')",
         tenant_id.as_uuid(),
         id.as_uuid(),
         reason

@@ -110,6 +110,18 @@ pub async fn invite(
     if active_member_with_email(&mut tx, scope.tenant_id(), email).await? {
         return Err(RepoError::Refused(Refusal::AlreadyMember));
     }
+    // Told before the limit: "already invited" is the useful answer even when full.
+    let already_invited = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM invitations WHERE tenant_id = $1 AND email = $2
+                            AND accepted_at IS NULL AND revoked_at IS NULL) AS "exists!""#,
+        tenant,
+        email.as_str()
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if already_invited {
+        return Err(RepoError::Conflict { field: "email" });
+    }
     super::plan::reserve(&mut tx, scope.tenant_id(), LimitKind::Members, 1).await?;
     let id = uuid::Uuid::new_v4();
     sqlx::query!(
@@ -196,6 +208,9 @@ pub async fn change_role(
     let current = lock_member(&mut tx, scope.tenant_id(), user_id).await?;
     require_can_grant(scope, current)?;
     require_can_grant(scope, role)?;
+    if current == Role::Owner || role == Role::Owner {
+        still_an_owner(scope, &owners)?;
+    }
     if current == role {
         tx.commit().await?;
         return Ok(());
@@ -217,6 +232,9 @@ pub async fn remove(db: &Db, scope: &TenantScope, user_id: UserId) -> Result<(),
     let owners = lock_owners(&mut tx, scope.tenant_id()).await?;
     let current = lock_member(&mut tx, scope.tenant_id(), user_id).await?;
     require_can_grant(scope, current)?;
+    if current == Role::Owner {
+        still_an_owner(scope, &owners)?;
+    }
     keep_an_owner(&owners, user_id)?;
     sqlx::query!(
         "UPDATE users SET removed_at = now() WHERE tenant_id = $1 AND id = $2",
@@ -251,10 +269,7 @@ pub async fn transfer_ownership(
     let me = scope.member().user_id;
     let mut tx = scope.begin(db).await?;
     let owners = lock_owners(&mut tx, scope.tenant_id()).await?;
-    if !owners.contains(&me.as_uuid()) {
-        // Demoted since this request began.
-        return Err(RepoError::Forbidden);
-    }
+    still_an_owner(scope, &owners)?;
     lock_member(&mut tx, scope.tenant_id(), to).await?;
     set_role(&mut tx, scope.tenant_id(), to, Role::Owner).await?;
     set_role(&mut tx, scope.tenant_id(), me, Role::Admin).await?;
@@ -416,6 +431,16 @@ async fn lock_owners(
     )
     .fetch_all(&mut *conn)
     .await?)
+}
+
+/// The scope was built at the start of the request; an owner demoted since then must not
+/// make one last owner-only change. Checked against the owners locked in this transaction.
+fn still_an_owner(scope: &TenantScope, owners: &[uuid::Uuid]) -> Result<(), RepoError> {
+    if owners.contains(&scope.member().user_id.as_uuid()) {
+        Ok(())
+    } else {
+        Err(RepoError::Refused(Refusal::OwnersOnly))
+    }
 }
 
 /// Refuses when `leaving` is the only one of `owners`.

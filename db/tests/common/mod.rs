@@ -1,10 +1,15 @@
 #![allow(dead_code)]
 
+use std::collections::HashMap;
+
 use db::platform::registration::{register, NewWorkspace};
 use db::{Db, Tenant};
-use domain::{Email, PersonName, Slug, UserId, WorkspaceName};
+use domain::{Email, PersonName, Slug, TenantId, UserId, WorkspaceName};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::PgPool;
+use sqlx::{PgPool, Postgres, Transaction};
+use time::OffsetDateTime;
+use tower_sessions::session::{Id as SessionId, Record};
+use tower_sessions::session_store::SessionStore;
 
 /// `#[sqlx::test]` hands out the owner's connection to a fresh database. The code under test
 /// must run as the application role, as in production, or RLS would not be exercised at all.
@@ -57,4 +62,118 @@ pub fn product(sku: &str, price_minor: i64, stock: i32) -> db::tenant::products:
         price: domain::Money::from_minor(price_minor),
         stock,
     }
+}
+
+/// A second registered workspace handle: the tenant and its owner's scope.
+pub async fn tenant_and_owner(db: &Db, slug: &str) -> (Tenant, db::TenantScope) {
+    let (tenant, owner) = workspace(db, slug, &format!("owner@{slug}.test")).await;
+    let scope = db::TenantScope::for_member(db, &tenant, owner)
+        .await
+        .unwrap()
+        .expect("owner is a member");
+    (tenant, scope)
+}
+
+/// Adds an active member (as the operator command would) and returns their scope.
+pub async fn add_member(
+    db: &Db,
+    tenant: &Tenant,
+    email: &str,
+    role: domain::Role,
+) -> db::TenantScope {
+    let user = db::platform::operator::add_member(
+        db,
+        tenant,
+        &Email::parse(email).unwrap(),
+        &PersonName::parse(&format!("Name of {email}")).unwrap(),
+        role,
+        &format!("hash-of-{email}"),
+    )
+    .await
+    .unwrap();
+    db::TenantScope::for_member(db, tenant, user)
+        .await
+        .unwrap()
+        .expect("a member just added has a scope")
+}
+
+/// A console admin's scope (the console functions need one).
+pub async fn console_scope(db: &Db) -> db::platform::console::ConsoleScope {
+    console_admin(db, "root@console.test").await
+}
+
+pub async fn console_admin(db: &Db, email: &str) -> db::platform::console::ConsoleScope {
+    let id = db::platform::console::create_admin(
+        db,
+        &Email::parse(email).unwrap(),
+        &PersonName::parse("Console Admin").unwrap(),
+        "admin-hash",
+    )
+    .await
+    .unwrap();
+    db::platform::console::ConsoleScope::for_admin(db, id)
+        .await
+        .unwrap()
+        .expect("the admin just created exists")
+}
+
+/// Moves a tenant to `plan` the way a billing webhook would.
+pub async fn set_plan(db: &Db, tenant: TenantId, plan: &str) {
+    db::platform::console::change_plan(
+        db,
+        db::platform::console::Actor::System("test"),
+        tenant,
+        &domain::PlanCode::new(plan),
+    )
+    .await
+    .unwrap();
+}
+
+/// Caps one of a tenant's limits through the console.
+pub async fn set_limit(db: &Db, tenant: TenantId, limit: domain::LimitKind, max: i64) {
+    let console = console_admin(db, &format!("limits-{}@console.test", uuid::Uuid::new_v4())).await;
+    db::platform::console::set_limit_override(
+        db,
+        &console,
+        tenant,
+        limit.code(),
+        domain::LimitOverride::Max(max),
+    )
+    .await
+    .unwrap();
+}
+
+/// A transaction on the app role acting as `tenant`, for checks the repository does not expose.
+pub async fn tenant_tx(pool: &PgPool, tenant: TenantId) -> Transaction<'static, Postgres> {
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
+        .bind(tenant.to_string())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx
+}
+
+/// Stores a session that signs `user` of `tenant` in, as the app does after a login.
+pub async fn sign_in(
+    store: &db::platform::sessions::PgSessionStore,
+    tenant: TenantId,
+    user: UserId,
+) -> SessionId {
+    let mut data = HashMap::new();
+    data.insert(
+        db::platform::sessions::SIGNED_IN_KEY.to_owned(),
+        serde_json::json!({ "tenant_id": tenant, "user_id": user, "since": 0 }),
+    );
+    let mut record = Record {
+        id: SessionId::default(),
+        data,
+        expiry_date: OffsetDateTime::now_utc() + time::Duration::hours(1),
+    };
+    store.create(&mut record).await.unwrap();
+    record.id
+}
+
+pub async fn session_alive(store: &db::platform::sessions::PgSessionStore, id: &SessionId) -> bool {
+    store.load(id).await.unwrap().is_some()
 }
