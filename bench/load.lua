@@ -1,0 +1,138 @@
+-- One wrk script for every scenario of bench/run. SCENARIO picks what each request does:
+--   page      GET /products, the signed-in products page (full server-rendered HTML)
+--   list      the product-list server function, first page
+--   order     place an order for 1-2 units of one of the tenant's scarce ("hot") products
+--   sign_in   sign in with the tenant owner's email and password
+--   mixed     70% list, 15% page, 10% dashboard, 5% orders of plentiful products
+-- Every request goes to a random signed-in session, i.e. a random tenant, on its own host.
+-- done() prints one JSON line that bench/run parses.
+
+local scenario = os.getenv("SCENARIO") or "list"
+local sessions = {}
+local statuses = {}
+local acked = nil
+local thread_id = 0
+
+local paths = {
+  list = os.getenv("PATH_LIST"),
+  order = os.getenv("PATH_ORDER"),
+  sign_in = os.getenv("PATH_SIGN_IN"),
+  dashboard = os.getenv("PATH_DASHBOARD"),
+}
+
+local threads = {}
+local next_id = 1
+function setup(thread)
+  thread:set("thread_id", next_id)
+  next_id = next_id + 1
+  table.insert(threads, thread)
+end
+
+local function split(s, sep)
+  local out = {}
+  for part in string.gmatch(s, "([^" .. sep .. "]+)") do
+    table.insert(out, part)
+  end
+  return out
+end
+
+function init(args)
+  -- host \t cookie \t email \t hot product ids (comma) \t plentiful product ids (comma)
+  for line in io.lines(os.getenv("SESSIONS_FILE")) do
+    local f = split(line, "\t")
+    table.insert(sessions, { host = f[1], cookie = f[2], email = f[3], hot = split(f[4] or "", ","), cold = split(f[5] or "", ",") })
+  end
+  math.randomseed(os.time() + thread_id * 7919)
+  local ack_dir = os.getenv("ACK_DIR")
+  if ack_dir then
+    acked = io.open(ack_dir .. "/acked-" .. thread_id .. ".txt", "w")
+  end
+end
+
+local form = "application/x-www-form-urlencoded"
+
+local function call(session, path, body)
+  return wrk.format("POST", path, {
+    ["Host"] = session.host,
+    ["Cookie"] = session.cookie,
+    ["Content-Type"] = form,
+    ["Accept-Encoding"] = "br, gzip",
+    ["Sec-Fetch-Site"] = "same-origin",
+  }, body or "")
+end
+
+local function page(session, path)
+  return wrk.format("GET", path, {
+    ["Host"] = session.host,
+    ["Cookie"] = session.cookie,
+    ["Accept"] = "text/html",
+    ["Accept-Encoding"] = "br, gzip",
+  })
+end
+
+local function order(session, products)
+  local product = products[math.random(#products)]
+  local quantity = math.random(2)
+  return call(session, paths.order, "lines%5B0%5D%5Bproduct_id%5D=" .. product .. "&lines%5B0%5D%5Bquantity%5D=" .. quantity)
+end
+
+local function sign_in(session)
+  local s = { host = session.host, cookie = "" }
+  return call(s, paths.sign_in, "email=" .. session.email:gsub("@", "%%40") .. "&password=" .. os.getenv("BENCH_PASSWORD"))
+end
+
+function request()
+  local session = sessions[math.random(#sessions)]
+  if scenario == "page" then
+    return page(session, "/products")
+  elseif scenario == "list" then
+    return call(session, paths.list)
+  elseif scenario == "order" then
+    return order(session, session.hot)
+  elseif scenario == "sign_in" then
+    return sign_in(session)
+  else
+    local roll = math.random(100)
+    if roll <= 70 then
+      return call(session, paths.list)
+    elseif roll <= 85 then
+      return page(session, "/products")
+    elseif roll <= 95 then
+      return call(session, paths.dashboard)
+    else
+      return order(session, session.cold)
+    end
+  end
+end
+
+function response(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+  if acked and status == 302 then
+    local location = headers["Location"] or headers["location"]
+    if location and location:match("^/orders/") then
+      acked:write(location:sub(9), "\n")
+      acked:flush()
+    end
+  end
+end
+
+function done(summary, latency, requests)
+  local merged = {}
+  for _, thread in ipairs(threads) do
+    local counts = thread:get("statuses")
+    for status, n in pairs(counts) do
+      merged[status] = (merged[status] or 0) + n
+    end
+  end
+  local parts = {}
+  for status, n in pairs(merged) do
+    table.insert(parts, string.format('"%d": %d', status, n))
+  end
+  local errors = summary.errors
+  io.write(string.format(
+    '{"scenario": "%s", "requests": %d, "seconds": %.2f, "rps": %.1f, "p50_ms": %.2f, "p90_ms": %.2f, "p99_ms": %.2f, "max_ms": %.2f, "non_2xx_3xx": %d, "socket_errors": %d, "statuses": {%s}}\n',
+    scenario, summary.requests, summary.duration / 1e6, summary.requests / (summary.duration / 1e6),
+    latency:percentile(50) / 1000, latency:percentile(90) / 1000, latency:percentile(99) / 1000,
+    latency.max / 1000, errors.status, errors.connect + errors.read + errors.write + errors.timeout,
+    table.concat(parts, ", ")))
+end
