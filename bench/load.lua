@@ -9,9 +9,10 @@
 
 local scenario = os.getenv("SCENARIO") or "list"
 local sessions = {}
-local statuses = {}
 local acked = nil
-local thread_id = 0
+-- Globals, not locals: wrk's thread:get/set reach only globals of each thread's state.
+statuses = {}
+thread_id = 0
 
 local paths = {
   list = os.getenv("PATH_LIST"),
@@ -107,7 +108,7 @@ end
 
 function response(status, headers, body)
   statuses[status] = (statuses[status] or 0) + 1
-  if acked and status == 302 then
+  if acked and (status == 200 or status == 302) then
     local location = headers["Location"] or headers["location"]
     if location and location:match("^/orders/") then
       acked:write(location:sub(9), "\n")

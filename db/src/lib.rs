@@ -4,6 +4,7 @@
 //! `app.tenant_id` before any query; row-level security checks the same id again underneath.
 //! `platform` holds the few operations that must run before a tenant is known.
 
+pub mod cache;
 mod error;
 pub mod platform;
 mod pool;
@@ -14,7 +15,7 @@ pub mod testing;
 
 pub use error::{Refusal, RepoError};
 pub use platform::tenants::Tenant;
-pub use pool::{Db, DbSettings, StartupError};
+pub use pool::{Db, DbSettings, StartupError, TENANT_CACHE_TTL};
 pub use scope::{Member, TenantScope};
 
 /// The schema's migrations, embedded so the binary can migrate without the source tree.

@@ -1,7 +1,11 @@
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgPool};
+
+use crate::cache::TtlCache;
+use crate::Tenant;
 
 /// How to reach the database as the application role.
 #[derive(Debug, Clone)]
@@ -9,7 +13,13 @@ pub struct DbSettings {
     pub url: String,
     pub max_connections: u32,
     pub acquire_timeout: Duration,
+    /// How long a tenant looked up by its slug is reused. Changes made through this process
+    /// (the console) are seen at once; another process sees them within this time.
+    pub tenant_cache: Duration,
 }
+
+/// The default for [`DbSettings::tenant_cache`] and for handles made with [`Db::from_pool`].
+pub const TENANT_CACHE_TTL: Duration = Duration::from_secs(2);
 
 /// Why the database could not be opened at start-up, phrased for an operator.
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +36,12 @@ pub enum StartupError {
 #[derive(Clone)]
 pub struct Db {
     pool: PgPool,
+    /// Tenants by slug: every request resolves its Host to one.
+    pub(crate) tenants: Arc<TtlCache<String, Tenant>>,
+}
+
+fn tenant_cache(ttl: Duration) -> Arc<TtlCache<String, Tenant>> {
+    Arc::new(TtlCache::new(ttl, 100_000))
 }
 
 impl Db {
@@ -66,12 +82,18 @@ impl Db {
                 target,
                 reason: plain_reason(&err),
             })?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            tenants: tenant_cache(settings.tenant_cache),
+        })
     }
 
     /// For tests and tools that already hold a pool (for example one made by `#[sqlx::test]`).
     pub fn from_pool(pool: PgPool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            tenants: tenant_cache(TENANT_CACHE_TTL),
+        }
     }
 
     pub(crate) fn pool(&self) -> &PgPool {

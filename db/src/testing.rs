@@ -30,6 +30,8 @@ impl TestDatabase {
             .await
             .expect("status updated");
         conn.close().await.ok();
+        // As the console does after a change: the next request must see it.
+        self.db.tenants.forget_where(|cached, _| cached == slug);
     }
 }
 

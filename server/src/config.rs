@@ -47,6 +47,7 @@ pub struct DatabaseConfig {
     pub owner_url: String,
     pub max_connections: u32,
     pub acquire_timeout_ms: u64,
+    pub tenant_cache_ms: u64,
 }
 
 impl Default for DatabaseConfig {
@@ -56,6 +57,7 @@ impl Default for DatabaseConfig {
             owner_url: String::new(),
             max_connections: 20,
             acquire_timeout_ms: 3000,
+            tenant_cache_ms: 2000,
         }
     }
 }
@@ -138,6 +140,9 @@ pub struct LimitsConfig {
     pub registrations_per_hour_per_address: i64,
     pub workspace_lookups_per_hour_per_address: i64,
     pub workspace_lookups_per_hour_per_email: i64,
+    pub sign_in_failures_per_account: i64,
+    pub sign_in_failures_per_address: i64,
+    pub sign_in_window_mins: i64,
 }
 
 impl Default for LimitsConfig {
@@ -146,6 +151,9 @@ impl Default for LimitsConfig {
             registrations_per_hour_per_address: 10,
             workspace_lookups_per_hour_per_address: 20,
             workspace_lookups_per_hour_per_email: 3,
+            sign_in_failures_per_account: 5,
+            sign_in_failures_per_address: 30,
+            sign_in_window_mins: 15,
         }
     }
 }

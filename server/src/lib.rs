@@ -26,6 +26,7 @@ pub async fn connect(config: &Config) -> Result<Db, String> {
         url: config.database.url.clone(),
         max_connections: config.database.max_connections,
         acquire_timeout: Duration::from_millis(config.database.acquire_timeout_ms),
+        tenant_cache: Duration::from_millis(config.database.tenant_cache_ms),
     })
     .await
     .map_err(|e| format!("database.url: {e}"))
@@ -312,6 +313,9 @@ pub fn app_router(
             registrations_per_address: config.limits.registrations_per_hour_per_address,
             lookups_per_address: config.limits.workspace_lookups_per_hour_per_address,
             lookups_per_email: config.limits.workspace_lookups_per_hour_per_email,
+            sign_in_failures_per_account: config.limits.sign_in_failures_per_account,
+            sign_in_failures_per_address: config.limits.sign_in_failures_per_address,
+            sign_in_window_secs: config.limits.sign_in_window_mins * 60,
         },
         invitation_ttl: Duration::from_secs(config.accounts.invitation_ttl_hours * 3600),
         password_reset_ttl: Duration::from_secs(config.accounts.password_reset_ttl_mins * 60),
@@ -323,6 +327,10 @@ pub fn app_router(
         mailer,
         settings,
         exports,
+        scopes: Arc::new(db::cache::TtlCache::new(
+            app::ssr::context::SCOPE_CACHE_TTL,
+            100_000,
+        )),
     };
 
     let mut leptos = leptos::config::get_configuration(None)

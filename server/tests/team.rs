@@ -558,6 +558,11 @@ async fn ownership_moves_in_one_step_and_the_last_owner_stays() {
         signed_in(&app, "alpha", &owner).await,
         "the one who transferred stays signed in"
     );
+    assert_eq!(
+        site(&app, "alpha", &owner).await.viewer.unwrap().role,
+        Role::Admin,
+        "and is an admin from the very next request"
+    );
     assert!(
         !signed_in(&app, "alpha", &ada).await,
         "the new owner's old sessions end"
@@ -748,6 +753,20 @@ async fn changing_your_password_keeps_this_session_and_ends_the_others() {
     assert_eq!(changed.status(), StatusCode::OK);
     assert!(signed_in(&app, "alpha", &here).await);
     assert!(!signed_in(&app, "alpha", &there).await);
+    let renamed = app
+        .call::<app::api::account::UpdateProfile>(
+            Some("alpha"),
+            &[("name", "Ann Renamed")],
+            Some(&here),
+            HeaderMap::new(),
+        )
+        .await;
+    assert_eq!(renamed.status(), StatusCode::OK);
+    assert_eq!(
+        site(&app, "alpha", &here).await.viewer.unwrap().name,
+        "Ann Renamed",
+        "the new name shows on the very next request"
+    );
     assert!(session_cookie(
         &app.sign_in("alpha", "ann@alpha.test", "alpha-password-2")
             .await

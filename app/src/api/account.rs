@@ -289,15 +289,18 @@ pub async fn load_profile() -> Result<ProfileView, AppError> {
 pub async fn update_profile(name: String) -> Result<(), AppError> {
     crate::ssr::context::with_status(
         async move {
-            use crate::ssr::context::{request_context, services};
+            use crate::ssr::context::{forget_scope, request_context, services, session};
 
             let ctx = request_context()?;
             let scope = ctx.require_scope()?;
             let name = domain::PersonName::parse(&name)
                 .map_err(|e| AppError::field("name", e.to_string()))?;
-            db::tenant::members::rename_self(&services()?.db, scope, &name)
+            let services = services()?;
+            db::tenant::members::rename_self(&services.db, scope, &name)
                 .await
-                .map_err(|e| ctx.repo_error(e))
+                .map_err(|e| ctx.repo_error(e))?;
+            forget_scope(&services, &session()?);
+            Ok(())
         }
         .await,
     )

@@ -145,8 +145,15 @@ pub async fn console_sign_in(email: String, password: String) -> Result<(), AppE
                 .map_err(|e| AppError::field("email", e.to_string()))?;
             let password = domain::Password::attempt(&password)
                 .map_err(|_| AppError::field("password", GENERIC))?;
-            let window = Limit { max: 5, window_secs: 15 * 60 };
-            let per_address = Limit { max: 30, window_secs: 15 * 60 };
+            let limits = services.settings.limits;
+            let window = Limit {
+                max: limits.sign_in_failures_per_account,
+                window_secs: limits.sign_in_window_secs,
+            };
+            let per_address = Limit {
+                max: limits.sign_in_failures_per_address,
+                window_secs: limits.sign_in_window_secs,
+            };
             let account_ok = allow(&services.db, "console-sign-in", email.as_str(), window)
                 .await
                 .map_err(|e| ctx.repo_error(e))?;

@@ -208,10 +208,11 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
             domain::Email::parse(&email).map_err(|e| AppError::field("email", e.to_string()))?;
         let password =
             domain::Password::attempt(&password).map_err(|_| AppError::field("password", GENERIC))?;
+        let limits = services.settings.limits;
         let policy = auth::ThrottlePolicy {
-            per_account: 5,
-            per_address: 30,
-            window_secs: 15 * 60,
+            per_account: limits.sign_in_failures_per_account,
+            per_address: limits.sign_in_failures_per_address,
+            window_secs: limits.sign_in_window_secs,
         };
         let allowed =
             auth::reserve_sign_in_attempt(&services.db, &tenant, &email, &ctx.client_address, policy)
@@ -220,8 +221,10 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
         if !allowed {
             tracing::warn!(request_id = %ctx.request_id, tenant = %tenant.id(), "sign-in throttled");
             return Err(AppError::RateLimited {
-                message: "Too many failed sign-in attempts. Please wait 15 minutes and try again."
-                    .into(),
+                message: format!(
+                    "Too many failed sign-in attempts. Please wait {} minutes and try again.",
+                    (limits.sign_in_window_secs / 60).max(1)
+                ),
             });
         }
 

@@ -355,14 +355,13 @@ pub async fn transfer_ownership(id: String) -> Result<(), AppError> {
             let scope = ctx.require_scope()?;
             let to = domain::UserId::from_uuid(parse_id(&id)?);
             let session = session()?;
-            db::tenant::members::transfer_ownership(
-                &services()?.db,
-                scope,
-                to,
-                session.id().as_ref(),
-            )
-            .await
-            .map_err(|e| ctx.repo_error(e))
+            let services = services()?;
+            db::tenant::members::transfer_ownership(&services.db, scope, to, session.id().as_ref())
+                .await
+                .map_err(|e| ctx.repo_error(e))?;
+            // This session stays signed in, as an admin now.
+            crate::ssr::context::forget_scope(&services, &session);
+            Ok(())
         }
         .await,
     )

@@ -1,6 +1,7 @@
 use domain::{Email, UserId};
 
 use crate::scope::begin_for_tenant;
+use crate::scope::end_read;
 use crate::{Db, RepoError, Tenant};
 
 /// What sign-in needs to check a password. Looked up inside the tenant's own transaction, so
@@ -24,7 +25,7 @@ pub async fn find_credentials(
     )
     .fetch_optional(&mut *tx)
     .await?;
-    tx.commit().await?;
+    end_read(tx);
     Ok(row.map(|r| Credentials {
         user_id: UserId::from_uuid(r.id),
         password_hash: r.password_hash,
@@ -163,7 +164,7 @@ pub async fn ticket_is_valid(
     )
     .fetch_one(&mut *tx)
     .await?;
-    tx.commit().await?;
+    end_read(tx);
     Ok(valid)
 }
 

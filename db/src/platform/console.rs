@@ -13,6 +13,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::scope::begin_for_tenant;
+use crate::scope::end_read;
 use crate::tenant::plan::{entitlements_in, Entitlements};
 use crate::{Db, RepoError};
 
@@ -276,7 +277,7 @@ pub async fn tenant_detail(
         max: r.max_value,
     })
     .collect();
-    tx.commit().await?;
+    end_read(tx);
     Ok(TenantDetail {
         overview,
         entitlements,
@@ -397,6 +398,7 @@ pub async fn change_plan(
     )
     .await?;
     tx.commit().await?;
+    super::tenants::forget(db, tenant_id);
     Ok(())
 }
 
@@ -436,6 +438,7 @@ pub async fn set_status(
     )
     .await?;
     tx.commit().await?;
+    super::tenants::forget(db, tenant_id);
     Ok(())
 }
 

@@ -6,6 +6,7 @@ use domain::{Email, LimitKind, PersonName, Role, UserId};
 use time::OffsetDateTime;
 
 use crate::scope::begin_for_tenant;
+use crate::scope::end_read;
 use crate::{Db, Refusal, RepoError, Tenant};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +46,7 @@ pub async fn find(
     )
     .fetch_optional(&mut *tx)
     .await?;
-    tx.commit().await?;
+    end_read(tx);
     row.map(|r| {
         let state = if r.accepted {
             InvitationState::Accepted

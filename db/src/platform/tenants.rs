@@ -62,16 +62,31 @@ impl Tenant {
     }
 }
 
-/// The tenant a Host names, if any. Reads the registry only.
+/// The tenant a Host names, if any. Reads the registry only, and reuses a recent answer for a
+/// known slug (see [`crate::DbSettings::tenant_cache`]); an unknown slug is always asked again,
+/// so a new workspace is found at once and junk hosts cannot fill the cache.
 pub async fn find_by_slug(db: &Db, slug: &Slug) -> Result<Option<Tenant>, RepoError> {
+    if let Some(tenant) = db.tenants.get(&slug.as_str().to_owned()) {
+        return Ok(Some(tenant));
+    }
     let row = sqlx::query!(
         "SELECT id, slug, name, plan_code, status, currency FROM tenants WHERE slug = $1",
         slug.as_str()
     )
     .fetch_optional(db.pool())
     .await?;
-    row.map(|r| Tenant::from_row(r.id, &r.slug, r.name, r.plan_code, &r.status, &r.currency))
-        .transpose()
+    let tenant = row
+        .map(|r| Tenant::from_row(r.id, &r.slug, r.name, r.plan_code, &r.status, &r.currency))
+        .transpose()?;
+    if let Some(tenant) = &tenant {
+        db.tenants.insert(slug.as_str().to_owned(), tenant.clone());
+    }
+    Ok(tenant)
+}
+
+/// Drops any cached copy of `tenant`, after a change to its registry row (plan, status).
+pub(crate) fn forget(db: &Db, tenant: TenantId) {
+    db.tenants.forget_where(|_, cached| cached.id() == tenant);
 }
 
 /// Whether a slug is still free. Says nothing about who holds a taken one.

@@ -1,6 +1,7 @@
 use domain::{Money, OrderStatus, ProductId};
 use time::{Date, Duration, OffsetDateTime};
 
+use crate::scope::end_read;
 use crate::{Db, RepoError, TenantScope};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,7 +65,7 @@ pub async fn load(
     )
     .fetch_all(&mut *tx)
     .await?;
-    tx.commit().await?;
+    end_read(tx);
 
     let days = (0..days)
         .map(|offset| {

@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::scope::begin_for_tenant;
+use crate::scope::end_read;
 use crate::{Db, Refusal, RepoError, Tenant, TenantScope};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,7 +125,7 @@ pub async fn recent(db: &Db, scope: &TenantScope, limit: i64) -> Result<Vec<Expo
     )
     .fetch_all(&mut *tx)
     .await?;
-    tx.commit().await?;
+    end_read(tx);
     rows.into_iter()
         .map(|r| {
             Ok(ExportJob {
@@ -162,7 +163,7 @@ pub async fn download(db: &Db, scope: &TenantScope, id: ExportId) -> Result<Expo
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(RepoError::NotFound)?;
-    tx.commit().await?;
+    end_read(tx);
     Ok(ExportFile {
         kind: ExportKind::parse(&row.kind)?,
         created_at: row.created_at,
@@ -210,7 +211,7 @@ pub async fn job_for_worker(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(RepoError::NotFound)?;
-    tx.commit().await?;
+    end_read(tx);
     Ok((
         ExportKind::parse(&row.kind)?,
         domain::UserId::from_uuid(row.requested_by),
@@ -340,7 +341,7 @@ pub async fn count_rows(db: &Db, scope: &TenantScope, kind: ExportKind) -> Resul
             .await?
         }
     };
-    tx.commit().await?;
+    end_read(tx);
     Ok(count)
 }
 
@@ -365,7 +366,7 @@ pub async fn product_batch(
     )
     .fetch_all(&mut *tx)
     .await?;
-    tx.commit().await?;
+    end_read(tx);
     let next = rows.last().map(|r| (r.created_at, r.id));
     Ok((
         rows.into_iter()
@@ -424,7 +425,7 @@ pub async fn order_batch(
     )
     .fetch_all(&mut *tx)
     .await?;
-    tx.commit().await?;
+    end_read(tx);
     let last = rows.last().map(|r| r.number);
     Ok((
         rows.into_iter()

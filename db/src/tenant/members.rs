@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 use tower_sessions::session::Id as SessionId;
 
 use crate::platform::sessions::end_member_sessions;
+use crate::scope::end_read;
 use crate::{Db, Refusal, RepoError, TenantScope};
 
 #[derive(Debug, Clone)]
@@ -30,7 +31,7 @@ pub async fn list(db: &Db, scope: &TenantScope) -> Result<Vec<MemberSummary>, Re
     )
     .fetch_all(&mut *tx)
     .await?;
-    tx.commit().await?;
+    end_read(tx);
     rows.into_iter()
         .map(|r| {
             Ok(MemberSummary {
@@ -72,7 +73,7 @@ pub async fn open_invitations(
     )
     .fetch_all(&mut *tx)
     .await?;
-    tx.commit().await?;
+    end_read(tx);
     rows.into_iter()
         .map(|r| {
             Ok(InvitationSummary {
@@ -305,7 +306,7 @@ pub async fn own_password_hash(db: &Db, scope: &TenantScope) -> Result<String, R
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(RepoError::NotFound)?;
-    tx.commit().await?;
+    end_read(tx);
     Ok(hash)
 }
 

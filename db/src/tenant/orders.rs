@@ -4,6 +4,7 @@ use domain::{LimitKind, Money, OrderId, OrderStatus, ProductId, Role};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::scope::end_read;
 use crate::{Db, RepoError, TenantScope};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -394,7 +395,7 @@ pub async fn list(
     } else {
         None
     };
-    tx.commit().await?;
+    end_read(tx);
     let has_more = rows.len() as i64 > limit;
     let orders = rows
         .into_iter()
@@ -442,7 +443,7 @@ pub async fn get(db: &Db, scope: &TenantScope, id: OrderId) -> Result<OrderDetai
     )
     .fetch_all(&mut *tx)
     .await?;
-    tx.commit().await?;
+    end_read(tx);
     let parse = |s: &str| {
         s.parse::<OrderStatus>()
             .map_err(|_| RepoError::corrupt("order status"))

@@ -5,6 +5,7 @@
 use domain::{Feature, LimitKind, TenantId};
 use sqlx::PgConnection;
 
+use crate::scope::end_read;
 use crate::{Db, RepoError, TenantScope};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,7 +49,7 @@ impl Entitlements {
 pub async fn entitlements(db: &Db, scope: &TenantScope) -> Result<Entitlements, RepoError> {
     let mut tx = scope.begin(db).await?;
     let found = entitlements_in(&mut tx, scope.tenant_id()).await?;
-    tx.commit().await?;
+    end_read(tx);
     Ok(found)
 }
 
@@ -130,7 +131,7 @@ pub async fn require_feature(
 ) -> Result<(), RepoError> {
     let mut tx = scope.begin(db).await?;
     require_feature_in(&mut tx, scope.tenant_id(), feature).await?;
-    tx.commit().await?;
+    end_read(tx);
     Ok(())
 }
 

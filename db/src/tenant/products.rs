@@ -2,6 +2,7 @@ use domain::{LimitKind, Money, ProductId, ProductName, Role, Sku};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::scope::end_read;
 use crate::{Db, RepoError, TenantScope};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,7 +130,7 @@ pub async fn list(
     } else {
         None
     };
-    tx.commit().await?;
+    end_read(tx);
     let has_more = rows.len() as i64 > limit;
     let products = rows
         .into_iter()
@@ -155,7 +156,7 @@ pub async fn get(db: &Db, scope: &TenantScope, id: ProductId) -> Result<Product,
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(RepoError::NotFound)?;
-    tx.commit().await?;
+    end_read(tx);
     Ok(row.into())
 }
 
@@ -251,7 +252,7 @@ pub async fn orderable(
     )
     .fetch_all(&mut *tx)
     .await?;
-    tx.commit().await?;
+    end_read(tx);
     Ok(rows.into_iter().map(Product::from).collect())
 }
 
