@@ -17,6 +17,11 @@ pub struct SessionActions {
 }
 
 /// Renders `render` with the current site once it is known; a failed lookup shows its message.
+///
+/// `render` runs more than once per server render (Suspense resolves its children in passes),
+/// so a page must create its resources and actions before calling this, never inside
+/// `render`: a resource made in there is made, and fetched, again on every pass (measured in
+/// bench/: three product-list queries per products page).
 pub fn with_site<V: IntoView + 'static>(
     render: impl Fn(SiteInfo) -> V + Clone + Send + Sync + 'static,
 ) -> impl IntoView {

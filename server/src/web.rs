@@ -130,14 +130,14 @@ pub fn router(services: Services, web: WebSettings) -> Router {
                     )
                 }))
                 .layer(PropagateRequestIdLayer::x_request_id())
-                // Dynamic responses are compressed once per request, so cheaply: gzip at level
-                // 4. Brotli's encoder zeroes large tables for every response (measured in
-                // bench/: a fifth of the server's CPU on the product list). Static assets are
-                // brotli-compressed at build time instead.
+                // Dynamic responses are compressed once per request, so cheaply: gzip at its
+                // fastest level. Brotli's encoder zeroes large tables for every response, and
+                // gzip at level 4 still took a sixth of the server's CPU on the product list
+                // (profiled in bench/). Static assets are brotli-compressed at build time.
                 .layer(
                     CompressionLayer::new()
                         .no_br()
-                        .quality(CompressionLevel::Precise(4)),
+                        .quality(CompressionLevel::Fastest),
                 )
                 .layer(TimeoutLayer::with_status_code(
                     StatusCode::SERVICE_UNAVAILABLE,

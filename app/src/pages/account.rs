@@ -4,7 +4,7 @@ use leptos_router::hooks::use_params_map;
 
 use super::layout::workspace_page;
 use crate::api::account::{
-    check_reset_link, load_invitation, load_profile, ChangePassword, InvitationView,
+    check_reset_link, load_invitation, load_profile, ChangePassword, InvitationView, ProfileView,
     RequestPasswordReset, UpdateProfile,
 };
 use crate::api::SiteKind;
@@ -36,14 +36,14 @@ fn token_param() -> impl Fn() -> String + Copy {
 /// `/invite/:token`: shows who invited whom, then asks the invitee for a name and password.
 #[component]
 pub fn InvitePage() -> impl IntoView {
-    workspace_door(|_, _| view! { <AcceptInvitationForm /> })
+    let invitation = Resource::new(token_param(), load_invitation);
+    workspace_door(move |_, _| view! { <AcceptInvitationForm invitation /> })
 }
 
 #[component]
-fn AcceptInvitationForm() -> impl IntoView {
+fn AcceptInvitationForm(invitation: Resource<Result<InvitationView, AppError>>) -> impl IntoView {
     let token = token_param();
     let action = expect_context::<SessionActions>().accept_invitation;
-    let invitation = Resource::new(token, load_invitation);
     view! {
         <Title text="Accept your invitation" />
         <div class="mx-auto max-w-md">
@@ -126,14 +126,14 @@ fn ForgotForm(name: String) -> impl IntoView {
 /// `/reset/:token`: chooses a new password with an emailed link.
 #[component]
 pub fn ResetPasswordPage() -> impl IntoView {
-    workspace_door(|_, _| view! { <ResetForm /> })
+    let valid = Resource::new(token_param(), check_reset_link);
+    workspace_door(move |_, _| view! { <ResetForm valid /> })
 }
 
 #[component]
-fn ResetForm() -> impl IntoView {
+fn ResetForm(valid: Resource<Result<bool, AppError>>) -> impl IntoView {
     let token = token_param();
     let action = expect_context::<SessionActions>().reset_password;
-    let valid = Resource::new(token, check_reset_link);
     let general_error = form_error(action);
     view! {
         <Title text="Choose a new password" />
@@ -169,14 +169,18 @@ fn ResetForm() -> impl IntoView {
 /// `/profile`: the signed-in member's name and password.
 #[component]
 pub fn ProfilePage() -> impl IntoView {
-    workspace_page(|_| view! { <Profile /> })
-}
-
-#[component]
-fn Profile() -> impl IntoView {
     let rename = ServerAction::<UpdateProfile>::new();
     let password = ServerAction::<ChangePassword>::new();
     let profile = Resource::new(move || rename.version().get(), |_| load_profile());
+    workspace_page(move |_| view! { <Profile rename password profile /> })
+}
+
+#[component]
+fn Profile(
+    rename: ServerAction<UpdateProfile>,
+    password: ServerAction<ChangePassword>,
+    profile: Resource<Result<ProfileView, AppError>>,
+) -> impl IntoView {
     let password_general = form_error(password);
     let rename_general = form_error(rename);
     let password_changed = move || matches!(password.value().get(), Some(Ok(())));

@@ -7,8 +7,8 @@ use leptos_router::components::{Form, Redirect, A};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::console::{
-    list_tenants, load_audit, load_tenant, ChangeTenantPlan, SetFeatureOverride, SetLimitOverride,
-    SetTenantStatus, TenantDetailView, TenantRow,
+    list_tenants, load_audit, load_tenant, AuditView, ChangeTenantPlan, SetFeatureOverride,
+    SetLimitOverride, SetTenantStatus, TenantDetailView, TenantListView, TenantRow,
 };
 use crate::api::SiteKind;
 use crate::components::{
@@ -75,15 +75,28 @@ fn ConsoleSignInForm(info: SiteInfo) -> impl IntoView {
     }
 }
 
+pub type TenantListResource = Resource<Result<TenantListView, AppError>>;
+
+/// The tenant list, made by the route before it knows which site it is on (see `with_site`);
+/// anywhere but the console the call answers "not found" without any query.
+pub fn tenant_list_resource() -> TenantListResource {
+    let query = use_query_map();
+    Resource::new(
+        move || {
+            (
+                query.read().get("q").unwrap_or_default(),
+                query.read().get("after"),
+            )
+        },
+        |(q, after)| list_tenants((!q.is_empty()).then_some(q), after),
+    )
+}
+
 /// `/` on the console host: the tenant list.
 #[component]
-pub fn ConsoleTenants() -> impl IntoView {
+pub fn ConsoleTenants(page: TenantListResource) -> impl IntoView {
     let query = use_query_map();
     let search = move || query.read().get("q").unwrap_or_default();
-    let page = Resource::new(
-        move || (search(), query.read().get("after")),
-        |(q, after)| list_tenants((!q.is_empty()).then_some(q), after),
-    );
     view! {
         <Title text="Tenants" />
         <div class="flex flex-wrap items-end justify-between gap-3">
@@ -156,19 +169,6 @@ fn TenantTable(tenants: Vec<TenantRow>) -> impl IntoView {
 /// `/tenants/:slug` on the console host.
 #[component]
 pub fn ConsoleTenantPage() -> impl IntoView {
-    console_page(|| view! { <ConsoleTenant /> })
-}
-
-#[derive(Clone, Copy)]
-struct TenantActions {
-    plan: ServerAction<ChangeTenantPlan>,
-    status: ServerAction<SetTenantStatus>,
-    feature: ServerAction<SetFeatureOverride>,
-    limit: ServerAction<SetLimitOverride>,
-}
-
-#[component]
-fn ConsoleTenant() -> impl IntoView {
     let params = use_params_map();
     let actions = TenantActions {
         plan: ServerAction::new(),
@@ -188,6 +188,22 @@ fn ConsoleTenant() -> impl IntoView {
         },
         |(slug, ..)| load_tenant(slug),
     );
+    console_page(move || view! { <ConsoleTenant actions detail /> })
+}
+
+#[derive(Clone, Copy)]
+struct TenantActions {
+    plan: ServerAction<ChangeTenantPlan>,
+    status: ServerAction<SetTenantStatus>,
+    feature: ServerAction<SetFeatureOverride>,
+    limit: ServerAction<SetLimitOverride>,
+}
+
+#[component]
+fn ConsoleTenant(
+    actions: TenantActions,
+    detail: Resource<Result<TenantDetailView, AppError>>,
+) -> impl IntoView {
     view! {
         <div aria-live="polite" class="space-y-2">
             <Saved action=actions.plan text="Plan changed. It applies from the tenant's next request." />
@@ -330,17 +346,19 @@ fn TenantDetail(detail: TenantDetailView, actions: TenantActions) -> impl IntoVi
 /// `/audit` on the console host: every console action, newest first, filterable.
 #[component]
 pub fn ConsoleAuditPage() -> impl IntoView {
-    console_page(|| view! { <ConsoleAudit /> })
-}
-
-#[component]
-fn ConsoleAudit() -> impl IntoView {
     let query = use_query_map();
     let get = move |key: &str| query.read().get(key).filter(|v| !v.is_empty());
     let page = Resource::new(
         move || (get("tenant"), get("action"), get("actor"), get("before")),
         |(tenant, action, actor, before)| load_audit(tenant, action, actor, before),
     );
+    console_page(move || view! { <ConsoleAudit page /> })
+}
+
+#[component]
+fn ConsoleAudit(page: Resource<Result<AuditView, AppError>>) -> impl IntoView {
+    let query = use_query_map();
+    let get = move |key: &str| query.read().get(key).filter(|v| !v.is_empty());
     view! {
         <Title text="Audit log" />
         <h1 class="text-2xl font-semibold">"Audit log"</h1>

@@ -9,11 +9,6 @@ use crate::AppError;
 /// `/exports`: CSV exports of products and orders, with their progress and download links.
 #[component]
 pub fn ExportsPage() -> impl IntoView {
-    workspace_page(|_| view! { <Exports /> })
-}
-
-#[component]
-fn Exports() -> impl IntoView {
     let request = ServerAction::<RequestExport>::new();
     // Bumped while an export is still running, so its progress updates without a reload.
     let tick = RwSignal::new(0u32);
@@ -21,6 +16,15 @@ fn Exports() -> impl IntoView {
         move || (request.version().get(), tick.get()),
         |_| load_exports(),
     );
+    workspace_page(move |_| view! { <Exports request tick view_data /> })
+}
+
+#[component]
+fn Exports(
+    request: ServerAction<RequestExport>,
+    tick: RwSignal<u32>,
+    view_data: Resource<Result<ExportsView, AppError>>,
+) -> impl IntoView {
     Effect::new(move |_| {
         let pending = view_data
             .get()

@@ -26,10 +26,15 @@ pub use workspace::SignIn;
 /// `/`: each site has its own home.
 #[component]
 pub fn Home() -> impl IntoView {
-    with_site(|info| match info.kind.clone() {
+    let board = workspace::dashboard_resource();
+    let tenants = console::tenant_list_resource();
+    with_site(move |info| match info.kind.clone() {
         SiteKind::Public => view! { <public::Landing info /> }.into_any(),
-        SiteKind::Workspace { .. } => view! { <workspace::Dashboard info /> }.into_any(),
-        SiteKind::Console => console::console_frame(info, || view! { <console::ConsoleTenants /> }),
+        SiteKind::Workspace { .. } => view! { <workspace::Dashboard info board /> }.into_any(),
+        SiteKind::Console => console::console_frame(
+            info,
+            move || view! { <console::ConsoleTenants page=tenants /> },
+        ),
         SiteKind::UnknownWorkspace => view! { <NoSuchWorkspace info /> }.into_any(),
         SiteKind::SuspendedWorkspace { name } => view! { <Suspended name info /> }.into_any(),
     })

@@ -6,10 +6,11 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::layout::workspace_page;
 use crate::api::orders::{
-    line_field, list_orders, load_order, orderable_products, ChangeOrderStatus, OrderRow,
-    PlaceOrder,
+    line_field, list_orders, load_order, orderable_products, ChangeOrderStatus, OrderListPage,
+    OrderRow, OrderView, OrderableProduct, PlaceOrder,
 };
 use crate::components::{field_error, form_error, Notice, NoticeKind, SubmitButton};
+use crate::AppError;
 
 fn status_badge(status: OrderStatus) -> impl IntoView {
     let colour = match status {
@@ -24,17 +25,23 @@ fn status_badge(status: OrderStatus) -> impl IntoView {
 
 #[component]
 pub fn OrdersPage() -> impl IntoView {
-    workspace_page(|_| view! { <OrderList /> })
+    let query = use_query_map();
+    let page = Resource::new(
+        move || {
+            (
+                query.read().get("status").unwrap_or_default(),
+                query.read().get("after"),
+            )
+        },
+        |(status, after)| list_orders((!status.is_empty()).then_some(status), after),
+    );
+    workspace_page(move |_| view! { <OrderList page /> })
 }
 
 #[component]
-fn OrderList() -> impl IntoView {
+fn OrderList(page: Resource<Result<OrderListPage, AppError>>) -> impl IntoView {
     let query = use_query_map();
     let status = move || query.read().get("status").unwrap_or_default();
-    let page = Resource::new(
-        move || (status(), query.read().get("after")),
-        |(status, after)| list_orders((!status.is_empty()).then_some(status), after),
-    );
     let filter = move |value: &'static str, label: &'static str| {
         let href = if value.is_empty() {
             "/orders".to_owned()
@@ -125,13 +132,16 @@ const INITIAL_LINES: usize = 3;
 
 #[component]
 pub fn NewOrderPage() -> impl IntoView {
-    workspace_page(|_| view! { <NewOrderForm /> })
+    let action = ServerAction::<PlaceOrder>::new();
+    let products = Resource::new(|| (), |_| orderable_products());
+    workspace_page(move |_| view! { <NewOrderForm action products /> })
 }
 
 #[component]
-fn NewOrderForm() -> impl IntoView {
-    let action = ServerAction::<PlaceOrder>::new();
-    let products = Resource::new(|| (), |_| orderable_products());
+fn NewOrderForm(
+    action: ServerAction<PlaceOrder>,
+    products: Resource<Result<Vec<OrderableProduct>, AppError>>,
+) -> impl IntoView {
     let lines = RwSignal::new(INITIAL_LINES);
     let general_error = form_error(action);
     view! {
@@ -189,11 +199,6 @@ fn NewOrderForm() -> impl IntoView {
 
 #[component]
 pub fn OrderPage() -> impl IntoView {
-    workspace_page(|_| view! { <OrderDetail /> })
-}
-
-#[component]
-fn OrderDetail() -> impl IntoView {
     let params = use_params_map();
     let change = ServerAction::<ChangeOrderStatus>::new();
     let order = Resource::new(
@@ -205,6 +210,14 @@ fn OrderDetail() -> impl IntoView {
         },
         |(id, _)| load_order(id),
     );
+    workspace_page(move |_| view! { <OrderDetail change order /> })
+}
+
+#[component]
+fn OrderDetail(
+    change: ServerAction<ChangeOrderStatus>,
+    order: Resource<Result<OrderView, AppError>>,
+) -> impl IntoView {
     let change_error = move || match change.value().get() {
         Some(Err(err)) => Some(err.to_string()),
         _ => None,

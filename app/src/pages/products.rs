@@ -5,31 +5,33 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::layout::workspace_page;
 use crate::api::products::{
-    list_products, load_product, ProductView, SaveProduct, SetProductArchived,
+    list_products, load_product, ProductDetail, ProductListPage, ProductView, SaveProduct,
+    SetProductArchived,
 };
 use crate::components::{field_error, form_error, Field, Notice, NoticeKind, SubmitButton};
 use crate::AppError;
 
 #[component]
 pub fn ProductsPage() -> impl IntoView {
-    workspace_page(|_| view! { <ProductList /> })
-}
-
-#[component]
-fn ProductList() -> impl IntoView {
     let query = use_query_map();
-    let search = move || query.read().get("q").unwrap_or_default();
-    let show_archived = move || query.read().get("archived").is_some();
     let page = Resource::new(
         move || {
             (
-                search(),
+                query.read().get("q").unwrap_or_default(),
                 query.read().get("after"),
                 query.read().get("archived").is_some(),
             )
         },
         |(q, after, archived)| list_products((!q.is_empty()).then_some(q), after, Some(archived)),
     );
+    workspace_page(move |_| view! { <ProductList page /> })
+}
+
+#[component]
+fn ProductList(page: Resource<Result<ProductListPage, AppError>>) -> impl IntoView {
+    let query = use_query_map();
+    let search = move || query.read().get("q").unwrap_or_default();
+    let show_archived = move || query.read().get("archived").is_some();
     view! {
         <Title text="Products" />
         <div class="flex flex-wrap items-end justify-between gap-3">
@@ -139,11 +141,6 @@ fn ProductTable(products: Vec<ProductView>) -> impl IntoView {
 /// for members.
 #[component]
 pub fn ProductPage() -> impl IntoView {
-    workspace_page(|_| view! { <ProductEditor /> })
-}
-
-#[component]
-fn ProductEditor() -> impl IntoView {
     let params = use_params_map();
     let archive = ServerAction::<SetProductArchived>::new();
     let save = ServerAction::<SaveProduct>::new();
@@ -157,6 +154,15 @@ fn ProductEditor() -> impl IntoView {
         },
         |(id, _, _)| load_product(id.filter(|id| id != "new")),
     );
+    workspace_page(move |_| view! { <ProductEditor detail save archive /> })
+}
+
+#[component]
+fn ProductEditor(
+    detail: Resource<Result<ProductDetail, AppError>>,
+    save: ServerAction<SaveProduct>,
+    archive: ServerAction<SetProductArchived>,
+) -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {

@@ -67,18 +67,10 @@ pub fn Landing(info: SiteInfo) -> impl IntoView {
 
 #[component]
 pub fn Register() -> impl IntoView {
-    with_site(|info| match info.kind {
-        SiteKind::Public => view! { <RegisterForm info /> }.into_any(),
-        _ => view! { <super::NotFound /> }.into_any(),
-    })
-}
-
-#[component]
-fn RegisterForm(info: SiteInfo) -> impl IntoView {
     let action = ServerAction::<RegisterFn>::new();
     let query = use_query_map();
     let slug = RwSignal::new(query.with_untracked(|q| q.get("slug").unwrap_or_default()));
-    let base = info.base_domain.clone();
+    // Made here, not in the form: see `with_site`.
     let availability = Resource::new(
         move || slug.get(),
         |typed| async move {
@@ -88,6 +80,20 @@ fn RegisterForm(info: SiteInfo) -> impl IntoView {
             check_slug(typed).await.ok()
         },
     );
+    with_site(move |info| match info.kind {
+        SiteKind::Public => view! { <RegisterForm info action slug availability /> }.into_any(),
+        _ => view! { <super::NotFound /> }.into_any(),
+    })
+}
+
+#[component]
+fn RegisterForm(
+    info: SiteInfo,
+    action: ServerAction<RegisterFn>,
+    slug: RwSignal<String>,
+    availability: Resource<Option<SlugCheck>>,
+) -> impl IntoView {
+    let base = info.base_domain.clone();
     let error_for = move |field: &'static str| field_error(action, field);
     let slug_error = Signal::derive(move || {
         error_for("slug")

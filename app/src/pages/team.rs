@@ -14,22 +14,6 @@ use crate::AppError;
 /// `/team`: the workspace's members and invitations. OWNER and ADMIN.
 #[component]
 pub fn TeamPage() -> impl IntoView {
-    workspace_page(|_| view! { <Team /> })
-}
-
-/// Every action of the page, so the list reloads after any of them.
-#[derive(Clone, Copy)]
-struct TeamActions {
-    invite: ServerAction<InviteMember>,
-    resend: ServerAction<ResendInvitation>,
-    revoke: ServerAction<RevokeInvitation>,
-    role: ServerAction<ChangeMemberRole>,
-    remove: ServerAction<RemoveMember>,
-    transfer: ServerAction<TransferOwnership>,
-}
-
-#[component]
-fn Team() -> impl IntoView {
     let actions = TeamActions {
         invite: ServerAction::new(),
         resend: ServerAction::new(),
@@ -51,6 +35,22 @@ fn Team() -> impl IntoView {
         },
         |_| load_team(),
     );
+    workspace_page(move |_| view! { <Team actions team /> })
+}
+
+/// Every action of the page, so the list reloads after any of them.
+#[derive(Clone, Copy)]
+struct TeamActions {
+    invite: ServerAction<InviteMember>,
+    resend: ServerAction<ResendInvitation>,
+    revoke: ServerAction<RevokeInvitation>,
+    role: ServerAction<ChangeMemberRole>,
+    remove: ServerAction<RemoveMember>,
+    transfer: ServerAction<TransferOwnership>,
+}
+
+#[component]
+fn Team(actions: TeamActions, team: Resource<Result<TeamView, AppError>>) -> impl IntoView {
     view! {
         <Title text="Team" />
         <h1 class="text-2xl font-semibold">"Team"</h1>

@@ -17,17 +17,24 @@ fn workspace_name(info: &SiteInfo) -> String {
     }
 }
 
+pub type DashboardResource = Resource<Result<DashboardView, crate::AppError>>;
+
+/// The dashboard's figures, made by the route before it knows which site it is on (see
+/// `with_site`); anywhere but a workspace the call answers "not found" without any query.
+pub fn dashboard_resource() -> DashboardResource {
+    Resource::new(|| (), |_| load_dashboard())
+}
+
 #[component]
-pub fn Dashboard(info: SiteInfo) -> impl IntoView {
-    super::layout::workspace_frame(info, |info| {
+pub fn Dashboard(info: SiteInfo, board: DashboardResource) -> impl IntoView {
+    super::layout::workspace_frame(info, move |info| {
         let viewer = info.viewer.map(|v| v.name).unwrap_or_default();
-        view! { <DashboardBody viewer /> }
+        view! { <DashboardBody viewer board /> }
     })
 }
 
 #[component]
-fn DashboardBody(viewer: String) -> impl IntoView {
-    let board = Resource::new(|| (), |_| load_dashboard());
+fn DashboardBody(viewer: String, board: DashboardResource) -> impl IntoView {
     view! {
         <Title text="Dashboard" />
         <h1 class="text-2xl font-semibold" data-testid="dashboard-heading">{format!("Welcome, {viewer}")}</h1>
