@@ -73,6 +73,28 @@ fn SignOutForm(name: String) -> impl IntoView {
     }
 }
 
+/// A failed load shown in place of the page's content. While the server renders the page,
+/// the error also becomes the page's status (another workspace's id is a 404 like any other).
+#[component]
+pub fn ErrorNotice(err: AppError) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    {
+        let status = match err {
+            AppError::NotFound => Some(http::StatusCode::NOT_FOUND),
+            AppError::Forbidden => Some(http::StatusCode::FORBIDDEN),
+            AppError::Unavailable => Some(http::StatusCode::SERVICE_UNAVAILABLE),
+            AppError::Internal { .. } => Some(http::StatusCode::INTERNAL_SERVER_ERROR),
+            _ => None,
+        };
+        if let (Some(status), Some(response)) =
+            (status, use_context::<leptos_axum::ResponseOptions>())
+        {
+            response.set_status(status);
+        }
+    }
+    view! { <Notice kind=NoticeKind::Error text=err.to_string() /> }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum NoticeKind {
     Error,

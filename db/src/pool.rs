@@ -1,8 +1,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{ConnectOptions, Connection, PgPool};
+use sqlx::{ConnectOptions, Connection, PgConnection, PgPool, Postgres, Transaction};
 
 use crate::cache::TtlCache;
 use crate::Tenant;
@@ -16,6 +17,50 @@ pub struct DbSettings {
     /// How long a tenant looked up by its slug is reused. Changes made through this process
     /// (the console) are seen at once; another process sees them within this time.
     pub tenant_cache: Duration,
+    /// The URL leads to a transaction-pooling proxy (PgBouncer `pool_mode = transaction`):
+    /// every statement runs inside a transaction and no statement is kept prepared across
+    /// transactions. The proxy must reset its server connections after each transaction
+    /// (`server_reset_query = DISCARD ALL`, `server_reset_query_always = 1`).
+    pub transaction_pooling: bool,
+}
+
+/// Statements that run outside a tenant transaction (the registry, sessions, the console). On
+/// a plain connection normally. Behind a transaction-pooling proxy such as PgBouncer, a
+/// statement outside a transaction may be parsed on one server connection and run on another,
+/// so there each one gets a transaction of its own.
+pub(crate) enum PlatformConn {
+    Pooled(PoolConnection<Postgres>),
+    Wrapped(Transaction<'static, Postgres>),
+}
+
+impl std::ops::Deref for PlatformConn {
+    type Target = PgConnection;
+    fn deref(&self) -> &PgConnection {
+        match self {
+            PlatformConn::Pooled(conn) => conn,
+            PlatformConn::Wrapped(tx) => tx,
+        }
+    }
+}
+
+impl std::ops::DerefMut for PlatformConn {
+    fn deref_mut(&mut self) -> &mut PgConnection {
+        match self {
+            PlatformConn::Pooled(conn) => conn,
+            PlatformConn::Wrapped(tx) => tx,
+        }
+    }
+}
+
+impl PlatformConn {
+    /// Keeps what was written (commits, behind a proxy). A read needs no call: dropping the
+    /// connection is enough.
+    pub(crate) async fn done(self) -> Result<(), sqlx::Error> {
+        match self {
+            PlatformConn::Pooled(_) => Ok(()),
+            PlatformConn::Wrapped(tx) => tx.commit().await,
+        }
+    }
 }
 
 /// The default for [`DbSettings::tenant_cache`] and for handles made with [`Db::from_pool`].
@@ -38,9 +83,18 @@ pub struct Db {
     pool: PgPool,
     /// Tenants by slug: every request resolves its Host to one.
     pub(crate) tenants: Arc<TtlCache<String, Tenant>>,
+    /// Each tenant's limits, for showing usage (never for enforcing them).
+    pub(crate) caps: Arc<TtlCache<domain::TenantId, Arc<Vec<crate::tenant::plan::Cap>>>>,
+    transaction_pooling: bool,
 }
 
 fn tenant_cache(ttl: Duration) -> Arc<TtlCache<String, Tenant>> {
+    Arc::new(TtlCache::new(ttl, 100_000))
+}
+
+fn caps_cache(
+    ttl: Duration,
+) -> Arc<TtlCache<domain::TenantId, Arc<Vec<crate::tenant::plan::Cap>>>> {
     Arc::new(TtlCache::new(ttl, 100_000))
 }
 
@@ -48,7 +102,10 @@ impl Db {
     /// Opens the pool and proves the database answers, so a wrong address fails at start-up
     /// with one clear line instead of on the first request.
     pub async fn connect(settings: &DbSettings) -> Result<Self, StartupError> {
-        let options = parse_url(&settings.url)?;
+        let mut options = parse_url(&settings.url)?;
+        if settings.transaction_pooling {
+            options = options.statement_cache_capacity(0);
+        }
         let target = describe(&options);
         // One direct attempt first: the pool would only report "timed out", while this says
         // "connection refused" or "password authentication failed".
@@ -85,6 +142,8 @@ impl Db {
         Ok(Self {
             pool,
             tenants: tenant_cache(settings.tenant_cache),
+            caps: caps_cache(settings.tenant_cache),
+            transaction_pooling: settings.transaction_pooling,
         })
     }
 
@@ -93,6 +152,8 @@ impl Db {
         Self {
             pool,
             tenants: tenant_cache(TENANT_CACHE_TTL),
+            caps: caps_cache(TENANT_CACHE_TTL),
+            transaction_pooling: false,
         }
     }
 
@@ -100,10 +161,22 @@ impl Db {
         &self.pool
     }
 
+    /// A connection for platform statements; see [`PlatformConn`].
+    pub(crate) async fn platform(&self) -> Result<PlatformConn, sqlx::Error> {
+        Ok(if self.transaction_pooling {
+            PlatformConn::Wrapped(self.pool.begin().await?)
+        } else {
+            PlatformConn::Pooled(self.pool.acquire().await?)
+        })
+    }
+
     /// True when a trivial query round-trips within the acquire timeout.
     pub async fn is_ready(&self) -> bool {
+        let Ok(mut conn) = self.platform().await else {
+            return false;
+        };
         sqlx::query_scalar!("SELECT 1 AS \"one!\"")
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *conn)
             .await
             .is_ok()
     }

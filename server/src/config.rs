@@ -48,6 +48,7 @@ pub struct DatabaseConfig {
     pub max_connections: u32,
     pub acquire_timeout_ms: u64,
     pub tenant_cache_ms: u64,
+    pub transaction_pooling: bool,
 }
 
 impl Default for DatabaseConfig {
@@ -58,6 +59,7 @@ impl Default for DatabaseConfig {
             max_connections: 20,
             acquire_timeout_ms: 3000,
             tenant_cache_ms: 2000,
+            transaction_pooling: false,
         }
     }
 }

@@ -27,6 +27,7 @@ pub async fn connect(config: &Config) -> Result<Db, String> {
         max_connections: config.database.max_connections,
         acquire_timeout: Duration::from_millis(config.database.acquire_timeout_ms),
         tenant_cache: Duration::from_millis(config.database.tenant_cache_ms),
+        transaction_pooling: config.database.transaction_pooling,
     })
     .await
     .map_err(|e| format!("database.url: {e}"))

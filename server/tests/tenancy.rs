@@ -663,6 +663,20 @@ async fn foreign_product_and_order_ids_are_not_found_and_untouched() {
         .await
         .unwrap()
         .contains("\"status\":\"PENDING\""));
+
+    // The pages of those ids, opened in alpha, are plain 404s that show nothing of bravo.
+    for path in [
+        format!("/products/{product_id}"),
+        format!("/orders/{order_id}"),
+    ] {
+        let page = app.get(Some("alpha"), &path, Some(&a)).await;
+        assert_eq!(page.status(), StatusCode::NOT_FOUND, "{path}");
+        let html = page.text().await.unwrap();
+        assert!(
+            !html.contains("SECRET") && !html.contains("Bravo"),
+            "{path} leaked bravo's data"
+        );
+    }
 }
 
 #[tokio::test]

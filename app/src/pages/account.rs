@@ -9,8 +9,8 @@ use crate::api::account::{
 };
 use crate::api::SiteKind;
 use crate::components::{
-    field_error, form_error, with_site, Field, Frame, Notice, NoticeKind, SessionActions,
-    SubmitButton,
+    field_error, form_error, with_site, ErrorNotice, Field, Frame, Notice, NoticeKind,
+    SessionActions, SubmitButton,
 };
 use crate::{AppError, SiteInfo};
 
@@ -50,7 +50,7 @@ fn AcceptInvitationForm(invitation: Resource<Result<InvitationView, AppError>>) 
             <Suspense fallback=|| view! { <p class="text-slate-500">"Checking your invitation…"</p> }>
                 {move || Suspend::new(async move {
                     match invitation.await {
-                        Err(err) => view! { <Notice kind=NoticeKind::Error text=err.to_string() /> }.into_any(),
+                        Err(err) => view! { <ErrorNotice err /> }.into_any(),
                         Ok(InvitationView::Unusable { reason }) => view! {
                             <h1 class="text-2xl font-semibold">"This invitation can't be used"</h1>
                             <p class="mt-2 text-slate-700" data-testid="invitation-unusable">{reason}</p>
@@ -141,7 +141,7 @@ fn ResetForm(valid: Resource<Result<bool, AppError>>) -> impl IntoView {
             <Suspense fallback=|| view! { <p class="text-slate-500">"Checking your link…"</p> }>
                 {move || Suspend::new(async move {
                     match valid.await {
-                        Err(err) => view! { <Notice kind=NoticeKind::Error text=err.to_string() /> }.into_any(),
+                        Err(err) => view! { <ErrorNotice err /> }.into_any(),
                         Ok(false) => view! {
                             <h1 class="text-2xl font-semibold">"This link no longer works"</h1>
                             <p class="mt-2 text-slate-700" data-testid="reset-unusable">
@@ -192,7 +192,7 @@ fn Profile(
             <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match profile.await {
-                        Err(err) => view! { <Notice kind=NoticeKind::Error text=err.to_string() /> }.into_any(),
+                        Err(err) => view! { <ErrorNotice err /> }.into_any(),
                         Ok(me) => {
                             let name = RwSignal::new(me.name.clone());
                             view! {

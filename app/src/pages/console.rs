@@ -12,8 +12,8 @@ use crate::api::console::{
 };
 use crate::api::SiteKind;
 use crate::components::{
-    field_error, form_error, with_site, Field, Frame, Notice, NoticeKind, SessionActions,
-    SubmitButton,
+    field_error, form_error, with_site, ErrorNotice, Field, Frame, Notice, NoticeKind,
+    SessionActions, SubmitButton,
 };
 use crate::{AppError, SiteInfo};
 
@@ -111,7 +111,7 @@ pub fn ConsoleTenants(page: TenantListResource) -> impl IntoView {
         <Suspense fallback=|| view! { <p class="mt-6 text-slate-500">"Loading tenants…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {
-                    Err(err) => view! { <Notice kind=NoticeKind::Error text=err.to_string() /> }.into_any(),
+                    Err(err) => view! { <ErrorNotice err /> }.into_any(),
                     Ok(page) => {
                         let next = page.next.clone().map(|after| format!("/?q={}&after={after}", search()));
                         view! {
@@ -214,7 +214,7 @@ fn ConsoleTenant(
         <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Err(err) => view! { <Notice kind=NoticeKind::Error text=err.to_string() /> }.into_any(),
+                    Err(err) => view! { <ErrorNotice err /> }.into_any(),
                     Ok(detail) => view! { <TenantDetail detail actions /> }.into_any(),
                 }
             })}
@@ -382,7 +382,7 @@ fn ConsoleAudit(page: Resource<Result<AuditView, AppError>>) -> impl IntoView {
         <Suspense fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {
-                    Err(err) => view! { <Notice kind=NoticeKind::Error text=err.to_string() /> }.into_any(),
+                    Err(err) => view! { <ErrorNotice err /> }.into_any(),
                     Ok(audit) => {
                         let filters: String = ["tenant", "action", "actor"].iter()
                             .filter_map(|k| get(k).map(|v| format!("&{k}={v}")))

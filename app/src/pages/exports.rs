@@ -3,7 +3,7 @@ use leptos_meta::Title;
 
 use super::layout::workspace_page;
 use crate::api::exports::{load_exports, ExportRow, ExportsView, RequestExport};
-use crate::components::{Notice, NoticeKind};
+use crate::components::{ErrorNotice, Notice, NoticeKind};
 use crate::AppError;
 
 /// `/exports`: CSV exports of products and orders, with their progress and download links.
@@ -44,7 +44,7 @@ fn Exports(
         <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match view_data.await {
-                    Err(err) => view! { <Notice kind=NoticeKind::Error text=err.to_string() /> }.into_any(),
+                    Err(err) => view! { <ErrorNotice err /> }.into_any(),
                     Ok(data) => view! { <ExportsBody data request /> }.into_any(),
                 }
             })}

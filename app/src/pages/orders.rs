@@ -9,7 +9,7 @@ use crate::api::orders::{
     line_field, list_orders, load_order, orderable_products, ChangeOrderStatus, OrderListPage,
     OrderRow, OrderView, OrderableProduct, PlaceOrder,
 };
-use crate::components::{field_error, form_error, Notice, NoticeKind, SubmitButton};
+use crate::components::{field_error, form_error, ErrorNotice, Notice, NoticeKind, SubmitButton};
 use crate::AppError;
 
 fn status_badge(status: OrderStatus) -> impl IntoView {
@@ -68,7 +68,7 @@ fn OrderList(page: Resource<Result<OrderListPage, AppError>>) -> impl IntoView {
         <Suspense fallback=|| view! { <p class="mt-6 text-slate-500">"Loading orders…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {
-                    Err(err) => view! { <Notice kind=NoticeKind::Error text=err.to_string() /> }.into_any(),
+                    Err(err) => view! { <ErrorNotice err /> }.into_any(),
                     Ok(page) => {
                         let next = page.next.clone().map(|after| format!("/orders?status={}&after={after}", status()));
                         view! {
@@ -227,7 +227,7 @@ fn OrderDetail(
             {move || Suspend::new(async move {
                 let view = match order.await {
                     Ok(view) => view,
-                    Err(err) => return view! { <Notice kind=NoticeKind::Error text=err.to_string() /> }.into_any(),
+                    Err(err) => return view! { <ErrorNotice err /> }.into_any(),
                 };
                 let id = view.order.id.as_uuid().to_string();
                 view! {

@@ -8,7 +8,9 @@ use crate::api::products::{
     list_products, load_product, ProductDetail, ProductListPage, ProductView, SaveProduct,
     SetProductArchived,
 };
-use crate::components::{field_error, form_error, Field, Notice, NoticeKind, SubmitButton};
+use crate::components::{
+    field_error, form_error, ErrorNotice, Field, Notice, NoticeKind, SubmitButton,
+};
 use crate::AppError;
 
 #[component]
@@ -52,7 +54,7 @@ fn ProductList(page: Resource<Result<ProductListPage, AppError>>) -> impl IntoVi
         <Suspense fallback=|| view! { <p class="mt-6 text-slate-500">"Loading products…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {
-                    Err(err) => view! { <Notice kind=NoticeKind::Error text=err.to_string() /> }.into_any(),
+                    Err(err) => view! { <ErrorNotice err /> }.into_any(),
                     Ok(page) => {
                         let archived = if show_archived() { "&archived=1" } else { "" };
                         let next = page
@@ -167,7 +169,7 @@ fn ProductEditor(
         <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
-                    Err(err) => view! { <Notice kind=NoticeKind::Error text=err.to_string() /> }.into_any(),
+                    Err(err) => view! { <ErrorNotice err /> }.into_any(),
                     Ok(detail) if !detail.can_manage => match detail.product {
                         Some(product) => view! { <ProductCard product /> }.into_any(),
                         None => view! { <Notice kind=NoticeKind::Error text=AppError::Forbidden.to_string() /> }.into_any(),

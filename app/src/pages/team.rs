@@ -8,7 +8,9 @@ use crate::api::team::{
     load_team, ChangeMemberRole, InvitationRow, InviteMember, MemberRow, RemoveMember,
     ResendInvitation, RevokeInvitation, TeamView, TransferOwnership,
 };
-use crate::components::{field_error, form_error, Field, Notice, NoticeKind, SubmitButton};
+use crate::components::{
+    field_error, form_error, ErrorNotice, Field, Notice, NoticeKind, SubmitButton,
+};
 use crate::AppError;
 
 /// `/team`: the workspace's members and invitations. OWNER and ADMIN.
@@ -64,7 +66,7 @@ fn Team(actions: TeamActions, team: Resource<Result<TeamView, AppError>>) -> imp
         <Suspense fallback=|| view! { <p class="mt-6 text-slate-500">"Loading the team…"</p> }>
             {move || Suspend::new(async move {
                 match team.await {
-                    Err(err) => view! { <Notice kind=NoticeKind::Error text=err.to_string() /> }.into_any(),
+                    Err(err) => view! { <ErrorNotice err /> }.into_any(),
                     Ok(team) => view! { <TeamBody team actions /> }.into_any(),
                 }
             })}

@@ -5,8 +5,8 @@ use leptos_router::components::Redirect;
 use crate::api::orders::{load_dashboard, DashboardView, DayFigure};
 use crate::api::SiteKind;
 use crate::components::{
-    field_error, form_error, with_site, Field, Frame, Notice, NoticeKind, SessionActions,
-    SubmitButton,
+    field_error, form_error, with_site, ErrorNotice, Field, Frame, Notice, NoticeKind,
+    SessionActions, SubmitButton,
 };
 use crate::SiteInfo;
 
@@ -41,7 +41,7 @@ fn DashboardBody(viewer: String, board: DashboardResource) -> impl IntoView {
         <Suspense fallback=|| view! { <p class="mt-4 text-slate-500">"Loading figures…"</p> }>
             {move || Suspend::new(async move {
                 match board.await {
-                    Err(err) => view! { <Notice kind=NoticeKind::Error text=err.to_string() /> }.into_any(),
+                    Err(err) => view! { <ErrorNotice err /> }.into_any(),
                     Ok(board) => view! { <DashboardFigures board /> }.into_any(),
                 }
             })}

@@ -295,8 +295,15 @@ pub fn now_unix() -> i64 {
 }
 
 /// Gives a server function's error response the status that matches it, so a refused form is
-/// a 4xx (not logged as a server failure) and only real failures are 5xx.
+/// a 4xx (not logged as a server failure) and only real failures are 5xx. Only when the
+/// function was called over HTTP: called while a page renders, its error belongs to the page
+/// (which sets its own status), not to the whole response.
 pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    let called_over_http = leptos::prelude::use_context::<http::request::Parts>()
+        .is_some_and(|parts| parts.uri.path().starts_with("/api/"));
+    if !called_over_http {
+        return result;
+    }
     if let Err(err) = &result {
         let status = match err {
             AppError::NotFound => http::StatusCode::NOT_FOUND,

@@ -32,7 +32,7 @@ impl ConsoleScope {
             "SELECT id, email, name FROM platform_admins WHERE id = $1",
             admin_id.as_uuid()
         )
-        .fetch_optional(db.pool())
+        .fetch_optional(&mut *db.platform().await?)
         .await?;
         row.map(|r| {
             Ok(Self {
@@ -94,6 +94,7 @@ pub async fn create_admin(
     password_hash: &str,
 ) -> Result<AdminId, RepoError> {
     let id = Uuid::new_v4();
+    let mut conn = db.platform().await?;
     sqlx::query!(
         "INSERT INTO platform_admins (id, email, name, password_hash) VALUES ($1, $2, $3, $4)",
         id,
@@ -101,8 +102,9 @@ pub async fn create_admin(
         name.as_str(),
         password_hash
     )
-    .execute(db.pool())
+    .execute(&mut *conn)
     .await?;
+    conn.done().await?;
     Ok(AdminId::from_uuid(id))
 }
 
@@ -120,7 +122,7 @@ pub async fn find_admin_credentials(
         "SELECT id, password_hash FROM platform_admins WHERE email = $1",
         email.as_str()
     )
-    .fetch_optional(db.pool())
+    .fetch_optional(&mut *db.platform().await?)
     .await?;
     Ok(row.map(|r| AdminCredentials {
         admin_id: AdminId::from_uuid(r.id),
@@ -129,12 +131,14 @@ pub async fn find_admin_credentials(
 }
 
 pub async fn record_admin_sign_in(db: &Db, admin_id: AdminId) -> Result<(), RepoError> {
+    let mut conn = db.platform().await?;
     sqlx::query!(
         "UPDATE platform_admins SET last_sign_in_at = now() WHERE id = $1",
         admin_id.as_uuid()
     )
-    .execute(db.pool())
+    .execute(&mut *conn)
     .await?;
+    conn.done().await?;
     Ok(())
 }
 
@@ -198,7 +202,7 @@ pub async fn list_tenants(
         after.map(|c| c.id),
         limit + 1
     )
-    .fetch_all(db.pool())
+    .fetch_all(&mut *db.platform().await?)
     .await?;
     let has_more = rows.len() as i64 > limit;
     let tenants = rows
@@ -302,7 +306,7 @@ async fn list_tenants_exact(
             WHERE t.slug = $1"#,
         slug
     )
-    .fetch_optional(db.pool())
+    .fetch_optional(&mut *db.platform().await?)
     .await?;
     Ok(row.map(|r| TenantOverview {
         id: TenantId::from_uuid(r.id),
@@ -332,7 +336,7 @@ pub async fn plans(db: &Db) -> Result<Vec<PlanSummary>, RepoError> {
         PlanSummary,
         "SELECT code, name FROM plans ORDER BY sort_order, code"
     )
-    .fetch_all(db.pool())
+    .fetch_all(&mut *db.platform().await?)
     .await?)
 }
 
@@ -348,13 +352,13 @@ pub async fn gate_catalog(db: &Db) -> Result<(Vec<CatalogEntry>, Vec<CatalogEntr
         CatalogEntry,
         "SELECT code, name FROM features ORDER BY code"
     )
-    .fetch_all(db.pool())
+    .fetch_all(&mut *db.platform().await?)
     .await?;
     let limits = sqlx::query_as!(
         CatalogEntry,
         "SELECT code, name FROM limit_kinds ORDER BY code"
     )
-    .fetch_all(db.pool())
+    .fetch_all(&mut *db.platform().await?)
     .await?;
     Ok((features, limits))
 }
@@ -399,6 +403,7 @@ pub async fn change_plan(
     .await?;
     tx.commit().await?;
     super::tenants::forget(db, tenant_id);
+    crate::tenant::plan::forget_caps(db, tenant_id);
     Ok(())
 }
 
@@ -551,6 +556,7 @@ pub async fn set_limit_override(
     )
     .await?;
     tx.commit().await?;
+    crate::tenant::plan::forget_caps(db, tenant_id);
     Ok(())
 }
 
@@ -662,7 +668,7 @@ pub async fn audit_log(
         filter.before.map(|(_, id)| id),
         limit + 1
     )
-    .fetch_all(db.pool())
+    .fetch_all(&mut *db.platform().await?)
     .await?;
     let has_more = rows.len() as i64 > limit;
     Ok(AuditPage {

@@ -20,7 +20,7 @@ pub async fn workspaces_for_email(
         r#"SELECT slug AS "slug!", name AS "name!" FROM workspaces_for_email($1)"#,
         email.as_str()
     )
-    .fetch_all(db.pool())
+    .fetch_all(&mut *db.platform().await?)
     .await?;
     rows.into_iter()
         .map(|r| {

@@ -48,6 +48,7 @@ pub async fn allow(db: &Db, bucket: &str, key: &str, limit: Limit) -> Result<boo
 /// Takes back the latest attempt recorded for (`bucket`, `key`): for limits that count only
 /// failures, a success returns the place its attempt took.
 pub async fn take_back(db: &Db, bucket: &str, key: &str) -> Result<(), RepoError> {
+    let mut conn = db.platform().await?;
     sqlx::query!(
         "DELETE FROM rate_limit_events WHERE ctid IN (
              SELECT ctid FROM rate_limit_events WHERE bucket = $1 AND key = $2
@@ -55,7 +56,8 @@ pub async fn take_back(db: &Db, bucket: &str, key: &str) -> Result<(), RepoError
         bucket,
         key
     )
-    .execute(db.pool())
+    .execute(&mut *conn)
     .await?;
+    conn.done().await?;
     Ok(())
 }

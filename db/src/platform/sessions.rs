@@ -71,6 +71,7 @@ impl SessionStore for PgSessionStore {
     async fn create(&self, record: &mut Record) -> Result<()> {
         let data = encode(record)?;
         let (tenant_id, user_id) = member_of(record);
+        let mut conn = self.db.platform().await.map_err(backend)?;
         // A colliding id is astronomically unlikely; if it happens, draw another.
         loop {
             let inserted = sqlx::query!(
@@ -83,11 +84,11 @@ impl SessionStore for PgSessionStore {
                 tenant_id,
                 user_id
             )
-            .execute(self.db.pool())
+            .execute(&mut *conn)
             .await
             .map_err(backend)?;
             if inserted.rows_affected() == 1 {
-                return Ok(());
+                return conn.done().await.map_err(backend);
             }
             record.id = Id::default();
         }
@@ -95,6 +96,7 @@ impl SessionStore for PgSessionStore {
 
     async fn save(&self, record: &Record) -> Result<()> {
         let (tenant_id, user_id) = member_of(record);
+        let mut conn = self.db.platform().await.map_err(backend)?;
         sqlx::query!(
             "UPDATE tower_sessions.session SET data = $2, expiry_date = $3, tenant_id = $4, user_id = $5
               WHERE id = $1",
@@ -104,10 +106,10 @@ impl SessionStore for PgSessionStore {
             tenant_id,
             user_id
         )
-        .execute(self.db.pool())
+        .execute(&mut *conn)
         .await
         .map_err(backend)?;
-        Ok(())
+        conn.done().await.map_err(backend)
     }
 
     async fn load(&self, id: &Id) -> Result<Option<Record>> {
@@ -116,7 +118,7 @@ impl SessionStore for PgSessionStore {
             key(id),
             OffsetDateTime::now_utc()
         )
-        .fetch_optional(self.db.pool())
+        .fetch_optional(&mut *self.db.platform().await.map_err(backend)?)
         .await
         .map_err(backend)?;
         data.map(|bytes| serde_json::from_slice(&bytes).map_err(|e| Error::Decode(e.to_string())))
@@ -124,22 +126,24 @@ impl SessionStore for PgSessionStore {
     }
 
     async fn delete(&self, id: &Id) -> Result<()> {
+        let mut conn = self.db.platform().await.map_err(backend)?;
         sqlx::query!("DELETE FROM tower_sessions.session WHERE id = $1", key(id))
-            .execute(self.db.pool())
+            .execute(&mut *conn)
             .await
             .map_err(backend)?;
-        Ok(())
+        conn.done().await.map_err(backend)
     }
 }
 
 #[async_trait]
 impl ExpiredDeletion for PgSessionStore {
     async fn delete_expired(&self) -> Result<()> {
+        let mut conn = self.db.platform().await.map_err(backend)?;
         sqlx::query!("DELETE FROM tower_sessions.session WHERE expiry_date < now()")
-            .execute(self.db.pool())
+            .execute(&mut *conn)
             .await
             .map_err(backend)?;
-        Ok(())
+        conn.done().await.map_err(backend)
     }
 }
 

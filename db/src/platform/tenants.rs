@@ -73,7 +73,7 @@ pub async fn find_by_slug(db: &Db, slug: &Slug) -> Result<Option<Tenant>, RepoEr
         "SELECT id, slug, name, plan_code, status, currency FROM tenants WHERE slug = $1",
         slug.as_str()
     )
-    .fetch_optional(db.pool())
+    .fetch_optional(&mut *db.platform().await?)
     .await?;
     let tenant = row
         .map(|r| Tenant::from_row(r.id, &r.slug, r.name, r.plan_code, &r.status, &r.currency))
@@ -95,7 +95,7 @@ pub async fn slug_available(db: &Db, slug: &Slug) -> Result<bool, RepoError> {
         "SELECT EXISTS (SELECT 1 FROM tenants WHERE slug = $1) AS \"taken!\"",
         slug.as_str()
     )
-    .fetch_one(db.pool())
+    .fetch_one(&mut *db.platform().await?)
     .await?;
     Ok(!taken)
 }
@@ -106,7 +106,7 @@ pub async fn find_by_id(db: &Db, id: domain::TenantId) -> Result<Option<Tenant>,
         "SELECT id, slug, name, plan_code, status, currency FROM tenants WHERE id = $1",
         id.as_uuid()
     )
-    .fetch_optional(db.pool())
+    .fetch_optional(&mut *db.platform().await?)
     .await?;
     row.map(|r| Tenant::from_row(r.id, &r.slug, r.name, r.plan_code, &r.status, &r.currency))
         .transpose()

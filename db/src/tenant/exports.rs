@@ -187,7 +187,7 @@ pub async fn claim_next(db: &Db, stale_after_secs: f64) -> Result<Option<Claimed
         r#"SELECT tenant_id AS "tenant_id!", id AS "id!" FROM claim_export_job($1)"#,
         stale_after_secs
     )
-    .fetch_optional(db.pool())
+    .fetch_optional(&mut *db.platform().await?)
     .await?;
     Ok(row.map(|r| ClaimedJob {
         tenant_id: TenantId::from_uuid(r.tenant_id),

@@ -391,7 +391,7 @@ pub async fn list(
     .fetch_all(&mut *tx)
     .await?;
     let usage = if after.is_none() {
-        super::plan::usage_in(&mut tx, scope.tenant_id(), LimitKind::OrdersPerMonth).await?
+        super::plan::usage_in(db, &mut tx, scope.tenant_id(), LimitKind::OrdersPerMonth).await?
     } else {
         None
     };

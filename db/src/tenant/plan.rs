@@ -217,34 +217,67 @@ pub(crate) async fn reserve(
     Ok(())
 }
 
+/// One limit as it applies to a tenant: its plan's value or the tenant's override.
+#[derive(Debug, Clone)]
+pub(crate) struct Cap {
+    limit: String,
+    name: String,
+    unit: String,
+    max: Option<i64>,
+}
+
+/// Every limit's cap for `tenant_id`, from the cache when recent (for display only: a write
+/// checks its limit afresh, under a lock, in its own transaction; see [`reserve`]).
+async fn caps(
+    db: &Db,
+    conn: &mut PgConnection,
+    tenant_id: TenantId,
+) -> Result<std::sync::Arc<Vec<Cap>>, RepoError> {
+    if let Some(caps) = db.caps.get(&tenant_id) {
+        return Ok(caps);
+    }
+    let caps: std::sync::Arc<Vec<Cap>> = sqlx::query_as!(
+        Cap,
+        r#"SELECT k.code AS "limit!", k.name AS "name!", k.unit AS "unit!",
+                  CASE WHEN o.limit_code IS NOT NULL THEN o.max_value ELSE pl.max_value END AS max
+             FROM limit_kinds k
+             JOIN tenants t ON t.id = $1
+             LEFT JOIN plan_limits pl ON pl.limit_code = k.code AND pl.plan_code = t.plan_code
+             LEFT JOIN tenant_limit_overrides o ON o.tenant_id = t.id AND o.limit_code = k.code"#,
+        tenant_id.as_uuid()
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    .into();
+    db.caps.insert(tenant_id, caps.clone());
+    Ok(caps)
+}
+
+/// Drops the cached caps of `tenant_id` after its plan or an override changed.
+pub(crate) fn forget_caps(db: &Db, tenant_id: TenantId) {
+    db.caps.forget_where(|cached, _| *cached == tenant_id);
+}
+
 /// `limit`'s cap and what is used of it, or `None` when the tenant has no cap on it (then
-/// nothing is counted: an unlimited tenant pays no count on its busiest pages).
+/// nothing is counted, and with the caps cached nothing is queried: an unlimited tenant pays
+/// nothing for this on its busiest pages).
 pub(crate) async fn usage_in(
+    db: &Db,
     conn: &mut PgConnection,
     tenant_id: TenantId,
     limit: LimitKind,
 ) -> Result<Option<LimitUsage>, RepoError> {
-    let row = sqlx::query!(
-        r#"SELECT k.name, k.unit,
-                  CASE WHEN o.limit_code IS NOT NULL THEN o.max_value ELSE pl.max_value END AS max_value
-             FROM limit_kinds k
-             JOIN tenants t ON t.id = $1
-             LEFT JOIN plan_limits pl ON pl.limit_code = k.code AND pl.plan_code = t.plan_code
-             LEFT JOIN tenant_limit_overrides o ON o.tenant_id = t.id AND o.limit_code = k.code
-            WHERE k.code = $2"#,
-        tenant_id.as_uuid(),
-        limit.code()
-    )
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some(row) = row else { return Ok(None) };
-    let Some(max) = row.max_value else {
+    let caps = caps(db, conn, tenant_id).await?;
+    let Some(cap) = caps.iter().find(|c| c.limit == limit.code()) else {
+        return Ok(None);
+    };
+    let Some(max) = cap.max else {
         return Ok(None);
     };
     Ok(Some(LimitUsage {
-        limit: limit.code().to_owned(),
-        name: row.name,
-        unit: row.unit,
+        limit: cap.limit.clone(),
+        name: cap.name.clone(),
+        unit: cap.unit.clone(),
         max: Some(max),
         used: count(conn, tenant_id, limit).await?,
     }))

@@ -126,7 +126,7 @@ pub async fn list(
     .fetch_all(&mut *tx)
     .await?;
     let usage = if query.with_usage {
-        super::plan::usage_in(&mut tx, scope.tenant_id(), LimitKind::Products).await?
+        super::plan::usage_in(db, &mut tx, scope.tenant_id(), LimitKind::Products).await?
     } else {
         None
     };
