@@ -2,6 +2,8 @@
 --   page      GET /products, the signed-in products page (full server-rendered HTML)
 --   list      the product-list server function, first page
 --   order     place an order for 1-2 units of one of the tenant's scarce ("hot") products
+--   order_cold  the same with plentiful products (with ACK_DIR set, acknowledged order ids are
+--             written there, to check after a fault that every one of them was kept)
 --   sign_in   sign in with the tenant owner's email and password
 --   mixed     70% list, 15% page, 10% dashboard, 5% orders of plentiful products
 -- Every request goes to a random signed-in session, i.e. a random tenant, on its own host.
@@ -90,6 +92,8 @@ function request()
     return call(session, paths.list)
   elseif scenario == "order" then
     return order(session, session.hot)
+  elseif scenario == "order_cold" then
+    return order(session, session.cold)
   elseif scenario == "sign_in" then
     return sign_in(session)
   else

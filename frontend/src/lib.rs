@@ -2,6 +2,9 @@
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
+    // Readable panics while developing; the release bundle aborts on panic, and the hook's
+    // formatting code would cost more in every download than it saves.
+    #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_body(app::App);
     // A marker for the browser tests (and anyone debugging) that event handlers are live.

@@ -102,13 +102,16 @@ fn DashboardFigures(board: DashboardView) -> impl IntoView {
 
 /// Revenue per day as bars, orders per day written above them. Plain SVG rendered on the
 /// server: it reads without JavaScript and carries its own title and description.
+///
+/// Coordinates are whole SVG units computed in integers: floating-point formatting would add
+/// its own code to the browser bundle for nothing a chart of this size can show.
 #[component]
 fn RevenueChart(days: Vec<DayFigure>) -> impl IntoView {
-    const WIDTH: f64 = 720.0;
-    const HEIGHT: f64 = 220.0;
-    const LEFT: f64 = 90.0;
-    const BOTTOM: f64 = 30.0;
-    const TOP: f64 = 16.0;
+    const WIDTH: i64 = 720;
+    const HEIGHT: i64 = 220;
+    const LEFT: i64 = 90;
+    const BOTTOM: i64 = 30;
+    const TOP: i64 = 16;
     let max = days
         .iter()
         .map(|d| d.revenue_minor)
@@ -120,9 +123,11 @@ fn RevenueChart(days: Vec<DayFigure>) -> impl IntoView {
         .max_by_key(|d| d.revenue_minor)
         .map(|d| d.revenue.clone())
         .unwrap_or_default();
-    let plot_w = WIDTH - LEFT - 10.0;
+    let plot_w = WIDTH - LEFT - 10;
     let plot_h = HEIGHT - BOTTOM - TOP;
-    let slot = plot_w / days.len().max(1) as f64;
+    let slot = plot_w / (days.len().max(1) as i64);
+    let bar = (slot * 7 / 10).max(1);
+    let baseline = HEIGHT - BOTTOM;
     let description = format!(
         "Bar chart of revenue per day for the last {} days. Highest day: {}. Total orders: {}.",
         days.len(),
@@ -133,23 +138,25 @@ fn RevenueChart(days: Vec<DayFigure>) -> impl IntoView {
         <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") class="mt-3 h-auto w-full" role="img" aria-labelledby="chart-title chart-desc" data-testid="revenue-chart">
             <title id="chart-title">"Revenue per day"</title>
             <desc id="chart-desc">{description}</desc>
-            <line x1=LEFT y1=TOP x2=LEFT y2=HEIGHT - BOTTOM stroke="#cbd5e1" />
-            <line x1=LEFT y1=HEIGHT - BOTTOM x2=WIDTH - 10.0 y2=HEIGHT - BOTTOM stroke="#cbd5e1" />
-            <text x=LEFT - 6.0 y=HEIGHT - BOTTOM text-anchor="end" font-size="11" fill="#475569">"0"</text>
-            <text x=LEFT - 6.0 y=TOP + 4.0 text-anchor="end" font-size="11" fill="#475569">{if max > 1 { peak } else { String::new() }}</text>
-            <text x=12 y=HEIGHT / 2.0 font-size="11" fill="#475569" transform=format!("rotate(-90 12 {})", HEIGHT / 2.0) text-anchor="middle">"Revenue"</text>
+            <line x1=LEFT y1=TOP x2=LEFT y2=baseline stroke="#cbd5e1" />
+            <line x1=LEFT y1=baseline x2=WIDTH - 10 y2=baseline stroke="#cbd5e1" />
+            <text x=LEFT - 6 y=baseline text-anchor="end" font-size="11" fill="#475569">"0"</text>
+            <text x=LEFT - 6 y=TOP + 4 text-anchor="end" font-size="11" fill="#475569">{if max > 1 { peak } else { String::new() }}</text>
+            <text x=12 y=HEIGHT / 2 font-size="11" fill="#475569" transform=format!("rotate(-90 12 {})", HEIGHT / 2) text-anchor="middle">"Revenue"</text>
             {days.iter().enumerate().map(|(i, d)| {
-                let h = plot_h * d.revenue_minor as f64 / max as f64;
-                let x = LEFT + i as f64 * slot + slot * 0.15;
+                // i128: revenue in minor units times the plot height cannot overflow.
+                let h = (i128::from(plot_h) * i128::from(d.revenue_minor) / i128::from(max)) as i64;
+                let x = LEFT + i as i64 * slot + (slot - bar) / 2;
+                let middle = x + bar / 2;
                 let label = (i % 5 == 0 || i + 1 == days.len()).then(|| view! {
-                    <text x=x + slot * 0.35 y=HEIGHT - BOTTOM + 16.0 text-anchor="middle" font-size="10" fill="#475569">{d.label.clone()}</text>
+                    <text x=middle y=baseline + 16 text-anchor="middle" font-size="10" fill="#475569">{d.label.clone()}</text>
                 });
                 view! {
-                    <rect x=x y=HEIGHT - BOTTOM - h width=slot * 0.7 height=h fill="#6366f1" rx="2">
+                    <rect x=x y=baseline - h width=bar height=h fill="#6366f1" rx="2">
                         <title>{format!("{}: {} orders, {}", d.label, d.orders, d.revenue)}</title>
                     </rect>
                     {(d.orders > 0).then(|| view! {
-                        <text x=x + slot * 0.35 y=HEIGHT - BOTTOM - h - 3.0 text-anchor="middle" font-size="9" fill="#334155">{d.orders}</text>
+                        <text x=middle y=baseline - h - 3 text-anchor="middle" font-size="9" fill="#334155">{d.orders}</text>
                     })}
                     {label}
                 }
