@@ -10,6 +10,13 @@ ALTER TABLE users ADD COLUMN removed_at timestamptz;
 -- The session table stays platform data: it is read by the digest of a secret id before any
 -- tenant is known, and a row is worthless without the cookie it was made for.
 ALTER TABLE tower_sessions.session ADD COLUMN tenant_id uuid, ADD COLUMN user_id uuid;
+-- Sessions signed in before this migration get their member too, or removing that member or
+-- resetting their password would miss them. (A record is tower-sessions' JSON: the signed-in
+-- member is under data.auth.)
+UPDATE tower_sessions.session
+   SET tenant_id = (convert_from(data, 'UTF8')::jsonb #>> '{data,auth,tenant_id}')::uuid,
+       user_id = (convert_from(data, 'UTF8')::jsonb #>> '{data,auth,user_id}')::uuid
+ WHERE convert_from(data, 'UTF8')::jsonb #> '{data,auth}' IS NOT NULL;
 CREATE INDEX session_member_idx ON tower_sessions.session (tenant_id, user_id)
     WHERE tenant_id IS NOT NULL;
 

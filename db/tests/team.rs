@@ -1575,3 +1575,82 @@ async fn find_my_workspace_leaves_out_workspaces_that_removed_the_person(
         .unwrap();
     assert_eq!(slugs(db.clone()).await, vec!["bravo"]);
 }
+
+#[sqlx::test(migrator = "db::MIGRATOR")]
+async fn invitations_lose_the_power_their_sender_lost(_: PgPoolOptions, owner: PgConnectOptions) {
+    let db = app_db(&owner).await;
+    let (tenant, ann) = tenant_and_owner(&db, "alpha").await;
+    set_limit(&db, tenant.id(), LimitKind::Members, 20).await;
+    let bo = add_member(&db, &tenant, "bo@alpha.test", Role::Owner).await;
+    let cy = add_member(&db, &tenant, "cy@alpha.test", Role::Admin).await;
+    members::invite(&db, &bo, &email("o@x.test"), Role::Owner, link("bo-owner"))
+        .await
+        .unwrap();
+    members::invite(&db, &bo, &email("a@x.test"), Role::Admin, link("bo-admin"))
+        .await
+        .unwrap();
+    members::invite(
+        &db,
+        &cy,
+        &email("m@x.test"),
+        Role::Member,
+        link("cy-member"),
+    )
+    .await
+    .unwrap();
+
+    // Bo, demoted to admin, can no longer have sent an owner's invitation; the admin one stays.
+    members::change_role(&db, &ann, bo.member().user_id, Role::Admin)
+        .await
+        .unwrap();
+    let state = |digest: &'static str| {
+        let (db, tenant) = (db.clone(), tenant.clone());
+        async move {
+            invitations::find(&db, &tenant, digest)
+                .await
+                .unwrap()
+                .unwrap()
+                .state
+        }
+    };
+    assert_eq!(
+        state("bo-owner").await,
+        invitations::InvitationState::Revoked
+    );
+    assert_eq!(state("bo-admin").await, invitations::InvitationState::Open);
+    let err = invitations::accept(&db, &tenant, "bo-owner", &name("Sneaky"), "h")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, RepoError::Refused(Refusal::InvitationClosed)),
+        "{err:?}"
+    );
+
+    // Cy, removed, leaves no invitation behind.
+    members::remove(&db, &ann, cy.member().user_id)
+        .await
+        .unwrap();
+    assert_eq!(
+        state("cy-member").await,
+        invitations::InvitationState::Revoked
+    );
+
+    // And an owner demoted while a request was in flight cannot invite an owner from it.
+    let dee = add_member(&db, &tenant, "dee@alpha.test", Role::Owner).await;
+    members::change_role(&db, &ann, dee.member().user_id, Role::Member)
+        .await
+        .unwrap();
+    let err = members::invite(
+        &db,
+        &dee,
+        &email("o2@x.test"),
+        Role::Owner,
+        link("dee-owner"),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(err, RepoError::Refused(Refusal::OwnersOnly)),
+        "{err:?}"
+    );
+}

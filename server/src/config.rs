@@ -238,6 +238,11 @@ impl Config {
         if self.sessions.idle_timeout_mins == 0 || self.sessions.absolute_timeout_hours == 0 {
             return Err("sessions: timeouts must be at least 1".into());
         }
+        if self.mail.show_outbox && self.server.scheme == "https" {
+            return Err(
+                "mail.show_outbox: the development outbox page would publish every workspace's links; it cannot be on when server.scheme is https".into(),
+            );
+        }
         if self.accounts.invitation_ttl_hours == 0 || self.accounts.password_reset_ttl_mins == 0 {
             return Err("accounts: link lifetimes must be at least 1".into());
         }
@@ -352,6 +357,21 @@ mod tests {
         assert!(err.contains("line 3") && err.contains("lisen"), "{err}");
         let err = load("", &[("STOCKROOM_SERVER_LISEN", "x")]).unwrap_err();
         assert!(err.contains("STOCKROOM_SERVER_LISEN"), "{err}");
+    }
+
+    #[test]
+    fn the_outbox_page_is_off_unless_asked_for_and_never_over_https() {
+        let shipped = load(include_str!("../../Leptos.toml"), &[]).unwrap();
+        assert!(!shipped.mail.show_outbox);
+        let err = load(
+            "",
+            &[
+                ("STOCKROOM_MAIL_SHOW_OUTBOX", "true"),
+                ("STOCKROOM_SERVER_SCHEME", "https"),
+            ],
+        )
+        .unwrap_err();
+        assert!(err.contains("mail.show_outbox"), "{err}");
     }
 
     #[test]

@@ -511,7 +511,13 @@ async fn overrides_and_suspension_apply_to_one_tenant_and_are_audited() {
         (1, "1", "1")
     );
 
-    // Suspension: alpha's people are signed out on their next request; reactivation lets them back.
+    // Suspension: alpha's people are signed out at once (even a session that makes no
+    // request while suspended); reactivation lets them sign in again.
+    let idle = session_cookie(
+        &app.sign_in("alpha", "ann@alpha.test", "alpha-password-1")
+            .await,
+    )
+    .unwrap();
     let suspend = call(
         SetTenantStatus::PATH,
         vec![("slug", "alpha"), ("status", "suspended")],
@@ -536,6 +542,16 @@ async fn overrides_and_suspension_apply_to_one_tenant_and_are_audited() {
     )
     .await;
     assert_eq!(reactivate.status(), StatusCode::OK);
+    let idle_site: app::SiteInfo = app
+        .call::<LoadSite>(Some("alpha"), &[], Some(&idle), HeaderMap::new())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        idle_site.viewer.is_none(),
+        "the suspension ended every session"
+    );
     assert!(session_cookie(
         &app.sign_in("alpha", "ann@alpha.test", "alpha-password-1")
             .await

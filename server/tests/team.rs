@@ -554,6 +554,14 @@ async fn ownership_moves_in_one_step_and_the_last_owner_stays() {
         )
         .await;
     assert_eq!(transfer.status(), StatusCode::OK);
+    // The session carries on under a new id: no server process holds the old owner's role
+    // for it any more.
+    let moved = session_cookie(&transfer).expect("the session gets a new id");
+    assert!(
+        !signed_in(&app, "alpha", &owner).await,
+        "the old id is dead"
+    );
+    let owner = moved;
     assert!(
         signed_in(&app, "alpha", &owner).await,
         "the one who transferred stays signed in"
@@ -762,6 +770,7 @@ async fn changing_your_password_keeps_this_session_and_ends_the_others() {
         )
         .await;
     assert_eq!(renamed.status(), StatusCode::OK);
+    let here = session_cookie(&renamed).expect("the session gets a new id");
     assert_eq!(
         site(&app, "alpha", &here).await.viewer.unwrap().name,
         "Ann Renamed",

@@ -299,8 +299,9 @@ pub async fn update_profile(name: String) -> Result<(), AppError> {
             db::tenant::members::rename_self(&services.db, scope, &name)
                 .await
                 .map_err(|e| ctx.repo_error(e))?;
-            forget_scope(&services, &session()?);
-            Ok(())
+            forget_scope(&services, &session()?)
+                .await
+                .map_err(|e| ctx.internal("session cycle", e))
         }
         .await,
     )

@@ -164,7 +164,10 @@ pub async fn console_sign_in(email: String, password: String) -> Result<(), AppE
             if !account_ok || !address_ok {
                 tracing::warn!(request_id = %ctx.request_id, "console sign-in throttled");
                 return Err(AppError::RateLimited {
-                    message: "Too many failed sign-in attempts. Please wait 15 minutes and try again.".into(),
+                    message: format!(
+                        "Too many failed sign-in attempts. Please wait {} minutes and try again.",
+                        (limits.sign_in_window_secs / 60).max(1)
+                    ),
                 });
             }
             let credentials = find_admin_credentials(&services.db, &email)

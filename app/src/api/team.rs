@@ -360,8 +360,9 @@ pub async fn transfer_ownership(id: String) -> Result<(), AppError> {
                 .await
                 .map_err(|e| ctx.repo_error(e))?;
             // This session stays signed in, as an admin now.
-            crate::ssr::context::forget_scope(&services, &session);
-            Ok(())
+            crate::ssr::context::forget_scope(&services, &session)
+                .await
+                .map_err(|e| ctx.internal("session cycle", e))
         }
         .await,
     )

@@ -35,14 +35,19 @@ pub fn scope_cache_key(session: &tower_sessions::session::Id, signed_in: &Signed
 }
 
 /// After a change that keeps its own session (the member's role or name changed under it),
-/// the next request must check the member again.
-pub fn forget_scope(services: &Services, session: &tower_sessions::Session) {
+/// the next request must check the member again: the session gets a new id, which no
+/// server process has cached a member for, and this process forgets the old one.
+pub async fn forget_scope(
+    services: &Services,
+    session: &tower_sessions::Session,
+) -> Result<(), tower_sessions::session::Error> {
     if let Some(id) = session.id() {
         let prefix = format!("{id}/");
         services
             .scopes
             .forget_where(|key, _| key.starts_with(&prefix));
     }
+    session.cycle_id().await
 }
 
 /// The few runtime settings the pages need.

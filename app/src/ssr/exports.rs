@@ -49,7 +49,16 @@ pub async fn run_next(db: &Db) -> Result<bool, RepoError> {
     };
     let span = tracing::info_span!("export", tenant = %job.tenant_id, job = %job.id);
     let _entered = span.enter();
-    let Some(tenant) = db::platform::tenants::find_by_id(db, job.tenant_id).await? else {
+    let tenant = db::platform::tenants::find_by_id(db, job.tenant_id).await?;
+    let Some(tenant) = tenant.filter(|t| t.is_active()) else {
+        // A suspended workspace's work waits for nobody: failed, not left to be claimed again.
+        exports::fail_unscoped(
+            db,
+            job.tenant_id,
+            job.id,
+            "The workspace was suspended before this export ran.",
+        )
+        .await?;
         return Ok(true);
     };
     let (kind, requested_by) = exports::job_for_worker(db, &tenant, job.id).await?;

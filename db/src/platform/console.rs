@@ -340,29 +340,6 @@ pub async fn plans(db: &Db) -> Result<Vec<PlanSummary>, RepoError> {
     .await?)
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CatalogEntry {
-    pub code: String,
-    pub name: String,
-}
-
-/// The features and limits that exist, for the console's override forms.
-pub async fn gate_catalog(db: &Db) -> Result<(Vec<CatalogEntry>, Vec<CatalogEntry>), RepoError> {
-    let features = sqlx::query_as!(
-        CatalogEntry,
-        "SELECT code, name FROM features ORDER BY code"
-    )
-    .fetch_all(&mut *db.platform().await?)
-    .await?;
-    let limits = sqlx::query_as!(
-        CatalogEntry,
-        "SELECT code, name FROM limit_kinds ORDER BY code"
-    )
-    .fetch_all(&mut *db.platform().await?)
-    .await?;
-    Ok((features, limits))
-}
-
 // ------------------------------------------------------------------------------- changes --
 
 /// Moves a tenant to another plan; takes effect on the tenant's next request. This is the
@@ -428,6 +405,16 @@ pub async fn set_status(
     )
     .execute(&mut *tx)
     .await?;
+    if status == "suspended" {
+        // Signed out now, not on their next request: a session left idle through the
+        // suspension must not work again after a reactivation.
+        sqlx::query!(
+            "DELETE FROM tower_sessions.session WHERE tenant_id = $1",
+            tenant_id.as_uuid()
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
     let action = if status == "active" {
         "reactivate"
     } else {

@@ -108,6 +108,10 @@ pub async fn invite(
     require_can_grant(scope, role)?;
     let tenant = scope.tenant_id().as_uuid();
     let mut tx = scope.begin(db).await?;
+    if role == Role::Owner {
+        let owners = lock_owners(&mut tx, scope.tenant_id()).await?;
+        still_an_owner(scope, &owners)?;
+    }
     if active_member_with_email(&mut tx, scope.tenant_id(), email).await? {
         return Err(RepoError::Refused(Refusal::AlreadyMember));
     }
@@ -155,6 +159,10 @@ pub async fn resend_invitation(
     let mut tx = scope.begin(db).await?;
     let open = lock_open_invitation(&mut tx, scope, id).await?;
     require_can_grant(scope, open.role)?;
+    if open.role == Role::Owner {
+        let owners = lock_owners(&mut tx, scope.tenant_id()).await?;
+        still_an_owner(scope, &owners)?;
+    }
     if open.expired {
         // An expired invitation held no place in the team; renewing it takes one again.
         super::plan::reserve(&mut tx, scope.tenant_id(), LimitKind::Members, 1).await?;
@@ -184,6 +192,10 @@ pub async fn revoke_invitation(
     let mut tx = scope.begin(db).await?;
     let open = lock_open_invitation(&mut tx, scope, id).await?;
     require_can_grant(scope, open.role)?;
+    if open.role == Role::Owner {
+        let owners = lock_owners(&mut tx, scope.tenant_id()).await?;
+        still_an_owner(scope, &owners)?;
+    }
     sqlx::query!(
         "UPDATE invitations SET revoked_at = now() WHERE tenant_id = $1 AND id = $2",
         scope.tenant_id().as_uuid(),
@@ -218,6 +230,7 @@ pub async fn change_role(
     }
     keep_an_owner(&owners, user_id)?;
     set_role(&mut tx, scope.tenant_id(), user_id, role).await?;
+    withdraw_invitations_beyond(&mut tx, scope.tenant_id(), user_id, Some(role)).await?;
     end_member_sessions(&mut tx, scope.tenant_id(), user_id, None).await?;
     tx.commit().await?;
     Ok(())
@@ -251,6 +264,7 @@ pub async fn remove(db: &Db, scope: &TenantScope, user_id: UserId) -> Result<(),
     )
     .execute(&mut *tx)
     .await?;
+    withdraw_invitations_beyond(&mut tx, scope.tenant_id(), user_id, None).await?;
     end_member_sessions(&mut tx, scope.tenant_id(), user_id, None).await?;
     tx.commit().await?;
     Ok(())
@@ -274,6 +288,7 @@ pub async fn transfer_ownership(
     lock_member(&mut tx, scope.tenant_id(), to).await?;
     set_role(&mut tx, scope.tenant_id(), to, Role::Owner).await?;
     set_role(&mut tx, scope.tenant_id(), me, Role::Admin).await?;
+    withdraw_invitations_beyond(&mut tx, scope.tenant_id(), me, Some(Role::Admin)).await?;
     end_member_sessions(&mut tx, scope.tenant_id(), to, None).await?;
     end_member_sessions(&mut tx, scope.tenant_id(), me, keep).await?;
     tx.commit().await?;
@@ -449,6 +464,32 @@ fn keep_an_owner(owners: &[uuid::Uuid], leaving: UserId) -> Result<(), RepoError
     if owners.iter().all(|id| *id == leaving.as_uuid()) && owners.contains(&leaving.as_uuid()) {
         return Err(RepoError::Refused(Refusal::LastOwner));
     }
+    Ok(())
+}
+
+/// Withdraws the open invitations `inviter` sent that their new role (`None`: removed) could
+/// no longer send: an invitation must not carry power its sender has lost.
+async fn withdraw_invitations_beyond(
+    conn: &mut PgConnection,
+    tenant_id: TenantId,
+    inviter: UserId,
+    role: Option<Role>,
+) -> Result<(), RepoError> {
+    let still_grants: Vec<String> = match role {
+        Some(Role::Owner) => return Ok(()),
+        Some(Role::Admin) => vec![Role::Admin.as_str().into(), Role::Member.as_str().into()],
+        Some(Role::Member) | None => Vec::new(),
+    };
+    sqlx::query!(
+        "UPDATE invitations SET revoked_at = now()
+          WHERE tenant_id = $1 AND invited_by = $2 AND accepted_at IS NULL AND revoked_at IS NULL
+            AND NOT (role = ANY($3))",
+        tenant_id.as_uuid(),
+        inviter.as_uuid(),
+        &still_grants
+    )
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 

@@ -268,7 +268,8 @@ pub async fn set_archived(
     if !archived {
         // A restored product counts against the plan's product limit again.
         let was_archived = sqlx::query_scalar!(
-            r#"SELECT archived_at IS NOT NULL AS "archived!" FROM products WHERE tenant_id = $1 AND id = $2"#,
+            r#"SELECT archived_at IS NOT NULL AS "archived!" FROM products WHERE tenant_id = $1 AND id = $2
+                  FOR UPDATE"#,
             scope.tenant_id().as_uuid(),
             id.as_uuid()
         )
