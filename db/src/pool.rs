@@ -1,5 +1,7 @@
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -86,6 +88,63 @@ pub struct Db {
     /// Each tenant's limits, for showing usage (never for enforcing them).
     pub(crate) caps: Arc<TtlCache<domain::TenantId, Arc<Vec<crate::tenant::plan::Cap>>>>,
     transaction_pooling: bool,
+    outage: Arc<Outage>,
+}
+
+/// While the database is unreachable, every request would wait the whole acquire timeout
+/// (sqlx keeps retrying the connection until then) before its 503. Once one wait has timed
+/// out, later ones give up after [`Outage::FAST_TIMEOUT`]: enough to connect to a database
+/// that is back, short enough that a client hears "unavailable" at once. The first success
+/// ends the outage.
+struct Outage {
+    started: Instant,
+    /// Milliseconds after `started` of the last timed-out wait; 0 when the database answers.
+    last_failure_ms: AtomicU64,
+}
+
+impl Outage {
+    const FAST_TIMEOUT: Duration = Duration::from_millis(500);
+    /// A failure older than this no longer counts: waits get the full timeout again.
+    const REMEMBERED: Duration = Duration::from_secs(10);
+
+    fn new() -> Self {
+        Self {
+            started: Instant::now(),
+            last_failure_ms: AtomicU64::new(0),
+        }
+    }
+
+    fn now_ms(&self) -> u64 {
+        // Never 0, which means "no outage".
+        self.started.elapsed().as_millis() as u64 + 1
+    }
+
+    fn ongoing(&self) -> bool {
+        let last = self.last_failure_ms.load(Ordering::Relaxed);
+        last != 0 && self.now_ms().saturating_sub(last) < Self::REMEMBERED.as_millis() as u64
+    }
+
+    /// Runs one wait for a connection, shortened during an outage, and records its outcome.
+    async fn guard<T>(
+        &self,
+        wait: impl Future<Output = Result<T, sqlx::Error>>,
+    ) -> Result<T, sqlx::Error> {
+        let result = if self.ongoing() {
+            tokio::time::timeout(Self::FAST_TIMEOUT, wait)
+                .await
+                .unwrap_or(Err(sqlx::Error::PoolTimedOut))
+        } else {
+            wait.await
+        };
+        match &result {
+            Ok(_) => self.last_failure_ms.store(0, Ordering::Relaxed),
+            Err(sqlx::Error::PoolTimedOut) => {
+                self.last_failure_ms.store(self.now_ms(), Ordering::Relaxed)
+            }
+            Err(_) => {}
+        }
+        result
+    }
 }
 
 fn tenant_cache(ttl: Duration) -> Arc<TtlCache<String, Tenant>> {
@@ -144,6 +203,7 @@ impl Db {
             tenants: tenant_cache(settings.tenant_cache),
             caps: caps_cache(settings.tenant_cache),
             transaction_pooling: settings.transaction_pooling,
+            outage: Arc::new(Outage::new()),
         })
     }
 
@@ -154,19 +214,33 @@ impl Db {
             tenants: tenant_cache(TENANT_CACHE_TTL),
             caps: caps_cache(TENANT_CACHE_TTL),
             transaction_pooling: false,
+            outage: Arc::new(Outage::new()),
         }
     }
 
+    /// The pool itself, for tools that bypass the outage guard (the bulk generator).
     pub(crate) fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    pub(crate) async fn begin(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+        self.outage.guard(self.pool.begin()).await
+    }
+
+    /// A transaction opened by `statement` (a `BEGIN ...`, possibly followed by more).
+    pub(crate) async fn begin_with(
+        &self,
+        statement: String,
+    ) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+        self.outage.guard(self.pool.begin_with(statement)).await
     }
 
     /// A connection for platform statements; see [`PlatformConn`].
     pub(crate) async fn platform(&self) -> Result<PlatformConn, sqlx::Error> {
         Ok(if self.transaction_pooling {
-            PlatformConn::Wrapped(self.pool.begin().await?)
+            PlatformConn::Wrapped(self.begin().await?)
         } else {
-            PlatformConn::Pooled(self.pool.acquire().await?)
+            PlatformConn::Pooled(self.outage.guard(self.pool.acquire()).await?)
         })
     }
 
@@ -239,5 +313,65 @@ fn plain_reason(err: &sqlx::Error) -> String {
         sqlx::Error::PoolTimedOut => "timed out".to_owned(),
         sqlx::Error::Database(db) => db.message().to_owned(),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn after_one_timed_out_wait_the_next_ones_give_up_quickly() {
+        let outage = Outage::new();
+        let timed_out = outage
+            .guard(async { Err::<(), _>(sqlx::Error::PoolTimedOut) })
+            .await;
+        assert!(matches!(timed_out, Err(sqlx::Error::PoolTimedOut)));
+        assert!(outage.ongoing());
+
+        let started = Instant::now();
+        let never = outage.guard(std::future::pending::<Result<(), sqlx::Error>>());
+        assert!(matches!(never.await, Err(sqlx::Error::PoolTimedOut)));
+        assert!(started.elapsed() < Duration::from_secs(2));
+    }
+
+    #[tokio::test]
+    async fn a_connection_ends_the_outage() {
+        let outage = Outage::new();
+        let _ = outage
+            .guard(async { Err::<(), _>(sqlx::Error::PoolTimedOut) })
+            .await;
+        outage
+            .guard(async { Ok::<_, sqlx::Error>(()) })
+            .await
+            .unwrap();
+        assert!(!outage.ongoing());
+    }
+
+    #[tokio::test]
+    async fn other_errors_are_not_an_outage() {
+        let outage = Outage::new();
+        let _ = outage
+            .guard(async { Err::<(), _>(sqlx::Error::RowNotFound) })
+            .await;
+        assert!(!outage.ongoing());
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_database_answers_not_ready_fast_after_the_first_wait() {
+        // Port 1 on loopback refuses connections; sqlx retries until the acquire timeout.
+        let options: PgConnectOptions = "postgres://nobody@127.0.0.1:1/none".parse().unwrap();
+        let pool = PgPoolOptions::new()
+            .acquire_timeout(Duration::from_secs(3))
+            .connect_lazy_with(options);
+        let db = Db::from_pool(pool);
+        assert!(!db.is_ready().await);
+        let started = Instant::now();
+        assert!(!db.is_ready().await);
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "took {:?}",
+            started.elapsed()
+        );
     }
 }

@@ -112,7 +112,7 @@ async fn begin_with_tenant(
     tenant_id: TenantId,
 ) -> Result<Transaction<'static, Postgres>, RepoError> {
     let statement = format!("{begin}; SELECT set_config('app.tenant_id', '{tenant_id}', true)");
-    Ok(db.pool().begin_with(statement).await?)
+    Ok(db.begin_with(statement).await?)
 }
 
 /// Ends a transaction that only read. Dropping it rolls it back, and sqlx sends that

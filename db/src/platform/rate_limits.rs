@@ -11,7 +11,7 @@ pub struct Limit {
 /// attempts are not recorded, so a caller who waits gets through again. Serialised per key by
 /// an advisory lock, so a burst cannot overshoot the limit.
 pub async fn allow(db: &Db, bucket: &str, key: &str, limit: Limit) -> Result<bool, RepoError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let recent = sqlx::query_scalar!(
         r#"WITH lock AS (SELECT pg_advisory_xact_lock(hashtextextended('rate:' || $1 || ':' || $2, 0)))
            SELECT count(*) AS "count!" FROM rate_limit_events, lock

@@ -23,7 +23,7 @@ const WELCOME_TICKET_SECS: i64 = 120;
 pub async fn register(db: &Db, new: NewWorkspace<'_>) -> Result<(Tenant, UserId), RepoError> {
     let tenant_id = TenantId::from_uuid(uuid::Uuid::new_v4());
     let user_id = UserId::from_uuid(uuid::Uuid::new_v4());
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let row = sqlx::query!(
         "INSERT INTO tenants (id, slug, name) VALUES ($1, $2, $3)
          RETURNING id, slug, name, plan_code, status, currency",
