@@ -50,6 +50,11 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
         entries.insert(key, (value, Instant::now()));
     }
 
+    pub fn forget(&self, key: &K) {
+        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        entries.remove(key);
+    }
+
     /// Forgets every entry `matches` picks.
     pub fn forget_where(&self, mut matches: impl FnMut(&K, &V) -> bool) {
         let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());

@@ -31,7 +31,7 @@ impl TestDatabase {
             .expect("status updated");
         conn.close().await.ok();
         // As the console does after a change: the next request must see it.
-        self.db.tenants.forget_where(|cached, _| cached == slug);
+        self.db.tenants.forget(&slug.to_owned());
     }
 }
 

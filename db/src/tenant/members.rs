@@ -108,10 +108,7 @@ pub async fn invite(
     require_can_grant(scope, role)?;
     let tenant = scope.tenant_id().as_uuid();
     let mut tx = scope.begin(db).await?;
-    if role == Role::Owner {
-        let owners = lock_owners(&mut tx, scope.tenant_id()).await?;
-        still_an_owner(scope, &owners)?;
-    }
+    still_grants_owner(&mut tx, scope, role).await?;
     if active_member_with_email(&mut tx, scope.tenant_id(), email).await? {
         return Err(RepoError::Refused(Refusal::AlreadyMember));
     }
@@ -159,10 +156,7 @@ pub async fn resend_invitation(
     let mut tx = scope.begin(db).await?;
     let open = lock_open_invitation(&mut tx, scope, id).await?;
     require_can_grant(scope, open.role)?;
-    if open.role == Role::Owner {
-        let owners = lock_owners(&mut tx, scope.tenant_id()).await?;
-        still_an_owner(scope, &owners)?;
-    }
+    still_grants_owner(&mut tx, scope, open.role).await?;
     if open.expired {
         // An expired invitation held no place in the team; renewing it takes one again.
         super::plan::reserve(&mut tx, scope.tenant_id(), LimitKind::Members, 1).await?;
@@ -192,10 +186,7 @@ pub async fn revoke_invitation(
     let mut tx = scope.begin(db).await?;
     let open = lock_open_invitation(&mut tx, scope, id).await?;
     require_can_grant(scope, open.role)?;
-    if open.role == Role::Owner {
-        let owners = lock_owners(&mut tx, scope.tenant_id()).await?;
-        still_an_owner(scope, &owners)?;
-    }
+    still_grants_owner(&mut tx, scope, open.role).await?;
     sqlx::query!(
         "UPDATE invitations SET revoked_at = now() WHERE tenant_id = $1 AND id = $2",
         scope.tenant_id().as_uuid(),
@@ -451,6 +442,20 @@ async fn lock_owners(
 
 /// The scope was built at the start of the request; an owner demoted since then must not
 /// make one last owner-only change. Checked against the owners locked in this transaction.
+/// An owner invitation is sent, renewed or withdrawn only by someone who is still an owner
+/// once the owners are locked (a transfer or demotion may have just happened).
+async fn still_grants_owner(
+    conn: &mut PgConnection,
+    scope: &TenantScope,
+    role: Role,
+) -> Result<(), RepoError> {
+    if role != Role::Owner {
+        return Ok(());
+    }
+    let owners = lock_owners(conn, scope.tenant_id()).await?;
+    still_an_owner(scope, &owners)
+}
+
 fn still_an_owner(scope: &TenantScope, owners: &[uuid::Uuid]) -> Result<(), RepoError> {
     if owners.contains(&scope.member().user_id.as_uuid()) {
         Ok(())

@@ -255,7 +255,7 @@ async fn caps(
 
 /// Drops the cached caps of `tenant_id` after its plan or an override changed.
 pub(crate) fn forget_caps(db: &Db, tenant_id: TenantId) {
-    db.caps.forget_where(|cached, _| *cached == tenant_id);
+    db.caps.forget(&tenant_id);
 }
 
 /// `limit`'s cap and what is used of it, or `None` when the tenant has no cap on it (then
