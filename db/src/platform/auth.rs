@@ -263,16 +263,24 @@ pub async fn reserve_sign_in_attempt(
     policy: ThrottlePolicy,
 ) -> Result<bool, RepoError> {
     let mut tx = begin_for_tenant(db, tenant.id()).await?;
+    // The locks in a statement of their own: a statement sees the rows committed before it
+    // started, so counting in the statement that waited for them would miss the failure the
+    // previous holder just recorded, and a burst would slip through.
+    sqlx::query!(
+        "SELECT pg_advisory_xact_lock(hashtextextended('sign-in:' || $1::uuid::text || ':' || $2, 0)),
+                pg_advisory_xact_lock(hashtextextended('sign-in-address:' || $3, 0))",
+        tenant.id().as_uuid(),
+        email.as_str(),
+        address
+    )
+    .execute(&mut *tx)
+    .await?;
     let counts = sqlx::query!(
-        r#"WITH locks AS (
-               SELECT pg_advisory_xact_lock(hashtextextended('sign-in:' || $1::uuid::text || ':' || $2, 0)),
-                      pg_advisory_xact_lock(hashtextextended('sign-in-address:' || $3, 0))
-           )
-           SELECT
-             (SELECT count(*) FROM sign_in_failures, locks
+        r#"SELECT
+             (SELECT count(*) FROM sign_in_failures
                WHERE tenant_id = $1 AND email = $2
                  AND failed_at > now() - make_interval(secs => $4)) AS "account!",
-             (SELECT count(*) FROM sign_in_failures_by_address, locks
+             (SELECT count(*) FROM sign_in_failures_by_address
                WHERE address = $3::text::inet
                  AND failed_at > now() - make_interval(secs => $4)) AS "address!""#,
         tenant.id().as_uuid(),

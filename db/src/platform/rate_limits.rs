@@ -12,9 +12,17 @@ pub struct Limit {
 /// an advisory lock, so a burst cannot overshoot the limit.
 pub async fn allow(db: &Db, bucket: &str, key: &str, limit: Limit) -> Result<bool, RepoError> {
     let mut tx = db.begin().await?;
+    // A statement of its own: a statement sees the rows committed before it started, so a
+    // count in the statement that waited for the lock would miss what the holder just wrote.
+    sqlx::query!(
+        "SELECT pg_advisory_xact_lock(hashtextextended('rate:' || $1 || ':' || $2, 0))",
+        bucket,
+        key
+    )
+    .execute(&mut *tx)
+    .await?;
     let recent = sqlx::query_scalar!(
-        r#"WITH lock AS (SELECT pg_advisory_xact_lock(hashtextextended('rate:' || $1 || ':' || $2, 0)))
-           SELECT count(*) AS "count!" FROM rate_limit_events, lock
+        r#"SELECT count(*) AS "count!" FROM rate_limit_events
             WHERE bucket = $1 AND key = $2 AND at > now() - make_interval(secs => $3)"#,
         bucket,
         key,

@@ -1,0 +1,329 @@
+//! What a server function starts from. [`Call::open`] reaches the request's context and the
+//! services once; [`MemberCall`] and [`ConsoleCall`] add the check of who is signed in. A
+//! repository error becomes the person's error here, and only here, logged once with the
+//! request id and the tenant.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use db::platform::console::ConsoleScope;
+use db::{Db, LineProblem, Refusal, RepoError, Tenant, TenantScope};
+use domain::{Currency, Role};
+use leptos::prelude::with_context;
+
+use super::context::{RequestContext, Services, Site, SiteSettings};
+use crate::{AppError, FieldError};
+
+/// The request a server function serves: who asks, on which site, with which services.
+pub struct Call {
+    ctx: Arc<RequestContext>,
+    services: Services,
+}
+
+impl Call {
+    /// The current request's context. Only fails when called outside a request (a bug).
+    pub fn open() -> Result<Self, AppError> {
+        with_context::<http::request::Parts, _>(|parts| {
+            Some(Self {
+                ctx: parts.extensions.get::<Arc<RequestContext>>()?.clone(),
+                services: parts.extensions.get::<Services>()?.clone(),
+            })
+        })
+        .flatten()
+        .ok_or_else(|| {
+            tracing::error!("server function called outside a request with our context");
+            AppError::Internal {
+                request_id: "none".into(),
+            }
+        })
+    }
+
+    pub fn services(&self) -> &Services {
+        &self.services
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.services.db
+    }
+
+    pub fn settings(&self) -> &SiteSettings {
+        &self.services.settings
+    }
+
+    pub fn request_id(&self) -> &str {
+        &self.ctx.request_id
+    }
+
+    /// The client's address, for per-address limits.
+    pub fn client_address(&self) -> &str {
+        &self.ctx.client_address
+    }
+
+    pub fn site(&self) -> &Site {
+        &self.ctx.site
+    }
+
+    /// The console admin signed in on this host, if any (for the header).
+    pub fn console_admin_name(&self) -> Option<String> {
+        self.ctx.console.as_ref().map(|c| c.name().to_owned())
+    }
+
+    /// The session of this browser (present on every site).
+    pub fn session(&self) -> Result<tower_sessions::Session, AppError> {
+        with_context::<http::request::Parts, _>(|parts| {
+            parts.extensions.get::<tower_sessions::Session>().cloned()
+        })
+        .flatten()
+        .ok_or_else(|| self.internal("session", "the session layer is missing"))
+    }
+
+    /// Refuses unless this request is on the public site (registration, "find my workspace").
+    pub fn require_public(&self) -> Result<(), AppError> {
+        match self.ctx.site {
+            Site::Public => Ok(()),
+            _ => Err(AppError::NotFound),
+        }
+    }
+
+    /// The active workspace this Host names, for the few calls made before sign-in.
+    pub fn workspace(&self) -> Result<&Tenant, AppError> {
+        match &self.ctx.site {
+            Site::Workspace(tenant) => Ok(tenant),
+            _ => Err(AppError::NotFound),
+        }
+    }
+
+    /// Awaits a repository call and turns its error into the person's.
+    pub async fn run<T>(
+        &self,
+        work: impl Future<Output = Result<T, RepoError>>,
+    ) -> Result<T, AppError> {
+        work.await.map_err(|err| self.fail(err))
+    }
+
+    /// Maps a repository failure to what the person sees, logging the detail once, here.
+    pub fn fail(&self, err: RepoError) -> AppError {
+        match err {
+            RepoError::NotFound => AppError::NotFound,
+            RepoError::Forbidden => AppError::Forbidden,
+            RepoError::Conflict { field } => AppError::field(field, conflict_message(field)),
+            RepoError::Invalid { field } => AppError::field(field, invalid_message(field)),
+            RepoError::PlanRequired { feature, plans } => AppError::PlanRequired { feature, plans },
+            RepoError::LimitReached { max, unit, .. } => AppError::LimitReached {
+                message: format!(
+                    "Your plan allows {max} {unit}, and this workspace has reached that limit."
+                ),
+            },
+            RepoError::Refused(Refusal::OrderLines(problems)) => order_lines_error(problems, |n| n),
+            RepoError::Refused(refusal) => AppError::Refused {
+                message: refusal_message(&refusal),
+            },
+            RepoError::Unavailable(source) => {
+                tracing::warn!(request_id = %self.ctx.request_id, tenant = %self.tenant_label(), error = %source, "database unavailable");
+                AppError::Unavailable
+            }
+            RepoError::Internal(source) => {
+                tracing::error!(request_id = %self.ctx.request_id, tenant = %self.tenant_label(), error = %source, "repository error");
+                AppError::Internal {
+                    request_id: self.ctx.request_id.clone(),
+                }
+            }
+        }
+    }
+
+    /// A failure outside the repository (hashing, mail, the session store): logged with its
+    /// detail, shown as a reference only.
+    pub fn internal(&self, what: &str, detail: impl std::fmt::Display) -> AppError {
+        tracing::error!(request_id = %self.ctx.request_id, tenant = %self.tenant_label(), error = %detail, "{what}");
+        AppError::Internal {
+            request_id: self.ctx.request_id.clone(),
+        }
+    }
+
+    fn tenant_label(&self) -> String {
+        match &self.ctx.site {
+            Site::Workspace(t) | Site::SuspendedWorkspace(t) => t.id().to_string(),
+            _ => "-".to_owned(),
+        }
+    }
+
+    /// The signed-in member of this Host's workspace, or the error a person should see.
+    pub fn member(self) -> Result<MemberCall, AppError> {
+        match (&self.ctx.site, &self.ctx.scope) {
+            (Site::Workspace(tenant), Some(scope)) => Ok(MemberCall {
+                tenant: tenant.clone(),
+                scope: scope.clone(),
+                call: self,
+            }),
+            (Site::Workspace(_), None) => Err(AppError::Unauthenticated),
+            _ => Err(AppError::NotFound),
+        }
+    }
+
+    /// The signed-in console admin; on any other host there is nothing here.
+    pub fn console(self) -> Result<ConsoleCall, AppError> {
+        match (&self.ctx.site, &self.ctx.console) {
+            (Site::Console, Some(scope)) => Ok(ConsoleCall {
+                scope: scope.clone(),
+                call: self,
+            }),
+            (Site::Console, None) => Err(AppError::Unauthenticated),
+            _ => Err(AppError::NotFound),
+        }
+    }
+}
+
+/// A call made by a signed-in member of the Host's workspace: the tenant-side twin of
+/// [`ConsoleCall`]. Holding one means both the workspace and the member were checked.
+pub struct MemberCall {
+    call: Call,
+    scope: TenantScope,
+    tenant: Tenant,
+}
+
+impl MemberCall {
+    pub fn open() -> Result<Self, AppError> {
+        Call::open()?.member()
+    }
+
+    pub fn scope(&self) -> &TenantScope {
+        &self.scope
+    }
+
+    pub fn tenant(&self) -> &Tenant {
+        &self.tenant
+    }
+
+    pub fn currency(&self) -> &Currency {
+        self.tenant.currency()
+    }
+
+    pub fn role(&self) -> Role {
+        self.scope.member().role
+    }
+
+    /// Refuses unless the member's role is at least `role`. The repository checks again; this
+    /// is for answers that must not even start the work.
+    pub fn require(&self, role: Role) -> Result<(), AppError> {
+        if self.role().at_least(role) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+}
+
+impl std::ops::Deref for MemberCall {
+    type Target = Call;
+    fn deref(&self) -> &Call {
+        &self.call
+    }
+}
+
+/// A call made by a signed-in platform console admin on the console's host.
+pub struct ConsoleCall {
+    call: Call,
+    scope: ConsoleScope,
+}
+
+impl ConsoleCall {
+    pub fn open() -> Result<Self, AppError> {
+        Call::open()?.console()
+    }
+
+    pub fn scope(&self) -> &ConsoleScope {
+        &self.scope
+    }
+}
+
+impl std::ops::Deref for ConsoleCall {
+    type Target = Call;
+    fn deref(&self) -> &Call {
+        &self.call
+    }
+}
+
+/// Each line's problem as a field error on that line. `form_line` maps the repository's line
+/// number (of the lines sent) to the line the person sees on the form.
+pub fn order_lines_error(problems: Vec<LineProblem>, form_line: impl Fn(usize) -> usize) -> AppError {
+    let fields = problems
+        .into_iter()
+        .map(|problem| {
+            let (line, message) = match problem {
+                LineProblem::UnknownProduct { line } => {
+                    (line, "This product does not exist.".to_owned())
+                }
+                LineProblem::Archived { line, name } => {
+                    (line, format!("{name} is archived and cannot be ordered."))
+                }
+                LineProblem::OutOfStock { line, name, left } => {
+                    (line, format!("Not enough {name} in stock: {left} left."))
+                }
+                LineProblem::Duplicate { line, first_line } => (
+                    line,
+                    format!("This product is already on line {}.", form_line(first_line)),
+                ),
+            };
+            FieldError {
+                field: crate::api::orders::line_field(form_line(line)),
+                message,
+            }
+        })
+        .collect();
+    AppError::Validation { fields }
+}
+
+fn invalid_message(field: &str) -> &'static str {
+    match field {
+        "plan" => "There is no such plan.",
+        "feature" => "There is no such feature.",
+        "limit" => "There is no such limit.",
+        _ => "This value is not valid.",
+    }
+}
+
+fn refusal_message(refusal: &Refusal) -> String {
+    match refusal {
+        Refusal::LastOwner => {
+            "A workspace needs at least one owner. Make someone else an owner first.".into()
+        }
+        Refusal::OwnersOnly => "Only an owner can give, change or take away the owner role.".into(),
+        Refusal::AlreadyMember => ALREADY_MEMBER.into(),
+        Refusal::InvitationClosed => {
+            "This invitation can no longer be used: it was accepted, withdrawn, or has expired."
+                .into()
+        }
+        Refusal::NotOnYourself => "You can't do that to your own account.".into(),
+        Refusal::TooManyPendingExports => {
+            "Several exports are still running. Please wait for them to finish.".into()
+        }
+        Refusal::Stale => STALE.into(),
+        Refusal::EmptyOrder => "Add at least one product.".into(),
+        Refusal::TooManyLines => format!(
+            "An order can have at most {} lines.",
+            db::tenant::orders::MAX_LINES
+        ),
+        Refusal::TotalTooLarge => {
+            "This order's total is too large. Split it into smaller orders.".into()
+        }
+        Refusal::Transition { from, to } => format!(
+            "A {} order cannot become {}.",
+            from.label().to_lowercase(),
+            to.label().to_lowercase()
+        ),
+        Refusal::OrderLines(_) => "Some lines of this order cannot be served.".into(),
+    }
+}
+
+pub const ALREADY_MEMBER: &str = "This person is already a member of this workspace.";
+
+const STALE: &str = "This product changed after you opened it (an order may have taken stock). Reload the page to see the current figures, then make your change again.";
+
+fn conflict_message(field: &str) -> &'static str {
+    match field {
+        "slug" => "This address is already taken. Please pick another one.",
+        "email" => "This email address is already in use here (or already invited: resend that invitation instead).",
+        "sku" => "Another product in this workspace already has this SKU.",
+        _ => "This value is already in use.",
+    }
+}

@@ -1,0 +1,327 @@
+//! The changes a console admin (or a system such as billing) makes to one tenant: its plan,
+//! its status, and its own exceptions to the plan. Each runs under a lock on the tenant's
+//! registry row and writes its audit row in the same transaction.
+
+use domain::{LimitOverride, PlanCode, TenantId, TenantStatus};
+use serde_json::{json, Value};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::{Actor, ConsoleScope};
+use crate::scope::begin_for_tenant;
+use crate::{Db, RepoError};
+
+/// Moves a tenant to another plan; takes effect on the tenant's next request. This is the
+/// one function a billing provider's webhook would call (as `Actor::System`).
+/// An unknown plan is `Invalid { field: "plan" }`; an unknown tenant `NotFound`.
+pub async fn change_plan(
+    db: &Db,
+    actor: Actor<'_>,
+    tenant_id: TenantId,
+    plan: &PlanCode,
+) -> Result<(), RepoError> {
+    let mut tx = begin_for_tenant(db, tenant_id).await?;
+    let known = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM plans WHERE code = $1) AS "known!""#,
+        plan.as_str()
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if !known {
+        return Err(RepoError::Invalid { field: "plan" });
+    }
+    let before = lock_tenant(&mut tx, tenant_id).await?;
+    sqlx::query!(
+        "UPDATE tenants SET plan_code = $2 WHERE id = $1",
+        tenant_id.as_uuid(),
+        plan.as_str()
+    )
+    .execute(&mut *tx)
+    .await?;
+    audit(
+        &mut tx,
+        actor,
+        "change_plan",
+        Some(tenant_id),
+        json!({ "plan": before.plan_code }),
+        json!({ "plan": plan.as_str() }),
+    )
+    .await?;
+    tx.commit().await?;
+    crate::platform::tenants::forget(db, tenant_id);
+    crate::tenant::plan::forget_caps(db, tenant_id);
+    Ok(())
+}
+
+/// Suspends or reactivates a tenant. A suspended tenant's people are signed out on their
+/// next request and see a clear page.
+pub async fn set_status(
+    db: &Db,
+    scope: &ConsoleScope,
+    tenant_id: TenantId,
+    status: TenantStatus,
+) -> Result<(), RepoError> {
+    let mut tx = begin_for_tenant(db, tenant_id).await?;
+    let before = lock_tenant(&mut tx, tenant_id).await?;
+    let status = match status {
+        TenantStatus::Active => "active",
+        TenantStatus::Suspended => "suspended",
+    };
+    sqlx::query!(
+        "UPDATE tenants SET status = $2 WHERE id = $1",
+        tenant_id.as_uuid(),
+        status
+    )
+    .execute(&mut *tx)
+    .await?;
+    if status == "suspended" {
+        // Signed out now, not on their next request: a session left idle through the
+        // suspension must not work again after a reactivation.
+        sqlx::query!(
+            "DELETE FROM tower_sessions.session WHERE tenant_id = $1",
+            tenant_id.as_uuid()
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    let action = if status == "active" {
+        "reactivate"
+    } else {
+        "suspend"
+    };
+    audit(
+        &mut tx,
+        Actor::Console(scope),
+        action,
+        Some(tenant_id),
+        json!({ "status": before.status }),
+        json!({ "status": status }),
+    )
+    .await?;
+    tx.commit().await?;
+    crate::platform::tenants::forget(db, tenant_id);
+    Ok(())
+}
+
+/// Switches a feature on or off for one tenant whatever its plan says, or (`None`) lets the
+/// plan decide again.
+pub async fn set_feature_override(
+    db: &Db,
+    scope: &ConsoleScope,
+    tenant_id: TenantId,
+    feature: &str,
+    enabled: Option<bool>,
+) -> Result<(), RepoError> {
+    change_override(db, scope, tenant_id, feature, FeatureSetting(enabled)).await
+}
+
+/// Sets one tenant's own value for a limit, lifts it (`Unlimited`), or lets the plan decide
+/// again (`Inherit`). Negative values cannot be expressed (`LimitOverride` refuses them) and
+/// the table refuses them too.
+pub async fn set_limit_override(
+    db: &Db,
+    scope: &ConsoleScope,
+    tenant_id: TenantId,
+    limit: &str,
+    value: LimitOverride,
+) -> Result<(), RepoError> {
+    change_override(db, scope, tenant_id, limit, LimitSetting(value)).await?;
+    crate::tenant::plan::forget_caps(db, tenant_id);
+    Ok(())
+}
+
+/// One kind of per-tenant exception to the plan: a feature switch or a limit value. Each
+/// reads and writes its own table; [`change_override`] does the rest.
+trait Override {
+    /// The form field an unknown code belongs to, and the audit row's key for the code.
+    const FIELD: &'static str;
+    const ACTION: &'static str;
+    async fn known(conn: &mut PgConnection, code: &str) -> Result<bool, RepoError>;
+    /// Removes the tenant's current override and says what it was, for the audit row.
+    async fn take(conn: &mut PgConnection, tenant: Uuid, code: &str) -> Result<Value, RepoError>;
+    /// Writes the new override, if any, and says what it is.
+    async fn put(&self, conn: &mut PgConnection, tenant: Uuid, code: &str) -> Result<Value, RepoError>;
+}
+
+async fn change_override<O: Override>(
+    db: &Db,
+    scope: &ConsoleScope,
+    tenant_id: TenantId,
+    code: &str,
+    setting: O,
+) -> Result<(), RepoError> {
+    let mut tx = begin_for_tenant(db, tenant_id).await?;
+    lock_tenant(&mut tx, tenant_id).await?;
+    if !O::known(&mut tx, code).await? {
+        return Err(RepoError::Invalid { field: O::FIELD });
+    }
+    let tenant = tenant_id.as_uuid();
+    let before = O::take(&mut tx, tenant, code).await?;
+    let after = setting.put(&mut tx, tenant, code).await?;
+    let record = |value: Value| {
+        let mut entry = serde_json::Map::new();
+        entry.insert(O::FIELD.to_owned(), json!(code));
+        entry.insert("override".to_owned(), value);
+        Value::Object(entry)
+    };
+    audit(
+        &mut tx,
+        Actor::Console(scope),
+        O::ACTION,
+        Some(tenant_id),
+        record(before),
+        record(after),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// `None`: the plan decides.
+struct FeatureSetting(Option<bool>);
+
+impl Override for FeatureSetting {
+    const FIELD: &'static str = "feature";
+    const ACTION: &'static str = "set_feature_override";
+
+    async fn known(conn: &mut PgConnection, code: &str) -> Result<bool, RepoError> {
+        Ok(sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM features WHERE code = $1) AS "known!""#,
+            code
+        )
+        .fetch_one(conn)
+        .await?)
+    }
+
+    async fn take(conn: &mut PgConnection, tenant: Uuid, code: &str) -> Result<Value, RepoError> {
+        let before = sqlx::query_scalar!(
+            "DELETE FROM tenant_feature_overrides WHERE tenant_id = $1 AND feature = $2 RETURNING enabled",
+            tenant,
+            code
+        )
+        .fetch_optional(conn)
+        .await?;
+        Ok(json!(before))
+    }
+
+    async fn put(&self, conn: &mut PgConnection, tenant: Uuid, code: &str) -> Result<Value, RepoError> {
+        if let Some(enabled) = self.0 {
+            sqlx::query!(
+                "INSERT INTO tenant_feature_overrides (tenant_id, feature, enabled) VALUES ($1, $2, $3)",
+                tenant,
+                code,
+                enabled
+            )
+            .execute(conn)
+            .await?;
+        }
+        Ok(json!(self.0))
+    }
+}
+
+struct LimitSetting(LimitOverride);
+
+impl LimitSetting {
+    /// The override as the audit log words it: "plan", "unlimited" or the number.
+    fn describe(value: Option<Option<i64>>) -> Value {
+        match value {
+            None => json!("plan"),
+            Some(None) => json!("unlimited"),
+            Some(Some(max)) => json!(max),
+        }
+    }
+}
+
+impl Override for LimitSetting {
+    const FIELD: &'static str = "limit";
+    const ACTION: &'static str = "set_limit_override";
+
+    async fn known(conn: &mut PgConnection, code: &str) -> Result<bool, RepoError> {
+        Ok(sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM limit_kinds WHERE code = $1) AS "known!""#,
+            code
+        )
+        .fetch_one(conn)
+        .await?)
+    }
+
+    async fn take(conn: &mut PgConnection, tenant: Uuid, code: &str) -> Result<Value, RepoError> {
+        let before = sqlx::query_scalar!(
+            "DELETE FROM tenant_limit_overrides WHERE tenant_id = $1 AND limit_code = $2 RETURNING max_value",
+            tenant,
+            code
+        )
+        .fetch_optional(conn)
+        .await?;
+        Ok(Self::describe(before))
+    }
+
+    async fn put(&self, conn: &mut PgConnection, tenant: Uuid, code: &str) -> Result<Value, RepoError> {
+        let max = match self.0 {
+            LimitOverride::Inherit => None,
+            LimitOverride::Unlimited => Some(None),
+            LimitOverride::Max(max) if max < 0 => return Err(RepoError::Invalid { field: "value" }),
+            LimitOverride::Max(max) => Some(Some(max)),
+        };
+        if let Some(max) = max {
+            sqlx::query!(
+                "INSERT INTO tenant_limit_overrides (tenant_id, limit_code, max_value) VALUES ($1, $2, $3)",
+                tenant,
+                code,
+                max
+            )
+            .execute(conn)
+            .await?;
+        }
+        Ok(Self::describe(max))
+    }
+}
+
+struct TenantState {
+    plan_code: String,
+    status: String,
+}
+
+/// Locks the registry row, so console changes to one tenant apply one after another and each
+/// audit row's "before" is what really came before.
+async fn lock_tenant(
+    conn: &mut PgConnection,
+    tenant_id: TenantId,
+) -> Result<TenantState, RepoError> {
+    let row = sqlx::query!(
+        "SELECT plan_code, status FROM tenants WHERE id = $1 FOR UPDATE",
+        tenant_id.as_uuid()
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(RepoError::NotFound)?;
+    Ok(TenantState {
+        plan_code: row.plan_code,
+        status: row.status,
+    })
+}
+
+async fn audit(
+    conn: &mut PgConnection,
+    actor: Actor<'_>,
+    action: &str,
+    tenant: Option<TenantId>,
+    before: serde_json::Value,
+    after: serde_json::Value,
+) -> Result<(), RepoError> {
+    sqlx::query!(
+        "INSERT INTO console_audit (id, admin_id, actor, action, target_tenant_id, before, after)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        Uuid::new_v4(),
+        actor.admin_id(),
+        actor.label(),
+        action,
+        tenant.map(|t| t.as_uuid()),
+        before,
+        after
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+

@@ -1,0 +1,205 @@
+//! The tenant registry as the console sees it: every workspace with its plan and size, one
+//! workspace in detail, and the plans there are.
+
+use domain::{TenantId, TenantStatus};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::ConsoleScope;
+use crate::scope::{begin_for_tenant, end_read};
+use crate::tenant::plan::{entitlements_in, Entitlements};
+use crate::{Db, RepoError};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantOverview {
+    pub id: TenantId,
+    pub slug: String,
+    pub name: String,
+    pub plan_code: String,
+    pub plan_name: String,
+    pub status: TenantStatus,
+    pub created_at: OffsetDateTime,
+    pub members: i64,
+    pub products: i64,
+    pub orders_this_month: i64,
+}
+
+/// Where the previous page of tenants ended: the last row's (created_at, id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TenantCursor {
+    pub created_at: OffsetDateTime,
+    pub id: Uuid,
+}
+
+pub struct TenantPage {
+    pub tenants: Vec<TenantOverview>,
+    pub has_more: bool,
+}
+
+/// The registry, newest first, optionally filtered by a piece of slug or name.
+pub async fn list_tenants(
+    db: &Db,
+    _scope: &ConsoleScope,
+    search: Option<&str>,
+    after: Option<TenantCursor>,
+    limit: i64,
+) -> Result<TenantPage, RepoError> {
+    let limit = limit.clamp(1, 200);
+    let pattern = search
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(crate::tenant::products::like_pattern);
+    let rows = sqlx::query!(
+        r#"WITH page AS (
+               SELECT * FROM tenants
+                WHERE ($1::text IS NULL OR slug ILIKE $1 OR name ILIKE $1)
+                  AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3::uuid))
+                ORDER BY created_at DESC, id DESC
+                LIMIT $4)
+           SELECT t.id, t.slug, t.name, t.plan_code, p.name AS plan_name, t.status, t.created_at,
+                  coalesce(c.members, 0) AS "members!", coalesce(c.products, 0) AS "products!",
+                  coalesce(c.orders_this_month, 0) AS "orders_this_month!"
+             FROM page t
+             JOIN plans p ON p.code = t.plan_code
+             LEFT JOIN tenant_usage_counts(ARRAY(SELECT id FROM page)) c ON c.tenant_id = t.id
+            ORDER BY t.created_at DESC, t.id DESC"#,
+        pattern,
+        after.map(|c| c.created_at),
+        after.map(|c| c.id),
+        limit + 1
+    )
+    .fetch_all(&mut *db.platform().await?)
+    .await?;
+    let has_more = rows.len() as i64 > limit;
+    let tenants = rows
+        .into_iter()
+        .take(limit as usize)
+        .map(|r| TenantOverview {
+            id: TenantId::from_uuid(r.id),
+            slug: r.slug,
+            name: r.name,
+            plan_code: r.plan_code,
+            plan_name: r.plan_name,
+            status: TenantStatus::from_db(&r.status),
+            created_at: r.created_at,
+            members: r.members,
+            products: r.products,
+            orders_this_month: r.orders_this_month,
+        })
+        .collect();
+    Ok(TenantPage { tenants, has_more })
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeatureOverride {
+    pub feature: String,
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LimitOverrideRow {
+    pub limit: String,
+    /// `None`: unlimited.
+    pub max: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantDetail {
+    pub overview: TenantOverview,
+    /// What the tenant may do now: its plan with the overrides applied, and usage.
+    pub entitlements: Entitlements,
+    pub feature_overrides: Vec<FeatureOverride>,
+    pub limit_overrides: Vec<LimitOverrideRow>,
+}
+
+/// One tenant by slug, with its plan, overrides and usage. Reads the overrides inside the
+/// tenant's own transaction.
+pub async fn tenant_detail(
+    db: &Db,
+    scope: &ConsoleScope,
+    slug: &str,
+) -> Result<TenantDetail, RepoError> {
+    let page = list_tenants_exact(db, scope, slug).await?;
+    let overview = page.ok_or(RepoError::NotFound)?;
+    let mut tx = begin_for_tenant(db, overview.id).await?;
+    let entitlements = entitlements_in(&mut tx, overview.id).await?;
+    let feature_overrides = sqlx::query!(
+        "SELECT feature, enabled FROM tenant_feature_overrides WHERE tenant_id = $1 ORDER BY feature",
+        overview.id.as_uuid()
+    )
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .map(|r| FeatureOverride {
+        feature: r.feature,
+        enabled: r.enabled,
+    })
+    .collect();
+    let limit_overrides = sqlx::query!(
+        "SELECT limit_code, max_value FROM tenant_limit_overrides WHERE tenant_id = $1 ORDER BY limit_code",
+        overview.id.as_uuid()
+    )
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .map(|r| LimitOverrideRow {
+        limit: r.limit_code,
+        max: r.max_value,
+    })
+    .collect();
+    end_read(tx);
+    Ok(TenantDetail {
+        overview,
+        entitlements,
+        feature_overrides,
+        limit_overrides,
+    })
+}
+
+async fn list_tenants_exact(
+    db: &Db,
+    _scope: &ConsoleScope,
+    slug: &str,
+) -> Result<Option<TenantOverview>, RepoError> {
+    let row = sqlx::query!(
+        r#"SELECT t.id, t.slug, t.name, t.plan_code, p.name AS plan_name, t.status, t.created_at,
+                  coalesce(c.members, 0) AS "members!", coalesce(c.products, 0) AS "products!",
+                  coalesce(c.orders_this_month, 0) AS "orders_this_month!"
+             FROM tenants t
+             JOIN plans p ON p.code = t.plan_code
+             LEFT JOIN tenant_usage_counts(ARRAY(SELECT id FROM tenants WHERE slug = $1)) c
+                    ON c.tenant_id = t.id
+            WHERE t.slug = $1"#,
+        slug
+    )
+    .fetch_optional(&mut *db.platform().await?)
+    .await?;
+    Ok(row.map(|r| TenantOverview {
+        id: TenantId::from_uuid(r.id),
+        slug: r.slug,
+        name: r.name,
+        plan_code: r.plan_code,
+        plan_name: r.plan_name,
+        status: TenantStatus::from_db(&r.status),
+        created_at: r.created_at,
+        members: r.members,
+        products: r.products,
+        orders_this_month: r.orders_this_month,
+    }))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanSummary {
+    pub code: String,
+    pub name: String,
+}
+
+/// Every plan, cheapest first.
+pub async fn plans(db: &Db) -> Result<Vec<PlanSummary>, RepoError> {
+    Ok(sqlx::query_as!(
+        PlanSummary,
+        "SELECT code, name FROM plans ORDER BY sort_order, code"
+    )
+    .fetch_all(&mut *db.platform().await?)
+    .await?)
+}

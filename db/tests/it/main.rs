@@ -1,0 +1,11 @@
+//! The repository tests, built as one test binary. Every file directly under `tests/` would be
+//! a binary of its own, and each links the whole stack (sqlx, tokio, the db crate); one binary
+//! compiles and links that once, which is what keeps `cargo test` bearable on two cores.
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+mod common;
+mod orders_and_products;
+mod plans;
+mod platform;
+mod rls;
+mod team;

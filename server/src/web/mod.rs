@@ -1,0 +1,152 @@
+//! The HTTP edge: routes, and the middleware every request passes through in order —
+//! request id and tracing, host → site, session, session → member, CSRF, and the status of a
+//! server function's error.
+
+mod csrf;
+mod errors;
+mod handlers;
+mod html;
+mod tenancy;
+
+use std::time::Duration;
+
+pub use tenancy::{classify_host, HostKind};
+
+use app::ssr::Services;
+use axum::extract::Request;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::get;
+use axum::{Extension, Router};
+use leptos::prelude::LeptosOptions;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower::ServiceBuilder;
+use tower_http::compression::{CompressionLayer, CompressionLevel};
+use tower_http::request_id::{
+    MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+pub struct WebSettings {
+    pub leptos: LeptosOptions,
+    pub request_timeout: Duration,
+    pub idle_timeout: Duration,
+}
+
+pub fn router(services: Services, web: WebSettings) -> Router {
+    let leptos_options = web.leptos.clone();
+    let routes = generate_route_list(app::App);
+    let pkg_dir = format!(
+        "{}/{}",
+        leptos_options.site_root, leptos_options.site_pkg_dir
+    );
+    // Hashed file names change with their content, so browsers may keep them for a year.
+    let pkg_cache = if leptos_options.hash_files {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+
+    let session_layer = SessionManagerLayer::new(services.db.session_store())
+        .with_name("stockroom_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(services.settings.scheme == "https")
+        .with_expiry(Expiry::OnInactivity(
+            time::Duration::try_from(web.idle_timeout).unwrap_or(time::Duration::hours(2)),
+        ));
+
+    let site_routes = Router::new()
+        .route("/welcome", get(handlers::welcome))
+        .route("/exports/{id}/download", get(handlers::download_export))
+        .route("/dev/outbox", get(handlers::outbox_page))
+        .leptos_routes(&leptos_options, routes, {
+            let options = leptos_options.clone();
+            move || app::shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler(app::shell))
+        .with_state(leptos_options)
+        .layer(
+            ServiceBuilder::new()
+                .layer(middleware::from_fn(errors::server_fn_status))
+                .layer(middleware::from_fn_with_state(
+                    services.settings.clone(),
+                    csrf::reject_cross_site,
+                ))
+                .layer(middleware::from_fn_with_state(
+                    services.clone(),
+                    tenancy::resolve_site,
+                ))
+                .layer(session_layer)
+                .layer(middleware::from_fn_with_state(
+                    services.clone(),
+                    tenancy::attach_member,
+                )),
+        );
+
+    let assets = Router::new()
+        // `./dev` writes brotli and gzip copies of every asset at build time (at the highest
+        // levels, once), so serving them costs no compression per request.
+        .nest_service(
+            "/pkg",
+            ServeDir::new(pkg_dir)
+                .precompressed_br()
+                .precompressed_gzip(),
+        )
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(pkg_cache),
+        ));
+
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(handlers::readyz))
+        .merge(assets)
+        .merge(site_routes)
+        .layer(Extension(services))
+        .layer(
+            ServiceBuilder::new()
+                // Our ids only: a client-chosen one could forge log correlation.
+                .layer(middleware::from_fn(drop_client_request_id))
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                    let request_id = req
+                        .extensions()
+                        .get::<RequestId>()
+                        .and_then(|id| id.header_value().to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!(
+                        "request",
+                        request_id = %request_id,
+                        method = %req.method(),
+                        path = %req.uri().path(),
+                        tenant = tracing::field::Empty,
+                    )
+                }))
+                .layer(PropagateRequestIdLayer::x_request_id())
+                // Dynamic responses are compressed once per request, so cheaply: gzip at its
+                // fastest level. Brotli's encoder zeroes large tables for every response, and
+                // gzip at level 4 still took a sixth of the server's CPU on the product list
+                // (profiled in bench/). Static assets are brotli-compressed at build time.
+                .layer(
+                    CompressionLayer::new()
+                        .no_br()
+                        .quality(CompressionLevel::Fastest),
+                )
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    web.request_timeout,
+                )),
+        )
+}
+
+async fn drop_client_request_id(mut req: Request, next: Next) -> Response {
+    req.headers_mut().remove("x-request-id");
+    next.run(req).await
+}

@@ -1,0 +1,12 @@
+//! The whole-stack tests, built as one test binary. Every file directly under `tests/` would
+//! be a binary of its own, and each links the whole stack (the server, the app, leptos, axum,
+//! sqlx); one binary compiles and links that once, which is what keeps `cargo test` bearable
+//! on two cores.
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+mod console;
+mod mail;
+mod shutdown;
+mod support;
+mod team;
+mod tenancy;

@@ -1,0 +1,407 @@
+//! `TestApp`: the real router on a free port against a fresh database, driven over HTTP with
+//! an explicit Host header per request, so each test can play several workspaces at once.
+
+use std::net::SocketAddr;
+
+use app::ssr::passwords::{HashCost, PasswordHasher};
+use leptos::server_fn::ServerFn;
+use reqwest::header::{HeaderMap, HeaderValue, COOKIE, HOST, SET_COOKIE};
+use reqwest::{redirect, Client, Response};
+use server::config::Config;
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub outbox: std::path::PathBuf,
+    pub base_domain: String,
+    pub database: db::testing::TestDatabase,
+    client: Client,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Like [`TestApp::spawn`], with settings adjusted by `adjust` first.
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        let database = db::testing::fresh_database().await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut config = Config::default();
+        config.server.listen = addr.to_string();
+        config.server.base_domain = format!("localhost:{}", addr.port());
+        let outbox =
+            std::env::temp_dir().join(format!("stockroom-outbox-{}", uuid::Uuid::new_v4()));
+        config.mail.outbox_dir = outbox.display().to_string();
+        adjust(&mut config);
+        // Cheap hashing keeps the suite fast; the production cost is tested in app::ssr.
+        let passwords = PasswordHasher::new(
+            HashCost {
+                memory_kib: 1024,
+                iterations: 1,
+                parallelism: 1,
+            },
+            4,
+        )
+        .unwrap();
+        let router = server::app_router(&config, database.db.clone(), passwords).unwrap();
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .unwrap();
+        });
+        let client = Client::builder()
+            .redirect(redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self {
+            addr,
+            outbox,
+            base_domain: config.server.base_domain,
+            database,
+            client,
+        }
+    }
+
+    pub fn host(&self, slug: Option<&str>) -> String {
+        match slug {
+            Some(slug) => format!("{slug}.{}", self.base_domain),
+            None => self.base_domain.clone(),
+        }
+    }
+
+    pub async fn get(&self, slug: Option<&str>, path: &str, cookie: Option<&str>) -> Response {
+        let mut request = self
+            .client
+            .get(format!("http://{}{path}", self.addr))
+            .header(HOST, self.host(slug));
+        if let Some(cookie) = cookie {
+            request = request.header(COOKIE, cookie);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// Calls server function `F` as the browser's JS does: a same-origin form-encoded POST.
+    pub async fn call<F: ServerFn>(
+        &self,
+        slug: Option<&str>,
+        args: &[(&str, &str)],
+        cookie: Option<&str>,
+        extra: HeaderMap,
+    ) -> Response {
+        let mut request = self
+            .client
+            .post(format!("http://{}{}", self.addr, F::PATH))
+            .header(HOST, self.host(slug))
+            .header("sec-fetch-site", "same-origin")
+            .headers(extra)
+            .form(args);
+        if let Some(cookie) = cookie {
+            request = request.header(COOKIE, cookie);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// Registers a workspace through the public site and follows the welcome hand-off;
+    /// returns the owner's session cookie on the workspace's host.
+    pub async fn register(&self, slug: &str, email: &str, password: &str) -> String {
+        let response = self
+            .call::<app::api::Register>(
+                None,
+                &[
+                    ("business_name", &format!("Shop {slug}")),
+                    ("slug", slug),
+                    ("owner_name", "Olive Owner"),
+                    ("email", email),
+                    ("password", password),
+                ],
+                None,
+                HeaderMap::new(),
+            )
+            .await;
+        let location = location(&response)
+            .unwrap_or_else(|| panic!("registration redirects: {}", response.status()));
+        let prefix = format!("http://{}", self.host(Some(slug)));
+        let path = location
+            .strip_prefix(&prefix)
+            .unwrap_or_else(|| panic!("hand-off goes to the workspace: {location}"));
+        let welcome = self.get(Some(slug), path, None).await;
+        assert_eq!(location_of(&welcome), "/");
+        session_cookie(&welcome).expect("the welcome hand-off signs the owner in")
+    }
+
+    pub async fn sign_in(&self, slug: &str, email: &str, password: &str) -> Response {
+        self.call::<app::api::SignIn>(
+            Some(slug),
+            &[("email", email), ("password", password)],
+            None,
+            HeaderMap::new(),
+        )
+        .await
+    }
+}
+
+pub fn location(response: &Response) -> Option<String> {
+    response
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned())
+}
+
+fn location_of(response: &Response) -> String {
+    location(response).unwrap_or_default()
+}
+
+/// The `name=value` pair of the session cookie a response set, if any.
+pub fn session_cookie(response: &Response) -> Option<String> {
+    response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("stockroom_session="))
+        .map(|v| v.split(';').next().unwrap().to_owned())
+}
+
+pub fn set_cookie_header(response: &Response) -> Option<String> {
+    response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("stockroom_session="))
+        .map(str::to_owned)
+}
+
+pub fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+    let mut map = HeaderMap::new();
+    for (name, value) in pairs {
+        map.insert(*name, HeaderValue::from_str(value).unwrap());
+    }
+    map
+}
+
+pub async fn error_of(response: Response) -> app::AppError {
+    let status = response.status();
+    let body = response.text().await.unwrap();
+    serde_json::from_str(&body)
+        .unwrap_or_else(|_| panic!("expected an AppError, got {status}: {body}"))
+}
+
+impl TestApp {
+    /// Every message in the outbox, as raw text.
+    pub fn sent_mail(&self) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(&self.outbox) else {
+            return Vec::new();
+        };
+        entries
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+            .map(|e| std::fs::read_to_string(e.path()).unwrap())
+            .collect()
+    }
+}
+
+impl TestApp {
+    /// Creates a product as the member holding `cookie`; returns its id.
+    pub async fn create_product(
+        &self,
+        slug: &str,
+        cookie: &str,
+        sku: &str,
+        name: &str,
+        stock: &str,
+    ) -> String {
+        let response = self
+            .call::<app::api::products::SaveProduct>(
+                Some(slug),
+                &[
+                    ("sku", sku),
+                    ("name", name),
+                    ("description", ""),
+                    ("price", "9.99"),
+                    ("stock", stock),
+                ],
+                Some(cookie),
+                HeaderMap::new(),
+            )
+            .await;
+        let location =
+            location(&response).unwrap_or_else(|| panic!("product created: {}", response.status()));
+        location
+            .trim_start_matches("/products/")
+            .split('?')
+            .next()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Places an order for `quantity` of one product; returns the order id.
+    pub async fn place_order(
+        &self,
+        slug: &str,
+        cookie: &str,
+        product_id: &str,
+        quantity: &str,
+    ) -> String {
+        let response = self
+            .call::<app::api::orders::PlaceOrder>(
+                Some(slug),
+                &[
+                    ("lines[0][product_id]", product_id),
+                    ("lines[0][quantity]", quantity),
+                ],
+                Some(cookie),
+                HeaderMap::new(),
+            )
+            .await;
+        let location =
+            location(&response).unwrap_or_else(|| panic!("order placed: {}", response.status()));
+        location.trim_start_matches("/orders/").to_owned()
+    }
+}
+
+/// The hashing cost the test server uses (cheap), for accounts made directly in the database.
+pub fn test_hasher() -> PasswordHasher {
+    PasswordHasher::new(
+        HashCost {
+            memory_kib: 1024,
+            iterations: 1,
+            parallelism: 1,
+        },
+        4,
+    )
+    .unwrap()
+}
+
+impl TestApp {
+    pub async fn tenant(&self, slug: &str) -> db::Tenant {
+        db::platform::tenants::find_by_slug(&self.database.db, &domain::Slug::parse(slug).unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
+    /// Adds a member straight into the database and signs them in; returns their cookie.
+    pub async fn add_member(
+        &self,
+        slug: &str,
+        email: &str,
+        role: domain::Role,
+        password: &str,
+    ) -> String {
+        let hash = test_hasher()
+            .hash(&domain::Password::new_choice(password).unwrap())
+            .await
+            .unwrap();
+        db::platform::operator::add_member(
+            &self.database.db,
+            &self.tenant(slug).await,
+            &domain::Email::parse(email).unwrap(),
+            &domain::PersonName::parse("Added Member").unwrap(),
+            role,
+            &hash,
+        )
+        .await
+        .unwrap();
+        let response = self.sign_in(slug, email, password).await;
+        session_cookie(&response)
+            .unwrap_or_else(|| panic!("{email} signs in: {}", response.status()))
+    }
+
+    /// Creates a console account and signs it in on admin.<base>; returns its cookie.
+    pub async fn console_admin(&self, email: &str, password: &str) -> String {
+        let hash = test_hasher()
+            .hash(&domain::Password::new_choice(password).unwrap())
+            .await
+            .unwrap();
+        db::platform::console::create_admin(
+            &self.database.db,
+            &domain::Email::parse(email).unwrap(),
+            &domain::PersonName::parse("Platform Admin").unwrap(),
+            &hash,
+        )
+        .await
+        .unwrap();
+        let response = self
+            .call::<app::api::console::ConsoleSignIn>(
+                Some("admin"),
+                &[("email", email), ("password", password)],
+                None,
+                HeaderMap::new(),
+            )
+            .await;
+        session_cookie(&response)
+            .unwrap_or_else(|| panic!("console sign-in: {}", response.status()))
+    }
+
+    /// The mail sent to `to` whose subject contains `subject`, newest last, with
+    /// quoted-printable soft breaks unfolded.
+    pub fn mail_to(&self, to: &str, subject: &str) -> Vec<String> {
+        let mut found: Vec<(std::time::SystemTime, String)> = std::fs::read_dir(&self.outbox)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+            .map(|e| {
+                (
+                    e.metadata().unwrap().modified().unwrap(),
+                    std::fs::read_to_string(e.path()).unwrap(),
+                )
+            })
+            .map(|(at, raw)| (at, app::ssr::mail::readable(&raw)))
+            .filter(|(_, (headers, _))| {
+                headers.iter().any(|(n, v)| n == "To" && v.contains(to))
+                    && headers
+                        .iter()
+                        .any(|(n, v)| n == "Subject" && v.contains(subject))
+            })
+            .map(|(at, (_, body))| (at, body))
+            .collect();
+        found.sort_by_key(|(at, _)| *at);
+        found.into_iter().map(|(_, body)| body).collect()
+    }
+
+    /// The path of the first `http://<host>/<prefix>…` link in `body`.
+    pub fn link_path(&self, body: &str, slug: &str, prefix: &str) -> String {
+        let start = format!("http://{}{prefix}", self.host(Some(slug)));
+        let at = body
+            .find(&start)
+            .unwrap_or_else(|| panic!("no {start} link in: {body}"));
+        body[at + start.len() - prefix.len()..]
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_owned()
+    }
+}
+
+/// Waits until the mail `find` looks for has been written (some mail is sent after the
+/// response, from a background task).
+pub async fn eventually<T>(mut find: impl FnMut() -> Option<T>) -> T {
+    for _ in 0..100 {
+        if let Some(found) = find() {
+            return found;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting");
+}
+
+/// Like [`eventually`], for checks that need to await (e.g. a request).
+pub async fn eventually_async<T, F, Fut>(mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    for _ in 0..200 {
+        if let Some(found) = check().await {
+            return found;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting");
+}
