@@ -16,6 +16,20 @@ pub struct SessionActions {
     pub reset_password: ServerAction<crate::api::account::ResetPassword>,
 }
 
+impl SessionActions {
+    /// Changes whenever someone signs in or out on this page. A resource whose answer depends
+    /// on who is signed in lists it among its sources, so it fetches again after either.
+    pub fn version(&self) -> [usize; 5] {
+        [
+            self.sign_in.version().get(),
+            self.sign_out.version().get(),
+            self.console_sign_in.version().get(),
+            self.accept_invitation.version().get(),
+            self.reset_password.version().get(),
+        ]
+    }
+}
+
 /// Renders `render` with the current site once it is known; a failed lookup shows its message.
 ///
 /// `render` runs more than once per server render (Suspense resolves its children in passes),

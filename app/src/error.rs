@@ -67,6 +67,27 @@ impl AppError {
         }
     }
 
+    /// The HTTP status a server function's error answer carries: the one place an error's
+    /// kind becomes a status (the server's edge applies it to every `/api/` answer).
+    pub fn status(&self) -> http::StatusCode {
+        use http::StatusCode;
+        match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Refused { .. }
+            | AppError::PlanRequired { .. }
+            | AppError::LimitReached { .. } => StatusCode::FORBIDDEN,
+            AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+            // Only the framework makes these on the server: the call's arguments did not
+            // decode, which is the caller's mistake.
+            AppError::Transport { .. } => StatusCode::BAD_REQUEST,
+        }
+    }
+
     /// The message for one field, if this error carries one.
     pub fn message_for(&self, field: &str) -> Option<String> {
         match self {
@@ -102,6 +123,15 @@ impl FieldErrors {
         }
     }
 
+    /// The parsed values of a form once every field passed, or every field's problem. `parsed`
+    /// is the tuple of what [`FieldErrors::check`] returned for each field.
+    pub fn into_values<T: AllParsed>(self, parsed: T) -> Result<T::Values, AppError> {
+        match parsed.all_parsed() {
+            Some(values) if self.0.is_empty() => Ok(values),
+            _ => Err(AppError::Validation { fields: self.0 }),
+        }
+    }
+
     pub fn into_result(self) -> Result<(), AppError> {
         if self.0.is_empty() {
             Ok(())
@@ -110,6 +140,31 @@ impl FieldErrors {
         }
     }
 }
+
+/// A tuple of parsed form fields, each `Some` when its field passed.
+pub trait AllParsed {
+    type Values;
+    fn all_parsed(self) -> Option<Self::Values>;
+}
+
+macro_rules! all_parsed {
+    ($($name:ident),+) => {
+        impl<$($name),+> AllParsed for ($(Option<$name>,)+) {
+            type Values = ($($name,)+);
+            #[allow(non_snake_case)]
+            fn all_parsed(self) -> Option<Self::Values> {
+                let ($($name,)+) = self;
+                Some(($($name?,)+))
+            }
+        }
+    };
+}
+
+all_parsed!(A);
+all_parsed!(A, B);
+all_parsed!(A, B, C);
+all_parsed!(A, B, C, D);
+all_parsed!(A, B, C, D, E);
 
 /// How an error travels: one flat record. serde's derive for an enum with fields generates a
 /// visitor per variant, and the browser bundle carried that (about 10 KB) once for every kind
@@ -252,6 +307,12 @@ mod tests {
         assert_eq!(errors.check::<i32, _>("c", Err("bad c")), None);
         let err = errors.into_result().unwrap_err();
         assert_eq!(err.message_for("b").as_deref(), Some("bad b"));
+        let mut fine = FieldErrors::default();
+        let (a, b) = (
+            fine.check("a", Ok::<_, String>(1)),
+            fine.check("b", Ok::<_, String>("x")),
+        );
+        assert_eq!(fine.into_values((a, b)).unwrap(), (1, "x"));
         assert_eq!(err.message_for("c").as_deref(), Some("bad c"));
         assert_eq!(err.message_for("a"), None);
     }

@@ -14,7 +14,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
 pub use api::SiteInfo;
-pub use error::{AppError, FieldError, FieldErrors};
+pub use error::{AllParsed, AppError, FieldError, FieldErrors};
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -37,8 +37,49 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// Which site's routes a page has. The Host decides it, so it never changes while a page
+/// lives: the server computes it from the request and hands it to the browser with the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+enum RouteTree {
+    Public,
+    Workspace,
+    Console,
+    NoWorkspace,
+    Suspended,
+    /// Every path of every site, for the server's route listing (no request is being served).
+    Listing,
+}
+
+fn route_tree() -> RouteTree {
+    #[cfg(feature = "ssr")]
+    {
+        use crate::ssr::{RequestContext, Site};
+        let site = leptos::prelude::with_context::<http::request::Parts, _>(|parts| {
+            parts
+                .extensions
+                .get::<std::sync::Arc<RequestContext>>()
+                .map(|ctx| ctx.site.clone())
+        })
+        .flatten();
+        match site {
+            _ if leptos_router::RouteList::is_generating() => RouteTree::Listing,
+            Some(Site::Public) => RouteTree::Public,
+            Some(Site::Workspace(_)) => RouteTree::Workspace,
+            Some(Site::Console) => RouteTree::Console,
+            Some(Site::UnknownWorkspace) => RouteTree::NoWorkspace,
+            Some(Site::SuspendedWorkspace(_)) => RouteTree::Suspended,
+            None => RouteTree::Listing,
+        }
+    }
+    // The browser reads the server's answer while hydrating; this is never reached there.
+    #[cfg(not(feature = "ssr"))]
+    RouteTree::Public
+}
+
 #[component]
 pub fn App() -> impl IntoView {
+    // First, before any resource: it shares their id sequence with the browser.
+    let tree = SharedValue::new(route_tree).into_inner();
     provide_meta_context();
     let session_actions = components::SessionActions {
         sign_in: ServerAction::new(),
@@ -50,44 +91,93 @@ pub fn App() -> impl IntoView {
     provide_context(session_actions);
     // Tells every page which site it is on and who is signed in; fetched with the page and
     // again whenever a sign-in or sign-out completes.
-    let site = Resource::new_blocking(
-        move || {
-            (
-                session_actions.sign_in.version().get(),
-                session_actions.sign_out.version().get(),
-                session_actions.console_sign_in.version().get(),
-                session_actions.accept_invitation.version().get(),
-                session_actions.reset_password.version().get(),
-            )
-        },
-        |_| api::load_site(),
-    );
+    let site = Resource::new_blocking(move || session_actions.version(), |_| api::load_site());
     provide_context(site);
 
     view! {
         <Title formatter=|text: String| format!("{text} · Stockroom") />
-        <Router>
-            <Routes fallback=pages::NotFound>
-                // Async: the whole page is rendered before it is sent, so it reads complete
-                // without JavaScript and its status code can still change.
-                <Route path=path!("/") view=pages::Home ssr=SsrMode::Async />
-                <Route path=path!("/register") view=pages::Register ssr=SsrMode::Async />
-                <Route path=path!("/login") view=pages::SignIn ssr=SsrMode::Async />
-                <Route path=path!("/find") view=pages::FindWorkspace ssr=SsrMode::Async />
-                <Route path=path!("/products") view=pages::ProductsPage ssr=SsrMode::Async />
-                <Route path=path!("/products/:id") view=pages::ProductPage ssr=SsrMode::Async />
-                <Route path=path!("/orders") view=pages::OrdersPage ssr=SsrMode::Async />
-                <Route path=path!("/orders/new") view=pages::NewOrderPage ssr=SsrMode::Async />
-                <Route path=path!("/orders/:id") view=pages::OrderPage ssr=SsrMode::Async />
-                <Route path=path!("/team") view=pages::TeamPage ssr=SsrMode::Async />
-                <Route path=path!("/profile") view=pages::ProfilePage ssr=SsrMode::Async />
-                <Route path=path!("/exports") view=pages::ExportsPage ssr=SsrMode::Async />
-                <Route path=path!("/invite/:token") view=pages::InvitePage ssr=SsrMode::Async />
-                <Route path=path!("/forgot") view=pages::ForgotPasswordPage ssr=SsrMode::Async />
-                <Route path=path!("/reset/:token") view=pages::ResetPasswordPage ssr=SsrMode::Async />
-                <Route path=path!("/tenants/:slug") view=pages::ConsoleTenantPage ssr=SsrMode::Async />
-                <Route path=path!("/audit") view=pages::ConsoleAuditPage ssr=SsrMode::Async />
+        <Router>{routes(tree)}</Router>
+    }
+}
+
+/// Each site's own pages, so a page only ever asks for what its own site serves.
+// Async: the whole page is rendered before it is sent, so it reads complete without
+// JavaScript and its status code can still change.
+fn routes(tree: RouteTree) -> AnyView {
+    use pages::*;
+    match tree {
+        RouteTree::Public => view! {
+            <Routes fallback=NotFound>
+                <Route path=path!("/") view=PublicHome ssr=SsrMode::Async />
+                <Route path=path!("/register") view=Register ssr=SsrMode::Async />
+                <Route path=path!("/find") view=FindWorkspace ssr=SsrMode::Async />
             </Routes>
-        </Router>
+        }
+        .into_any(),
+        RouteTree::Workspace => view! {
+            <Routes fallback=NotFound>
+                <Route path=path!("/") view=WorkspaceHome ssr=SsrMode::Async />
+                <Route path=path!("/login") view=SignIn ssr=SsrMode::Async />
+                <Route path=path!("/products") view=ProductsPage ssr=SsrMode::Async />
+                <Route path=path!("/products/:id") view=ProductPage ssr=SsrMode::Async />
+                <Route path=path!("/orders") view=OrdersPage ssr=SsrMode::Async />
+                <Route path=path!("/orders/new") view=NewOrderPage ssr=SsrMode::Async />
+                <Route path=path!("/orders/:id") view=OrderPage ssr=SsrMode::Async />
+                <Route path=path!("/team") view=TeamPage ssr=SsrMode::Async />
+                <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async />
+                <Route path=path!("/exports") view=ExportsPage ssr=SsrMode::Async />
+                <Route path=path!("/invite/:token") view=InvitePage ssr=SsrMode::Async />
+                <Route path=path!("/forgot") view=ForgotPasswordPage ssr=SsrMode::Async />
+                <Route path=path!("/reset/:token") view=ResetPasswordPage ssr=SsrMode::Async />
+            </Routes>
+        }
+        .into_any(),
+        RouteTree::Console => view! {
+            <Routes fallback=NotFound>
+                <Route path=path!("/") view=ConsoleHome ssr=SsrMode::Async />
+                <Route path=path!("/login") view=ConsoleSignIn ssr=SsrMode::Async />
+                <Route path=path!("/tenants/:slug") view=ConsoleTenantPage ssr=SsrMode::Async />
+                <Route path=path!("/audit") view=ConsoleAuditPage ssr=SsrMode::Async />
+            </Routes>
+        }
+        .into_any(),
+        // Whatever the path, the page says there is no such workspace (status 404).
+        RouteTree::NoWorkspace => view! {
+            <Routes fallback=NotFound>
+                <Route path=path!("/") view=NotFound ssr=SsrMode::Async />
+            </Routes>
+        }
+        .into_any(),
+        // Whatever the path, the page says the workspace is suspended (status 403).
+        RouteTree::Suspended => view! {
+            <Routes fallback=SuspendedPage>
+                <Route path=path!("/") view=SuspendedPage ssr=SsrMode::Async />
+            </Routes>
+        }
+        .into_any(),
+        // The server registers one handler per path; which site's page it shows is decided
+        // per request above.
+        RouteTree::Listing => view! {
+            <Routes fallback=NotFound>
+                <Route path=path!("/") view=NotFound ssr=SsrMode::Async />
+                <Route path=path!("/register") view=NotFound ssr=SsrMode::Async />
+                <Route path=path!("/find") view=NotFound ssr=SsrMode::Async />
+                <Route path=path!("/login") view=NotFound ssr=SsrMode::Async />
+                <Route path=path!("/products") view=NotFound ssr=SsrMode::Async />
+                <Route path=path!("/products/:id") view=NotFound ssr=SsrMode::Async />
+                <Route path=path!("/orders") view=NotFound ssr=SsrMode::Async />
+                <Route path=path!("/orders/new") view=NotFound ssr=SsrMode::Async />
+                <Route path=path!("/orders/:id") view=NotFound ssr=SsrMode::Async />
+                <Route path=path!("/team") view=NotFound ssr=SsrMode::Async />
+                <Route path=path!("/profile") view=NotFound ssr=SsrMode::Async />
+                <Route path=path!("/exports") view=NotFound ssr=SsrMode::Async />
+                <Route path=path!("/invite/:token") view=NotFound ssr=SsrMode::Async />
+                <Route path=path!("/forgot") view=NotFound ssr=SsrMode::Async />
+                <Route path=path!("/reset/:token") view=NotFound ssr=SsrMode::Async />
+                <Route path=path!("/tenants/:slug") view=NotFound ssr=SsrMode::Async />
+                <Route path=path!("/audit") view=NotFound ssr=SsrMode::Async />
+            </Routes>
+        }
+        .into_any(),
     }
 }

@@ -34,8 +34,9 @@ pub enum RepoError {
     Internal(#[source] sqlx::Error),
 }
 
-/// The rules of a workspace's team that a change can run into. The app words them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The business rules a change can run into. Every aggregate refuses through this one type
+/// (inside [`RepoError::Refused`]), and the app words each case in one place.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
     /// The workspace would be left without an owner.
     LastOwner,
@@ -50,6 +51,44 @@ pub enum Refusal {
     NotOnYourself,
     /// Too many exports are already waiting for this workspace.
     TooManyPendingExports,
+    /// The row changed since the form that edits it was opened (an edit names the version it
+    /// started from).
+    Stale,
+    /// An order needs at least one line.
+    EmptyOrder,
+    /// More lines than [`crate::tenant::orders::MAX_LINES`].
+    TooManyLines,
+    /// The order's total does not fit the money type.
+    TotalTooLarge,
+    /// Every line of an order that cannot be served.
+    OrderLines(Vec<LineProblem>),
+    /// The order workflow does not allow this move.
+    Transition {
+        from: domain::OrderStatus,
+        to: domain::OrderStatus,
+    },
+}
+
+/// Why one line of an order cannot be served. `line` counts from 1, as people read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineProblem {
+    /// No such product in this workspace (which is also what another workspace's id looks like).
+    UnknownProduct {
+        line: usize,
+    },
+    Archived {
+        line: usize,
+        name: String,
+    },
+    OutOfStock {
+        line: usize,
+        name: String,
+        left: i32,
+    },
+    Duplicate {
+        line: usize,
+        first_line: usize,
+    },
 }
 
 /// Unique constraints people can run into, and the form field each belongs to.

@@ -13,7 +13,7 @@ pub mod tenant;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use error::{Refusal, RepoError};
+pub use error::{LineProblem, Refusal, RepoError};
 pub use platform::tenants::Tenant;
 pub use pool::{Db, DbSettings, StartupError, TENANT_CACHE_TTL};
 pub use scope::{Member, TenantScope};

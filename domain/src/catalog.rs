@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 /// A stock-keeping unit, unique per workspace: 1–64 characters of letters, digits, `-`, `_`,
 /// `.` and `/`, stored upper-case so "ab-1" and "AB-1" are one SKU.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
+#[serde(try_from = "String", into = "String")]
 pub struct Sku(String);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -36,6 +36,58 @@ impl Sku {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+impl TryFrom<String> for Sku {
+    type Error = SkuError;
+    fn try_from(raw: String) -> Result<Self, SkuError> {
+        Self::parse(&raw)
+    }
+}
+
+impl From<Sku> for String {
+    fn from(sku: Sku) -> String {
+        sku.0
+    }
+}
+
+/// A product's description: may be empty, may span lines, at most 5,000 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Description(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DescriptionError {
+    #[error("Use at most {DESCRIPTION_MAX} characters.")]
+    TooLong,
+}
+
+pub const DESCRIPTION_MAX: usize = 5000;
+
+impl Description {
+    pub fn parse(input: &str) -> Result<Self, DescriptionError> {
+        if input.chars().count() > DESCRIPTION_MAX {
+            return Err(DescriptionError::TooLong);
+        }
+        Ok(Self(input.trim().to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Description {
+    type Error = DescriptionError;
+    fn try_from(raw: String) -> Result<Self, DescriptionError> {
+        Self::parse(&raw)
+    }
+}
+
+impl From<Description> for String {
+    fn from(description: Description) -> String {
+        description.0
     }
 }
 
@@ -102,6 +154,14 @@ mod tests {
         assert_eq!(Sku::parse(""), Err(SkuError::Empty));
         assert_eq!(Sku::parse("a b"), Err(SkuError::InvalidCharacter));
         assert_eq!(Sku::parse(&"x".repeat(65)), Err(SkuError::TooLong));
+    }
+
+    #[test]
+    fn deserialising_goes_through_the_parser() {
+        let sku: Sku = serde_json::from_str("\" ab-1 \"").unwrap();
+        assert_eq!(sku.as_str(), "AB-1");
+        assert!(serde_json::from_str::<Sku>("\"a b\"").is_err());
+        assert!(serde_json::from_str::<Description>(&format!("\"{}\"", "x".repeat(5001))).is_err());
     }
 
     #[test]

@@ -14,7 +14,10 @@ mod role;
 mod slug;
 mod tenant;
 
-pub use catalog::{parse_quantity, parse_stock, CountError, Sku, SkuError};
+pub use catalog::{
+    parse_quantity, parse_stock, CountError, Description, DescriptionError, Sku, SkuError,
+    DESCRIPTION_MAX,
+};
 pub use email::{Email, EmailError};
 pub use ids::{AdminId, ExportId, InvitationId, OrderId, ProductId, TenantId, UserId};
 pub use money::{Currency, Money, MoneyError};

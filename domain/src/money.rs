@@ -4,8 +4,21 @@ use serde::{Deserialize, Serialize};
 
 /// An ISO 4217 currency code, e.g. `USD`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
+#[serde(try_from = "String", into = "String")]
 pub struct Currency(String);
+
+impl TryFrom<String> for Currency {
+    type Error = &'static str;
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        Currency::parse(&raw).ok_or("a currency is three letters, like USD")
+    }
+}
+
+impl From<Currency> for String {
+    fn from(currency: Currency) -> String {
+        currency.0
+    }
+}
 
 /// Currencies whose minor unit is not a hundredth.
 const ZERO_DECIMAL: &[&str] = &[
@@ -40,8 +53,30 @@ impl Currency {
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
 )]
-#[serde(transparent)]
+#[serde(try_from = "i64", into = "i64")]
 pub struct Money(i64);
+
+/// Minor units as they travel: never negative, never beyond what totals can hold.
+impl TryFrom<i64> for Money {
+    type Error = MoneyError;
+    fn try_from(minor: i64) -> Result<Self, MoneyError> {
+        match minor {
+            ..0 => Err(MoneyError::Negative),
+            0..=MAX_TRAVELLING_MINOR => Ok(Money(minor)),
+            _ => Err(MoneyError::TooLarge),
+        }
+    }
+}
+
+impl From<Money> for i64 {
+    fn from(money: Money) -> i64 {
+        money.0
+    }
+}
+
+/// The largest amount that may travel: an order total of [`MAX_MINOR`]-priced lines still
+/// fits, while an i64 near overflow does not.
+const MAX_TRAVELLING_MINOR: i64 = i64::MAX / 4;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MoneyError {

@@ -2,9 +2,10 @@ use serde::{Deserialize, Serialize};
 
 macro_rules! bounded_text {
     ($name:ident, $error:ident, $max:expr, $empty_msg:literal) => {
-        /// Trimmed, non-empty, bounded text shown back to people.
+        /// Trimmed, non-empty, bounded text shown back to people. Deserialising goes through
+        /// [`Self::parse`] too, so no request can build one that breaks the rules.
         #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-        #[serde(transparent)]
+        #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
 
         #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -29,6 +30,19 @@ macro_rules! bounded_text {
 
             pub fn as_str(&self) -> &str {
                 &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = $error;
+            fn try_from(raw: String) -> Result<Self, $error> {
+                Self::parse(&raw)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> String {
+                value.0
             }
         }
     };

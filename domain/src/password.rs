@@ -1,7 +1,5 @@
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
-
 pub const MIN_PASSWORD_CHARS: usize = 10;
 /// argon2 would hash a megabyte happily; we refuse it before it costs anything.
 const MAX_PASSWORD_CHARS: usize = 256;
@@ -47,10 +45,9 @@ const COMMON: &[&str] = &[
     "0000000000",
 ];
 
-/// A password someone chose. It never leaves the server once received, never prints and is
-/// never serialised back to the browser.
-#[derive(Clone, Deserialize, Serialize)]
-#[serde(transparent)]
+/// A password someone chose. It never leaves the server once received, never prints and
+/// cannot be serialised at all, so no answer can carry one back to the browser.
+#[derive(Clone)]
 pub struct Password(String);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -94,8 +94,13 @@ pub async fn seed_demo(config: &Config) -> Result<(), CliError> {
         "{}://{}.{}",
         config.server.scheme, DEMO_SLUG, config.server.base_domain
     );
-    if db::platform::tenants::find_by_slug(&db, &slug).await?.is_none() {
-        let hash = hasher.hash(&demo(Password::new_choice(DEMO_PASSWORD))?).await?;
+    if db::platform::tenants::find_by_slug(&db, &slug)
+        .await?
+        .is_none()
+    {
+        let hash = hasher
+            .hash(&demo(Password::new_choice(DEMO_PASSWORD))?)
+            .await?;
         db::platform::registration::register(
             &db,
             db::platform::registration::NewWorkspace {
@@ -141,7 +146,10 @@ pub async fn add_member(
     let slug = arg("--workspace", Slug::parse(workspace))?;
     let email = arg("--email", Email::parse(email))?;
     let name = arg("--name", PersonName::parse(name))?;
-    let role: Role = arg("--role", role.parse().map_err(|_| "use OWNER, ADMIN or MEMBER"))?;
+    let role: Role = arg(
+        "--role",
+        role.parse().map_err(|_| "use OWNER, ADMIN or MEMBER"),
+    )?;
     let password = password_from_env("STOCKROOM_NEW_MEMBER_PASSWORD")?;
     let db = connect(config).await?;
     let tenant = db::platform::tenants::find_by_slug(&db, &slug)
@@ -248,6 +256,7 @@ pub async fn generate(config: &Config, spec: GenerateSpec) -> Result<(), CliErro
                 },
             )
             .await
+            .map(|_| ())
             .map_err(CliError::from)
         });
         while let Some(done) = tasks.try_join_next() {

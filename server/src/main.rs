@@ -1,12 +1,12 @@
 //! The Stockroom server: `serve` (the default), `migrate`, `seed-demo`, `check-config`,
-//! `add-member`, `create-admin`.
+//! `add-member`, `create-admin`, `generate`, `endpoints`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use server::config::Config;
-use server::{migrate, seed_demo, serve, telemetry};
+use server::{cli, serve, telemetry};
 
 /// mimalloc returns freed memory to the system and keeps per-thread caches small; with the
 /// system allocator, 19 MiB argon2 blocks and rendering buffers spread over many threads'
@@ -42,8 +42,6 @@ enum Command {
     SeedDemo,
     /// Load and validate the settings, then exit.
     CheckConfig,
-    /// Add a member to a workspace. The password is read from STOCKROOM_NEW_MEMBER_PASSWORD
-    /// (never from the command line, where other users could read it in the process list).
     /// Create a platform console account (for admin.<base_domain>). The password is read
     /// from STOCKROOM_NEW_ADMIN_PASSWORD.
     CreateAdmin {
@@ -79,6 +77,8 @@ enum Command {
     },
     /// Print the path of every server function (one per line), for load generators.
     Endpoints,
+    /// Add a member to a workspace. The password is read from STOCKROOM_NEW_MEMBER_PASSWORD
+    /// (never from the command line, where other users could read it in the process list).
     AddMember {
         #[arg(long)]
         workspace: String,
@@ -105,16 +105,16 @@ async fn main() -> ExitCode {
     telemetry::init(&config.log);
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
-        Command::Migrate => migrate(&config).await,
-        Command::SeedDemo => seed_demo(&config).await,
+        Command::Migrate => cli::migrate(&config).await,
+        Command::SeedDemo => cli::seed_demo(&config).await,
         Command::CheckConfig => Ok(()),
         Command::AddMember {
             workspace,
             email,
             name,
             role,
-        } => server::add_member(&config, &workspace, &email, &name, &role).await,
-        Command::CreateAdmin { email, name } => server::create_admin(&config, &email, &name).await,
+        } => cli::add_member(&config, &workspace, &email, &name, &role).await,
+        Command::CreateAdmin { email, name } => cli::create_admin(&config, &email, &name).await,
         Command::Generate {
             tenants,
             products,
@@ -127,9 +127,9 @@ async fn main() -> ExitCode {
         } => {
             let password = std::env::var("STOCKROOM_GENERATE_PASSWORD")
                 .unwrap_or_else(|_| "bench-password-1".to_owned());
-            server::generate(
+            cli::generate(
                 &config,
-                server::GenerateSpec {
+                cli::GenerateSpec {
                     prefix,
                     first,
                     tenants,

@@ -25,44 +25,42 @@ const UNKNOWN_LINK: &str = "This invitation link is not valid. It may have been 
 
 #[server]
 pub async fn load_invitation(token: String) -> Result<InvitationView, AppError> {
-    crate::ssr::context::with_status(
-        async move {
-            use crate::ssr::context::{request_context, services};
-            use crate::ssr::tokens;
-            use db::platform::invitations::{find, InvitationState};
+    use crate::ssr::{tokens, Call};
+    use db::platform::invitations::{find, InvitationState};
 
-            let ctx = request_context()?;
-            let tenant = ctx.require_workspace()?;
-            let found = find(&services()?.db, tenant, &tokens::digest(token.trim()))
-                .await
-                .map_err(|e| ctx.repo_error(e))?;
-            let unusable = |reason: &str| InvitationView::Unusable {
-                reason: reason.to_owned(),
-            };
-            Ok(match found {
-                None => unusable(UNKNOWN_LINK),
-                Some(invitation) => match invitation.state {
-                    InvitationState::Open => InvitationView::Open {
-                        workspace: tenant.name().to_owned(),
-                        email: invitation.email.to_string(),
-                        role: invitation.role,
-                        invited_by: invitation.invited_by,
-                    },
-                    InvitationState::Accepted => unusable(
-                        "This invitation has already been used. Sign in with the password you chose.",
-                    ),
-                    InvitationState::Revoked => {
-                        unusable("This invitation was withdrawn. Ask the person who invited you for a new one.")
-                    }
-                    InvitationState::Expired => {
-                        unusable("This invitation has expired. Ask the person who invited you to send it again.")
-                    }
-                },
-            })
-        }
-        .await,
-    )
+    let call = Call::open()?;
+    let tenant = call.workspace()?;
+    let found = call
+        .run(find(call.db(), tenant, &tokens::digest(token.trim())))
+        .await?;
+    let unusable = |reason: &str| InvitationView::Unusable {
+        reason: reason.to_owned(),
+    };
+    Ok(match found {
+        None => unusable(UNKNOWN_LINK),
+        Some(invitation) => match invitation.state {
+            InvitationState::Open => InvitationView::Open {
+                workspace: tenant.name().to_owned(),
+                email: invitation.email.to_string(),
+                role: invitation.role,
+                invited_by: invitation.invited_by,
+            },
+            InvitationState::Accepted => unusable(INVITATION_USED),
+            InvitationState::Revoked => unusable(INVITATION_WITHDRAWN),
+            InvitationState::Expired => unusable(INVITATION_EXPIRED),
+        },
+    })
 }
+
+#[cfg(feature = "ssr")]
+const INVITATION_USED: &str =
+    "This invitation has already been used. Sign in with the password you chose.";
+#[cfg(feature = "ssr")]
+const INVITATION_WITHDRAWN: &str =
+    "This invitation was withdrawn. Ask the person who invited you for a new one.";
+#[cfg(feature = "ssr")]
+const INVITATION_EXPIRED: &str =
+    "This invitation has expired. Ask the person who invited you to send it again.";
 
 /// Accepts an invitation: creates the member with the invited email and role and signs them
 /// in on this workspace.
@@ -72,94 +70,93 @@ pub async fn accept_invitation(
     name: String,
     password: String,
 ) -> Result<(), AppError> {
-    crate::ssr::context::with_status(
-        async move {
-            use crate::ssr::context::{request_context, services, session, start_member_session};
-            use crate::ssr::tokens;
-            use crate::FieldErrors;
+    use crate::ssr::context::start_member_session;
+    use crate::ssr::{tokens, Call};
+    use crate::FieldErrors;
 
-            let ctx = request_context()?;
-            let tenant = ctx.require_workspace()?.clone();
-            let mut errors = FieldErrors::default();
-            let name = errors.check("name", domain::PersonName::parse(&name));
-            let password = errors.check("password", domain::Password::new_choice(&password));
-            errors.into_result()?;
-            let (Some(name), Some(password)) = (name, password) else {
-                return Err(ctx.internal("accept_invitation", "field check passed without values"));
-            };
-            let services = services()?;
-            let hash = services
-                .passwords
-                .hash(&password)
-                .await
-                .map_err(|e| ctx.internal("hashing", e))?;
-            let user_id = db::platform::invitations::accept(
-                &services.db,
-                &tenant,
-                &tokens::digest(token.trim()),
-                &name,
-                &hash,
-            )
-            .await
-            .map_err(|e| match e {
-                db::RepoError::NotFound => AppError::Refused {
-                    message: UNKNOWN_LINK.into(),
-                },
-                other => ctx.repo_error(other),
-            })?;
-            start_member_session(&session()?, &tenant, user_id)
-                .await
-                .map_err(|e| ctx.internal("session start", e))?;
-            tracing::info!(request_id = %ctx.request_id, tenant = %tenant.id(), user = %user_id, "invitation accepted");
-            leptos_axum::redirect("/");
-            Ok(())
-        }
-        .await,
+    let call = Call::open()?;
+    let tenant = call.workspace()?.clone();
+    let mut errors = FieldErrors::default();
+    let name = errors.check("name", domain::PersonName::parse(&name));
+    let password = errors.check("password", domain::Password::new_choice(&password));
+    let (name, password) = errors.into_values((name, password))?;
+    let hash = call
+        .services()
+        .passwords
+        .hash(&password)
+        .await
+        .map_err(|e| call.internal("hashing", e))?;
+    let user_id = db::platform::invitations::accept(
+        call.db(),
+        &tenant,
+        &tokens::digest(token.trim()),
+        &name,
+        &hash,
     )
+    .await
+    .map_err(|e| match e {
+        db::RepoError::NotFound => AppError::Refused {
+            message: UNKNOWN_LINK.into(),
+        },
+        other => call.fail(other),
+    })?;
+    start_member_session(&call.session()?, &tenant, user_id)
+        .await
+        .map_err(|e| call.internal("session start", e))?;
+    tracing::info!(request_id = %call.request_id(), tenant = %tenant.id(), user = %user_id, "invitation accepted");
+    leptos_axum::redirect("/");
+    Ok(())
 }
 
 /// "Forgot your password?": mails a reset link if the address has an account here. The
 /// answer is the same whether or not it does.
 #[server]
 pub async fn request_password_reset(email: String) -> Result<(), AppError> {
-    crate::ssr::context::with_status(
-        async move {
-            use crate::ssr::context::{request_context, services};
-            use db::platform::rate_limits::{allow, Limit};
+    use db::platform::rate_limits::{allow, Limit};
 
-            let ctx = request_context()?;
-            let tenant = ctx.require_workspace()?.clone();
-            let email = domain::Email::parse(&email)
-                .map_err(|e| AppError::field("email", e.to_string()))?;
-            let services = services()?;
-            let hourly = |max| Limit { max, window_secs: 3600 };
-            let limits = services.settings.limits;
-            let by_address = allow(&services.db, "reset-address", &ctx.client_address, hourly(limits.lookups_per_address))
-                .await
-                .map_err(|e| ctx.repo_error(e))?;
-            if !by_address {
-                return Err(AppError::RateLimited {
-                    message: "Too many requests from your network. Please try again in an hour.".into(),
-                });
-            }
-            let mailbox_key = format!("{}:{}", tenant.id(), email.as_str());
-            let by_email = allow(&services.db, "reset-email", &mailbox_key, hourly(limits.lookups_per_email))
-                .await
-                .map_err(|e| ctx.repo_error(e))?;
-            if !by_email {
-                return Ok(());
-            }
-            // After the answer has gone, so a known address takes no longer than an unknown.
-            let request_id = ctx.request_id.clone();
-            tokio::spawn(async move {
-                if let Err(err) = mail_reset_link(&services, &tenant, &email).await {
-                    tracing::error!(request_id = %request_id, tenant = %tenant.id(), error = %err, "reset link not sent");
-                }
-            });
-            Ok(())
+    let call = crate::ssr::Call::open()?;
+    let tenant = call.workspace()?.clone();
+    let email =
+        domain::Email::parse(&email).map_err(|e| AppError::field("email", e.to_string()))?;
+    let hourly = |max| Limit {
+        max,
+        window_secs: 3600,
+    };
+    let limits = call.settings().limits;
+    let by_address = call
+        .run(allow(
+            call.db(),
+            "reset-address",
+            call.client_address(),
+            hourly(limits.lookups_per_address),
+        ))
+        .await?;
+    if !by_address {
+        return Err(AppError::RateLimited {
+            message: super::TOO_MANY_FROM_NETWORK.into(),
+        });
+    }
+    let mailbox_key = format!("{}:{}", tenant.id(), email.as_str());
+    let by_email = call
+        .run(allow(
+            call.db(),
+            "reset-email",
+            &mailbox_key,
+            hourly(limits.lookups_per_email),
+        ))
+        .await?;
+    if !by_email {
+        return Ok(());
+    }
+    // After the answer has gone, so a known address takes no longer than an unknown.
+    let request_id = call.request_id().to_owned();
+    let services = call.services().clone();
+    tokio::spawn(async move {
+        if let Err(err) = mail_reset_link(&services, &tenant, &email).await {
+            tracing::error!(request_id = %request_id, tenant = %tenant.id(), error = %err, "reset link not sent");
         }
-        .await,
-    )
+    });
+    Ok(())
 }
 
 #[cfg(feature = "ssr")]
@@ -198,24 +195,16 @@ async fn mail_reset_link(
 /// Whether a reset link still works, so the page can say so before anyone types.
 #[server]
 pub async fn check_reset_link(token: String) -> Result<bool, AppError> {
-    crate::ssr::context::with_status(
-        async move {
-            use crate::ssr::context::{request_context, services};
-            use db::platform::auth::{ticket_is_valid, TicketPurpose};
+    use db::platform::auth::{ticket_is_valid, TicketPurpose};
 
-            let ctx = request_context()?;
-            let tenant = ctx.require_workspace()?;
-            ticket_is_valid(
-                &services()?.db,
-                tenant,
-                TicketPurpose::PasswordReset,
-                &crate::ssr::tokens::digest(token.trim()),
-            )
-            .await
-            .map_err(|e| ctx.repo_error(e))
-        }
-        .await,
-    )
+    let call = crate::ssr::Call::open()?;
+    call.run(ticket_is_valid(
+        call.db(),
+        call.workspace()?,
+        TicketPurpose::PasswordReset,
+        &crate::ssr::tokens::digest(token.trim()),
+    ))
+    .await
 }
 
 #[cfg(feature = "ssr")]
@@ -226,40 +215,35 @@ const RESET_LINK_DEAD: &str =
 /// this browser in.
 #[server]
 pub async fn reset_password(token: String, password: String) -> Result<(), AppError> {
-    crate::ssr::context::with_status(
-        async move {
-            use crate::ssr::context::{request_context, services, session, start_member_session};
+    use crate::ssr::context::start_member_session;
 
-            let ctx = request_context()?;
-            let tenant = ctx.require_workspace()?.clone();
-            let password = domain::Password::new_choice(&password)
-                .map_err(|e| AppError::field("password", e.to_string()))?;
-            let services = services()?;
-            let hash = services
-                .passwords
-                .hash(&password)
-                .await
-                .map_err(|e| ctx.internal("hashing", e))?;
-            let user_id = db::platform::auth::reset_password(
-                &services.db,
-                &tenant,
-                &crate::ssr::tokens::digest(token.trim()),
-                &hash,
-            )
-            .await
-            .map_err(|e| ctx.repo_error(e))?
-            .ok_or_else(|| AppError::Refused {
-                message: RESET_LINK_DEAD.into(),
-            })?;
-            start_member_session(&session()?, &tenant, user_id)
-                .await
-                .map_err(|e| ctx.internal("session start", e))?;
-            tracing::info!(request_id = %ctx.request_id, tenant = %tenant.id(), user = %user_id, "password reset");
-            leptos_axum::redirect("/");
-            Ok(())
-        }
-        .await,
-    )
+    let call = crate::ssr::Call::open()?;
+    let tenant = call.workspace()?.clone();
+    let password = domain::Password::new_choice(&password)
+        .map_err(|e| AppError::field("password", e.to_string()))?;
+    let hash = call
+        .services()
+        .passwords
+        .hash(&password)
+        .await
+        .map_err(|e| call.internal("hashing", e))?;
+    let user_id = call
+        .run(db::platform::auth::reset_password(
+            call.db(),
+            &tenant,
+            &crate::ssr::tokens::digest(token.trim()),
+            &hash,
+        ))
+        .await?
+        .ok_or_else(|| AppError::Refused {
+            message: RESET_LINK_DEAD.into(),
+        })?;
+    start_member_session(&call.session()?, &tenant, user_id)
+        .await
+        .map_err(|e| call.internal("session start", e))?;
+    tracing::info!(request_id = %call.request_id(), tenant = %tenant.id(), user = %user_id, "password reset");
+    leptos_axum::redirect("/");
+    Ok(())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -271,89 +255,76 @@ pub struct ProfileView {
 
 #[server]
 pub async fn load_profile() -> Result<ProfileView, AppError> {
-    crate::ssr::context::with_status(
-        async move {
-            let ctx = crate::ssr::context::request_context()?;
-            let member = ctx.require_scope()?.member();
-            Ok(ProfileView {
-                name: member.name.clone(),
-                email: member.email.to_string(),
-                role: member.role,
-            })
-        }
-        .await,
-    )
+    let call = crate::ssr::MemberCall::open()?;
+    let member = call.scope().member();
+    Ok(ProfileView {
+        name: member.name.clone(),
+        email: member.email.to_string(),
+        role: member.role,
+    })
 }
 
 #[server]
 pub async fn update_profile(name: String) -> Result<(), AppError> {
-    crate::ssr::context::with_status(
-        async move {
-            use crate::ssr::context::{forget_scope, request_context, services, session};
+    use crate::ssr::context::forget_scope;
 
-            let ctx = request_context()?;
-            let scope = ctx.require_scope()?;
-            let name = domain::PersonName::parse(&name)
-                .map_err(|e| AppError::field("name", e.to_string()))?;
-            let services = services()?;
-            db::tenant::members::rename_self(&services.db, scope, &name)
-                .await
-                .map_err(|e| ctx.repo_error(e))?;
-            forget_scope(&services, &session()?)
-                .await
-                .map_err(|e| ctx.internal("session cycle", e))
-        }
-        .await,
-    )
+    let call = crate::ssr::MemberCall::open()?;
+    let name =
+        domain::PersonName::parse(&name).map_err(|e| AppError::field("name", e.to_string()))?;
+    call.run(db::tenant::members::rename_self(
+        call.db(),
+        call.scope(),
+        &name,
+    ))
+    .await?;
+    forget_scope(call.services(), &call.session()?)
+        .await
+        .map_err(|e| call.internal("session cycle", e))
 }
+
+#[cfg(feature = "ssr")]
+const WRONG_PASSWORD: &str = "That is not your current password.";
 
 /// Changes the signed-in member's password after checking the current one. Every other
 /// session of theirs ends; this one stays.
 #[server]
 pub async fn change_password(current: String, new_password: String) -> Result<(), AppError> {
-    crate::ssr::context::with_status(
-        async move {
-            use crate::ssr::context::{request_context, services, session};
-            use crate::FieldErrors;
+    use crate::FieldErrors;
 
-            let ctx = request_context()?;
-            let scope = ctx.require_scope()?;
-            let wrong = "That is not your current password.";
-            let mut errors = FieldErrors::default();
-            let current = errors.check(
-                "current",
-                domain::Password::attempt(&current).map_err(|_| wrong),
-            );
-            let new_password =
-                errors.check("new_password", domain::Password::new_choice(&new_password));
-            errors.into_result()?;
-            let (Some(current), Some(new_password)) = (current, new_password) else {
-                return Err(ctx.internal("change_password", "field check passed without values"));
-            };
-            let services = services()?;
-            let stored = db::tenant::members::own_password_hash(&services.db, scope)
-                .await
-                .map_err(|e| ctx.repo_error(e))?;
-            let matches = services
-                .passwords
-                .verify(&current, Some(&stored))
-                .await
-                .map_err(|e| ctx.internal("password check", e))?;
-            if !matches {
-                return Err(AppError::field("current", wrong));
-            }
-            let hash = services
-                .passwords
-                .hash(&new_password)
-                .await
-                .map_err(|e| ctx.internal("hashing", e))?;
-            let session = session()?;
-            db::tenant::members::set_own_password(&services.db, scope, &hash, session.id().as_ref())
-                .await
-                .map_err(|e| ctx.repo_error(e))?;
-            tracing::info!(request_id = %ctx.request_id, tenant = %scope.tenant_id(), "password changed");
-            Ok(())
-        }
-        .await,
-    )
+    let call = crate::ssr::MemberCall::open()?;
+    let mut errors = FieldErrors::default();
+    let current = errors.check(
+        "current",
+        domain::Password::attempt(&current).map_err(|_| WRONG_PASSWORD),
+    );
+    let new_password = errors.check("new_password", domain::Password::new_choice(&new_password));
+    let (current, new_password) = errors.into_values((current, new_password))?;
+    let stored = call
+        .run(db::tenant::members::own_password_hash(
+            call.db(),
+            call.scope(),
+        ))
+        .await?;
+    let passwords = &call.services().passwords;
+    let matches = passwords
+        .verify(&current, Some(&stored))
+        .await
+        .map_err(|e| call.internal("password check", e))?;
+    if !matches {
+        return Err(AppError::field("current", WRONG_PASSWORD));
+    }
+    let hash = passwords
+        .hash(&new_password)
+        .await
+        .map_err(|e| call.internal("hashing", e))?;
+    let session = call.session()?;
+    call.run(db::tenant::members::set_own_password(
+        call.db(),
+        call.scope(),
+        &hash,
+        session.id().as_ref(),
+    ))
+    .await?;
+    tracing::info!(request_id = %call.request_id(), tenant = %call.tenant().id(), "password changed");
+    Ok(())
 }

@@ -93,10 +93,12 @@ pub(crate) fn next_cursor<T>(
     key: impl Fn(&T) -> (time::OffsetDateTime, uuid::Uuid),
 ) -> Option<String> {
     has_more
-        .then(|| rows.last().map(|row| {
-            let (at, id) = key(row);
-            encode_cursor(at, id)
-        }))
+        .then(|| {
+            rows.last().map(|row| {
+                let (at, id) = key(row);
+                encode_cursor(at, id)
+            })
+        })
         .flatten()
 }
 

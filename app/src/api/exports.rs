@@ -63,7 +63,7 @@ fn row_of(job: db::tenant::exports::ExportJob) -> ExportRow {
         },
         percent,
         requested_by: job.requested_by,
-        requested_at: super::orders::when(job.created_at),
+        requested_at: super::common::when(job.created_at),
         error: job.error,
         download: (job.status == ExportStatus::Done)
             .then(|| format!("/exports/{}/download", job.id)),
@@ -72,55 +72,43 @@ fn row_of(job: db::tenant::exports::ExportJob) -> ExportRow {
 
 #[server]
 pub async fn load_exports() -> Result<ExportsView, AppError> {
-    crate::ssr::context::with_status(
-        async move {
-            use crate::ssr::context::{request_context, services};
-            use domain::Feature;
+    use domain::Feature;
 
-            let ctx = request_context()?;
-            let scope = ctx.require_scope()?;
-            let db = services()?.db;
-            let locked =
-                match db::tenant::plan::require_feature(&db, scope, Feature::CsvExport).await {
-                    Ok(()) => None,
-                    Err(err @ db::RepoError::PlanRequired { .. }) => Some(ctx.repo_error(err)),
-                    Err(other) => return Err(ctx.repo_error(other)),
-                };
-            let exports = db::tenant::exports::recent(&db, scope, 20)
-                .await
-                .map_err(|e| ctx.repo_error(e))?;
-            Ok(ExportsView {
-                locked,
-                exports: exports.into_iter().map(row_of).collect(),
-            })
-        }
-        .await,
+    let call = crate::ssr::MemberCall::open()?;
+    let locked = match db::tenant::plan::require_feature(
+        call.db(),
+        call.scope(),
+        Feature::CsvExport,
     )
+    .await
+    {
+        Ok(()) => None,
+        Err(err @ db::RepoError::PlanRequired { .. }) => Some(call.fail(err)),
+        Err(other) => return Err(call.fail(other)),
+    };
+    let exports = call
+        .run(db::tenant::exports::recent(call.db(), call.scope(), 20))
+        .await?;
+    Ok(ExportsView {
+        locked,
+        exports: exports.into_iter().map(row_of).collect(),
+    })
 }
 
 /// Queues an export of `kind` ("products" or "orders"). Refused with an upgrade prompt when
 /// the plan does not include CSV export.
 #[server]
 pub async fn request_export(kind: String) -> Result<(), AppError> {
-    crate::ssr::context::with_status(
-        async move {
-            use crate::ssr::context::{request_context, services};
-            use db::tenant::exports::ExportKind;
+    use db::tenant::exports::ExportKind;
 
-            let ctx = request_context()?;
-            let scope = ctx.require_scope()?;
-            let kind = match kind.as_str() {
-                "products" => ExportKind::Products,
-                "orders" => ExportKind::Orders,
-                _ => return Err(AppError::field("kind", "Choose products or orders.")),
-            };
-            let services = services()?;
-            db::tenant::exports::request(&services.db, scope, kind)
-                .await
-                .map_err(|e| ctx.repo_error(e))?;
-            services.exports.notify();
-            Ok(())
-        }
-        .await,
-    )
+    let call = crate::ssr::MemberCall::open()?;
+    let kind = match kind.as_str() {
+        "products" => ExportKind::Products,
+        "orders" => ExportKind::Orders,
+        _ => return Err(AppError::field("kind", "Choose products or orders.")),
+    };
+    call.run(db::tenant::exports::request(call.db(), call.scope(), kind))
+        .await?;
+    call.services().exports.notify();
+    Ok(())
 }

@@ -30,7 +30,7 @@ pub struct ProductListPage {
     pub next: Option<String>,
     pub can_manage: bool,
     /// The plan's product limit and its usage, when the plan has one (first page only).
-    pub usage: Option<super::team::UsageView>,
+    pub usage: Option<super::common::UsageView>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,11 +39,6 @@ pub struct ProductDetail {
     pub can_manage: bool,
     pub currency: String,
 }
-
-pub const PAGE_SIZE: i64 = 25;
-
-#[cfg(feature = "ssr")]
-const STALE: &str = "This product changed after you opened it (an order may have taken stock). Reload the page to see the current figures, then make your change again.";
 
 #[cfg(feature = "ssr")]
 pub(crate) fn view_of(
@@ -63,104 +58,75 @@ pub(crate) fn view_of(
     }
 }
 
-/// Opaque keyset cursor: the last row's creation time (nanoseconds) and id.
-#[cfg(feature = "ssr")]
-pub(crate) fn encode_cursor(created_at: time::OffsetDateTime, id: uuid::Uuid) -> String {
-    format!("{}_{}", created_at.unix_timestamp_nanos(), id.simple())
-}
-
-#[cfg(feature = "ssr")]
-pub(crate) fn decode_cursor(cursor: &str) -> Option<(time::OffsetDateTime, uuid::Uuid)> {
-    let (nanos, id) = cursor.split_once('_')?;
-    let at = time::OffsetDateTime::from_unix_timestamp_nanos(nanos.parse().ok()?).ok()?;
-    Some((at, uuid::Uuid::parse_str(id).ok()?))
-}
-
 #[server]
 pub async fn list_products(
     search: Option<String>,
     after: Option<String>,
     archived: Option<bool>,
 ) -> Result<ProductListPage, AppError> {
-    crate::ssr::context::with_status(
-        async move {
-            use crate::ssr::context::{request_context, services};
-            use db::tenant::products::{list, ProductCursor, ProductQuery};
+    use super::common::{next_cursor, page_after, usage_of, PAGE_SIZE};
+    use db::tenant::products::{list, ProductCursor, ProductQuery};
 
-            let ctx = request_context()?;
-            let scope = ctx.require_scope()?;
-            let tenant = ctx.require_workspace()?;
-            let after = after
-                .as_deref()
-                .filter(|c| !c.is_empty())
-                .map(|c| decode_cursor(c).ok_or(AppError::NotFound))
-                .transpose()?
-                .map(|(created_at, id)| ProductCursor { created_at, id });
-            let page = list(
-                &services()?.db,
-                scope,
-                &ProductQuery {
-                    search,
-                    include_archived: archived.unwrap_or(false),
-                    with_usage: after.is_none(),
-                    after,
-                    limit: PAGE_SIZE,
-                },
-            )
-            .await
-            .map_err(|e| ctx.repo_error(e))?;
-            let next = page
-                .has_more
-                .then(|| {
-                    page.products
-                        .last()
-                        .map(|p| encode_cursor(p.created_at, p.id.as_uuid()))
-                })
-                .flatten();
-            Ok(ProductListPage {
-                products: page
-                    .products
-                    .iter()
-                    .map(|p| view_of(p, tenant.currency()))
-                    .collect(),
-                next,
-                can_manage: scope.member().role.at_least(domain::Role::Admin),
-                usage: page.usage.as_ref().map(super::team::usage_of),
-            })
-        }
-        .await,
-    )
+    let call = crate::ssr::MemberCall::open()?;
+    let after =
+        page_after(after.as_deref())?.map(|(created_at, id)| ProductCursor { created_at, id });
+    let page = call
+        .run(list(
+            call.db(),
+            call.scope(),
+            &ProductQuery {
+                search,
+                include_archived: archived.unwrap_or(false),
+                with_usage: after.is_none(),
+                after,
+                limit: PAGE_SIZE,
+            },
+        ))
+        .await?;
+    Ok(ProductListPage {
+        next: next_cursor(page.has_more, &page.products, |p| {
+            (p.created_at, p.id.as_uuid())
+        }),
+        products: page
+            .products
+            .iter()
+            .map(|p| view_of(p, call.currency()))
+            .collect(),
+        can_manage: call.role().at_least(domain::Role::Admin),
+        usage: page.usage.as_ref().map(usage_of),
+    })
+}
+
+/// A product id from a form or a link; one that does not parse names nothing.
+#[cfg(feature = "ssr")]
+fn product_id(raw: &str) -> Result<ProductId, AppError> {
+    uuid::Uuid::parse_str(raw.trim())
+        .map(ProductId::from_uuid)
+        .map_err(|_| AppError::NotFound)
 }
 
 /// One product, or (with no id) just what the new-product form needs to know.
 #[server]
 pub async fn load_product(id: Option<String>) -> Result<ProductDetail, AppError> {
-    crate::ssr::context::with_status(
-        async move {
-            use crate::ssr::context::{request_context, services};
-
-            let ctx = request_context()?;
-            let scope = ctx.require_scope()?;
-            let tenant = ctx.require_workspace()?;
-            let product = match id.as_deref() {
-                None | Some("") => None,
-                Some(raw) => {
-                    let id = uuid::Uuid::parse_str(raw).map_err(|_| AppError::NotFound)?;
-                    let product =
-                        db::tenant::products::get(&services()?.db, scope, ProductId::from_uuid(id))
-                            .await
-                            .map_err(|e| ctx.repo_error(e))?;
-                    Some(view_of(&product, tenant.currency()))
-                }
-            };
-            Ok(ProductDetail {
-                product,
-                can_manage: scope.member().role.at_least(domain::Role::Admin),
-                currency: tenant.currency().as_str().to_owned(),
-            })
+    let call = crate::ssr::MemberCall::open()?;
+    let product = match id.as_deref().filter(|raw| !raw.is_empty()) {
+        None => None,
+        Some(raw) => {
+            let product = call
+                .run(db::tenant::products::get(
+                    call.db(),
+                    call.scope(),
+                    product_id(raw)?,
+                ))
+                .await?;
+            Some(view_of(&product, call.currency()))
         }
-        .await,
-    )
+    };
+    Ok(ProductDetail {
+        product,
+        can_manage: call.role().at_least(domain::Role::Admin),
+        currency: call.currency().as_str().to_owned(),
+    })
 }
 
 /// Creates (no `id`) or edits a product. Every field problem is reported at once; nothing is
@@ -175,92 +141,63 @@ pub async fn save_product(
     price: String,
     stock: String,
 ) -> Result<(), AppError> {
-    crate::ssr::context::with_status(
-        async move {
-            use crate::ssr::context::{request_context, services};
-            use crate::FieldErrors;
-            use db::tenant::products::{self, ProductInput};
+    use crate::FieldErrors;
+    use db::tenant::products::{self, ProductInput};
 
-            let ctx = request_context()?;
-            let scope = ctx.require_scope()?;
-            let tenant = ctx.require_workspace()?;
-            if !scope.member().role.at_least(domain::Role::Admin) {
-                return Err(AppError::Forbidden);
-            }
-            let mut errors = FieldErrors::default();
-            let sku = errors.check("sku", domain::Sku::parse(&sku));
-            let name = errors.check("name", domain::ProductName::parse(&name));
-            let description = errors.check(
-                "description",
-                if description.chars().count() > 5000 {
-                    Err("Use at most 5000 characters.")
-                } else {
-                    Ok(description.trim().to_owned())
-                },
-            );
-            let price = errors.check("price", domain::Money::parse(&price, tenant.currency()));
-            let stock = errors.check("stock", domain::parse_stock(&stock));
-            errors.into_result()?;
-            let (Some(sku), Some(name), Some(description), Some(price), Some(stock)) =
-                (sku, name, description, price, stock)
-            else {
-                return Err(ctx.internal("save_product", "field check passed without values"));
-            };
-            let input = ProductInput {
-                sku,
-                name,
-                description,
-                price,
-                stock,
-            };
-            let db = services()?.db;
-            let saved = match id.as_deref().filter(|s| !s.is_empty()) {
-                Some(raw) => {
-                    let id = ProductId::from_uuid(
-                        uuid::Uuid::parse_str(raw).map_err(|_| AppError::NotFound)?,
-                    );
-                    // A missing or garbled version can only be stale: it is compared, never trusted.
-                    let version = version
-                        .as_deref()
-                        .and_then(|v| v.parse::<i128>().ok())
-                        .and_then(|nanos| {
-                            time::OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()
-                        })
-                        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-                    products::update(&db, scope, id, version, &input)
-                        .await
-                        .map(|()| id)
-                }
-                None => products::create(&db, scope, &input).await,
-            }
-            .map_err(|e| match e {
-                db::RepoError::Conflict { field: "version" } => AppError::Refused {
-                    message: STALE.into(),
-                },
-                other => ctx.repo_error(other),
-            })?;
-            leptos_axum::redirect(&format!("/products/{}?saved=1", saved.as_uuid()));
-            Ok(())
+    let call = crate::ssr::MemberCall::open()?;
+    call.require(domain::Role::Admin)?;
+    let mut errors = FieldErrors::default();
+    let sku = errors.check("sku", domain::Sku::parse(&sku));
+    let name = errors.check("name", domain::ProductName::parse(&name));
+    let description = errors.check("description", domain::Description::parse(&description));
+    let price = errors.check("price", domain::Money::parse(&price, call.currency()));
+    let stock = errors.check("stock", domain::parse_stock(&stock));
+    let (sku, name, description, price, stock) =
+        errors.into_values((sku, name, description, price, stock))?;
+    let input = ProductInput {
+        sku,
+        name,
+        description,
+        price,
+        stock,
+    };
+    let saved = match id.as_deref().filter(|s| !s.is_empty()) {
+        Some(raw) => {
+            let id = product_id(raw)?;
+            // A missing or garbled version can only be stale: it is compared, never trusted.
+            let version = version
+                .as_deref()
+                .and_then(|v| v.parse::<i128>().ok())
+                .and_then(|nanos| time::OffsetDateTime::from_unix_timestamp_nanos(nanos).ok())
+                .filter(|at| (1..=9999).contains(&at.year()))
+                .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+            call.run(products::update(
+                call.db(),
+                call.scope(),
+                id,
+                version,
+                &input,
+            ))
+            .await?;
+            id
         }
-        .await,
-    )
+        None => {
+            call.run(products::create(call.db(), call.scope(), &input))
+                .await?
+        }
+    };
+    leptos_axum::redirect(&format!("/products/{}?saved=1", saved.as_uuid()));
+    Ok(())
 }
 
 #[server]
 pub async fn set_product_archived(id: String, archived: bool) -> Result<(), AppError> {
-    crate::ssr::context::with_status(
-        async move {
-            use crate::ssr::context::{request_context, services};
-
-            let ctx = request_context()?;
-            let scope = ctx.require_scope()?;
-            let id =
-                ProductId::from_uuid(uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?);
-            db::tenant::products::set_archived(&services()?.db, scope, id, archived)
-                .await
-                .map_err(|e| ctx.repo_error(e))?;
-            Ok(())
-        }
-        .await,
-    )
+    let call = crate::ssr::MemberCall::open()?;
+    call.run(db::tenant::products::set_archived(
+        call.db(),
+        call.scope(),
+        product_id(&id)?,
+        archived,
+    ))
+    .await
 }

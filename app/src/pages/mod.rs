@@ -23,20 +23,38 @@ pub use public::{FindWorkspace, Register};
 pub use team::TeamPage;
 pub use workspace::SignIn;
 
-/// `/`: each site has its own home.
+/// `/` on the public site.
 #[component]
-pub fn Home() -> impl IntoView {
+pub fn PublicHome() -> impl IntoView {
+    with_site(|info| view! { <public::Landing info /> })
+}
+
+/// `/` in a workspace: the dashboard.
+#[component]
+pub fn WorkspaceHome() -> impl IntoView {
     let board = workspace::dashboard_resource();
+    with_site(move |info| view! { <workspace::Dashboard info board /> })
+}
+
+/// `/` on the console: the tenant list.
+#[component]
+pub fn ConsoleHome() -> impl IntoView {
     let tenants = console::tenant_list_resource();
-    with_site(move |info| match info.kind.clone() {
-        SiteKind::Public => view! { <public::Landing info /> }.into_any(),
-        SiteKind::Workspace { .. } => view! { <workspace::Dashboard info board /> }.into_any(),
-        SiteKind::Console => console::console_frame(
-            info,
-            move || view! { <console::ConsoleTenants page=tenants /> },
-        ),
-        SiteKind::UnknownWorkspace => view! { <NoSuchWorkspace info /> }.into_any(),
+    console::console_page(move || view! { <console::ConsoleTenants page=tenants /> })
+}
+
+/// `/login` on the console.
+#[component]
+pub fn ConsoleSignIn() -> impl IntoView {
+    with_site(console::console_sign_in)
+}
+
+/// Every page of a suspended workspace. The server sets status 403.
+#[component]
+pub fn SuspendedPage() -> impl IntoView {
+    with_site(|info| match info.kind.clone() {
         SiteKind::SuspendedWorkspace { name } => view! { <Suspended name info /> }.into_any(),
+        _ => view! { <NotFound /> }.into_any(),
     })
 }
 

@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
-use crate::api::orders::{load_dashboard, DashboardView, DayFigure};
+use crate::api::dashboard::{load_dashboard, DashboardView, DayFigure};
 use crate::api::SiteKind;
 use crate::components::{
     field_error, form_error, with_site, ErrorNotice, Field, Frame, Notice, NoticeKind,
@@ -19,10 +19,10 @@ fn workspace_name(info: &SiteInfo) -> String {
 
 pub type DashboardResource = Resource<Result<DashboardView, crate::AppError>>;
 
-/// The dashboard's figures, made by the route before it knows which site it is on (see
-/// `with_site`); anywhere but a workspace the call answers "not found" without any query.
+/// The dashboard's figures, made by the page before `with_site` (see there).
 pub fn dashboard_resource() -> DashboardResource {
-    Resource::new(|| (), |_| load_dashboard())
+    let signed_in = expect_context::<SessionActions>();
+    Resource::new(move || signed_in.version(), |_| load_dashboard())
 }
 
 #[component]
@@ -172,7 +172,6 @@ pub fn SignIn() -> impl IntoView {
             view! { <Redirect path="/" /> }.into_any()
         }
         SiteKind::Workspace { .. } => view! { <SignInForm info /> }.into_any(),
-        SiteKind::Console => super::console::console_sign_in(info),
         _ => view! { <super::NotFound /> }.into_any(),
     })
 }

@@ -245,7 +245,10 @@ impl std::ops::Deref for ConsoleCall {
 
 /// Each line's problem as a field error on that line. `form_line` maps the repository's line
 /// number (of the lines sent) to the line the person sees on the form.
-pub fn order_lines_error(problems: Vec<LineProblem>, form_line: impl Fn(usize) -> usize) -> AppError {
+pub fn order_lines_error(
+    problems: Vec<LineProblem>,
+    form_line: impl Fn(usize) -> usize,
+) -> AppError {
     let fields = problems
         .into_iter()
         .map(|problem| {

@@ -2,12 +2,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use db::platform::console::ConsoleScope;
-use db::{Db, RepoError, Tenant, TenantScope};
+use db::{Db, Tenant, TenantScope};
 use domain::{TenantId, UserId};
 use serde::{Deserialize, Serialize};
 
 use super::passwords::PasswordHasher;
-use crate::AppError;
 
 /// What every handler may use, put into each request by the server.
 #[derive(Clone)]
@@ -127,8 +126,8 @@ pub struct ConsoleSignedIn {
 
 pub const CONSOLE_SESSION_KEY: &str = "console";
 
-/// Everything the middleware learnt about a request, in the request's extensions.
-#[derive(Clone)]
+/// Everything the middleware learnt about a request. It sits in the request's extensions
+/// behind an `Arc`, so a server function reaches it without copying it (see [`super::Call`]).
 pub struct RequestContext {
     pub request_id: String,
     /// The peer's IP address, for throttling.
@@ -140,195 +139,11 @@ pub struct RequestContext {
     pub console: Option<ConsoleScope>,
 }
 
-fn request_parts() -> Result<http::request::Parts, AppError> {
-    leptos::prelude::use_context::<http::request::Parts>().ok_or_else(|| {
-        tracing::error!("server function called outside a request");
-        AppError::Internal {
-            request_id: "none".into(),
-        }
-    })
-}
-
-pub fn services() -> Result<Services, AppError> {
-    request_parts()?
-        .extensions
-        .get::<Services>()
-        .cloned()
-        .ok_or_else(|| {
-            tracing::error!("Services missing from request extensions");
-            AppError::Internal {
-                request_id: "none".into(),
-            }
-        })
-}
-
-pub fn request_context() -> Result<RequestContext, AppError> {
-    request_parts()?
-        .extensions
-        .get::<RequestContext>()
-        .cloned()
-        .ok_or_else(|| {
-            tracing::error!("RequestContext missing from request extensions");
-            AppError::Internal {
-                request_id: "none".into(),
-            }
-        })
-}
-
-pub fn session() -> Result<tower_sessions::Session, AppError> {
-    request_parts()?
-        .extensions
-        .get::<tower_sessions::Session>()
-        .cloned()
-        .ok_or_else(|| {
-            tracing::error!("session layer missing");
-            AppError::Internal {
-                request_id: "none".into(),
-            }
-        })
-}
-
-impl RequestContext {
-    /// The signed-in member's scope, or the error a person should see instead.
-    pub fn require_scope(&self) -> Result<&TenantScope, AppError> {
-        match (&self.site, &self.scope) {
-            (Site::Workspace(_), Some(scope)) => Ok(scope),
-            (Site::Workspace(_), None) => Err(AppError::Unauthenticated),
-            _ => Err(AppError::NotFound),
-        }
-    }
-
-    /// The signed-in console admin's scope; on any other host, nothing is there.
-    pub fn require_console(&self) -> Result<&ConsoleScope, AppError> {
-        match (&self.site, &self.console) {
-            (Site::Console, Some(scope)) => Ok(scope),
-            (Site::Console, None) => Err(AppError::Unauthenticated),
-            _ => Err(AppError::NotFound),
-        }
-    }
-
-    /// The active tenant this Host names, for the few calls made before sign-in.
-    pub fn require_workspace(&self) -> Result<&Tenant, AppError> {
-        match &self.site {
-            Site::Workspace(tenant) => Ok(tenant),
-            _ => Err(AppError::NotFound),
-        }
-    }
-
-    /// Maps a repository failure to what the person sees, logging the detail once, here.
-    pub fn repo_error(&self, err: RepoError) -> AppError {
-        let tenant = match &self.site {
-            Site::Workspace(t) | Site::SuspendedWorkspace(t) => t.id().to_string(),
-            _ => "-".to_owned(),
-        };
-        match err {
-            RepoError::NotFound => AppError::NotFound,
-            RepoError::Forbidden => AppError::Forbidden,
-            RepoError::Conflict { field } => AppError::field(field, conflict_message(field)),
-            RepoError::Invalid { field } => AppError::field(field, invalid_message(field)),
-            RepoError::PlanRequired { feature, plans } => AppError::PlanRequired { feature, plans },
-            RepoError::LimitReached { max, unit, .. } => AppError::LimitReached {
-                message: format!(
-                    "Your plan allows {max} {unit}, and this workspace has reached that limit."
-                ),
-            },
-            RepoError::Refused(refusal) => AppError::Refused {
-                message: refusal_message(refusal).into(),
-            },
-            RepoError::Unavailable(source) => {
-                tracing::warn!(request_id = %self.request_id, tenant = %tenant, error = %source, "database unavailable");
-                AppError::Unavailable
-            }
-            RepoError::Internal(source) => {
-                tracing::error!(request_id = %self.request_id, tenant = %tenant, error = %source, "repository error");
-                AppError::Internal {
-                    request_id: self.request_id.clone(),
-                }
-            }
-        }
-    }
-
-    pub fn internal(&self, what: &str, detail: impl std::fmt::Display) -> AppError {
-        tracing::error!(request_id = %self.request_id, error = %detail, "{what}");
-        AppError::Internal {
-            request_id: self.request_id.clone(),
-        }
-    }
-}
-
-fn invalid_message(field: &str) -> &'static str {
-    match field {
-        "plan" => "There is no such plan.",
-        "feature" => "There is no such feature.",
-        "limit" => "There is no such limit.",
-        _ => "This value is not valid.",
-    }
-}
-
-fn refusal_message(refusal: db::Refusal) -> &'static str {
-    use db::Refusal;
-    match refusal {
-        Refusal::LastOwner => {
-            "A workspace needs at least one owner. Make someone else an owner first."
-        }
-        Refusal::OwnersOnly => "Only an owner can give, change or take away the owner role.",
-        Refusal::AlreadyMember => "This person is already a member of this workspace.",
-        Refusal::InvitationClosed => {
-            "This invitation can no longer be used: it was accepted, withdrawn, or has expired."
-        }
-        Refusal::NotOnYourself => "You can't do that to your own account.",
-        Refusal::TooManyPendingExports => {
-            "Several exports are still running. Please wait for them to finish."
-        }
-    }
-}
-
-fn conflict_message(field: &str) -> &'static str {
-    match field {
-        "slug" => "This address is already taken. Please pick another one.",
-        "email" => "This email address is already in use here (or already invited: resend that invitation instead).",
-        "sku" => "Another product in this workspace already has this SKU.",
-        _ => "This value is already in use.",
-    }
-}
-
 pub fn now_unix() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or_default()
-}
-
-/// Gives a server function's error response the status that matches it, so a refused form is
-/// a 4xx (not logged as a server failure) and only real failures are 5xx. Only when the
-/// function was called over HTTP: called while a page renders, its error belongs to the page
-/// (which sets its own status), not to the whole response.
-pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
-    let called_over_http = leptos::prelude::use_context::<http::request::Parts>()
-        .is_some_and(|parts| parts.uri.path().starts_with("/api/"));
-    if !called_over_http {
-        return result;
-    }
-    if let Err(err) = &result {
-        let status = match err {
-            AppError::NotFound => http::StatusCode::NOT_FOUND,
-            AppError::Unauthenticated => http::StatusCode::UNAUTHORIZED,
-            AppError::Forbidden => http::StatusCode::FORBIDDEN,
-            AppError::Validation { .. } => http::StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::Refused { .. }
-            | AppError::PlanRequired { .. }
-            | AppError::LimitReached { .. } => http::StatusCode::FORBIDDEN,
-            AppError::RateLimited { .. } => http::StatusCode::TOO_MANY_REQUESTS,
-            AppError::Unavailable => http::StatusCode::SERVICE_UNAVAILABLE,
-            AppError::Internal { .. } | AppError::Transport { .. } => {
-                http::StatusCode::INTERNAL_SERVER_ERROR
-            }
-        };
-        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-            response.set_status(status);
-        }
-    }
-    result
 }
 
 /// Signs `user_id` of `tenant` in on this browser: a new session id first (an id planted

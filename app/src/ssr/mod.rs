@@ -1,12 +1,14 @@
 //! Server-only plumbing shared by the server functions: how a request's site, session and
 //! scope are reached, and how repository errors become [`crate::AppError`]s.
 
+pub mod call;
 pub mod context;
 pub mod exports;
 pub mod mail;
 pub mod passwords;
 pub mod tokens;
 
+pub use call::{Call, ConsoleCall, MemberCall};
 pub use context::{
     ConsoleSignedIn, RequestContext, Services, SignedIn, Site, AUTH_SESSION_KEY,
     CONSOLE_SESSION_KEY,

@@ -237,4 +237,3 @@ pub(super) async fn withdraw_invitations_beyond(
     .await?;
     Ok(())
 }
-

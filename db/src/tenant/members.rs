@@ -1,12 +1,14 @@
-//! A workspace's team: who is in it, invitations, roles and removal. The rules of power live
-//! here, under the server functions: OWNER > ADMIN > MEMBER; an ADMIN manages everyone but
-//! owners; only an OWNER gives, changes or takes away the owner role; the last OWNER stays.
+//! A workspace's team: who is in it, roles and removal (invitations are in `invitations`). The
+//! rules of power live here, under the server functions: OWNER > ADMIN > MEMBER; an ADMIN
+//! manages everyone but owners; only an OWNER gives, changes or takes away the owner role; the
+//! last OWNER stays.
 
-use domain::{Email, InvitationId, LimitKind, PersonName, Role, TenantId, UserId};
+use domain::{Email, PersonName, Role, TenantId, UserId};
 use sqlx::PgConnection;
 use time::OffsetDateTime;
 use tower_sessions::session::Id as SessionId;
 
+use super::invitations::withdraw_invitations_beyond;
 use crate::platform::sessions::end_member_sessions;
 use crate::scope::end_read;
 use crate::{Db, Refusal, RepoError, TenantScope};
@@ -43,159 +45,6 @@ pub async fn list(db: &Db, scope: &TenantScope) -> Result<Vec<MemberSummary>, Re
             })
         })
         .collect()
-}
-
-#[derive(Debug, Clone)]
-pub struct InvitationSummary {
-    pub id: InvitationId,
-    pub email: Email,
-    pub role: Role,
-    pub invited_by: String,
-    pub sent_at: OffsetDateTime,
-    pub expires_at: OffsetDateTime,
-}
-
-/// Invitations not yet accepted or revoked, newest first (expired ones too: they can be
-/// resent). ADMIN and OWNER only.
-pub async fn open_invitations(
-    db: &Db,
-    scope: &TenantScope,
-) -> Result<Vec<InvitationSummary>, RepoError> {
-    scope.require(Role::Admin)?;
-    let mut tx = scope.begin(db).await?;
-    let rows = sqlx::query!(
-        "SELECT i.id, i.email, i.role, u.name AS invited_by, i.sent_at, i.expires_at
-           FROM invitations i
-           JOIN users u ON u.tenant_id = i.tenant_id AND u.id = i.invited_by
-          WHERE i.tenant_id = $1 AND i.accepted_at IS NULL AND i.revoked_at IS NULL
-          ORDER BY i.created_at DESC, i.id",
-        scope.tenant_id().as_uuid()
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    end_read(tx);
-    rows.into_iter()
-        .map(|r| {
-            Ok(InvitationSummary {
-                id: InvitationId::from_uuid(r.id),
-                email: parse_email(&r.email)?,
-                role: parse_role(&r.role)?,
-                invited_by: r.invited_by,
-                sent_at: r.sent_at,
-                expires_at: r.expires_at,
-            })
-        })
-        .collect()
-}
-
-/// A fresh link for an invitation: only the digest of its token is stored.
-#[derive(Debug, Clone, Copy)]
-pub struct InvitationLink<'a> {
-    pub token_digest: &'a str,
-    pub ttl_secs: i64,
-}
-
-/// Invites `email` as `role`. ADMIN and OWNER; only an OWNER invites an OWNER. An existing
-/// member is `Refused(AlreadyMember)`; an open invitation for the same address is
-/// `Conflict { field: "email" }` (resend that one instead). Counts against `max_members`.
-pub async fn invite(
-    db: &Db,
-    scope: &TenantScope,
-    email: &Email,
-    role: Role,
-    link: InvitationLink<'_>,
-) -> Result<InvitationId, RepoError> {
-    require_can_grant(scope, role)?;
-    let tenant = scope.tenant_id().as_uuid();
-    let mut tx = scope.begin(db).await?;
-    still_grants_owner(&mut tx, scope, role).await?;
-    if active_member_with_email(&mut tx, scope.tenant_id(), email).await? {
-        return Err(RepoError::Refused(Refusal::AlreadyMember));
-    }
-    // Told before the limit: "already invited" is the useful answer even when full.
-    let already_invited = sqlx::query_scalar!(
-        r#"SELECT EXISTS (SELECT 1 FROM invitations WHERE tenant_id = $1 AND email = $2
-                            AND accepted_at IS NULL AND revoked_at IS NULL) AS "exists!""#,
-        tenant,
-        email.as_str()
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    if already_invited {
-        return Err(RepoError::Conflict { field: "email" });
-    }
-    super::plan::reserve(&mut tx, scope.tenant_id(), LimitKind::Members, 1).await?;
-    let id = uuid::Uuid::new_v4();
-    sqlx::query!(
-        "INSERT INTO invitations (tenant_id, id, email, role, token_digest, invited_by, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7))",
-        tenant,
-        id,
-        email.as_str(),
-        role.as_str(),
-        link.token_digest,
-        scope.member().user_id.as_uuid(),
-        link.ttl_secs as f64
-    )
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(InvitationId::from_uuid(id))
-}
-
-/// Sends an open invitation again with a new link (the old one stops working) and a new
-/// expiry. Returns who it is for, to mail them.
-pub async fn resend_invitation(
-    db: &Db,
-    scope: &TenantScope,
-    id: InvitationId,
-    link: InvitationLink<'_>,
-) -> Result<(Email, Role), RepoError> {
-    scope.require(Role::Admin)?;
-    let tenant = scope.tenant_id().as_uuid();
-    let mut tx = scope.begin(db).await?;
-    let open = lock_open_invitation(&mut tx, scope, id).await?;
-    require_can_grant(scope, open.role)?;
-    still_grants_owner(&mut tx, scope, open.role).await?;
-    if open.expired {
-        // An expired invitation held no place in the team; renewing it takes one again.
-        super::plan::reserve(&mut tx, scope.tenant_id(), LimitKind::Members, 1).await?;
-    }
-    sqlx::query!(
-        "UPDATE invitations
-            SET token_digest = $3, sent_at = now(), expires_at = now() + make_interval(secs => $4)
-          WHERE tenant_id = $1 AND id = $2",
-        tenant,
-        id.as_uuid(),
-        link.token_digest,
-        link.ttl_secs as f64
-    )
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok((open.email, open.role))
-}
-
-/// Withdraws an open invitation; its link stops working at once.
-pub async fn revoke_invitation(
-    db: &Db,
-    scope: &TenantScope,
-    id: InvitationId,
-) -> Result<(), RepoError> {
-    scope.require(Role::Admin)?;
-    let mut tx = scope.begin(db).await?;
-    let open = lock_open_invitation(&mut tx, scope, id).await?;
-    require_can_grant(scope, open.role)?;
-    still_grants_owner(&mut tx, scope, open.role).await?;
-    sqlx::query!(
-        "UPDATE invitations SET revoked_at = now() WHERE tenant_id = $1 AND id = $2",
-        scope.tenant_id().as_uuid(),
-        id.as_uuid()
-    )
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(())
 }
 
 /// Gives another member a new role and ends their sessions, so the change is felt at once.
@@ -376,36 +225,6 @@ pub(crate) async fn active_member_with_email(
     .await?)
 }
 
-struct OpenInvitation {
-    email: Email,
-    role: Role,
-    expired: bool,
-}
-
-async fn lock_open_invitation(
-    conn: &mut PgConnection,
-    scope: &TenantScope,
-    id: InvitationId,
-) -> Result<OpenInvitation, RepoError> {
-    let row = sqlx::query!(
-        r#"SELECT email, role, accepted_at IS NULL AND revoked_at IS NULL AS "open!", expires_at <= now() AS "expired!"
-             FROM invitations WHERE tenant_id = $1 AND id = $2 FOR UPDATE"#,
-        scope.tenant_id().as_uuid(),
-        id.as_uuid()
-    )
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or(RepoError::NotFound)?;
-    if !row.open {
-        return Err(RepoError::Refused(Refusal::InvitationClosed));
-    }
-    Ok(OpenInvitation {
-        email: parse_email(&row.email)?,
-        role: parse_role(&row.role)?,
-        expired: row.expired,
-    })
-}
-
 /// Locks an active member's row and returns their role; a removed or unknown member (or one
 /// of another workspace) is `NotFound`.
 async fn lock_member(
@@ -427,7 +246,7 @@ async fn lock_member(
 /// Locks the workspace's active owners, in id order. Every change that can touch the owner
 /// role takes these locks first, so two such changes queue instead of deadlocking, and two
 /// owners demoting each other at once cannot both succeed.
-async fn lock_owners(
+pub(super) async fn lock_owners(
     conn: &mut PgConnection,
     tenant_id: TenantId,
 ) -> Result<Vec<uuid::Uuid>, RepoError> {
@@ -440,23 +259,7 @@ async fn lock_owners(
     .await?)
 }
 
-/// The scope was built at the start of the request; an owner demoted since then must not
-/// make one last owner-only change. Checked against the owners locked in this transaction.
-/// An owner invitation is sent, renewed or withdrawn only by someone who is still an owner
-/// once the owners are locked (a transfer or demotion may have just happened).
-async fn still_grants_owner(
-    conn: &mut PgConnection,
-    scope: &TenantScope,
-    role: Role,
-) -> Result<(), RepoError> {
-    if role != Role::Owner {
-        return Ok(());
-    }
-    let owners = lock_owners(conn, scope.tenant_id()).await?;
-    still_an_owner(scope, &owners)
-}
-
-fn still_an_owner(scope: &TenantScope, owners: &[uuid::Uuid]) -> Result<(), RepoError> {
+pub(super) fn still_an_owner(scope: &TenantScope, owners: &[uuid::Uuid]) -> Result<(), RepoError> {
     if owners.contains(&scope.member().user_id.as_uuid()) {
         Ok(())
     } else {
@@ -469,32 +272,6 @@ fn keep_an_owner(owners: &[uuid::Uuid], leaving: UserId) -> Result<(), RepoError
     if owners.iter().all(|id| *id == leaving.as_uuid()) && owners.contains(&leaving.as_uuid()) {
         return Err(RepoError::Refused(Refusal::LastOwner));
     }
-    Ok(())
-}
-
-/// Withdraws the open invitations `inviter` sent that their new role (`None`: removed) could
-/// no longer send: an invitation must not carry power its sender has lost.
-async fn withdraw_invitations_beyond(
-    conn: &mut PgConnection,
-    tenant_id: TenantId,
-    inviter: UserId,
-    role: Option<Role>,
-) -> Result<(), RepoError> {
-    let still_grants: Vec<String> = match role {
-        Some(Role::Owner) => return Ok(()),
-        Some(Role::Admin) => vec![Role::Admin.as_str().into(), Role::Member.as_str().into()],
-        Some(Role::Member) | None => Vec::new(),
-    };
-    sqlx::query!(
-        "UPDATE invitations SET revoked_at = now()
-          WHERE tenant_id = $1 AND invited_by = $2 AND accepted_at IS NULL AND revoked_at IS NULL
-            AND NOT (role = ANY($3))",
-        tenant_id.as_uuid(),
-        inviter.as_uuid(),
-        &still_grants
-    )
-    .execute(&mut *conn)
-    .await?;
     Ok(())
 }
 
@@ -516,7 +293,7 @@ async fn set_role(
 }
 
 /// ADMIN manages MEMBER and ADMIN; the OWNER role is an owner's to give or take.
-fn require_can_grant(scope: &TenantScope, role: Role) -> Result<(), RepoError> {
+pub(super) fn require_can_grant(scope: &TenantScope, role: Role) -> Result<(), RepoError> {
     scope.require(Role::Admin)?;
     if role == Role::Owner && scope.member().role != Role::Owner {
         return Err(RepoError::Refused(Refusal::OwnersOnly));
@@ -532,10 +309,10 @@ fn not_yourself(scope: &TenantScope, user_id: UserId) -> Result<(), RepoError> {
     }
 }
 
-fn parse_email(raw: &str) -> Result<Email, RepoError> {
+pub(super) fn parse_email(raw: &str) -> Result<Email, RepoError> {
     Email::parse(raw).map_err(|_| RepoError::corrupt("email"))
 }
 
-fn parse_role(raw: &str) -> Result<Role, RepoError> {
+pub(super) fn parse_role(raw: &str) -> Result<Role, RepoError> {
     raw.parse().map_err(|_| RepoError::corrupt("role"))
 }

@@ -2,6 +2,7 @@
 //! inside its transaction.
 pub mod dashboard;
 pub mod exports;
+pub mod invitations;
 pub mod members;
 pub mod orders;
 pub mod plan;

@@ -1,9 +1,9 @@
-use domain::{LimitKind, Money, ProductId, ProductName, Role, Sku};
+use domain::{Description, LimitKind, Money, ProductId, ProductName, Role, Sku};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::scope::end_read;
-use crate::{Db, RepoError, TenantScope};
+use crate::{Db, Refusal, RepoError, TenantScope};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Product {
@@ -53,7 +53,7 @@ impl From<ProductRow> for Product {
 pub struct ProductInput {
     pub sku: Sku,
     pub name: ProductName,
-    pub description: String,
+    pub description: Description,
     pub price: Money,
     pub stock: i32,
 }
@@ -177,7 +177,7 @@ pub async fn create(
         id,
         input.sku.as_str(),
         input.name.as_str(),
-        input.description,
+        input.description.as_str(),
         input.price.minor(),
         input.stock
     )
@@ -191,7 +191,7 @@ pub async fn create(
 ///
 /// `version` is the product's version when the form was opened. If anything wrote the
 /// product since (an order took stock, a colleague edited it), the edit is refused with
-/// `Conflict { field: "version" }` rather than overwriting the newer stock figure.
+/// `Refused(Stale)` rather than overwriting the newer stock figure.
 pub async fn update(
     db: &Db,
     scope: &TenantScope,
@@ -208,7 +208,7 @@ pub async fn update(
         id.as_uuid(),
         input.sku.as_str(),
         input.name.as_str(),
-        input.description,
+        input.description.as_str(),
         input.price.minor(),
         input.stock,
         version
@@ -224,7 +224,7 @@ pub async fn update(
         .fetch_one(&mut *tx)
         .await?;
         return Err(if exists {
-            RepoError::Conflict { field: "version" }
+            RepoError::Refused(Refusal::Stale)
         } else {
             RepoError::NotFound
         });

@@ -17,7 +17,11 @@ pub(super) fn unavailable() -> Response {
 }
 
 pub(super) fn not_found(message: &str) -> Response {
-    (StatusCode::NOT_FOUND, Html(plain_page("Not found", message))).into_response()
+    (
+        StatusCode::NOT_FOUND,
+        Html(plain_page("Not found", message)),
+    )
+        .into_response()
 }
 
 pub(super) fn plain_page(title: &str, message: &str) -> String {

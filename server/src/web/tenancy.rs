@@ -154,8 +154,9 @@ pub(super) async fn attach_member(
         },
         None => None,
     };
+    let request_id = request_id(&req);
     req.extensions_mut().insert(Arc::new(RequestContext {
-        request_id: request_id(&req),
+        request_id,
         client_address,
         site,
         scope,

@@ -140,7 +140,12 @@ trait Override {
     /// Removes the tenant's current override and says what it was, for the audit row.
     async fn take(conn: &mut PgConnection, tenant: Uuid, code: &str) -> Result<Value, RepoError>;
     /// Writes the new override, if any, and says what it is.
-    async fn put(&self, conn: &mut PgConnection, tenant: Uuid, code: &str) -> Result<Value, RepoError>;
+    async fn put(
+        &self,
+        conn: &mut PgConnection,
+        tenant: Uuid,
+        code: &str,
+    ) -> Result<Value, RepoError>;
 }
 
 async fn change_override<O: Override>(
@@ -204,7 +209,12 @@ impl Override for FeatureSetting {
         Ok(json!(before))
     }
 
-    async fn put(&self, conn: &mut PgConnection, tenant: Uuid, code: &str) -> Result<Value, RepoError> {
+    async fn put(
+        &self,
+        conn: &mut PgConnection,
+        tenant: Uuid,
+        code: &str,
+    ) -> Result<Value, RepoError> {
         if let Some(enabled) = self.0 {
             sqlx::query!(
                 "INSERT INTO tenant_feature_overrides (tenant_id, feature, enabled) VALUES ($1, $2, $3)",
@@ -256,11 +266,18 @@ impl Override for LimitSetting {
         Ok(Self::describe(before))
     }
 
-    async fn put(&self, conn: &mut PgConnection, tenant: Uuid, code: &str) -> Result<Value, RepoError> {
+    async fn put(
+        &self,
+        conn: &mut PgConnection,
+        tenant: Uuid,
+        code: &str,
+    ) -> Result<Value, RepoError> {
         let max = match self.0 {
             LimitOverride::Inherit => None,
             LimitOverride::Unlimited => Some(None),
-            LimitOverride::Max(max) if max < 0 => return Err(RepoError::Invalid { field: "value" }),
+            LimitOverride::Max(max) if max < 0 => {
+                return Err(RepoError::Invalid { field: "value" })
+            }
             LimitOverride::Max(max) => Some(Some(max)),
         };
         if let Some(max) = max {
@@ -324,4 +341,3 @@ async fn audit(
     .await?;
     Ok(())
 }
-

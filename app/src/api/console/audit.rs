@@ -1,0 +1,80 @@
+//! The console's audit log, newest first, filtered by workspace, action or actor.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::AppError;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRow {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub tenant: Option<String>,
+    pub before: String,
+    pub after: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditView {
+    pub entries: Vec<AuditRow>,
+    pub next: Option<String>,
+    pub actions: Vec<String>,
+}
+
+#[cfg(feature = "ssr")]
+fn compact(value: &Option<serde_json::Value>) -> String {
+    value.as_ref().map(|v| v.to_string()).unwrap_or_default()
+}
+
+#[server]
+pub async fn load_audit(
+    tenant: Option<String>,
+    action: Option<String>,
+    actor: Option<String>,
+    before: Option<String>,
+) -> Result<AuditView, AppError> {
+    use crate::api::common::{next_cursor, page_after, when, PAGE_SIZE};
+    use db::platform::console::{audit_log, AuditFilter};
+
+    let call = crate::ssr::ConsoleCall::open()?;
+    let before = page_after(before.as_deref())?;
+    let page = call
+        .run(audit_log(
+            call.db(),
+            call.scope(),
+            &AuditFilter {
+                tenant_slug: tenant.map(|t| t.trim().to_ascii_lowercase()),
+                action,
+                actor,
+                before,
+                limit: PAGE_SIZE * 2,
+            },
+        ))
+        .await?;
+    Ok(AuditView {
+        next: next_cursor(page.has_more, &page.entries, |e| (e.at, e.id)),
+        entries: page
+            .entries
+            .into_iter()
+            .map(|e| AuditRow {
+                at: when(e.at),
+                before: compact(&e.before),
+                after: compact(&e.after),
+                actor: e.actor,
+                action: e.action,
+                tenant: e.tenant_slug,
+            })
+            .collect(),
+        actions: [
+            "change_plan",
+            "set_feature_override",
+            "set_limit_override",
+            "suspend",
+            "reactivate",
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .collect(),
+    })
+}

@@ -1,0 +1,96 @@
+//! What a console admin changes about one workspace: its plan, its status, and its own
+//! exceptions to the plan. Each change is audited by the repository.
+
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use super::tenant_id;
+use crate::AppError;
+
+/// Moves a tenant to another plan; its next request already sees the new plan.
+#[server]
+pub async fn change_tenant_plan(slug: String, plan: String) -> Result<(), AppError> {
+    use db::platform::console::{change_plan, Actor};
+
+    let call = crate::ssr::ConsoleCall::open()?;
+    let tenant = tenant_id(&call, &slug).await?;
+    call.run(change_plan(
+        call.db(),
+        Actor::Console(call.scope()),
+        tenant,
+        &domain::PlanCode::new(plan.trim()),
+    ))
+    .await
+}
+
+/// `status`: "active" or "suspended".
+#[server]
+pub async fn set_tenant_status(slug: String, status: String) -> Result<(), AppError> {
+    use domain::TenantStatus;
+
+    let call = crate::ssr::ConsoleCall::open()?;
+    let status = match status.as_str() {
+        "active" => TenantStatus::Active,
+        "suspended" => TenantStatus::Suspended,
+        _ => return Err(AppError::field("status", "Choose active or suspended.")),
+    };
+    let tenant = tenant_id(&call, &slug).await?;
+    call.run(db::platform::console::set_status(
+        call.db(),
+        call.scope(),
+        tenant,
+        status,
+    ))
+    .await
+}
+
+/// `value`: "on", "off", or "plan" to remove the override.
+#[server]
+pub async fn set_feature_override(
+    slug: String,
+    feature: String,
+    value: String,
+) -> Result<(), AppError> {
+    let call = crate::ssr::ConsoleCall::open()?;
+    let enabled = match value.as_str() {
+        "on" => Some(true),
+        "off" => Some(false),
+        "plan" => None,
+        _ => {
+            return Err(AppError::field(
+                "value",
+                "Choose on, off, or follow the plan.",
+            ))
+        }
+    };
+    let tenant = tenant_id(&call, &slug).await?;
+    call.run(db::platform::console::set_feature_override(
+        call.db(),
+        call.scope(),
+        tenant,
+        feature.trim(),
+        enabled,
+    ))
+    .await
+}
+
+/// `value`: a whole number, "unlimited", or empty to follow the plan again.
+#[server]
+pub async fn set_limit_override(
+    slug: String,
+    limit: String,
+    value: String,
+) -> Result<(), AppError> {
+    let call = crate::ssr::ConsoleCall::open()?;
+    let value = domain::LimitOverride::parse(&value)
+        .map_err(|e| AppError::field(&format!("limit-{}", limit.trim()), e.to_string()))?;
+    let tenant = tenant_id(&call, &slug).await?;
+    call.run(db::platform::console::set_limit_override(
+        call.db(),
+        call.scope(),
+        tenant,
+        limit.trim(),
+        value,
+    ))
+    .await
+}

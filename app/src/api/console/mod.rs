@@ -1,0 +1,278 @@
+//! The platform console on `admin.<base>`: console accounts sign in here (never tenant
+//! members), list and inspect tenants, change plans and overrides, suspend and reactivate,
+//! and read the audit log. Every function refuses unless a console admin is signed in on the
+//! console's own host.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::AppError;
+
+mod audit;
+mod changes;
+
+pub use audit::*;
+pub use changes::*;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantRow {
+    pub slug: String,
+    pub name: String,
+    pub plan: String,
+    pub suspended: bool,
+    pub members: i64,
+    pub products: i64,
+    pub orders_this_month: i64,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantListView {
+    pub tenants: Vec<TenantRow>,
+    pub next: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Choice {
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeatureSetting {
+    pub code: String,
+    pub name: String,
+    pub enabled: bool,
+    /// "on", "off", or "plan" (no override).
+    pub setting: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LimitSetting {
+    pub code: String,
+    pub name: String,
+    pub used: i64,
+    /// The limit in force: "100" or "unlimited".
+    pub effective: String,
+    /// The override as the form shows it: "" (follow the plan), "unlimited" or a number.
+    pub setting: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantDetailView {
+    pub tenant: TenantRow,
+    pub workspace_url: String,
+    pub plan_code: String,
+    pub plans: Vec<Choice>,
+    pub features: Vec<FeatureSetting>,
+    pub limits: Vec<LimitSetting>,
+}
+
+#[cfg(feature = "ssr")]
+fn row_of(t: db::platform::console::TenantOverview) -> TenantRow {
+    TenantRow {
+        slug: t.slug,
+        name: t.name,
+        plan: t.plan_name,
+        suspended: t.status == domain::TenantStatus::Suspended,
+        members: t.members,
+        products: t.products,
+        orders_this_month: t.orders_this_month,
+        created_at: super::common::when(t.created_at),
+    }
+}
+
+/// The workspace a console action is about, by its slug. An unknown slug is `NotFound`.
+#[cfg(feature = "ssr")]
+async fn tenant_id(
+    call: &crate::ssr::ConsoleCall,
+    slug: &str,
+) -> Result<domain::TenantId, AppError> {
+    let slug = domain::Slug::parse(slug).map_err(|_| AppError::NotFound)?;
+    call.run(db::platform::tenants::find_by_slug(call.db(), &slug))
+        .await?
+        .map(|t| t.id())
+        .ok_or(AppError::NotFound)
+}
+
+/// Console sign-in, with the same rules as a workspace's: one generic message, throttled per
+/// account and per address, a new session id, and a session that only the console accepts.
+#[server]
+pub async fn console_sign_in(email: String, password: String) -> Result<(), AppError> {
+    use crate::ssr::context::now_unix;
+    use crate::ssr::{Call, ConsoleSignedIn, Site, CONSOLE_SESSION_KEY};
+    use db::platform::console::{find_admin_credentials, record_admin_sign_in};
+    use db::platform::rate_limits::{allow, take_back, Limit};
+
+    const GENERIC: &str = "That email and password don't match a console account.";
+    let call = Call::open()?;
+    if !matches!(call.site(), Site::Console) {
+        return Err(AppError::NotFound);
+    }
+    let email =
+        domain::Email::parse(&email).map_err(|e| AppError::field("email", e.to_string()))?;
+    let password =
+        domain::Password::attempt(&password).map_err(|_| AppError::field("password", GENERIC))?;
+    let limits = call.settings().limits;
+    let window = Limit {
+        max: limits.sign_in_failures_per_account,
+        window_secs: limits.sign_in_window_secs,
+    };
+    let per_address = Limit {
+        max: limits.sign_in_failures_per_address,
+        window_secs: limits.sign_in_window_secs,
+    };
+    let db = call.db();
+    let account_ok = call
+        .run(allow(db, "console-sign-in", email.as_str(), window))
+        .await?;
+    let address_ok = account_ok
+        && call
+            .run(allow(
+                db,
+                "console-sign-in-address",
+                call.client_address(),
+                per_address,
+            ))
+            .await?;
+    if !account_ok || !address_ok {
+        tracing::warn!(request_id = %call.request_id(), "console sign-in throttled");
+        return Err(super::sign_in_throttled(limits.sign_in_window_secs));
+    }
+    let credentials = call.run(find_admin_credentials(db, &email)).await?;
+    let ok = call
+        .services()
+        .passwords
+        .verify(
+            &password,
+            credentials.as_ref().map(|c| c.password_hash.as_str()),
+        )
+        .await
+        .map_err(|e| call.internal("password check", e))?;
+    let Some(credentials) = credentials.filter(|_| ok) else {
+        return Err(AppError::Refused {
+            message: GENERIC.into(),
+        });
+    };
+    // Only failures count against the limits: a success takes its attempts back.
+    call.run(take_back(db, "console-sign-in", email.as_str()))
+        .await?;
+    call.run(take_back(
+        db,
+        "console-sign-in-address",
+        call.client_address(),
+    ))
+    .await?;
+    call.run(record_admin_sign_in(db, credentials.admin_id))
+        .await?;
+    let session = call.session()?;
+    session
+        .cycle_id()
+        .await
+        .map_err(|e| call.internal("session cycle", e))?;
+    session
+        .insert(
+            CONSOLE_SESSION_KEY,
+            ConsoleSignedIn {
+                admin_id: credentials.admin_id,
+                since: now_unix(),
+            },
+        )
+        .await
+        .map_err(|e| call.internal("session insert", e))?;
+    tracing::info!(request_id = %call.request_id(), admin = %credentials.admin_id, "console sign-in");
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+#[server]
+pub async fn list_tenants(
+    search: Option<String>,
+    after: Option<String>,
+) -> Result<TenantListView, AppError> {
+    use super::common::{next_cursor, page_after, PAGE_SIZE};
+    use db::platform::console::{list_tenants, TenantCursor};
+
+    let call = crate::ssr::ConsoleCall::open()?;
+    let after =
+        page_after(after.as_deref())?.map(|(created_at, id)| TenantCursor { created_at, id });
+    let page = call
+        .run(list_tenants(
+            call.db(),
+            call.scope(),
+            search.as_deref(),
+            after,
+            PAGE_SIZE,
+        ))
+        .await?;
+    Ok(TenantListView {
+        next: next_cursor(page.has_more, &page.tenants, |t| {
+            (t.created_at, t.id.as_uuid())
+        }),
+        tenants: page.tenants.into_iter().map(row_of).collect(),
+    })
+}
+
+#[server]
+pub async fn load_tenant(slug: String) -> Result<TenantDetailView, AppError> {
+    let call = crate::ssr::ConsoleCall::open()?;
+    let detail = call
+        .run(db::platform::console::tenant_detail(
+            call.db(),
+            call.scope(),
+            &slug,
+        ))
+        .await?;
+    let plans = call.run(db::platform::console::plans(call.db())).await?;
+    let features = detail
+        .entitlements
+        .features
+        .iter()
+        .map(|f| FeatureSetting {
+            code: f.feature.clone(),
+            name: f.name.clone(),
+            enabled: f.enabled,
+            setting: detail
+                .feature_overrides
+                .iter()
+                .find(|o| o.feature == f.feature)
+                .map(|o| if o.enabled { "on" } else { "off" })
+                .unwrap_or("plan")
+                .to_owned(),
+        })
+        .collect();
+    let limit_label =
+        |max: Option<i64>| max.map_or_else(|| "unlimited".to_owned(), |m| m.to_string());
+    let limits = detail
+        .entitlements
+        .limits
+        .iter()
+        .map(|l| LimitSetting {
+            code: l.limit.clone(),
+            name: l.name.clone(),
+            used: l.used,
+            effective: limit_label(l.max),
+            setting: detail
+                .limit_overrides
+                .iter()
+                .find(|o| o.limit == l.limit)
+                .map(|o| limit_label(o.max))
+                .unwrap_or_default(),
+        })
+        .collect();
+    let workspace_url = call.settings().workspace_url(&detail.overview.slug);
+    Ok(TenantDetailView {
+        plan_code: detail.overview.plan_code.clone(),
+        tenant: row_of(detail.overview),
+        workspace_url,
+        plans: plans
+            .into_iter()
+            .map(|p| Choice {
+                code: p.code,
+                name: p.name,
+            })
+            .collect(),
+        features,
+        limits,
+    })
+}

@@ -1,0 +1,191 @@
+//! `/tenants/:slug`: one workspace as the console sees it, and the changes made there.
+
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use super::console_page;
+use crate::api::console::{
+    load_tenant, ChangeTenantPlan, SetFeatureOverride, SetLimitOverride, SetTenantStatus,
+    TenantDetailView,
+};
+use crate::components::{field_error, ErrorNotice, Field, Notice, NoticeKind};
+use crate::AppError;
+
+/// `/tenants/:slug` on the console host.
+#[component]
+pub fn ConsoleTenantPage() -> impl IntoView {
+    let params = use_params_map();
+    let actions = TenantActions {
+        plan: ServerAction::new(),
+        status: ServerAction::new(),
+        feature: ServerAction::new(),
+        limit: ServerAction::new(),
+    };
+    let detail = Resource::new(
+        move || {
+            (
+                params.read().get("slug").unwrap_or_default(),
+                actions.plan.version().get(),
+                actions.status.version().get(),
+                actions.feature.version().get(),
+                actions.limit.version().get(),
+            )
+        },
+        |(slug, ..)| load_tenant(slug),
+    );
+    console_page(move || view! { <ConsoleTenant actions detail /> })
+}
+
+#[derive(Clone, Copy)]
+struct TenantActions {
+    plan: ServerAction<ChangeTenantPlan>,
+    status: ServerAction<SetTenantStatus>,
+    feature: ServerAction<SetFeatureOverride>,
+    limit: ServerAction<SetLimitOverride>,
+}
+
+#[component]
+fn ConsoleTenant(
+    actions: TenantActions,
+    detail: Resource<Result<TenantDetailView, AppError>>,
+) -> impl IntoView {
+    view! {
+        <div aria-live="polite" class="space-y-2">
+            <Saved action=actions.plan text="Plan changed. It applies from the tenant's next request." />
+            <Saved action=actions.status text="Status changed." />
+            <Saved action=actions.feature text="Feature setting saved." />
+            <Saved action=actions.limit text="Limit saved." />
+        </div>
+        <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Err(err) => view! { <ErrorNotice err /> }.into_any(),
+                    Ok(detail) => view! { <TenantDetail detail actions /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Saved<S>(action: ServerAction<S>, text: &'static str) -> impl IntoView
+where
+    S: ServerFn<Error = AppError, Output = ()> + Clone + Send + Sync + 'static,
+{
+    move || {
+        match action.value().get() {
+        Some(Ok(())) => Some(view! { <p class="rounded-md bg-emerald-50 px-4 py-2 text-sm text-emerald-800" role="status">{text}</p> }.into_any()),
+        Some(Err(AppError::Validation { .. })) | None => None,
+        Some(Err(err)) => Some(view! { <Notice kind=NoticeKind::Error text=err.to_string() /> }.into_any()),
+    }
+    }
+}
+
+#[component]
+fn TenantDetail(detail: TenantDetailView, actions: TenantActions) -> impl IntoView {
+    let slug = detail.tenant.slug.clone();
+    let suspended = detail.tenant.suspended;
+    let current_plan = detail.plan_code.clone();
+    let (plan_slug, status_slug) = (slug.clone(), slug.clone());
+    view! {
+        <Title text=detail.tenant.name.clone() />
+        <h1 class="text-2xl font-semibold">{detail.tenant.name.clone()}</h1>
+        <p class="mt-1 text-sm text-slate-600">
+            <a href=detail.workspace_url.clone() class="font-mono text-indigo-700 underline">{detail.workspace_url.clone()}</a>
+            {format!(" · created {} · {} members · {} products · {} orders this month",
+                detail.tenant.created_at, detail.tenant.members, detail.tenant.products, detail.tenant.orders_this_month)}
+        </p>
+        <div class="mt-6 grid gap-6 md:grid-cols-2">
+            <section class="rounded-lg border border-slate-200 bg-white p-4">
+                <h2 class="font-semibold">"Plan"</h2>
+                <ActionForm action=actions.plan attr:class="mt-2 flex items-end gap-2">
+                    <input type="hidden" name="slug" value=plan_slug />
+                    <div class="grow">
+                        <label for="plan-select" class="block text-sm text-slate-700">"Plan"</label>
+                        <select id="plan-select" name="plan" class="mt-1 block w-full rounded-md border border-slate-300 px-2 py-1.5" data-testid="plan-select">
+                            {detail.plans.iter().map(|p| view! {
+                                <option value=p.code.clone() selected=p.code == current_plan>{p.name.clone()}</option>
+                            }).collect_view()}
+                        </select>
+                    </div>
+                    <button type="submit" class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-700">"Change plan"</button>
+                </ActionForm>
+                <p class="mt-1 text-sm text-red-700">{move || field_error(actions.plan, "plan").get()}</p>
+            </section>
+            <section class="rounded-lg border border-slate-200 bg-white p-4">
+                <h2 class="font-semibold">"Status"</h2>
+                <p class="mt-1 text-sm" data-testid="tenant-status">{if suspended { "Suspended: its people are signed out and cannot sign in." } else { "Active." }}</p>
+                <ActionForm action=actions.status attr:class="mt-2">
+                    <input type="hidden" name="slug" value=status_slug />
+                    <input type="hidden" name="status" value=if suspended { "active" } else { "suspended" } />
+                    <button type="submit" class=if suspended {
+                        "rounded-md border border-slate-300 px-3 py-1.5 text-sm hover:bg-slate-100"
+                    } else {
+                        "rounded-md border border-red-300 px-3 py-1.5 text-sm text-red-700 hover:bg-red-50"
+                    }>
+                        {if suspended { "Reactivate" } else { "Suspend" }}
+                    </button>
+                </ActionForm>
+            </section>
+        </div>
+        <section class="mt-6 rounded-lg border border-slate-200 bg-white p-4">
+            <h2 class="font-semibold">"Features"</h2>
+            <ul class="mt-2 divide-y divide-slate-100 text-sm">
+                {detail.features.into_iter().map(|f| {
+                    let slug = slug.clone();
+                    view! {
+                        <li class="flex flex-wrap items-center justify-between gap-2 py-2" data-testid="feature-row">
+                            <span>
+                                <span class="font-medium">{f.name.clone()}</span>
+                                <span class="ml-2 text-slate-600">{if f.enabled { "on" } else { "off" }}</span>
+                            </span>
+                            <ActionForm action=actions.feature attr:class="flex items-center gap-2">
+                                <input type="hidden" name="slug" value=slug />
+                                <input type="hidden" name="feature" value=f.code.clone() />
+                                <label class="sr-only" for=format!("feature-{}", f.code)>{format!("{} override", f.name)}</label>
+                                <select id=format!("feature-{}", f.code) name="value" class="rounded-md border border-slate-300 px-2 py-1">
+                                    <option value="plan" selected=f.setting == "plan">"Follow the plan"</option>
+                                    <option value="on" selected=f.setting == "on">"Always on"</option>
+                                    <option value="off" selected=f.setting == "off">"Always off"</option>
+                                </select>
+                                <button type="submit" class="rounded-md border border-slate-300 px-2 py-1 hover:bg-slate-100">"Save"</button>
+                            </ActionForm>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </section>
+        <section class="mt-6 rounded-lg border border-slate-200 bg-white p-4">
+            <h2 class="font-semibold">"Limits"</h2>
+            <p class="text-sm text-slate-600">"Leave a field empty to follow the plan; type a number or \"unlimited\" to override it for this tenant."</p>
+            <ul class="mt-2 divide-y divide-slate-100 text-sm">
+                {detail.limits.into_iter().map(|l| {
+                    let slug = slug.clone();
+                    let field = format!("limit-{}", l.code);
+                    let value = RwSignal::new(l.setting.clone());
+                    view! {
+                        <li class="py-2" data-testid="limit-row">
+                            <ActionForm action=actions.limit attr:class="flex flex-wrap items-start justify-between gap-2" attr:novalidate="true">
+                                <span class="pt-2">
+                                    <span class="font-medium">{l.name.clone()}</span>
+                                    <span class="ml-2 text-slate-600">{format!("{} used of {}", l.used, l.effective)}</span>
+                                </span>
+                                <input type="hidden" name="slug" value=slug />
+                                <input type="hidden" name="limit" value=l.code.clone() />
+                                <div class="flex items-start gap-2">
+                                    <div class="w-40">
+                                        <Field name="value" label=format!("{} override", l.name) value error=field_error(actions.limit, field) />
+                                    </div>
+                                    <button type="submit" class="mt-6 rounded-md border border-slate-300 px-2 py-1.5 hover:bg-slate-100">"Save"</button>
+                                </div>
+                            </ActionForm>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </section>
+        <a href=format!("/audit?tenant={slug}") class="mt-6 inline-block text-indigo-700 underline">"This tenant's audit log"</a>
+    }
+}

@@ -1,0 +1,291 @@
+mod outage;
+
+use std::sync::Arc;
+use std::time::Duration;
+#[cfg(test)]
+use std::time::Instant;
+
+use outage::Outage;
+
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, Connection, PgConnection, PgPool, Postgres, Transaction};
+
+use crate::cache::TtlCache;
+use crate::Tenant;
+
+/// How to reach the database as the application role.
+#[derive(Debug, Clone)]
+pub struct DbSettings {
+    pub url: String,
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+    /// How long a tenant looked up by its slug is reused. Changes made through this process
+    /// (the console) are seen at once; another process sees them within this time.
+    pub tenant_cache: Duration,
+    /// The URL leads to a transaction-pooling proxy (PgBouncer `pool_mode = transaction`):
+    /// every statement runs inside a transaction and no statement is kept prepared across
+    /// transactions. The proxy must reset its server connections after each transaction
+    /// (`server_reset_query = DISCARD ALL`, `server_reset_query_always = 1`).
+    pub transaction_pooling: bool,
+}
+
+/// Statements that run outside a tenant transaction (the registry, sessions, the console). On
+/// a plain connection normally. Behind a transaction-pooling proxy such as PgBouncer, a
+/// statement outside a transaction may be parsed on one server connection and run on another,
+/// so there each one gets a transaction of its own.
+pub(crate) enum PlatformConn {
+    Pooled(PoolConnection<Postgres>),
+    Wrapped(Transaction<'static, Postgres>),
+}
+
+impl std::ops::Deref for PlatformConn {
+    type Target = PgConnection;
+    fn deref(&self) -> &PgConnection {
+        match self {
+            PlatformConn::Pooled(conn) => conn,
+            PlatformConn::Wrapped(tx) => tx,
+        }
+    }
+}
+
+impl std::ops::DerefMut for PlatformConn {
+    fn deref_mut(&mut self) -> &mut PgConnection {
+        match self {
+            PlatformConn::Pooled(conn) => conn,
+            PlatformConn::Wrapped(tx) => tx,
+        }
+    }
+}
+
+impl PlatformConn {
+    /// Keeps what was written (commits, behind a proxy). A read needs no call: dropping the
+    /// connection is enough.
+    pub(crate) async fn done(self) -> Result<(), sqlx::Error> {
+        match self {
+            PlatformConn::Pooled(_) => Ok(()),
+            PlatformConn::Wrapped(tx) => tx.commit().await,
+        }
+    }
+}
+
+/// The default for [`DbSettings::tenant_cache`] and for handles made with [`Db::from_pool`].
+pub const TENANT_CACHE_TTL: Duration = Duration::from_secs(2);
+
+/// Why the database could not be opened at start-up, phrased for an operator.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("database url is not valid: {0}")]
+    BadUrl(String),
+    #[error("cannot reach the database at {target}: {reason}")]
+    Unreachable { target: String, reason: String },
+    #[error("migrations failed on {target}: {reason}")]
+    Migration { target: String, reason: String },
+}
+
+/// The application's handle on PostgreSQL. Cloning is cheap (the pool is shared).
+#[derive(Clone)]
+pub struct Db {
+    pool: PgPool,
+    /// Tenants by slug: every request resolves its Host to one.
+    pub(crate) tenants: Arc<TtlCache<String, Tenant>>,
+    /// Each tenant's limits, for showing usage (never for enforcing them).
+    pub(crate) caps: Arc<TtlCache<domain::TenantId, Arc<Vec<crate::tenant::plan::Cap>>>>,
+    transaction_pooling: bool,
+    outage: Arc<Outage>,
+}
+
+fn tenant_cache(ttl: Duration) -> Arc<TtlCache<String, Tenant>> {
+    Arc::new(TtlCache::new(ttl, 100_000))
+}
+
+fn caps_cache(
+    ttl: Duration,
+) -> Arc<TtlCache<domain::TenantId, Arc<Vec<crate::tenant::plan::Cap>>>> {
+    Arc::new(TtlCache::new(ttl, 100_000))
+}
+
+impl Db {
+    /// Opens the pool and proves the database answers, so a wrong address fails at start-up
+    /// with one clear line instead of on the first request.
+    pub async fn connect(settings: &DbSettings) -> Result<Self, StartupError> {
+        let mut options = parse_url(&settings.url)?;
+        if settings.transaction_pooling {
+            options = options.statement_cache_capacity(0);
+        }
+        let target = describe(&options);
+        // One direct attempt first: the pool would only report "timed out", while this says
+        // "connection refused" or "password authentication failed".
+        let probe = tokio::time::timeout(settings.acquire_timeout, options.connect()).await;
+        match probe {
+            Ok(Ok(conn)) => {
+                let _ = conn.close().await;
+            }
+            Ok(Err(err)) => {
+                return Err(StartupError::Unreachable {
+                    target,
+                    reason: plain_reason(&err),
+                });
+            }
+            Err(_) => {
+                return Err(StartupError::Unreachable {
+                    target,
+                    reason: "timed out".into(),
+                });
+            }
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(settings.max_connections)
+            .min_connections(1)
+            .acquire_timeout(settings.acquire_timeout)
+            // No ping per checkout: a dead connection fails its first query and is replaced.
+            .test_before_acquire(false)
+            .connect_with(options)
+            .await
+            .map_err(|err| StartupError::Unreachable {
+                target,
+                reason: plain_reason(&err),
+            })?;
+        Ok(Self {
+            pool,
+            tenants: tenant_cache(settings.tenant_cache),
+            caps: caps_cache(settings.tenant_cache),
+            transaction_pooling: settings.transaction_pooling,
+            // The probe above just reached the database.
+            outage: Arc::new(Outage::connected()),
+        })
+    }
+
+    /// For tests and tools that already hold a pool (for example one made by `#[sqlx::test]`).
+    pub fn from_pool(pool: PgPool) -> Self {
+        Self {
+            pool,
+            tenants: tenant_cache(TENANT_CACHE_TTL),
+            caps: caps_cache(TENANT_CACHE_TTL),
+            transaction_pooling: false,
+            outage: Arc::new(Outage::new()),
+        }
+    }
+
+    /// The pool itself, for tools that bypass the outage guard (the bulk generator).
+    pub(crate) fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    pub(crate) async fn begin(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+        self.outage.guard(self.pool.begin()).await
+    }
+
+    /// A transaction opened by `statement` (a `BEGIN ...`, possibly followed by more).
+    pub(crate) async fn begin_with(
+        &self,
+        statement: String,
+    ) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+        self.outage.guard(self.pool.begin_with(statement)).await
+    }
+
+    /// A connection for platform statements; see [`PlatformConn`].
+    pub(crate) async fn platform(&self) -> Result<PlatformConn, sqlx::Error> {
+        Ok(if self.transaction_pooling {
+            PlatformConn::Wrapped(self.begin().await?)
+        } else {
+            PlatformConn::Pooled(self.outage.guard(self.pool.acquire()).await?)
+        })
+    }
+
+    /// True when a trivial query round-trips within the acquire timeout.
+    pub async fn is_ready(&self) -> bool {
+        let Ok(mut conn) = self.platform().await else {
+            return false;
+        };
+        sqlx::query_scalar!("SELECT 1 AS \"one!\"")
+            .fetch_one(&mut *conn)
+            .await
+            .is_ok()
+    }
+
+    /// The session store over the same pool, so sessions share its limits and timeouts.
+    pub fn session_store(&self) -> crate::platform::sessions::PgSessionStore {
+        crate::platform::sessions::PgSessionStore::new(self.clone())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+impl Db {
+    /// Applies every pending migration as the owner role (never as the application role).
+    pub async fn migrate(owner_url: &str) -> Result<(), StartupError> {
+        let options = parse_url(owner_url)?;
+        let target = describe(&options);
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .map_err(|err| StartupError::Unreachable {
+                target: target.clone(),
+                reason: plain_reason(&err),
+            })?;
+        let result = crate::MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|err| StartupError::Migration {
+                target,
+                reason: err.to_string(),
+            });
+        pool.close().await;
+        result
+    }
+}
+
+fn parse_url(url: &str) -> Result<PgConnectOptions, StartupError> {
+    url.parse::<PgConnectOptions>()
+        .map_err(|err| StartupError::BadUrl(plain_reason(&err)))
+}
+
+/// host:port/database as user — the password never appears in a message.
+fn describe(options: &PgConnectOptions) -> String {
+    format!(
+        "{}:{}/{} as {}",
+        options.get_host(),
+        options.get_port(),
+        options.get_database().unwrap_or("(default)"),
+        options.get_username()
+    )
+}
+
+fn plain_reason(err: &sqlx::Error) -> String {
+    match err {
+        sqlx::Error::Io(io) => io.to_string(),
+        sqlx::Error::PoolTimedOut => "timed out".to_owned(),
+        sqlx::Error::Database(db) => db.message().to_owned(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_unreachable_database_answers_not_ready_fast_after_the_first_wait() {
+        // Port 1 on loopback refuses connections; sqlx retries until the acquire timeout.
+        let options: PgConnectOptions = "postgres://nobody@127.0.0.1:1/none".parse().unwrap();
+        let pool = PgPoolOptions::new()
+            .acquire_timeout(Duration::from_secs(3))
+            .connect_lazy_with(options);
+        let db = Db::from_pool(pool);
+        assert!(!db.is_ready().await);
+        // Two at once: one probes with the full wait, the other gives up early.
+        let timed = || async {
+            let started = Instant::now();
+            (db.is_ready().await, started.elapsed())
+        };
+        let ((ready_a, took_a), (ready_b, took_b)) = tokio::join!(timed(), timed());
+        assert!(!ready_a && !ready_b);
+        let quicker = took_a.min(took_b);
+        assert!(quicker < Duration::from_secs(2), "took {quicker:?}");
+    }
+}

@@ -1,0 +1,180 @@
+//! CSV exports: requested by a member, run by a background worker inside the same tenant's
+//! scope (the requester's), downloaded by members of that tenant only. The worker's side is in
+//! `worker`, the rows it reads in `rows`.
+
+mod rows;
+mod worker;
+
+pub use rows::{count_rows, order_batch, product_batch, OrderLineRecord, ProductRecord};
+pub use worker::{
+    claim_next, fail, fail_unscoped, finish, job_for_worker, record_progress, ClaimedJob,
+};
+
+use domain::{ExportId, Feature};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::scope::end_read;
+use crate::{Db, Refusal, RepoError, TenantScope};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportKind {
+    Products,
+    Orders,
+}
+
+impl ExportKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExportKind::Products => "products",
+            ExportKind::Orders => "orders",
+        }
+    }
+
+    fn parse(raw: &str) -> Result<Self, RepoError> {
+        match raw {
+            "products" => Ok(ExportKind::Products),
+            "orders" => Ok(ExportKind::Orders),
+            _ => Err(RepoError::corrupt("export_jobs.kind")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportStatus {
+    Queued,
+    Running,
+    Done,
+    Failed,
+}
+
+impl ExportStatus {
+    fn parse(raw: &str) -> Result<Self, RepoError> {
+        match raw {
+            "queued" => Ok(ExportStatus::Queued),
+            "running" => Ok(ExportStatus::Running),
+            "done" => Ok(ExportStatus::Done),
+            "failed" => Ok(ExportStatus::Failed),
+            _ => Err(RepoError::corrupt("export_jobs.status")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportJob {
+    pub id: ExportId,
+    pub kind: ExportKind,
+    pub status: ExportStatus,
+    pub requested_by: String,
+    pub rows_done: i64,
+    pub rows_total: Option<i64>,
+    pub error: Option<String>,
+    pub size_bytes: Option<i64>,
+    pub created_at: OffsetDateTime,
+    pub finished_at: Option<OffsetDateTime>,
+}
+
+/// More than this many exports waiting or running for one workspace is refused: one person
+/// clicking fast must not fill the queue for everyone.
+const MAX_PENDING_PER_TENANT: i64 = 3;
+
+/// Queues an export. Gated by the plan (`csv_export`), checked in this same transaction.
+pub async fn request(
+    db: &Db,
+    scope: &TenantScope,
+    kind: ExportKind,
+) -> Result<ExportId, RepoError> {
+    let tenant = scope.tenant_id().as_uuid();
+    let mut tx = scope.begin(db).await?;
+    super::plan::require_feature_in(&mut tx, scope.tenant_id(), Feature::CsvExport).await?;
+    // Serialises requests per tenant so the pending count below cannot be raced past.
+    sqlx::query!(
+        "SELECT pg_advisory_xact_lock(hashtextextended('export:' || $1::uuid::text, 0))",
+        tenant
+    )
+    .execute(&mut *tx)
+    .await?;
+    let pending = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM export_jobs WHERE tenant_id = $1 AND status IN ('queued', 'running')"#,
+        tenant
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if pending >= MAX_PENDING_PER_TENANT {
+        return Err(RepoError::Refused(Refusal::TooManyPendingExports));
+    }
+    let id = Uuid::new_v4();
+    sqlx::query!(
+        "INSERT INTO export_jobs (tenant_id, id, kind, requested_by) VALUES ($1, $2, $3, $4)",
+        tenant,
+        id,
+        kind.as_str(),
+        scope.member().user_id.as_uuid()
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(ExportId::from_uuid(id))
+}
+
+/// The workspace's most recent exports, newest first, without their content.
+pub async fn recent(db: &Db, scope: &TenantScope, limit: i64) -> Result<Vec<ExportJob>, RepoError> {
+    let mut tx = scope.begin(db).await?;
+    let rows = sqlx::query!(
+        r#"SELECT j.id, j.kind, j.status, u.name AS requested_by, j.rows_done, j.rows_total, j.error,
+                  octet_length(j.content)::int8 AS size_bytes, j.created_at, j.finished_at
+             FROM export_jobs j
+             JOIN users u ON u.tenant_id = j.tenant_id AND u.id = j.requested_by
+            WHERE j.tenant_id = $1
+            ORDER BY j.created_at DESC, j.id DESC
+            LIMIT $2"#,
+        scope.tenant_id().as_uuid(),
+        limit.clamp(1, 100)
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    end_read(tx);
+    rows.into_iter()
+        .map(|r| {
+            Ok(ExportJob {
+                id: ExportId::from_uuid(r.id),
+                kind: ExportKind::parse(&r.kind)?,
+                status: ExportStatus::parse(&r.status)?,
+                requested_by: r.requested_by,
+                rows_done: r.rows_done,
+                rows_total: r.rows_total,
+                error: r.error,
+                size_bytes: r.size_bytes,
+                created_at: r.created_at,
+                finished_at: r.finished_at,
+            })
+        })
+        .collect()
+}
+
+pub struct ExportFile {
+    pub kind: ExportKind,
+    pub created_at: OffsetDateTime,
+    pub content: Vec<u8>,
+}
+
+/// A finished export's file. Another workspace's export id is `NotFound`, like one that does
+/// not exist; so is one that is not finished.
+pub async fn download(db: &Db, scope: &TenantScope, id: ExportId) -> Result<ExportFile, RepoError> {
+    let mut tx = scope.begin(db).await?;
+    let row = sqlx::query!(
+        r#"SELECT kind, created_at, content AS "content!" FROM export_jobs
+            WHERE tenant_id = $1 AND id = $2 AND status = 'done' AND content IS NOT NULL"#,
+        scope.tenant_id().as_uuid(),
+        id.as_uuid()
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(RepoError::NotFound)?;
+    end_read(tx);
+    Ok(ExportFile {
+        kind: ExportKind::parse(&row.kind)?,
+        created_at: row.created_at,
+        content: row.content,
+    })
+}

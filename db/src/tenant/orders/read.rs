@@ -1,0 +1,202 @@
+//! Reading orders: a page of summaries, newest first, and one order with its lines and
+//! history in one snapshot.
+
+use domain::{LimitKind, Money, OrderId, OrderStatus, ProductId};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::scope::end_read;
+use crate::{Db, RepoError, TenantScope};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderSummary {
+    pub id: OrderId,
+    pub number: i64,
+    pub status: OrderStatus,
+    pub total: Money,
+    pub line_count: i64,
+    pub created_by: String,
+    pub created_at: OffsetDateTime,
+}
+
+/// The columns every order summary read selects.
+struct SummaryRow {
+    id: Uuid,
+    number: i64,
+    status: String,
+    total_minor: i64,
+    created_at: OffsetDateTime,
+    created_by: String,
+    line_count: i64,
+}
+
+impl TryFrom<SummaryRow> for OrderSummary {
+    type Error = RepoError;
+
+    fn try_from(r: SummaryRow) -> Result<Self, RepoError> {
+        Ok(OrderSummary {
+            id: OrderId::from_uuid(r.id),
+            number: r.number,
+            status: r
+                .status
+                .parse()
+                .map_err(|_| RepoError::corrupt("orders.status"))?,
+            total: Money::from_minor(r.total_minor),
+            line_count: r.line_count,
+            created_by: r.created_by,
+            created_at: r.created_at,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderLine {
+    pub line_no: i32,
+    pub product_id: ProductId,
+    pub sku: String,
+    pub product_name: String,
+    pub unit_price: Money,
+    pub quantity: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderEvent {
+    pub from: Option<OrderStatus>,
+    pub to: OrderStatus,
+    pub by: String,
+    pub at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderDetail {
+    pub summary: OrderSummary,
+    pub lines: Vec<OrderLine>,
+    pub events: Vec<OrderEvent>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrderCursor {
+    pub created_at: OffsetDateTime,
+    pub id: Uuid,
+}
+
+pub struct OrderPage {
+    pub orders: Vec<OrderSummary>,
+    pub has_more: bool,
+    /// On the first page, when the plan caps orders per month: how many this month.
+    pub usage: Option<crate::tenant::plan::LimitUsage>,
+}
+
+pub async fn list(
+    db: &Db,
+    scope: &TenantScope,
+    status: Option<OrderStatus>,
+    after: Option<OrderCursor>,
+    limit: i64,
+) -> Result<OrderPage, RepoError> {
+    let limit = limit.clamp(1, 200);
+    let mut tx = scope.begin(db).await?;
+    let rows = sqlx::query_as!(
+        SummaryRow,
+        r#"SELECT o.id, o.number, o.status, o.total_minor, o.created_at, u.name AS created_by,
+                  (SELECT count(*) FROM order_lines l WHERE l.tenant_id = o.tenant_id AND l.order_id = o.id) AS "line_count!"
+             FROM orders o
+             JOIN users u ON u.tenant_id = o.tenant_id AND u.id = o.created_by
+            WHERE o.tenant_id = $1
+              AND ($2::text IS NULL OR o.status = $2)
+              AND ($3::timestamptz IS NULL OR (o.created_at, o.id) < ($3, $4::uuid))
+            ORDER BY o.created_at DESC, o.id DESC
+            LIMIT $5"#,
+        scope.tenant_id().as_uuid(),
+        status.map(|s| s.as_str()),
+        after.map(|c| c.created_at),
+        after.map(|c| c.id),
+        limit + 1
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let usage = if after.is_none() {
+        crate::tenant::plan::usage_in(db, &mut tx, scope.tenant_id(), LimitKind::OrdersPerMonth)
+            .await?
+    } else {
+        None
+    };
+    end_read(tx);
+    let has_more = rows.len() as i64 > limit;
+    let orders = rows
+        .into_iter()
+        .take(limit as usize)
+        .map(OrderSummary::try_from)
+        .collect::<Result<_, RepoError>>()?;
+    Ok(OrderPage {
+        orders,
+        has_more,
+        usage,
+    })
+}
+
+pub async fn get(db: &Db, scope: &TenantScope, id: OrderId) -> Result<OrderDetail, RepoError> {
+    let tenant = scope.tenant_id().as_uuid();
+    let mut tx = scope.begin_snapshot(db).await?;
+    let summary = sqlx::query_as!(
+        SummaryRow,
+        r#"SELECT o.id, o.number, o.status, o.total_minor, o.created_at, u.name AS created_by,
+                  (SELECT count(*) FROM order_lines l WHERE l.tenant_id = o.tenant_id AND l.order_id = o.id) AS "line_count!"
+             FROM orders o
+             JOIN users u ON u.tenant_id = o.tenant_id AND u.id = o.created_by
+            WHERE o.tenant_id = $1 AND o.id = $2"#,
+        tenant,
+        id.as_uuid()
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(RepoError::NotFound)?;
+    let lines = sqlx::query!(
+        "SELECT line_no, product_id, sku, product_name, unit_price_minor, quantity
+           FROM order_lines WHERE tenant_id = $1 AND order_id = $2 ORDER BY line_no",
+        tenant,
+        id.as_uuid()
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let events = sqlx::query!(
+        "SELECT e.from_status, e.to_status, e.changed_at, u.name
+           FROM order_events e JOIN users u ON u.tenant_id = e.tenant_id AND u.id = e.changed_by
+          WHERE e.tenant_id = $1 AND e.order_id = $2
+          ORDER BY e.changed_at, e.id",
+        tenant,
+        id.as_uuid()
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    end_read(tx);
+    let parse = |s: &str| {
+        s.parse::<OrderStatus>()
+            .map_err(|_| RepoError::corrupt("order status"))
+    };
+    Ok(OrderDetail {
+        summary: summary.try_into()?,
+        lines: lines
+            .into_iter()
+            .map(|l| OrderLine {
+                line_no: l.line_no,
+                product_id: ProductId::from_uuid(l.product_id),
+                sku: l.sku,
+                product_name: l.product_name,
+                unit_price: Money::from_minor(l.unit_price_minor),
+                quantity: l.quantity,
+            })
+            .collect(),
+        events: events
+            .into_iter()
+            .map(|e| {
+                Ok(OrderEvent {
+                    from: e.from_status.as_deref().map(parse).transpose()?,
+                    to: parse(&e.to_status)?,
+                    by: e.name,
+                    at: e.changed_at,
+                })
+            })
+            .collect::<Result<_, RepoError>>()?,
+    })
+}
