@@ -39,9 +39,20 @@ pub struct WebSettings {
     pub idle_timeout: Duration,
 }
 
+/// The app's routes, listed once per process. Listing renders the app with resource loading
+/// switched off by a flag that is global to the process (leptos_server's
+/// `SuppressResourceLoad`): a page that starts a resource on another thread while a list is
+/// being made waits for it forever, until the request timeout answers 503 (leptos#4773). So
+/// the list is made before the first router can serve, and never again.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(app::App)).clone()
+}
+
 pub fn router(services: Services, web: WebSettings) -> Router {
     let leptos_options = web.leptos.clone();
-    let routes = generate_route_list(app::App);
+    let routes = route_list();
     let pkg_dir = format!(
         "{}/{}",
         leptos_options.site_root, leptos_options.site_pkg_dir

@@ -6,6 +6,7 @@
 
 mod console;
 mod mail;
+mod rendering;
 mod shutdown;
 mod support;
 mod team;

@@ -24,6 +24,7 @@ impl TestApp {
 
     /// Like [`TestApp::spawn`], with settings adjusted by `adjust` first.
     pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        capture_server_logs();
         let database = db::testing::fresh_database().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -34,17 +35,7 @@ impl TestApp {
             std::env::temp_dir().join(format!("stockroom-outbox-{}", uuid::Uuid::new_v4()));
         config.mail.outbox_dir = outbox.display().to_string();
         adjust(&mut config);
-        // Cheap hashing keeps the suite fast; the production cost is tested in app::ssr.
-        let passwords = PasswordHasher::new(
-            HashCost {
-                memory_kib: 1024,
-                iterations: 1,
-                parallelism: 1,
-            },
-            4,
-        )
-        .unwrap();
-        let router = server::app_router(&config, database.db.clone(), passwords).unwrap();
+        let router = server::app_router(&config, database.db.clone(), cheap_hasher()).unwrap();
         tokio::spawn(async move {
             axum::serve(
                 listener,
@@ -404,4 +395,44 @@ where
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     panic!("timed out waiting");
+}
+
+/// Builds another router over `db`, as a second server in this process would (the router is
+/// not served). Needs a tokio runtime entered: the router starts its export worker.
+pub fn build_router(db: db::Db, outbox: &std::path::Path) -> axum::Router {
+    let mut config = Config::default();
+    config.mail.outbox_dir = outbox.display().to_string();
+    server::app_router(&config, db, cheap_hasher()).unwrap()
+}
+
+/// Cheap hashing keeps the suite fast; the production cost is tested in app::ssr.
+fn cheap_hasher() -> PasswordHasher {
+    PasswordHasher::new(
+        HashCost {
+            memory_kib: 1024,
+            iterations: 1,
+            parallelism: 1,
+        },
+        4,
+    )
+    .unwrap()
+}
+
+/// With `STOCKROOM_TEST_LOG=<file>`, every test server of this binary logs into that file (the
+/// request id and tenant on each line tell the tests apart): how a flaky failure is read.
+fn capture_server_logs() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let Ok(path) = std::env::var("STOCKROOM_TEST_LOG") else {
+            return;
+        };
+        let file = std::fs::File::create(&path).expect("STOCKROOM_TEST_LOG names a writable file");
+        let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::sync::Mutex::new(file))
+            .with_ansi(false)
+            .init();
+    });
 }

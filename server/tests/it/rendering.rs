@@ -1,0 +1,61 @@
+//! Pages render to the end whatever else the process does.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+
+use crate::support::{build_router, TestApp};
+
+/// Listing a router's routes switches resource loading off for the whole process while it
+/// runs (leptos_server's `SuppressResourceLoad`), and a resource first polled in that window
+/// never resolves: its page waited for the request timeout and answered 503 (issue 21, seen
+/// as a console test that waited 30 s). Routers are now built from one listing made before
+/// anything serves, so building more of them while pages render stalls nothing.
+#[tokio::test]
+async fn building_routers_while_pages_render_stalls_no_page() {
+    let app = TestApp::spawn().await;
+    let cookie = app
+        .register("alpha", "ann@alpha.test", "alpha-password-1")
+        .await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let builder = std::thread::spawn({
+        let (stop, db, outbox) = (stop.clone(), app.database.db.clone(), app.outbox.clone());
+        move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            let _inside = runtime.enter();
+            let mut built = 0;
+            while !stop.load(Ordering::Relaxed) {
+                drop(build_router(db.clone(), &outbox));
+                built += 1;
+            }
+            built
+        }
+    });
+    let started = Instant::now();
+    let mut pages = 0;
+    while started.elapsed() < Duration::from_secs(2) {
+        // A dashboard (its figures are a resource) and a page of a workspace that does not
+        // exist (the site itself is a resource): both render resources every time.
+        for (slug, cookie, expected) in [
+            (Some("alpha"), Some(cookie.as_str()), StatusCode::OK),
+            (Some("nobody-here"), None, StatusCode::NOT_FOUND),
+        ] {
+            let page = tokio::time::timeout(Duration::from_secs(5), app.get(slug, "/", cookie))
+                .await
+                .expect("the page answered within 5 s");
+            assert_eq!(page.status(), expected);
+            pages += 1;
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    let built = builder.join().unwrap();
+    assert!(
+        built > 5 && pages > 5,
+        "{built} routers built, {pages} pages"
+    );
+}
