@@ -33,6 +33,12 @@ pub enum AppError {
     /// Too many attempts; the message says how long to wait.
     #[error("{message}")]
     RateLimited { message: String },
+    /// The request carried something that cannot be stored or searched for, which no form
+    /// field's check caught (the database's own refusal, kept a 4xx).
+    #[error(
+        "Something in this request cannot be used. Check for unusual characters and try again."
+    )]
+    BadInput,
     #[error("The service is busy or restarting. Please try again in a moment.")]
     Unavailable,
     #[error("Something went wrong on our side. Please try again. (Reference: {request_id})")]
@@ -80,6 +86,7 @@ impl AppError {
             | AppError::PlanRequired { .. }
             | AppError::LimitReached { .. } => StatusCode::FORBIDDEN,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::BadInput => StatusCode::BAD_REQUEST,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
             // Only the framework makes these on the server: the call's arguments did not
@@ -193,6 +200,7 @@ impl From<AppError> for WireError {
             AppError::PlanRequired { feature, .. } => ("plan_required", feature.clone()),
             AppError::LimitReached { message } => ("limit_reached", message.clone()),
             AppError::RateLimited { message } => ("rate_limited", message.clone()),
+            AppError::BadInput => ("bad_input", String::new()),
             AppError::Unavailable => ("unavailable", String::new()),
             AppError::Internal { request_id } => ("internal", request_id.clone()),
             AppError::Transport { detail } => ("transport", detail.clone()),
@@ -231,6 +239,7 @@ impl From<WireError> for AppError {
             },
             "limit_reached" => AppError::LimitReached { message: text },
             "rate_limited" => AppError::RateLimited { message: text },
+            "bad_input" => AppError::BadInput,
             "unavailable" => AppError::Unavailable,
             "internal" => AppError::Internal { request_id: text },
             // "transport", or a kind this build does not know (an older page talking to a newer
@@ -279,6 +288,7 @@ mod tests {
             AppError::RateLimited {
                 message: "Wait a minute.".into(),
             },
+            AppError::BadInput,
             AppError::Unavailable,
             AppError::Internal {
                 request_id: "req-1".into(),

@@ -18,6 +18,8 @@ pub use error::{AllParsed, AppError, FieldError, FieldErrors};
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    ssr::security::set_page_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -111,6 +113,7 @@ fn routes(tree: RouteTree) -> AnyView {
                 <Route path=path!("/") view=PublicHome ssr=SsrMode::Async />
                 <Route path=path!("/register") view=Register ssr=SsrMode::Async />
                 <Route path=path!("/find") view=FindWorkspace ssr=SsrMode::Async />
+                <Route path=path!("/welcome") view=ServerPage />
             </Routes>
         }
         .into_any(),
@@ -176,8 +179,13 @@ fn routes(tree: RouteTree) -> AnyView {
                 <Route path=path!("/reset/:token") view=NotFound ssr=SsrMode::Async />
                 <Route path=path!("/tenants/:slug") view=NotFound ssr=SsrMode::Async />
                 <Route path=path!("/audit") view=NotFound ssr=SsrMode::Async />
+                <Route path=path!("/welcome") view=ServerPage />
             </Routes>
         }
         .into_any(),
     }
 }
+
+/// Paths the server answers itself, outside the app (see `pages::ServerPage`); the server
+/// leaves them out of the routes it registers for the app.
+pub const SERVER_PAGES: [&str; 1] = ["/welcome"];

@@ -27,6 +27,22 @@ pub enum RepoError {
     /// A business rule refused the change; nothing was written.
     #[error("refused: {0:?}")]
     Refused(Refusal),
+    /// The database refused a value the request carried (SQLSTATE class 22: a control
+    /// character, a timestamp out of range). The parsers should have caught it first; this
+    /// is the backstop, so it still reads as the caller's mistake rather than a failure.
+    #[error("bad input: {0}")]
+    BadInput(#[source] sqlx::Error),
+    /// Work the caller handed to a repository function, to run inside its transaction only
+    /// once the rows it needs are checked and locked (hashing a new password, sending a
+    /// link by mail), failed; nothing was written.
+    #[error("{what} failed: {detail}")]
+    Delegated { what: &'static str, detail: String },
+    /// A statement waited longer than the lock timeout for a lock another transaction held;
+    /// `at` is where in the repository it ran (which statement), for the log.
+    #[error("lock wait timed out at {at}")]
+    LockTimeout {
+        at: &'static std::panic::Location<'static>,
+    },
     /// The database could not be reached in time; worth retrying later.
     #[error("database unavailable: {0}")]
     Unavailable(#[source] sqlx::Error),
@@ -101,6 +117,8 @@ const CONSTRAINT_FIELDS: &[(&str, &str)] = &[
 ];
 
 impl From<sqlx::Error> for RepoError {
+    /// Tracks its caller: through `?`, that is the statement that failed.
+    #[track_caller]
     fn from(err: sqlx::Error) -> Self {
         match &err {
             sqlx::Error::RowNotFound => RepoError::NotFound,
@@ -119,6 +137,15 @@ impl From<sqlx::Error> for RepoError {
                     None => RepoError::Internal(err),
                 }
             }
+            // lock_not_available: the lock timeout ran out.
+            sqlx::Error::Database(db) if db.code().as_deref() == Some("55P03") => {
+                RepoError::LockTimeout {
+                    at: std::panic::Location::caller(),
+                }
+            }
+            sqlx::Error::Database(db) if db.code().is_some_and(|code| code.starts_with("22")) => {
+                RepoError::BadInput(err)
+            }
             // 57P01..57P03: the server is shutting down or starting; 08xxx: connection trouble.
             sqlx::Error::Database(db)
                 if db
@@ -133,6 +160,17 @@ impl From<sqlx::Error> for RepoError {
 }
 
 impl RepoError {
+    /// Runs work the caller handed over and records its failure as [`RepoError::Delegated`].
+    pub(crate) async fn delegated<T, E: std::fmt::Display>(
+        what: &'static str,
+        work: impl std::future::Future<Output = Result<T, E>>,
+    ) -> Result<T, RepoError> {
+        work.await.map_err(|e| RepoError::Delegated {
+            what,
+            detail: e.to_string(),
+        })
+    }
+
     /// A stored value that no longer parses: a bug or a manual edit, never the user's fault.
     pub(crate) fn corrupt(what: &str) -> Self {
         RepoError::Internal(sqlx::Error::Decode(

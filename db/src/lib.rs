@@ -15,7 +15,7 @@ pub mod testing;
 
 pub use error::{LineProblem, Refusal, RepoError};
 pub use platform::tenants::Tenant;
-pub use pool::{Db, DbSettings, StartupError, TENANT_CACHE_TTL};
+pub use pool::{Db, DbSettings, StartupError, LOCK_TIMEOUT, TENANT_CACHE_TTL};
 pub use scope::{Member, TenantScope};
 
 /// The schema's migrations, embedded so the binary can migrate without the source tree.

@@ -103,15 +103,18 @@ pub(crate) async fn begin_for_tenant(
     begin_with_tenant(db, "BEGIN", tenant_id).await
 }
 
-/// `BEGIN` and the `set_config` travel in one message, so pinning the tenant costs no round
-/// trip of its own. The id is a formatted UUID (hex digits and hyphens only), never text from
-/// a request, so it is safe inside the statement.
+/// `BEGIN` and the `set_config`s travel in one message, so pinning the tenant (and the lock
+/// timeout) costs no round trip of its own. The id is a formatted UUID (hex digits and
+/// hyphens only), never text from a request, so it is safe inside the statement.
 async fn begin_with_tenant(
     db: &Db,
     begin: &'static str,
     tenant_id: TenantId,
 ) -> Result<Transaction<'static, Postgres>, RepoError> {
-    let statement = format!("{begin}; SELECT set_config('app.tenant_id', '{tenant_id}', true)");
+    let statement = format!(
+        "{begin}; SELECT set_config('app.tenant_id', '{tenant_id}', true), {}",
+        db.lock_timeout_setting()
+    );
     Ok(db.begin_with(statement).await?)
 }
 

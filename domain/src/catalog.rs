@@ -61,6 +61,8 @@ pub struct Description(String);
 pub enum DescriptionError {
     #[error("Use at most {DESCRIPTION_MAX} characters.")]
     TooLong,
+    #[error("Use text only: line breaks and tabs are fine, other control characters are not.")]
+    ControlCharacter,
 }
 
 pub const DESCRIPTION_MAX: usize = 5000;
@@ -69,6 +71,12 @@ impl Description {
     pub fn parse(input: &str) -> Result<Self, DescriptionError> {
         if input.chars().count() > DESCRIPTION_MAX {
             return Err(DescriptionError::TooLong);
+        }
+        if input
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        {
+            return Err(DescriptionError::ControlCharacter);
         }
         Ok(Self(input.trim().to_owned()))
     }
@@ -162,6 +170,11 @@ mod tests {
         assert_eq!(sku.as_str(), "AB-1");
         assert!(serde_json::from_str::<Sku>("\"a b\"").is_err());
         assert!(serde_json::from_str::<Description>(&format!("\"{}\"", "x".repeat(5001))).is_err());
+        assert_eq!(
+            Description::parse("a\0b"),
+            Err(DescriptionError::ControlCharacter)
+        );
+        assert!(Description::parse("line one\r\n\tline two").is_ok());
     }
 
     #[test]

@@ -4,8 +4,10 @@ use serde::{Deserialize, Serialize};
 
 /// An email address, trimmed and lower-cased so that one mailbox is one account per tenant.
 ///
-/// The check is deliberately modest (one `@`, a dotted domain, no spaces): the only real proof
-/// that an address works is a message that arrives.
+/// The check is modest where it runs in the browser (one `@`, a dotted domain, no spaces or
+/// control characters). On the server (feature `server`) the mailer's own parser must accept
+/// the address too, so every stored address is one the mailer can send to, and to exactly
+/// the mailbox shown: a string like `"name"<other@host>` is no address at all.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
 pub struct Email(String);
@@ -39,7 +41,14 @@ impl Email {
             && !domain.ends_with('.')
             && !domain.contains("..")
             && !domain.contains('@');
-        if local.is_empty() || !domain_ok || email.chars().any(|c| c.is_whitespace()) {
+        if local.is_empty()
+            || !domain_ok
+            || email.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(EmailError::Malformed);
+        }
+        #[cfg(feature = "server")]
+        if email.parse::<lettre::Address>().is_err() {
             return Err(EmailError::Malformed);
         }
         Ok(Self(email))
@@ -87,8 +96,18 @@ mod tests {
             "a b@x.io",
             "a@b@c.io",
             "a@x..io",
+            "a\0b@x.io",
+            "ann@exa\u{7}mple.com",
         ] {
             assert_eq!(Email::parse(bad), Err(EmailError::Malformed), "{bad}");
+        }
+        #[cfg(feature = "server")]
+        for lettre_refuses in ["\"name\"<other@host.example>", "a(b)@x.io"] {
+            assert_eq!(
+                Email::parse(lettre_refuses),
+                Err(EmailError::Malformed),
+                "{lettre_refuses}"
+            );
         }
         let long = format!("{}@example.com", "a".repeat(250));
         assert_eq!(Email::parse(&long), Err(EmailError::TooLong));

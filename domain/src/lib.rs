@@ -11,6 +11,7 @@ mod order;
 mod password;
 mod plan;
 mod role;
+mod search;
 mod slug;
 mod tenant;
 
@@ -26,7 +27,8 @@ pub use name::{
 };
 pub use order::{OrderStatus, OrderStatusParseError};
 pub use password::{Password, PasswordError, MIN_PASSWORD_CHARS};
-pub use plan::{Feature, LimitKind, LimitOverride, LimitOverrideError};
+pub use plan::{parse_code, Feature, LimitKind, LimitOverride, LimitOverrideError};
 pub use role::{Role, RoleParseError};
+pub use search::{SearchError, SearchText, SEARCH_MAX};
 pub use slug::{Slug, SlugError};
 pub use tenant::{PlanCode, TenantStatus};

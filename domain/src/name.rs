@@ -14,6 +14,10 @@ macro_rules! bounded_text {
             Empty,
             #[error("Use at most {} characters.", $max)]
             TooLong,
+            #[error(
+                "Use letters, digits and punctuation only (no line breaks or control characters)."
+            )]
+            ControlCharacter,
         }
 
         impl $name {
@@ -24,6 +28,9 @@ macro_rules! bounded_text {
                 }
                 if trimmed.chars().count() > $max {
                     return Err($error::TooLong);
+                }
+                if trimmed.chars().any(char::is_control) {
+                    return Err($error::ControlCharacter);
                 }
                 Ok(Self(trimmed.to_owned()))
             }
@@ -73,5 +80,24 @@ mod tests {
             Err(PersonNameError::TooLong)
         );
         assert!(PersonName::parse(&"x".repeat(80)).is_ok());
+    }
+
+    #[test]
+    fn refuses_control_characters() {
+        for bad in [
+            "a\0b",
+            "line\nbreak",
+            "tab\tbed",
+            "bell\u{7}",
+            "del\u{7f}",
+            "c1\u{85}x",
+        ] {
+            assert_eq!(
+                ProductName::parse(bad),
+                Err(ProductNameError::ControlCharacter),
+                "{bad:?}"
+            );
+        }
+        assert!(ProductName::parse("Zoë’s « mug » 😀").is_ok());
     }
 }

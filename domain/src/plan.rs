@@ -9,6 +9,17 @@ pub enum Feature {
     CsvExport,
 }
 
+/// A feature or limit code as someone sent it: the shape the `features` and `limit_kinds`
+/// tables allow (`csv_export`), or nothing. Whether it names a row is the database's to say.
+pub fn parse_code(input: &str) -> Option<&str> {
+    let code = input.trim();
+    let mut chars = code.chars();
+    let shaped = chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && (2..=48).contains(&code.len());
+    shaped.then_some(code)
+}
+
 impl Feature {
     pub const ALL: [Feature; 1] = [Feature::CsvExport];
 

@@ -7,8 +7,19 @@ use serde::{Deserialize, Serialize};
 pub struct PlanCode(String);
 
 impl PlanCode {
+    /// A code read from the database.
     pub fn new(code: impl Into<String>) -> Self {
         Self(code.into())
+    }
+
+    /// A code someone sent: the shape the `plans` table allows (`FREE`, `PRO_2`), or nothing.
+    pub fn parse(input: &str) -> Option<Self> {
+        let code = input.trim();
+        let mut chars = code.chars();
+        let shaped = chars.next().is_some_and(|c| c.is_ascii_uppercase())
+            && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+            && (2..=32).contains(&code.len());
+        shaped.then(|| Self(code.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {

@@ -31,3 +31,22 @@ test("health and readiness endpoints answer", async ({ request }) => {
   expect((await request.get(publicUrl + "/healthz")).status()).toBe(200);
   expect((await request.get(publicUrl + "/readyz")).status()).toBe(200);
 });
+
+test("the hydrated app runs under its content security policy", async ({ page }) => {
+  const violations: string[] = [];
+  page.on("console", (message) => {
+    if (/Content Security Policy|Refused to (execute|load|apply)/i.test(message.text())) {
+      violations.push(message.text());
+    }
+  });
+  const response = await page.goto(publicUrl + "/register");
+  const policy = response?.headers()["content-security-policy"] ?? "";
+  expect(policy).toContain("script-src 'nonce-");
+  expect(policy).toContain("frame-ancestors 'none'");
+  expect(policy).not.toContain("'unsafe-inline' 'strict-dynamic'");
+  await hydrated(page);
+  // Interactive after hydration: the live address check answers as the person types.
+  await page.getByLabel("Workspace address").fill("csp-check-shop");
+  await expect(page.getByTestId("slug-available")).toBeVisible();
+  expect(violations).toEqual([]);
+});

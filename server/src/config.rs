@@ -26,6 +26,7 @@ pub struct ServerConfig {
     pub scheme: String,
     pub shutdown_grace_secs: u64,
     pub request_timeout_secs: u64,
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for ServerConfig {
@@ -36,6 +37,7 @@ impl Default for ServerConfig {
             scheme: "http".into(),
             shutdown_grace_secs: 20,
             request_timeout_secs: 30,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -49,6 +51,7 @@ pub struct DatabaseConfig {
     pub acquire_timeout_ms: u64,
     pub tenant_cache_ms: u64,
     pub transaction_pooling: bool,
+    pub lock_timeout_ms: u64,
 }
 
 impl Default for DatabaseConfig {
@@ -60,6 +63,7 @@ impl Default for DatabaseConfig {
             acquire_timeout_ms: 3000,
             tenant_cache_ms: 2000,
             transaction_pooling: false,
+            lock_timeout_ms: 5000,
         }
     }
 }
@@ -144,7 +148,9 @@ pub struct LimitsConfig {
     pub workspace_lookups_per_hour_per_email: i64,
     pub sign_in_failures_per_account: i64,
     pub sign_in_failures_per_address: i64,
+    pub sign_in_failures_per_device: i64,
     pub sign_in_window_mins: i64,
+    pub link_attempts_per_hour_per_address: i64,
 }
 
 impl Default for LimitsConfig {
@@ -155,7 +161,9 @@ impl Default for LimitsConfig {
             workspace_lookups_per_hour_per_email: 3,
             sign_in_failures_per_account: 5,
             sign_in_failures_per_address: 30,
+            sign_in_failures_per_device: 10,
             sign_in_window_mins: 15,
+            link_attempts_per_hour_per_address: 30,
         }
     }
 }
@@ -213,7 +221,26 @@ impl Config {
         Ok(config)
     }
 
+    /// `server.trusted_proxies`, parsed: addresses or networks (`10.0.0.0/8`, `::1`).
+    pub fn trusted_proxies(&self) -> Result<Vec<ipnet::IpNet>, String> {
+        self.server
+            .trusted_proxies
+            .iter()
+            .map(|entry| {
+                entry
+                    .parse::<ipnet::IpNet>()
+                    .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        format!(
+                            "server.trusted_proxies: `{entry}` is not an address or a network like 10.0.0.0/8"
+                        )
+                    })
+            })
+            .collect()
+    }
+
     fn validate(&self) -> Result<(), String> {
+        self.trusted_proxies()?;
         if self.server.listen.parse::<std::net::SocketAddr>().is_err() {
             return Err(format!(
                 "server.listen: `{}` is not an address like 127.0.0.1:3000",
@@ -235,8 +262,27 @@ impl Config {
         if self.database.max_connections == 0 {
             return Err("database.max_connections must be at least 1".into());
         }
+        if self.database.lock_timeout_ms == 0
+            || self.database.lock_timeout_ms >= self.server.request_timeout_secs * 1000
+        {
+            return Err(format!(
+                "database.lock_timeout_ms: {} must be above 0 and below the request timeout ({} s), so a lock wait ends in a clean error before the request is cut off",
+                self.database.lock_timeout_ms, self.server.request_timeout_secs
+            ));
+        }
         if self.sessions.idle_timeout_mins == 0 || self.sessions.absolute_timeout_hours == 0 {
             return Err("sessions: timeouts must be at least 1".into());
+        }
+        let loopback_only = self
+            .server
+            .listen
+            .parse::<std::net::SocketAddr>()
+            .is_ok_and(|addr| addr.ip().is_loopback());
+        if self.mail.show_outbox && !loopback_only {
+            return Err(format!(
+                "mail.show_outbox: the development outbox page lists every workspace's links; it cannot be on when server.listen ({}) reaches beyond this machine",
+                self.server.listen
+            ));
         }
         if self.mail.show_outbox && self.server.scheme == "https" {
             return Err(
@@ -372,6 +418,20 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.contains("mail.show_outbox"), "{err}");
+    }
+
+    #[test]
+    fn the_lock_timeout_must_end_before_the_request_does() {
+        let err = load(
+            "",
+            &[
+                ("STOCKROOM_DATABASE_LOCK_TIMEOUT_MS", "30000"),
+                ("STOCKROOM_SERVER_REQUEST_TIMEOUT_SECS", "30"),
+            ],
+        )
+        .unwrap_err();
+        assert!(err.contains("database.lock_timeout_ms"), "{err}");
+        assert!(load("", &[("STOCKROOM_DATABASE_LOCK_TIMEOUT_MS", "2000")]).is_ok());
     }
 
     #[test]

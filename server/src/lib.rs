@@ -34,6 +34,7 @@ pub async fn connect(config: &Config) -> Result<Db, CliError> {
         acquire_timeout: Duration::from_millis(config.database.acquire_timeout_ms),
         tenant_cache: Duration::from_millis(config.database.tenant_cache_ms),
         transaction_pooling: config.database.transaction_pooling,
+        lock_timeout: Duration::from_millis(config.database.lock_timeout_ms),
     })
     .await
     .map_err(|e| CliError::setting("database.url", e))
@@ -90,7 +91,9 @@ pub fn app_router(
             lookups_per_email: config.limits.workspace_lookups_per_hour_per_email,
             sign_in_failures_per_account: config.limits.sign_in_failures_per_account,
             sign_in_failures_per_address: config.limits.sign_in_failures_per_address,
+            sign_in_failures_per_device: config.limits.sign_in_failures_per_device,
             sign_in_window_secs: config.limits.sign_in_window_mins * 60,
+            link_attempts_per_address: config.limits.link_attempts_per_hour_per_address,
         },
         invitation_ttl: Duration::from_secs(config.accounts.invitation_ttl_hours * 3600),
         password_reset_ttl: Duration::from_secs(config.accounts.password_reset_ttl_mins * 60),
@@ -128,6 +131,10 @@ pub fn app_router(
             leptos,
             request_timeout: Duration::from_secs(config.server.request_timeout_secs),
             idle_timeout: Duration::from_secs(config.sessions.idle_timeout_mins * 60),
+            trusted_proxies: config
+                .trusted_proxies()
+                .map_err(|e| CliError::setting("server.trusted_proxies", e))?
+                .into(),
         },
     ))
 }
@@ -151,18 +158,6 @@ pub async fn serve(config: Config) -> Result<(), CliError> {
         }
     });
 
-    if config.mail.show_outbox && config.mail.smtp_url.is_empty() {
-        let loopback = config
-            .server
-            .listen
-            .parse::<std::net::SocketAddr>()
-            .is_ok_and(|addr| addr.ip().is_loopback());
-        if !loopback {
-            tracing::warn!(
-                "mail.show_outbox is on and the server listens beyond this machine: anyone who reaches it can read /dev/outbox"
-            );
-        }
-    }
     let listener = TcpListener::bind(&config.server.listen)
         .await
         .map_err(|e| {

@@ -80,18 +80,13 @@ pub async fn accept_invitation(
     let name = errors.check("name", domain::PersonName::parse(&name));
     let password = errors.check("password", domain::Password::new_choice(&password));
     let (name, password) = errors.into_values((name, password))?;
-    let hash = call
-        .services()
-        .passwords
-        .hash(&password)
-        .await
-        .map_err(|e| call.internal("hashing", e))?;
+    link_attempt_allowed(&call, "accept-invitation").await?;
     let user_id = db::platform::invitations::accept(
         call.db(),
         &tenant,
         &tokens::digest(token.trim()),
         &name,
-        &hash,
+        call.services().passwords.hash(&password),
     )
     .await
     .map_err(|e| match e {
@@ -207,6 +202,32 @@ pub async fn check_reset_link(token: String) -> Result<bool, AppError> {
     .await
 }
 
+/// Following an emailed link (accepting an invitation, resetting a password) is open to
+/// anyone who has a link, or guesses at one: counted per address, so a stream of guesses is
+/// refused before it costs a lookup, let alone a hash.
+#[cfg(feature = "ssr")]
+async fn link_attempt_allowed(call: &crate::ssr::Call, bucket: &str) -> Result<(), AppError> {
+    let limit = db::platform::rate_limits::Limit {
+        max: call.settings().limits.link_attempts_per_address,
+        window_secs: 3600,
+    };
+    let allowed = call
+        .run(db::platform::rate_limits::allow(
+            call.db(),
+            bucket,
+            call.client_address(),
+            limit,
+        ))
+        .await?;
+    if allowed {
+        Ok(())
+    } else {
+        Err(AppError::RateLimited {
+            message: super::TOO_MANY_FROM_NETWORK.into(),
+        })
+    }
+}
+
 #[cfg(feature = "ssr")]
 const RESET_LINK_DEAD: &str =
     "This reset link has expired or was already used. Ask for a new one from the sign-in page.";
@@ -221,18 +242,13 @@ pub async fn reset_password(token: String, password: String) -> Result<(), AppEr
     let tenant = call.workspace()?.clone();
     let password = domain::Password::new_choice(&password)
         .map_err(|e| AppError::field("password", e.to_string()))?;
-    let hash = call
-        .services()
-        .passwords
-        .hash(&password)
-        .await
-        .map_err(|e| call.internal("hashing", e))?;
+    link_attempt_allowed(&call, "reset-password").await?;
     let user_id = call
         .run(db::platform::auth::reset_password(
             call.db(),
             &tenant,
             &crate::ssr::tokens::digest(token.trim()),
-            &hash,
+            call.services().passwords.hash(&password),
         ))
         .await?
         .ok_or_else(|| AppError::Refused {

@@ -85,6 +85,16 @@ pub(crate) fn page_after(
         .transpose()
 }
 
+/// A search box's text: blank is no filter; junk is refused on the box's own field.
+#[cfg(feature = "ssr")]
+pub(crate) fn search(
+    field: &str,
+    typed: Option<&str>,
+) -> Result<Option<domain::SearchText>, AppError> {
+    domain::SearchText::parse(typed.unwrap_or_default())
+        .map_err(|e| AppError::field(field, e.to_string()))
+}
+
 /// The cursor of the page after `rows`, when there is one.
 #[cfg(feature = "ssr")]
 pub(crate) fn next_cursor<T>(

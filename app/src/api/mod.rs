@@ -101,7 +101,7 @@ const TOO_MANY_WORKSPACES: &str =
     "Too many workspaces were created from your network recently. Please try again in an hour.";
 
 /// Creates a workspace and its owner, then hands the owner to the workspace's own host with a
-/// single-use ticket (the public site's cookie cannot reach `slug.<base>`).
+/// single-use ticket that only this browser holds (see `ssr::handoff`).
 #[server]
 pub async fn register(
     business_name: String,
@@ -160,106 +160,9 @@ pub async fn register(
         ))
         .await?;
     tracing::info!(request_id = %call.request_id(), tenant = %tenant.id(), slug = %tenant.slug(), "workspace registered");
-    leptos_axum::redirect(&format!(
-        "{}/welcome?ticket={ticket}",
-        call.settings().workspace_url(tenant.slug().as_str())
-    ));
-    Ok(())
-}
-
-#[cfg(feature = "ssr")]
-const WRONG_CREDENTIALS: &str = "That email and password don't match an account in this workspace.";
-
-/// "Wait N minutes": what a throttled sign-in is told.
-#[cfg(feature = "ssr")]
-pub(crate) fn sign_in_throttled(window_secs: i64) -> AppError {
-    AppError::RateLimited {
-        message: format!(
-            "Too many failed sign-in attempts. Please wait {} minutes and try again.",
-            (window_secs / 60).max(1)
-        ),
-    }
-}
-
-#[server]
-pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
-    use crate::ssr::context::start_member_session;
-    use crate::ssr::Call;
-    use db::platform::auth;
-
-    let call = Call::open()?;
-    let tenant = call.workspace()?.clone();
-    let email =
-        domain::Email::parse(&email).map_err(|e| AppError::field("email", e.to_string()))?;
-    let password = domain::Password::attempt(&password)
-        .map_err(|_| AppError::field("password", WRONG_CREDENTIALS))?;
-    let limits = call.settings().limits;
-    let policy = auth::ThrottlePolicy {
-        per_account: limits.sign_in_failures_per_account,
-        per_address: limits.sign_in_failures_per_address,
-        window_secs: limits.sign_in_window_secs,
-    };
-    let allowed = call
-        .run(auth::reserve_sign_in_attempt(
-            call.db(),
-            &tenant,
-            &email,
-            call.client_address(),
-            policy,
-        ))
-        .await?;
-    if !allowed {
-        tracing::warn!(request_id = %call.request_id(), tenant = %tenant.id(), "sign-in throttled");
-        return Err(sign_in_throttled(limits.sign_in_window_secs));
-    }
-
-    let credentials = call
-        .run(auth::find_credentials(call.db(), &tenant, &email))
-        .await?;
-    let ok = call
-        .services()
-        .passwords
-        .verify(
-            &password,
-            credentials.as_ref().map(|c| c.password_hash.as_str()),
-        )
-        .await
-        .map_err(|e| call.internal("password check", e))?;
-    // The attempt is already on the books as a failure; only success takes it back.
-    let Some(credentials) = credentials.filter(|_| ok) else {
-        return Err(AppError::Refused {
-            message: WRONG_CREDENTIALS.into(),
-        });
-    };
-    call.run(auth::sign_in_succeeded(
-        call.db(),
-        &tenant,
-        &email,
-        call.client_address(),
-    ))
-    .await?;
-    call.run(auth::record_sign_in(
-        call.db(),
-        &tenant,
-        credentials.user_id,
-    ))
-    .await?;
-    start_member_session(&call.session()?, &tenant, credentials.user_id)
-        .await
-        .map_err(|e| call.internal("session start", e))?;
-    leptos_axum::redirect("/");
-    Ok(())
-}
-
-#[server]
-pub async fn sign_out() -> Result<(), AppError> {
-    let call = crate::ssr::Call::open()?;
-    // Deletes the record server-side too, so a copied cookie is dead after sign-out.
-    call.session()?
-        .flush()
-        .await
-        .map_err(|e| call.internal("session flush", e))?;
-    leptos_axum::redirect("/login");
+    let cookie = crate::ssr::handoff::set_cookie(call.settings(), tenant.slug().as_str(), &ticket);
+    crate::ssr::cookies::send(&cookie).map_err(|e| call.internal("hand-off cookie", e))?;
+    leptos_axum::redirect("/welcome");
     Ok(())
 }
 
@@ -356,4 +259,7 @@ pub mod dashboard;
 pub mod exports;
 pub mod orders;
 pub mod products;
+mod session;
 pub mod team;
+
+pub use session::*;

@@ -68,6 +68,7 @@ pub async fn list_products(
     use db::tenant::products::{list, ProductCursor, ProductQuery};
 
     let call = crate::ssr::MemberCall::open()?;
+    let search = super::common::search("search", search.as_deref())?;
     let after =
         page_after(after.as_deref())?.map(|(created_at, id)| ProductCursor { created_at, id });
     let page = call

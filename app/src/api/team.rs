@@ -154,7 +154,8 @@ fn invitation_link<'a>(
     }
 }
 
-/// Invites someone by email with a role, and mails them a single-use link.
+/// Invites someone by email with a role, and mails them a single-use link. The invitation is
+/// kept only if its mail went out.
 #[server]
 pub async fn invite_member(email: String, role: String) -> Result<(), AppError> {
     use crate::ssr::call::ALREADY_MEMBER;
@@ -174,15 +175,13 @@ pub async fn invite_member(email: String, role: String) -> Result<(), AppError> 
         &email,
         role,
         invitation_link(&call, &digest),
+        mail_invitation(&call, &email, role, &token),
     )
     .await
     .map_err(|e| match e {
         RepoError::Refused(Refusal::AlreadyMember) => AppError::field("email", ALREADY_MEMBER),
         other => call.fail(other),
     })?;
-    mail_invitation(&call, &email, role, &token)
-        .await
-        .map_err(|e| call.internal("sending the invitation", e))?;
     tracing::info!(request_id = %call.request_id(), tenant = %call.tenant().id(), "invitation sent");
     Ok(())
 }
@@ -193,17 +192,17 @@ pub async fn resend_invitation(id: String) -> Result<(), AppError> {
     let call = crate::ssr::MemberCall::open()?;
     let id = domain::InvitationId::from_uuid(parse_id(&id)?);
     let (token, digest) = crate::ssr::tokens::new_token();
-    let (email, role) = call
-        .run(db::tenant::invitations::resend_invitation(
-            call.db(),
-            call.scope(),
-            id,
-            invitation_link(&call, &digest),
-        ))
-        .await?;
-    mail_invitation(&call, &email, role, &token)
-        .await
-        .map_err(|e| call.internal("resending the invitation", e))
+    call.run(db::tenant::invitations::resend_invitation(
+        call.db(),
+        call.scope(),
+        id,
+        invitation_link(&call, &digest),
+        |email, role| {
+            let (call, token) = (&call, &token);
+            async move { mail_invitation(call, &email, role, token).await }
+        },
+    ))
+    .await
 }
 
 #[server]

@@ -49,6 +49,18 @@ pub fn ConsoleSignIn() -> impl IntoView {
     with_site(console::console_sign_in)
 }
 
+/// A page the server writes itself (the registration hand-off), reached here only by a
+/// navigation inside the app, such as the redirect after a registration: load it from the
+/// server. The server never renders this.
+#[component]
+pub fn ServerPage() -> impl IntoView {
+    #[cfg(feature = "hydrate")]
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().reload();
+    }
+    view! { <p class="p-8 text-slate-500">"Loading…"</p> }
+}
+
 /// Every page of a suspended workspace. The server sets status 403.
 #[component]
 pub fn SuspendedPage() -> impl IntoView {

@@ -118,6 +118,15 @@ impl Call {
             RepoError::Refused(refusal) => AppError::Refused {
                 message: refusal_message(&refusal),
             },
+            RepoError::Delegated { what, detail } => self.internal(what, detail),
+            RepoError::BadInput(source) => {
+                tracing::warn!(request_id = %self.ctx.request_id, tenant = %self.tenant_label(), error = %source, "input refused by the database");
+                AppError::BadInput
+            }
+            RepoError::LockTimeout { at } => {
+                tracing::warn!(request_id = %self.ctx.request_id, tenant = %self.tenant_label(), statement = %at, "lock wait timed out");
+                AppError::Unavailable
+            }
             RepoError::Unavailable(source) => {
                 tracing::warn!(request_id = %self.ctx.request_id, tenant = %self.tenant_label(), error = %source, "database unavailable");
                 AppError::Unavailable

@@ -75,7 +75,11 @@ pub struct PublicLimits {
     pub lookups_per_email: i64,
     pub sign_in_failures_per_account: i64,
     pub sign_in_failures_per_address: i64,
+    /// Failures allowed from one known device (which the account's count does not hold back).
+    pub sign_in_failures_per_device: i64,
     pub sign_in_window_secs: i64,
+    /// Invitation and password-reset links followed per address per hour.
+    pub link_attempts_per_address: i64,
 }
 
 impl SiteSettings {

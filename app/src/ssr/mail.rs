@@ -81,7 +81,8 @@ impl Mailer {
     pub async fn send(&self, to: &Email, subject: &str, body: String) -> Result<(), MailError> {
         let message = Message::builder()
             .from(self.from.clone())
-            .to(to.as_str().parse()?)
+            // An address, never a mailbox string: a display-name form would send elsewhere.
+            .to(Mailbox::new(None, to.as_str().parse::<lettre::Address>()?))
             .subject(subject)
             .header(ContentType::TEXT_PLAIN)
             .body(body)?;

@@ -3,9 +3,12 @@
 
 pub mod call;
 pub mod context;
+pub mod cookies;
 pub mod exports;
+pub mod handoff;
 pub mod mail;
 pub mod passwords;
+pub mod security;
 pub mod tokens;
 
 pub use call::{Call, ConsoleCall, MemberCall};

@@ -206,11 +206,14 @@ pub async fn issue_password_reset(
 /// Spends a reset link and sets the new password. Every session of the member ends (whoever
 /// had the old password is out) and their other reset links stop working. `None`: the link
 /// was unknown, used, expired, or its member was removed.
-pub async fn reset_password(
+///
+/// `hash` makes the new password's hash; it runs only once the link proved alive (and is
+/// spent), so a stream of dead links costs no hashing.
+pub async fn reset_password<E: std::fmt::Display>(
     db: &Db,
     tenant: &Tenant,
     token_digest: &str,
-    password_hash: &str,
+    hash: impl std::future::Future<Output = Result<String, E>>,
 ) -> Result<Option<UserId>, RepoError> {
     let mut tx = begin_for_tenant(db, tenant.id()).await?;
     let Some(user_id) = take_ticket(
@@ -236,123 +239,9 @@ pub async fn reset_password(
         tx.commit().await?;
         return Ok(None);
     }
-    crate::tenant::members::set_password_in(&mut tx, tenant.id(), user_id, password_hash).await?;
+    let password_hash = RepoError::delegated("hashing the new password", hash).await?;
+    crate::tenant::members::set_password_in(&mut tx, tenant.id(), user_id, &password_hash).await?;
     crate::platform::sessions::end_member_sessions(&mut tx, tenant.id(), user_id, None).await?;
     tx.commit().await?;
     Ok(Some(user_id))
-}
-
-/// How many sign-ins may fail within the window before further attempts are refused.
-#[derive(Debug, Clone, Copy)]
-pub struct ThrottlePolicy {
-    pub per_account: i64,
-    pub per_address: i64,
-    pub window_secs: i64,
-}
-
-/// Counts this attempt as a failure before the password is even checked, unless the account
-/// or the address is already at its limit. Serialised per account (and per address) by
-/// advisory locks, so a burst of parallel guesses cannot all slip under the limit: each one
-/// sees the ones before it. A correct password then takes its own row back
-/// ([`sign_in_succeeded`]). Returns false when the attempt is refused.
-pub async fn reserve_sign_in_attempt(
-    db: &Db,
-    tenant: &Tenant,
-    email: &Email,
-    address: &str,
-    policy: ThrottlePolicy,
-) -> Result<bool, RepoError> {
-    let mut tx = begin_for_tenant(db, tenant.id()).await?;
-    // The locks in a statement of their own: a statement sees the rows committed before it
-    // started, so counting in the statement that waited for them would miss the failure the
-    // previous holder just recorded, and a burst would slip through.
-    sqlx::query!(
-        "SELECT pg_advisory_xact_lock(hashtextextended('sign-in:' || $1::uuid::text || ':' || $2, 0)),
-                pg_advisory_xact_lock(hashtextextended('sign-in-address:' || $3, 0))",
-        tenant.id().as_uuid(),
-        email.as_str(),
-        address
-    )
-    .execute(&mut *tx)
-    .await?;
-    let counts = sqlx::query!(
-        r#"SELECT
-             (SELECT count(*) FROM sign_in_failures
-               WHERE tenant_id = $1 AND email = $2
-                 AND failed_at > now() - make_interval(secs => $4)) AS "account!",
-             (SELECT count(*) FROM sign_in_failures_by_address
-               WHERE address = $3::text::inet
-                 AND failed_at > now() - make_interval(secs => $4)) AS "address!""#,
-        tenant.id().as_uuid(),
-        email.as_str(),
-        address,
-        policy.window_secs as f64
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    if counts.account >= policy.per_account || counts.address >= policy.per_address {
-        tx.commit().await?;
-        return Ok(false);
-    }
-    // Old rows are pruned as new ones arrive, so the tables stay the size of one window.
-    sqlx::query!(
-        "DELETE FROM sign_in_failures WHERE tenant_id = $1 AND email = $2
-           AND failed_at < now() - make_interval(secs => $3)",
-        tenant.id().as_uuid(),
-        email.as_str(),
-        policy.window_secs as f64
-    )
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query!(
-        "INSERT INTO sign_in_failures (tenant_id, email) VALUES ($1, $2)",
-        tenant.id().as_uuid(),
-        email.as_str()
-    )
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query!(
-        "DELETE FROM sign_in_failures_by_address WHERE address = $1::text::inet
-           AND failed_at < now() - make_interval(secs => $2)",
-        address,
-        policy.window_secs as f64
-    )
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query!(
-        "INSERT INTO sign_in_failures_by_address (address) VALUES ($1::text::inet)",
-        address
-    )
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(true)
-}
-
-/// A correct password clears the account's failures and takes back the one row this attempt
-/// reserved for its address (one success does not vouch for other guesses from there).
-pub async fn sign_in_succeeded(
-    db: &Db,
-    tenant: &Tenant,
-    email: &Email,
-    address: &str,
-) -> Result<(), RepoError> {
-    let mut tx = begin_for_tenant(db, tenant.id()).await?;
-    sqlx::query!(
-        "DELETE FROM sign_in_failures WHERE tenant_id = $1 AND email = $2",
-        tenant.id().as_uuid(),
-        email.as_str()
-    )
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query!(
-        "DELETE FROM sign_in_failures_by_address WHERE ctid IN (
-             SELECT ctid FROM sign_in_failures_by_address WHERE address = $1::text::inet
-              ORDER BY failed_at DESC LIMIT 1)",
-        address
-    )
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(())
 }

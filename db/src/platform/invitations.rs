@@ -75,13 +75,14 @@ pub async fn find(
 /// transaction: the invitation is spent (it works once), and a member removed earlier comes
 /// back under the same account, so their old orders stay theirs. Refused with
 /// `InvitationClosed` when used, revoked or expired; `NotFound` for a link this workspace
-/// never issued.
-pub async fn accept(
+/// never issued. `hash` makes the new member's password hash; it runs only once the
+/// invitation is found open and locked, so a stream of bogus links costs no hashing.
+pub async fn accept<E: std::fmt::Display>(
     db: &Db,
     tenant: &Tenant,
     token_digest: &str,
     name: &PersonName,
-    password_hash: &str,
+    hash: impl std::future::Future<Output = Result<String, E>>,
 ) -> Result<UserId, RepoError> {
     let tenant_id = tenant.id().as_uuid();
     let mut tx = begin_for_tenant(db, tenant.id()).await?;
@@ -98,6 +99,7 @@ pub async fn accept(
     if !invitation.open {
         return Err(RepoError::Refused(Refusal::InvitationClosed));
     }
+    let password_hash = RepoError::delegated("hashing the new password", hash).await?;
     // The open invitation already holds its place in the count; accepting adds nobody.
     crate::tenant::plan::reserve(&mut tx, tenant.id(), LimitKind::Members, 0).await?;
     let existing = sqlx::query!(
@@ -118,7 +120,7 @@ pub async fn accept(
                 tenant_id,
                 user.id,
                 name.as_str(),
-                password_hash,
+                password_hash.as_str(),
                 invitation.role
             )
             .execute(&mut *tx)
@@ -134,7 +136,7 @@ pub async fn accept(
                 id,
                 invitation.email,
                 name.as_str(),
-                password_hash,
+                password_hash.as_str(),
                 invitation.role
             )
             .execute(&mut *tx)

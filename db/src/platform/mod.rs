@@ -11,3 +11,4 @@ pub mod rate_limits;
 pub mod registration;
 pub mod sessions;
 pub mod tenants;
+pub mod throttle;

@@ -28,7 +28,14 @@ pub struct DbSettings {
     /// transactions. The proxy must reset its server connections after each transaction
     /// (`server_reset_query = DISCARD ALL`, `server_reset_query_always = 1`).
     pub transaction_pooling: bool,
+    /// How long a statement waits for a row or table lock before it gives up with
+    /// [`crate::RepoError::LockTimeout`]. Shorter than the request timeout, so a lock wait is
+    /// a prompt, logged refusal instead of a request that hangs until it is cut off.
+    pub lock_timeout: Duration,
 }
+
+/// The default for [`DbSettings::lock_timeout`] and for handles made with [`Db::from_pool`].
+pub const LOCK_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Statements that run outside a tenant transaction (the registry, sessions, the console). On
 /// a plain connection normally. Behind a transaction-pooling proxy such as PgBouncer, a
@@ -92,6 +99,8 @@ pub struct Db {
     /// Each tenant's limits, for showing usage (never for enforcing them).
     pub(crate) caps: Arc<TtlCache<domain::TenantId, Arc<Vec<crate::tenant::plan::Cap>>>>,
     transaction_pooling: bool,
+    /// `lock_timeout` in milliseconds, as every transaction's first message sets it.
+    lock_timeout_ms: u64,
     outage: Arc<Outage>,
 }
 
@@ -110,8 +119,14 @@ impl Db {
     /// with one clear line instead of on the first request.
     pub async fn connect(settings: &DbSettings) -> Result<Self, StartupError> {
         let mut options = parse_url(&settings.url)?;
+        let lock_timeout_ms = settings.lock_timeout.as_millis() as u64;
         if settings.transaction_pooling {
             options = options.statement_cache_capacity(0);
+        } else {
+            // For the session, so the statements that run outside a transaction carry it too;
+            // a transaction-pooling proxy would not pass it on (and runs every statement in a
+            // transaction, whose first message sets it).
+            options = options.options([("lock_timeout", lock_timeout_ms.to_string())]);
         }
         let target = describe(&options);
         // One direct attempt first: the pool would only report "timed out", while this says
@@ -151,6 +166,7 @@ impl Db {
             tenants: tenant_cache(settings.tenant_cache),
             caps: caps_cache(settings.tenant_cache),
             transaction_pooling: settings.transaction_pooling,
+            lock_timeout_ms,
             // The probe above just reached the database.
             outage: Arc::new(Outage::connected()),
         })
@@ -163,8 +179,23 @@ impl Db {
             tenants: tenant_cache(TENANT_CACHE_TTL),
             caps: caps_cache(TENANT_CACHE_TTL),
             transaction_pooling: false,
+            lock_timeout_ms: LOCK_TIMEOUT.as_millis() as u64,
             outage: Arc::new(Outage::new()),
         }
+    }
+
+    /// The same handle with another lock timeout for its transactions (tests provoke one).
+    pub fn with_lock_timeout(mut self, lock_timeout: Duration) -> Self {
+        self.lock_timeout_ms = lock_timeout.as_millis() as u64;
+        self
+    }
+
+    /// The `set_config` call that gives a transaction its lock timeout, for its first message.
+    pub(crate) fn lock_timeout_setting(&self) -> String {
+        format!(
+            "set_config('lock_timeout', '{}', true)",
+            self.lock_timeout_ms
+        )
     }
 
     /// The pool itself, for tools that bypass the outage guard (the bulk generator).
@@ -173,7 +204,8 @@ impl Db {
     }
 
     pub(crate) async fn begin(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
-        self.outage.guard(self.pool.begin()).await
+        let statement = format!("BEGIN; SELECT {}", self.lock_timeout_setting());
+        self.begin_with(statement).await
     }
 
     /// A transaction opened by `statement` (a `BEGIN ...`, possibly followed by more).

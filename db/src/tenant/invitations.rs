@@ -66,12 +66,18 @@ pub struct InvitationLink<'a> {
 /// Invites `email` as `role`. ADMIN and OWNER; only an OWNER invites an OWNER. An existing
 /// member is `Refused(AlreadyMember)`; an open invitation for the same address is
 /// `Conflict { field: "email" }` (resend that one instead). Counts against `max_members`.
-pub async fn invite(
+///
+/// `deliver` sends the link. It runs inside the invitation's transaction, after every check
+/// and before the commit: an invitation whose mail could not go out is not kept (it would
+/// hold a place in the team and make a retry say "already invited"), and the link itself is
+/// never stored, only its digest.
+pub async fn invite<E: std::fmt::Display>(
     db: &Db,
     scope: &TenantScope,
     email: &Email,
     role: Role,
     link: InvitationLink<'_>,
+    deliver: impl std::future::Future<Output = Result<(), E>>,
 ) -> Result<InvitationId, RepoError> {
     require_can_grant(scope, role)?;
     let tenant = scope.tenant_id().as_uuid();
@@ -107,18 +113,24 @@ pub async fn invite(
     )
     .execute(&mut *tx)
     .await?;
+    RepoError::delegated("sending the invitation", deliver).await?;
     tx.commit().await?;
     Ok(InvitationId::from_uuid(id))
 }
 
 /// Sends an open invitation again with a new link (the old one stops working) and a new
-/// expiry. Returns who it is for, to mail them.
-pub async fn resend_invitation(
+/// expiry. `deliver` is given who it is for and sends the link, inside the transaction as for
+/// [`invite`]: if the mail cannot go out, the old link keeps working.
+pub async fn resend_invitation<E: std::fmt::Display, F>(
     db: &Db,
     scope: &TenantScope,
     id: InvitationId,
     link: InvitationLink<'_>,
-) -> Result<(Email, Role), RepoError> {
+    deliver: impl FnOnce(Email, Role) -> F,
+) -> Result<(), RepoError>
+where
+    F: std::future::Future<Output = Result<(), E>>,
+{
     scope.require(Role::Admin)?;
     let tenant = scope.tenant_id().as_uuid();
     let mut tx = scope.begin(db).await?;
@@ -140,8 +152,9 @@ pub async fn resend_invitation(
     )
     .execute(&mut *tx)
     .await?;
+    RepoError::delegated("resending the invitation", deliver(open.email, open.role)).await?;
     tx.commit().await?;
-    Ok((open.email, open.role))
+    Ok(())
 }
 
 /// Withdraws an open invitation; its link stops working at once.

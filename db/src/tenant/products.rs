@@ -1,4 +1,4 @@
-use domain::{Description, LimitKind, Money, ProductId, ProductName, Role, Sku};
+use domain::{Description, LimitKind, Money, ProductId, ProductName, Role, SearchText, Sku};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -68,7 +68,7 @@ pub struct ProductCursor {
 #[derive(Debug, Clone, Default)]
 pub struct ProductQuery {
     /// Matches anywhere in the name or SKU, case-insensitively.
-    pub search: Option<String>,
+    pub search: Option<SearchText>,
     pub include_archived: bool,
     pub after: Option<ProductCursor>,
     pub limit: i64,
@@ -85,8 +85,9 @@ pub struct ProductPage {
 }
 
 /// `%` and `_` typed by a person are literal characters, not wildcards.
-pub(crate) fn like_pattern(search: &str) -> String {
+pub(crate) fn like_pattern(search: &SearchText) -> String {
     let escaped = search
+        .as_str()
         .replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_");
@@ -99,12 +100,7 @@ pub async fn list(
     query: &ProductQuery,
 ) -> Result<ProductPage, RepoError> {
     let limit = query.limit.clamp(1, 200);
-    let pattern = query
-        .search
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(like_pattern);
+    let pattern = query.search.as_ref().map(like_pattern);
     let mut tx = scope.begin(db).await?;
     let rows = sqlx::query_as!(
         ProductRow,
@@ -301,6 +297,7 @@ pub async fn set_archived(
 mod tests {
     #[test]
     fn typed_wildcards_are_literal() {
-        assert_eq!(super::like_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
+        let typed = domain::SearchText::parse("50%_off\\").unwrap().unwrap();
+        assert_eq!(super::like_pattern(&typed), "%50\\%\\_off\\\\%");
     }
 }

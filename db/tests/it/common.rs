@@ -216,3 +216,32 @@ pub fn exactly_one_winner<T: Debug, E: Debug>(outcomes: &[Result<T, E>]) -> Vec<
     assert_eq!(won, 1, "exactly one winner expected: {outcomes:?}");
     outcomes.iter().filter_map(|o| o.as_ref().err()).collect()
 }
+
+/// A test's mail: sent at once, never failing.
+pub fn delivered() -> std::future::Ready<Result<(), std::convert::Infallible>> {
+    std::future::ready(Ok(()))
+}
+
+/// A password hash that is ready at once (the repository asks for it only after its checks).
+pub fn hashed(hash: &str) -> std::future::Ready<Result<String, std::convert::Infallible>> {
+    std::future::ready(Ok(hash.to_owned()))
+}
+
+/// Resends an invitation through the product's path; returns who its mail went to.
+pub async fn resend(
+    db: &db::Db,
+    scope: &db::TenantScope,
+    id: domain::InvitationId,
+    link: db::tenant::invitations::InvitationLink<'_>,
+) -> Result<(domain::Email, domain::Role), db::RepoError> {
+    let sent = std::sync::Mutex::new(None);
+    db::tenant::invitations::resend_invitation(db, scope, id, link, |email, role| {
+        *sent.lock().unwrap() = Some((email, role));
+        delivered()
+    })
+    .await?;
+    Ok(sent
+        .into_inner()
+        .unwrap()
+        .expect("the mail was handed over"))
+}

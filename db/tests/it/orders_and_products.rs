@@ -118,7 +118,7 @@ async fn product_pages_are_keyset_paginated_and_searchable(
     assert_eq!(seen[0], "COTTON", "newest first");
 
     let search = |q: &str| ProductQuery {
-        search: Some(q.into()),
+        search: domain::SearchText::parse(q).unwrap(),
         limit: 50,
         ..Default::default()
     };
@@ -766,4 +766,44 @@ async fn members_move_orders_along_but_only_managers_cancel(
         .await
         .unwrap();
     assert_eq!(products::get(&db, &alpha, mug).await.unwrap().stock, 5);
+}
+
+/// A statement that waits on another transaction's lock gives up after the lock timeout with
+/// an error that says which statement it was, instead of waiting as long as the lock is held.
+#[sqlx::test(migrator = "db::MIGRATOR")]
+async fn a_lock_wait_ends_at_the_lock_timeout_naming_the_statement(
+    _: PgPoolOptions,
+    owner: PgConnectOptions,
+) {
+    let pool = app_pool(&owner, 4).await;
+    let db =
+        db::Db::from_pool(pool.clone()).with_lock_timeout(std::time::Duration::from_millis(200));
+    let (tenant, scope) = tenant_and_owner(&db, "alpha").await;
+    let id = products::create(&db, &scope, &product("MUG", 500, 3))
+        .await
+        .unwrap();
+    let version = products::get(&db, &scope, id).await.unwrap().version;
+    // Another transaction holds the product's row, and keeps it.
+    let mut holder = crate::common::tenant_tx(&pool, tenant.id()).await;
+    sqlx::query("SELECT 1 FROM products WHERE id = $1 FOR UPDATE")
+        .bind(id.as_uuid())
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+
+    let started = std::time::Instant::now();
+    let err = products::update(&db, &scope, id, version, &product("MUG", 600, 3))
+        .await
+        .unwrap_err();
+    let waited = started.elapsed();
+    let RepoError::LockTimeout { at } = err else {
+        panic!("expected a lock timeout, got {err:?}");
+    };
+    assert!(at.file().ends_with("products.rs"), "{at}");
+    assert!(waited < std::time::Duration::from_secs(2), "{waited:?}");
+    holder.rollback().await.unwrap();
+    // With the lock gone the same edit goes through.
+    products::update(&db, &scope, id, version, &product("MUG", 600, 3))
+        .await
+        .unwrap();
 }

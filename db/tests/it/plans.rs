@@ -12,7 +12,7 @@ use db::tenant::products::{self, ProductQuery};
 use db::{Db, Refusal, RepoError, TenantScope};
 use domain::{
     Email, ExportId, Feature, LimitKind, LimitOverride, PersonName, PlanCode, ProductId, Role,
-    TenantId, TenantStatus,
+    SearchText, Slug, TenantId, TenantStatus,
 };
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
@@ -489,19 +489,37 @@ async fn the_tenant_list_searches_pages_and_counts_each_tenants_usage(
         ("PRO", "Pro", 1, 0)
     );
 
-    let found = console::list_tenants(&db, &console, Some(" BRAV "), None, 50)
-        .await
-        .unwrap();
+    let found = console::list_tenants(
+        &db,
+        &console,
+        SearchText::parse(" BRAV ").unwrap().as_ref(),
+        None,
+        50,
+    )
+    .await
+    .unwrap();
     assert_eq!(found.tenants.len(), 1);
     assert_eq!(found.tenants[0].id, bravo_tenant.id());
-    let by_name = console::list_tenants(&db, &console, Some("shop c"), None, 50)
-        .await
-        .unwrap();
+    let by_name = console::list_tenants(
+        &db,
+        &console,
+        SearchText::parse("shop c").unwrap().as_ref(),
+        None,
+        50,
+    )
+    .await
+    .unwrap();
     assert_eq!(by_name.tenants.len(), 1);
     assert_eq!(by_name.tenants[0].id, charlie_tenant.id());
-    let wildcard = console::list_tenants(&db, &console, Some("%"), None, 50)
-        .await
-        .unwrap();
+    let wildcard = console::list_tenants(
+        &db,
+        &console,
+        SearchText::parse("%").unwrap().as_ref(),
+        None,
+        50,
+    )
+    .await
+    .unwrap();
     assert!(wildcard.tenants.is_empty(), "a typed % is a literal");
 
     let first = console::list_tenants(&db, &console, None, None, 2)
@@ -571,7 +589,7 @@ async fn tenant_detail_shows_plan_overrides_and_usage_of_one_tenant(
     .await
     .unwrap();
 
-    let detail = console::tenant_detail(&db, &console, "alpha")
+    let detail = console::tenant_detail(&db, &console, &Slug::parse("alpha").unwrap())
         .await
         .unwrap();
     assert_eq!(detail.overview.id, tenant.id());
@@ -615,7 +633,7 @@ async fn tenant_detail_shows_plan_overrides_and_usage_of_one_tenant(
         Some(200)
     );
 
-    let err = console::tenant_detail(&db, &console, "nobody")
+    let err = console::tenant_detail(&db, &console, &Slug::parse("nobody").unwrap())
         .await
         .unwrap_err();
     assert!(matches!(err, RepoError::NotFound), "{err:?}");
@@ -995,7 +1013,7 @@ async fn the_audit_log_filters_by_tenant_action_and_actor_and_pages(
 
     assert_eq!(
         query(AuditFilter {
-            tenant_slug: Some("alpha".into()),
+            tenant_slug: Some(Slug::parse("alpha").unwrap()),
             limit: 50,
             ..Default::default()
         })
@@ -1007,7 +1025,7 @@ async fn the_audit_log_filters_by_tenant_action_and_actor_and_pages(
     );
     assert_eq!(
         query(AuditFilter {
-            action: Some("change_plan".into()),
+            action: Some("change_plan"),
             limit: 50,
             ..Default::default()
         })
@@ -1019,8 +1037,8 @@ async fn the_audit_log_filters_by_tenant_action_and_actor_and_pages(
     );
     assert_eq!(
         query(AuditFilter {
-            actor: Some("OPS@".into()),
-            tenant_slug: Some("bravo".into()),
+            actor: SearchText::parse("OPS@").unwrap(),
+            tenant_slug: Some(Slug::parse("bravo").unwrap()),
             limit: 50,
             ..Default::default()
         })
@@ -1032,7 +1050,7 @@ async fn the_audit_log_filters_by_tenant_action_and_actor_and_pages(
     );
     assert_eq!(
         query(AuditFilter {
-            actor: Some("billing".into()),
+            actor: SearchText::parse("billing").unwrap(),
             limit: 50,
             ..Default::default()
         })
@@ -1041,7 +1059,7 @@ async fn the_audit_log_filters_by_tenant_action_and_actor_and_pages(
         1
     );
     assert!(query(AuditFilter {
-        tenant_slug: Some("nobody".into()),
+        tenant_slug: Some(Slug::parse("nobody").unwrap()),
         limit: 50,
         ..Default::default()
     })
@@ -1565,7 +1583,7 @@ async fn a_job_whose_requester_left_is_failed_for_its_workspace_only(
     let db = app_db(&owner).await;
     let (alpha, ann) = pro_tenant(&db, "alpha").await;
     let (_, bea) = pro_tenant(&db, "bravo").await;
-    let bo = add_member(&db, &alpha, "bo@alpha.test", Role::Member).await;
+    let bo = add_member(&db, &alpha, "bo@alpha.test", Role::Admin).await;
     let job = exports::request(&db, &bo, ExportKind::Orders)
         .await
         .unwrap();
@@ -1636,7 +1654,7 @@ async fn the_audit_log_finds_a_console_admin_by_name(_: PgPoolOptions, owner: Pg
         &db,
         &other,
         &AuditFilter {
-            actor: Some("hopper".into()),
+            actor: SearchText::parse("hopper").unwrap(),
             limit: 10,
             ..Default::default()
         },

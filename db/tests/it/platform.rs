@@ -1,4 +1,5 @@
 use crate::common::{app_db, exactly_one_winner, race, workspace};
+use db::platform::throttle::{self, Attempt};
 use db::platform::{auth, registration, tenants};
 use db::{RepoError, TenantScope};
 use domain::{Email, PersonName, Slug, UserId, WorkspaceName};
@@ -195,6 +196,31 @@ async fn tickets_work_once_and_only_on_their_own_workspace(
     );
 }
 
+const POLICY: throttle::ThrottlePolicy = throttle::ThrottlePolicy {
+    per_account: 3,
+    per_address: 5,
+    per_device: 2,
+    window_secs: 60,
+};
+
+/// One attempt from anywhere but a known device; true when it was let through.
+async fn attempt(db: &db::Db, tenant: &db::Tenant, email: &Email, address: &str) -> bool {
+    attempt_with(db, tenant, email, address, None, POLICY).await != Attempt::Refused
+}
+
+async fn attempt_with(
+    db: &db::Db,
+    tenant: &db::Tenant,
+    email: &Email,
+    address: &str,
+    device: Option<&str>,
+    policy: throttle::ThrottlePolicy,
+) -> Attempt {
+    throttle::reserve_sign_in_attempt(db, tenant, email, address, device, policy)
+        .await
+        .unwrap()
+}
+
 #[sqlx::test(migrator = "db::MIGRATOR")]
 async fn failed_sign_ins_throttle_per_account_and_per_address(
     _: PgPoolOptions,
@@ -204,80 +230,121 @@ async fn failed_sign_ins_throttle_per_account_and_per_address(
     let (a, _) = workspace(&db, "alpha", "a@a.test").await;
     let (b, _) = workspace(&db, "bravo", "b@b.test").await;
     let victim = Email::parse("a@a.test").unwrap();
-    let policy = auth::ThrottlePolicy {
-        per_account: 3,
-        per_address: 5,
-        window_secs: 60,
-    };
 
     for _ in 0..3 {
-        assert!(
-            auth::reserve_sign_in_attempt(&db, &a, &victim, "10.0.0.1", policy)
-                .await
-                .unwrap()
-        );
+        assert!(attempt(&db, &a, &victim, "10.0.0.1").await);
     }
     assert!(
-        !auth::reserve_sign_in_attempt(&db, &a, &victim, "10.0.0.2", policy)
-            .await
-            .unwrap(),
+        !attempt(&db, &a, &victim, "10.0.0.2").await,
         "account limit"
     );
     // The same email in another workspace is another account.
-    assert!(
-        auth::reserve_sign_in_attempt(&db, &b, &victim, "10.0.0.2", policy)
-            .await
-            .unwrap()
-    );
+    assert!(attempt(&db, &b, &victim, "10.0.0.2").await);
 
-    auth::sign_in_succeeded(&db, &a, &victim, "10.0.0.1")
+    throttle::sign_in_succeeded(&db, &a, &victim, "10.0.0.1", None, Attempt::FromElsewhere)
         .await
         .unwrap();
-    assert!(
-        auth::reserve_sign_in_attempt(&db, &a, &victim, "10.0.0.3", policy)
-            .await
-            .unwrap()
-    );
+    assert!(attempt(&db, &a, &victim, "10.0.0.3").await);
 
     // 10.0.0.1 has 2 attempts left on the books (3 reserved, 1 taken back by the success).
     let other = Email::parse("x@b.test").unwrap();
     for _ in 0..3 {
-        assert!(
-            auth::reserve_sign_in_attempt(&db, &b, &other, "10.0.0.1", policy)
-                .await
-                .unwrap()
-        );
+        assert!(attempt(&db, &b, &other, "10.0.0.1").await);
     }
     let fresh = Email::parse("y@b.test").unwrap();
+    assert!(!attempt(&db, &b, &fresh, "10.0.0.1").await, "address limit");
+}
+
+/// Strangers who fail on purpose lock the account for everyone else, but not for the
+/// member's own browser: a known device is held back only by its own failures.
+#[sqlx::test(migrator = "db::MIGRATOR")]
+async fn a_known_device_is_not_locked_out_by_strangers(_: PgPoolOptions, owner: PgConnectOptions) {
+    let db = app_db(&owner).await;
+    let (a, owner_id) = workspace(&db, "alpha", "a@a.test").await;
+    let (b, b_owner) = workspace(&db, "bravo", "b@b.test").await;
+    let member = Email::parse("a@a.test").unwrap();
+    throttle::remember_device(&db, &a, owner_id, "device-1")
+        .await
+        .unwrap();
+    for i in 0..3 {
+        assert!(attempt(&db, &a, &member, &format!("198.51.100.{i}")).await);
+    }
     assert!(
-        !auth::reserve_sign_in_attempt(&db, &b, &fresh, "10.0.0.1", policy)
-            .await
-            .unwrap(),
-        "address limit"
+        !attempt(&db, &a, &member, "198.51.100.9").await,
+        "locked for strangers"
     );
+    // An unknown cookie, or the device of another account, is a stranger too.
+    for device in ["device-2", "device-of-bravo"] {
+        assert_eq!(
+            attempt_with(&db, &a, &member, "198.51.100.9", Some(device), POLICY).await,
+            Attempt::Refused,
+            "{device}"
+        );
+    }
+    throttle::remember_device(&db, &b, b_owner, "device-of-bravo")
+        .await
+        .unwrap();
+    assert_eq!(
+        attempt_with(
+            &db,
+            &a,
+            &member,
+            "198.51.100.9",
+            Some("device-of-bravo"),
+            POLICY
+        )
+        .await,
+        Attempt::Refused
+    );
+    // The member's own browser still gets through, from any address...
+    let from_home = attempt_with(&db, &a, &member, "203.0.113.5", Some("device-1"), POLICY).await;
+    assert_eq!(from_home, Attempt::FromKnownDevice);
+    // ...until it fails on its own too often.
+    assert_eq!(
+        attempt_with(&db, &a, &member, "203.0.113.5", Some("device-1"), POLICY).await,
+        Attempt::FromKnownDevice
+    );
+    assert_eq!(
+        attempt_with(&db, &a, &member, "203.0.113.5", Some("device-1"), POLICY).await,
+        Attempt::Refused
+    );
+    // A success from it clears its own failures, and leaves the strangers' lock in place.
+    throttle::sign_in_succeeded(&db, &a, &member, "203.0.113.5", Some("device-1"), from_home)
+        .await
+        .unwrap();
+    assert_eq!(
+        attempt_with(&db, &a, &member, "203.0.113.5", Some("device-1"), POLICY).await,
+        Attempt::FromKnownDevice
+    );
+    assert!(!attempt(&db, &a, &member, "198.51.100.9").await);
 }
 
 #[sqlx::test(migrator = "db::MIGRATOR")]
 async fn parallel_guesses_cannot_slip_under_the_limit(_: PgPoolOptions, owner: PgConnectOptions) {
     let db = db::Db::from_pool(crate::common::app_pool(&owner, 20).await);
-    let (a, _) = workspace(&db, "alpha", "a@a.test").await;
-    let policy = auth::ThrottlePolicy {
+    let (a, owner_id) = workspace(&db, "alpha", "a@a.test").await;
+    throttle::remember_device(&db, &a, owner_id, "device-1")
+        .await
+        .unwrap();
+    let policy = throttle::ThrottlePolicy {
         per_account: 5,
         per_address: 1000,
+        per_device: 4,
         window_secs: 60,
     };
-    let attempts = race(40, |i| {
-        let (db, a) = (db.clone(), a.clone());
-        async move {
-            let email = Email::parse("a@a.test").unwrap();
-            auth::reserve_sign_in_attempt(&db, &a, &email, &format!("10.1.0.{i}"), policy)
-                .await
-                .unwrap()
-        }
-    })
-    .await;
-    let allowed = attempts.iter().filter(|allowed| **allowed).count();
-    assert_eq!(allowed, 5);
+    // Forty strangers, then forty tries from one known device, each burst at once.
+    for device in [None, Some("device-1")] {
+        let attempts = race(40, |i| {
+            let (db, a) = (db.clone(), a.clone());
+            async move {
+                let email = Email::parse("a@a.test").unwrap();
+                attempt_with(&db, &a, &email, &format!("10.1.0.{i}"), device, policy).await
+            }
+        })
+        .await;
+        let allowed = attempts.iter().filter(|a| **a != Attempt::Refused).count();
+        assert_eq!(allowed, if device.is_some() { 4 } else { 5 }, "{device:?}");
+    }
 }
 
 #[sqlx::test(migrator = "db::MIGRATOR")]

@@ -79,15 +79,48 @@ async fn the_app_role_cannot_write_into_another_tenant(_: PgPoolOptions, owner: 
         .await
         .unwrap();
     assert_eq!(updated.rows_affected(), 0);
-    let deleted = sqlx::query("DELETE FROM users")
+    let touched = sqlx::query("UPDATE users SET name = name")
         .execute(&mut *tx)
         .await
         .unwrap();
     assert_eq!(
-        deleted.rows_affected(),
+        touched.rows_affected(),
         1,
         "only alpha's own row is reachable"
     );
+    // Members are removed by a timestamp; the app role may not delete them at all.
+    let delete = sqlx::query("DELETE FROM users").execute(&mut *tx).await;
+    let err = delete.expect_err("no DELETE on users for the app role");
+    assert!(err.to_string().contains("permission denied"), "{err}");
+}
+
+/// The functions that read across tenants run as roles of their own, so a caller that sets
+/// the custom settings the old policies were gated on opens nothing.
+#[sqlx::test(migrator = "db::MIGRATOR")]
+async fn preset_settings_open_no_tenant_rows(_: PgPoolOptions, owner: PgConnectOptions) {
+    let pool = app_pool(&owner, 2).await;
+    let db = db::Db::from_pool(pool.clone());
+    workspace(&db, "alpha", "a@a.test").await;
+    let mut tx = pool.begin().await.unwrap();
+    for setting in ["app.directory_lookup", "app.job_claim", "app.usage_counts"] {
+        sqlx::query("SELECT set_config($1, 'on', true)")
+            .bind(setting)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+    }
+    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(users, 0);
+    // The functions themselves still answer, and only what they should.
+    let found: Vec<(String, String)> =
+        sqlx::query_as("SELECT slug, name FROM workspaces_for_email('A@A.TEST')")
+            .fetch_all(&mut *tx)
+            .await
+            .unwrap();
+    assert_eq!(found.len(), 1);
 }
 
 #[sqlx::test(migrator = "db::MIGRATOR")]
@@ -155,6 +188,7 @@ async fn catalog_every_tenant_table_is_isolated(pool: PgPool) {
         vec![
             "export_jobs",
             "invitations",
+            "known_devices",
             "limit_locks",
             "order_counters",
             "order_events",
@@ -170,6 +204,33 @@ async fn catalog_every_tenant_table_is_isolated(pool: PgPool) {
     );
 
     let mut problems = Vec::new();
+    // Every SECURITY DEFINER function runs as a role of its own: one that cannot log in, owns
+    // no table and no other function, and that the app role cannot become. Those roles are
+    // the only ones a policy may open rows to beyond the current tenant.
+    let definers: Vec<(String, String, bool, i64, i64, bool)> = sqlx::query_as(
+        "SELECT p.proname::text, r.rolname::text, r.rolcanlogin,
+                (SELECT count(*) FROM pg_proc o WHERE o.proowner = r.oid),
+                (SELECT count(*) FROM pg_class c WHERE c.relowner = r.oid),
+                pg_has_role('stockroom_app', r.oid, 'MEMBER')
+           FROM pg_proc p
+           JOIN pg_namespace n ON n.oid = p.pronamespace
+           JOIN pg_roles r ON r.oid = p.proowner
+          WHERE n.nspname = 'public' AND p.prosecdef
+          ORDER BY 1",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let mut function_roles = Vec::new();
+    for (function, role, can_log_in, functions, tables, app_member) in definers {
+        if can_log_in || functions != 1 || tables != 0 || app_member {
+            problems.push(format!(
+                "definer function {function} runs as {role}: login={can_log_in}, owns {functions} functions and {tables} tables, app role a member={app_member}"
+            ));
+        } else {
+            function_roles.push(role);
+        }
+    }
     for (table, enabled, forced) in &tenant_tables {
         if !enabled || !forced {
             problems.push(format!("{table}: RLS enabled={enabled} forced={forced}"));
@@ -181,22 +242,25 @@ async fn catalog_every_tenant_table_is_isolated(pool: PgPool) {
         .fetch_all(&pool)
         .await
         .unwrap();
-        // Permissive policies are OR-ed: one that lets the app role (or everyone) see more
-        // than the current tenant would undo the tenant policy.
-        let loose: Vec<String> = sqlx::query_scalar(
-            "SELECT policyname::text FROM pg_policies
+        // Permissive policies are OR-ed: any policy not tied to the current tenant must be
+        // for exactly one function role (see `function_roles`), or it opens rows to whoever
+        // it names. A policy gated on a setting instead would open rows to any caller that
+        // set it first.
+        let loose: Vec<(String, Vec<String>)> = sqlx::query_as(
+            "SELECT policyname::text, roles::text[] FROM pg_policies
               WHERE schemaname = 'public' AND tablename = $1 AND permissive = 'PERMISSIVE'
-                AND (roles && ARRAY['public', 'stockroom_app']::name[])
                 AND (qual IS NULL OR qual NOT LIKE '%app_current_tenant%')",
         )
         .bind(table)
         .fetch_all(&pool)
         .await
         .unwrap();
-        for policy in loose {
-            problems.push(format!(
-                "{table}: policy {policy} opens rows to the app role beyond its tenant"
-            ));
+        for (policy, roles) in loose {
+            if !matches!(roles.as_slice(), [role] if function_roles.contains(role)) {
+                problems.push(format!(
+                    "{table}: policy {policy} for {roles:?} opens rows beyond the tenant, not to one function role"
+                ));
+            }
         }
         let guarded = policies.iter().any(|(using, check)| {
             using

@@ -2,8 +2,8 @@
 //! sessions those changes end.
 
 use crate::common::{
-    add_member, app_db, app_pool, exactly_one_winner, race, session_alive, set_limit, sign_in,
-    tenant_and_owner, tenant_tx,
+    add_member, app_db, app_pool, delivered, exactly_one_winner, hashed, race, resend,
+    session_alive, set_limit, sign_in, tenant_and_owner, tenant_tx,
 };
 use db::platform::auth::{self, TicketPurpose};
 use db::platform::invitations::{self, InvitationState};
@@ -129,14 +129,28 @@ async fn only_admins_invite_and_only_owners_invite_owners(
     let admin = add_member(&db, &tenant, "admin@alpha.test", Role::Admin).await;
     let member = add_member(&db, &tenant, "member@alpha.test", Role::Member).await;
 
-    let err = invites::invite(&db, &member, &email("a@x.test"), Role::Member, link("d1"))
-        .await
-        .unwrap_err();
+    let err = invites::invite(
+        &db,
+        &member,
+        &email("a@x.test"),
+        Role::Member,
+        link("d1"),
+        delivered(),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, RepoError::Forbidden), "{err:?}");
 
-    let err = invites::invite(&db, &admin, &email("b@x.test"), Role::Owner, link("d2"))
-        .await
-        .unwrap_err();
+    let err = invites::invite(
+        &db,
+        &admin,
+        &email("b@x.test"),
+        Role::Owner,
+        link("d2"),
+        delivered(),
+    )
+    .await
+    .unwrap_err();
     assert!(
         matches!(err, RepoError::Refused(Refusal::OwnersOnly)),
         "{err:?}"
@@ -149,12 +163,26 @@ async fn only_admins_invite_and_only_owners_invite_owners(
         "a refused invitation is not written"
     );
 
-    invites::invite(&db, &admin, &email("c@x.test"), Role::Admin, link("d3"))
-        .await
-        .unwrap();
-    invites::invite(&db, &ann, &email("d@x.test"), Role::Owner, link("d4"))
-        .await
-        .unwrap();
+    invites::invite(
+        &db,
+        &admin,
+        &email("c@x.test"),
+        Role::Admin,
+        link("d3"),
+        delivered(),
+    )
+    .await
+    .unwrap();
+    invites::invite(
+        &db,
+        &ann,
+        &email("d@x.test"),
+        Role::Owner,
+        link("d4"),
+        delivered(),
+    )
+    .await
+    .unwrap();
 
     let open = invites::open_invitations(&db, &ann).await.unwrap();
     let mut invited: Vec<(&str, Role, &str)> = open
@@ -182,9 +210,16 @@ async fn inviting_an_active_member_is_refused_but_a_removed_one_can_be_invited_b
     let (tenant, ann) = tenant_and_owner(&db, "alpha").await;
     let bo = add_member(&db, &tenant, "bo@alpha.test", Role::Member).await;
 
-    let err = invites::invite(&db, &ann, &email("bo@alpha.test"), Role::Admin, link("d1"))
-        .await
-        .unwrap_err();
+    let err = invites::invite(
+        &db,
+        &ann,
+        &email("bo@alpha.test"),
+        Role::Admin,
+        link("d1"),
+        delivered(),
+    )
+    .await
+    .unwrap_err();
     assert!(
         matches!(err, RepoError::Refused(Refusal::AlreadyMember)),
         "{err:?}"
@@ -197,6 +232,7 @@ async fn inviting_an_active_member_is_refused_but_a_removed_one_can_be_invited_b
         &email("bo@alpha.test"),
         Role::Member,
         link("d1"),
+        delivered(),
     )
     .await
     .unwrap();
@@ -204,9 +240,16 @@ async fn inviting_an_active_member_is_refused_but_a_removed_one_can_be_invited_b
     members::remove(&db, &ann, bo.member().user_id)
         .await
         .unwrap();
-    invites::invite(&db, &ann, &email("bo@alpha.test"), Role::Member, link("d2"))
-        .await
-        .unwrap();
+    invites::invite(
+        &db,
+        &ann,
+        &email("bo@alpha.test"),
+        Role::Member,
+        link("d2"),
+        delivered(),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         invitations::find(&db, &tenant, "d2")
             .await
@@ -224,12 +267,26 @@ async fn a_second_open_invitation_for_one_email_is_a_conflict_on_email(
 ) {
     let db = app_db(&owner).await;
     let (tenant, ann) = tenant_and_owner(&db, "alpha").await;
-    let first = invites::invite(&db, &ann, &email("new@x.test"), Role::Member, link("d1"))
-        .await
-        .unwrap();
-    let err = invites::invite(&db, &ann, &email("new@x.test"), Role::Admin, link("d2"))
-        .await
-        .unwrap_err();
+    let first = invites::invite(
+        &db,
+        &ann,
+        &email("new@x.test"),
+        Role::Member,
+        link("d1"),
+        delivered(),
+    )
+    .await
+    .unwrap();
+    let err = invites::invite(
+        &db,
+        &ann,
+        &email("new@x.test"),
+        Role::Admin,
+        link("d2"),
+        delivered(),
+    )
+    .await
+    .unwrap_err();
     assert!(
         matches!(err, RepoError::Conflict { field: "email" }),
         "{err:?}"
@@ -241,9 +298,16 @@ async fn a_second_open_invitation_for_one_email_is_a_conflict_on_email(
 
     // Once the first is revoked, the address may be invited again.
     invites::revoke_invitation(&db, &ann, first).await.unwrap();
-    invites::invite(&db, &ann, &email("new@x.test"), Role::Admin, link("d3"))
-        .await
-        .unwrap();
+    invites::invite(
+        &db,
+        &ann,
+        &email("new@x.test"),
+        Role::Admin,
+        link("d3"),
+        delivered(),
+    )
+    .await
+    .unwrap();
     let open = invites::open_invitations(&db, &ann).await.unwrap();
     assert_eq!(open.len(), 1);
     assert_eq!(open[0].role, Role::Admin);
@@ -258,12 +322,26 @@ async fn open_invitations_count_against_the_member_limit(
     let (tenant, ann) = tenant_and_owner(&db, "alpha").await;
     set_limit(&db, tenant.id(), LimitKind::Members, 2).await;
 
-    invites::invite(&db, &ann, &email("one@x.test"), Role::Member, link("d1"))
-        .await
-        .unwrap();
-    let err = invites::invite(&db, &ann, &email("two@x.test"), Role::Member, link("d2"))
-        .await
-        .unwrap_err();
+    invites::invite(
+        &db,
+        &ann,
+        &email("one@x.test"),
+        Role::Member,
+        link("d1"),
+        delivered(),
+    )
+    .await
+    .unwrap();
+    let err = invites::invite(
+        &db,
+        &ann,
+        &email("two@x.test"),
+        Role::Member,
+        link("d2"),
+        delivered(),
+    )
+    .await
+    .unwrap_err();
     match err {
         RepoError::LimitReached { limit, max, unit } => {
             assert_eq!(
@@ -278,21 +356,35 @@ async fn open_invitations_count_against_the_member_limit(
         .unwrap()
         .is_none());
     // Even when full, inviting someone already invited says so rather than "limit reached".
-    let err = invites::invite(&db, &ann, &email("one@x.test"), Role::Admin, link("d1b"))
-        .await
-        .unwrap_err();
+    let err = invites::invite(
+        &db,
+        &ann,
+        &email("one@x.test"),
+        Role::Admin,
+        link("d1b"),
+        delivered(),
+    )
+    .await
+    .unwrap_err();
     assert!(
         matches!(err, RepoError::Conflict { field: "email" }),
         "{err:?}"
     );
 
     // Accepting takes no further place: the invitation already held it.
-    invitations::accept(&db, &tenant, "d1", &name("One"), "h")
+    invitations::accept(&db, &tenant, "d1", &name("One"), hashed("h"))
         .await
         .unwrap();
-    let err = invites::invite(&db, &ann, &email("two@x.test"), Role::Member, link("d2"))
-        .await
-        .unwrap_err();
+    let err = invites::invite(
+        &db,
+        &ann,
+        &email("two@x.test"),
+        Role::Member,
+        link("d2"),
+        delivered(),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, RepoError::LimitReached { .. }), "{err:?}");
 
     // An expired invitation holds no place; resending it takes one again.
@@ -303,15 +395,21 @@ async fn open_invitations_count_against_the_member_limit(
         &email("stale@x.test"),
         Role::Member,
         expired_link("d3"),
+        delivered(),
     )
     .await
     .unwrap();
-    invites::invite(&db, &ann, &email("three@x.test"), Role::Member, link("d4"))
-        .await
-        .unwrap();
-    let err = invites::resend_invitation(&db, &ann, stale, link("d5"))
-        .await
-        .unwrap_err();
+    invites::invite(
+        &db,
+        &ann,
+        &email("three@x.test"),
+        Role::Member,
+        link("d4"),
+        delivered(),
+    )
+    .await
+    .unwrap();
+    let err = resend(&db, &ann, stale, link("d5")).await.unwrap_err();
     assert!(matches!(err, RepoError::LimitReached { .. }), "{err:?}");
     assert_eq!(
         invitations::find(&db, &tenant, "d3")
@@ -337,6 +435,7 @@ async fn resending_replaces_the_link_and_renews_the_expiry(
         &email("new@x.test"),
         Role::Admin,
         expired_link("old"),
+        delivered(),
     )
     .await
     .unwrap();
@@ -349,9 +448,7 @@ async fn resending_replaces_the_link_and_renews_the_expiry(
         InvitationState::Expired
     );
 
-    let (to, role) = invites::resend_invitation(&db, &ann, id, link("new"))
-        .await
-        .unwrap();
+    let (to, role) = resend(&db, &ann, id, link("new")).await.unwrap();
     assert_eq!((to.as_str(), role), ("new@x.test", Role::Admin));
     assert!(
         invitations::find(&db, &tenant, "old")
@@ -366,27 +463,30 @@ async fn resending_replaces_the_link_and_renews_the_expiry(
         .unwrap();
     assert_eq!(renewed.state, InvitationState::Open);
     assert!(renewed.expires_at > time::OffsetDateTime::now_utc());
-    let err = invitations::accept(&db, &tenant, "old", &name("New"), "h")
+    let err = invitations::accept(&db, &tenant, "old", &name("New"), hashed("h"))
         .await
         .unwrap_err();
     assert!(matches!(err, RepoError::NotFound), "{err:?}");
 
     // A closed invitation cannot be resent; an unknown or foreign one is not found.
     invites::revoke_invitation(&db, &ann, id).await.unwrap();
-    let err = invites::resend_invitation(&db, &ann, id, link("newer"))
-        .await
-        .unwrap_err();
+    let err = resend(&db, &ann, id, link("newer")).await.unwrap_err();
     assert!(
         matches!(err, RepoError::Refused(Refusal::InvitationClosed)),
         "{err:?}"
     );
     let (bravo, other) = tenant_and_owner(&db, "bravo").await;
-    let foreign = invites::invite(&db, &other, &email("b@x.test"), Role::Member, link("b1"))
-        .await
-        .unwrap();
-    let err = invites::resend_invitation(&db, &ann, foreign, link("steal"))
-        .await
-        .unwrap_err();
+    let foreign = invites::invite(
+        &db,
+        &other,
+        &email("b@x.test"),
+        Role::Member,
+        link("b1"),
+        delivered(),
+    )
+    .await
+    .unwrap();
+    let err = resend(&db, &ann, foreign, link("steal")).await.unwrap_err();
     assert!(matches!(err, RepoError::NotFound), "{err:?}");
     assert!(invitations::find(&db, &bravo, "b1")
         .await
@@ -403,12 +503,26 @@ async fn revoking_closes_the_invitation_and_admins_cannot_touch_owner_invitation
     let (tenant, ann) = tenant_and_owner(&db, "alpha").await;
     let admin = add_member(&db, &tenant, "admin@alpha.test", Role::Admin).await;
     let member = add_member(&db, &tenant, "member@alpha.test", Role::Member).await;
-    let for_owner = invites::invite(&db, &ann, &email("o@x.test"), Role::Owner, link("o1"))
-        .await
-        .unwrap();
-    let for_member = invites::invite(&db, &ann, &email("m@x.test"), Role::Member, link("m1"))
-        .await
-        .unwrap();
+    let for_owner = invites::invite(
+        &db,
+        &ann,
+        &email("o@x.test"),
+        Role::Owner,
+        link("o1"),
+        delivered(),
+    )
+    .await
+    .unwrap();
+    let for_member = invites::invite(
+        &db,
+        &ann,
+        &email("m@x.test"),
+        Role::Member,
+        link("m1"),
+        delivered(),
+    )
+    .await
+    .unwrap();
 
     let err = invites::revoke_invitation(&db, &admin, for_owner)
         .await
@@ -417,7 +531,7 @@ async fn revoking_closes_the_invitation_and_admins_cannot_touch_owner_invitation
         matches!(err, RepoError::Refused(Refusal::OwnersOnly)),
         "{err:?}"
     );
-    let err = invites::resend_invitation(&db, &admin, for_owner, link("o2"))
+    let err = resend(&db, &admin, for_owner, link("o2"))
         .await
         .unwrap_err();
     assert!(
@@ -453,6 +567,7 @@ async fn revoking_closes_the_invitation_and_admins_cannot_touch_owner_invitation
         &email("late@x.test"),
         Role::Member,
         expired_link("late"),
+        delivered(),
     )
     .await
     .unwrap();
@@ -745,10 +860,16 @@ async fn removing_a_member_keeps_their_row_and_ends_every_way_in(
     assert!(scope_of(&db, &bravo, theirs.member().user_id)
         .await
         .is_some());
-    let foreign_invitation =
-        invites::invite(&db, &other, &email("x@bravo.test"), Role::Member, link("x"))
-            .await
-            .unwrap();
+    let foreign_invitation = invites::invite(
+        &db,
+        &other,
+        &email("x@bravo.test"),
+        Role::Member,
+        link("x"),
+        delivered(),
+    )
+    .await
+    .unwrap();
     let err = invites::revoke_invitation(&db, &ann, foreign_invitation)
         .await
         .unwrap_err();
@@ -944,27 +1065,49 @@ async fn find_reports_each_invitation_state_on_its_own_workspace_only(
     let db = app_db(&owner).await;
     let (tenant, ann) = tenant_and_owner(&db, "alpha").await;
     let (bravo, _) = tenant_and_owner(&db, "bravo").await;
-    invites::invite(&db, &ann, &email("open@x.test"), Role::Admin, link("open"))
-        .await
-        .unwrap();
+    invites::invite(
+        &db,
+        &ann,
+        &email("open@x.test"),
+        Role::Admin,
+        link("open"),
+        delivered(),
+    )
+    .await
+    .unwrap();
     invites::invite(
         &db,
         &ann,
         &email("late@x.test"),
         Role::Member,
         expired_link("late"),
+        delivered(),
     )
     .await
     .unwrap();
-    invites::invite(&db, &ann, &email("used@x.test"), Role::Member, link("used"))
+    invites::invite(
+        &db,
+        &ann,
+        &email("used@x.test"),
+        Role::Member,
+        link("used"),
+        delivered(),
+    )
+    .await
+    .unwrap();
+    invitations::accept(&db, &tenant, "used", &name("Used"), hashed("h"))
         .await
         .unwrap();
-    invitations::accept(&db, &tenant, "used", &name("Used"), "h")
-        .await
-        .unwrap();
-    let revoked = invites::invite(&db, &ann, &email("gone@x.test"), Role::Member, link("gone"))
-        .await
-        .unwrap();
+    let revoked = invites::invite(
+        &db,
+        &ann,
+        &email("gone@x.test"),
+        Role::Member,
+        link("gone"),
+        delivered(),
+    )
+    .await
+    .unwrap();
     invites::revoke_invitation(&db, &ann, revoked)
         .await
         .unwrap();
@@ -1013,11 +1156,18 @@ async fn accepting_creates_a_member_with_the_invited_email_and_role_once(
 ) {
     let db = app_db(&owner).await;
     let (tenant, ann) = tenant_and_owner(&db, "alpha").await;
-    invites::invite(&db, &ann, &email("new@x.test"), Role::Admin, link("d1"))
-        .await
-        .unwrap();
+    invites::invite(
+        &db,
+        &ann,
+        &email("new@x.test"),
+        Role::Admin,
+        link("d1"),
+        delivered(),
+    )
+    .await
+    .unwrap();
 
-    let user = invitations::accept(&db, &tenant, "d1", &name("Newcomer"), "new-hash")
+    let user = invitations::accept(&db, &tenant, "d1", &name("Newcomer"), hashed("new-hash"))
         .await
         .unwrap();
     let scope = scope_of(&db, &tenant, user).await.expect("a member now");
@@ -1037,7 +1187,7 @@ async fn accepting_creates_a_member_with_the_invited_email_and_role_once(
         .unwrap()
         .is_empty());
 
-    let err = invitations::accept(&db, &tenant, "d1", &name("Again"), "h")
+    let err = invitations::accept(&db, &tenant, "d1", &name("Again"), hashed("h"))
         .await
         .unwrap_err();
     assert!(
@@ -1065,10 +1215,11 @@ async fn accepting_brings_a_removed_member_back_under_the_same_account(
         &email("bo@alpha.test"),
         Role::Member,
         link("back"),
+        delivered(),
     )
     .await
     .unwrap();
-    let user = invitations::accept(&db, &tenant, "back", &name("Bo Again"), "bo-new")
+    let user = invitations::accept(&db, &tenant, "back", &name("Bo Again"), hashed("bo-new"))
         .await
         .unwrap();
 
@@ -1097,21 +1248,36 @@ async fn accept_refuses_closed_unknown_and_foreign_links(
         &email("late@x.test"),
         Role::Member,
         expired_link("late"),
+        delivered(),
     )
     .await
     .unwrap();
-    let revoked = invites::invite(&db, &ann, &email("gone@x.test"), Role::Member, link("gone"))
-        .await
-        .unwrap();
+    let revoked = invites::invite(
+        &db,
+        &ann,
+        &email("gone@x.test"),
+        Role::Member,
+        link("gone"),
+        delivered(),
+    )
+    .await
+    .unwrap();
     invites::revoke_invitation(&db, &ann, revoked)
         .await
         .unwrap();
-    invites::invite(&db, &ann, &email("open@x.test"), Role::Member, link("open"))
-        .await
-        .unwrap();
+    invites::invite(
+        &db,
+        &ann,
+        &email("open@x.test"),
+        Role::Member,
+        link("open"),
+        delivered(),
+    )
+    .await
+    .unwrap();
 
     for digest in ["late", "gone"] {
-        let err = invitations::accept(&db, &tenant, digest, &name("X"), "h")
+        let err = invitations::accept(&db, &tenant, digest, &name("X"), hashed("h"))
             .await
             .unwrap_err();
         assert!(
@@ -1119,11 +1285,11 @@ async fn accept_refuses_closed_unknown_and_foreign_links(
             "{digest}: {err:?}"
         );
     }
-    let err = invitations::accept(&db, &tenant, "never", &name("X"), "h")
+    let err = invitations::accept(&db, &tenant, "never", &name("X"), hashed("h"))
         .await
         .unwrap_err();
     assert!(matches!(err, RepoError::NotFound), "{err:?}");
-    let err = invitations::accept(&db, &bravo, "open", &name("X"), "h")
+    let err = invitations::accept(&db, &bravo, "open", &name("X"), hashed("h"))
         .await
         .unwrap_err();
     assert!(matches!(err, RepoError::NotFound), "{err:?}");
@@ -1146,9 +1312,16 @@ async fn accept_refuses_an_email_that_is_already_an_active_member(
 ) {
     let db = app_db(&owner).await;
     let (tenant, ann) = tenant_and_owner(&db, "alpha").await;
-    invites::invite(&db, &ann, &email("bo@x.test"), Role::Admin, link("d1"))
-        .await
-        .unwrap();
+    invites::invite(
+        &db,
+        &ann,
+        &email("bo@x.test"),
+        Role::Admin,
+        link("d1"),
+        delivered(),
+    )
+    .await
+    .unwrap();
     // Bo joined another way meanwhile.
     let bo = operator::add_member(
         &db,
@@ -1161,7 +1334,7 @@ async fn accept_refuses_an_email_that_is_already_an_active_member(
     .await
     .unwrap();
 
-    let err = invitations::accept(&db, &tenant, "d1", &name("Bo Two"), "other")
+    let err = invitations::accept(&db, &tenant, "d1", &name("Bo Two"), hashed("other"))
         .await
         .unwrap_err();
     assert!(
@@ -1248,7 +1421,7 @@ async fn a_reset_link_is_issued_only_for_an_active_member(
             .unwrap()
     );
     assert_eq!(
-        auth::reset_password(&db, &tenant, "late", "h")
+        auth::reset_password(&db, &tenant, "late", hashed("h"))
             .await
             .unwrap(),
         None
@@ -1282,7 +1455,7 @@ async fn a_reset_works_once_and_ends_every_session_of_that_member(
     let bo_session = sign_in(&store, tenant.id(), bo.member().user_id).await;
 
     assert_eq!(
-        auth::reset_password(&db, &tenant, "first", "reset-hash")
+        auth::reset_password(&db, &tenant, "first", hashed("reset-hash"))
             .await
             .unwrap(),
         Some(ann_id)
@@ -1297,14 +1470,14 @@ async fn a_reset_works_once_and_ends_every_session_of_that_member(
     assert!(session_alive(&store, &bo_session).await);
 
     assert_eq!(
-        auth::reset_password(&db, &tenant, "first", "again")
+        auth::reset_password(&db, &tenant, "first", hashed("again"))
             .await
             .unwrap(),
         None,
         "single use"
     );
     assert_eq!(
-        auth::reset_password(&db, &tenant, "second", "again")
+        auth::reset_password(&db, &tenant, "second", hashed("again"))
             .await
             .unwrap(),
         None,
@@ -1333,7 +1506,7 @@ async fn a_reset_link_does_nothing_on_another_workspace(_: PgPoolOptions, owner:
     let session = sign_in(&store, alpha.id(), ann.member().user_id).await;
 
     assert_eq!(
-        auth::reset_password(&db, &bravo, "digest", "evil")
+        auth::reset_password(&db, &bravo, "digest", hashed("evil"))
             .await
             .unwrap(),
         None
@@ -1486,6 +1659,7 @@ async fn racing_invitations_cannot_take_the_last_member_slot_twice(
         &email("first@x.test"),
         Role::Member,
         link("first"),
+        delivered(),
     )
     .await
     .unwrap();
@@ -1495,7 +1669,7 @@ async fn racing_invitations_cannot_take_the_last_member_slot_twice(
         async move {
             let to = email(&format!("racer{n}@x.test"));
             let digest = format!("racer{n}");
-            invites::invite(&db, &ann, &to, Role::Member, link(&digest)).await
+            invites::invite(&db, &ann, &to, Role::Member, link(&digest), delivered()).await
         }
     })
     .await;
@@ -1509,14 +1683,21 @@ async fn racing_invitations_cannot_take_the_last_member_slot_twice(
 async fn racing_acceptances_of_one_link_make_one_member(_: PgPoolOptions, owner: PgConnectOptions) {
     let db = Db::from_pool(app_pool(&owner, 8).await);
     let (tenant, ann) = tenant_and_owner(&db, "alpha").await;
-    invites::invite(&db, &ann, &email("new@x.test"), Role::Member, link("once"))
-        .await
-        .unwrap();
+    invites::invite(
+        &db,
+        &ann,
+        &email("new@x.test"),
+        Role::Member,
+        link("once"),
+        delivered(),
+    )
+    .await
+    .unwrap();
 
     let outcomes = race(6, |n| {
         let (db, tenant) = (db.clone(), tenant.clone());
         let racer = name(&format!("Racer {n}"));
-        async move { invitations::accept(&db, &tenant, "once", &racer, "h").await }
+        async move { invitations::accept(&db, &tenant, "once", &racer, hashed("h")).await }
     })
     .await;
     assert!(exactly_one_winner(&outcomes)
@@ -1557,18 +1738,33 @@ async fn invitations_lose_the_power_their_sender_lost(_: PgPoolOptions, owner: P
     set_limit(&db, tenant.id(), LimitKind::Members, 20).await;
     let bo = add_member(&db, &tenant, "bo@alpha.test", Role::Owner).await;
     let cy = add_member(&db, &tenant, "cy@alpha.test", Role::Admin).await;
-    invites::invite(&db, &bo, &email("o@x.test"), Role::Owner, link("bo-owner"))
-        .await
-        .unwrap();
-    invites::invite(&db, &bo, &email("a@x.test"), Role::Admin, link("bo-admin"))
-        .await
-        .unwrap();
+    invites::invite(
+        &db,
+        &bo,
+        &email("o@x.test"),
+        Role::Owner,
+        link("bo-owner"),
+        delivered(),
+    )
+    .await
+    .unwrap();
+    invites::invite(
+        &db,
+        &bo,
+        &email("a@x.test"),
+        Role::Admin,
+        link("bo-admin"),
+        delivered(),
+    )
+    .await
+    .unwrap();
     invites::invite(
         &db,
         &cy,
         &email("m@x.test"),
         Role::Member,
         link("cy-member"),
+        delivered(),
     )
     .await
     .unwrap();
@@ -1592,7 +1788,7 @@ async fn invitations_lose_the_power_their_sender_lost(_: PgPoolOptions, owner: P
         invitations::InvitationState::Revoked
     );
     assert_eq!(state("bo-admin").await, invitations::InvitationState::Open);
-    let err = invitations::accept(&db, &tenant, "bo-owner", &name("Sneaky"), "h")
+    let err = invitations::accept(&db, &tenant, "bo-owner", &name("Sneaky"), hashed("h"))
         .await
         .unwrap_err();
     assert!(
@@ -1620,6 +1816,7 @@ async fn invitations_lose_the_power_their_sender_lost(_: PgPoolOptions, owner: P
         &email("o2@x.test"),
         Role::Owner,
         link("dee-owner"),
+        delivered(),
     )
     .await
     .unwrap_err();
@@ -1627,4 +1824,97 @@ async fn invitations_lose_the_power_their_sender_lost(_: PgPoolOptions, owner: P
         matches!(err, RepoError::Refused(Refusal::OwnersOnly)),
         "{err:?}"
     );
+}
+
+/// Hashing that must not happen: a dead link is refused before the hash is asked for.
+async fn never_hashed() -> Result<String, std::convert::Infallible> {
+    panic!("a password was hashed for a link that does not work")
+}
+
+#[sqlx::test(migrator = "db::MIGRATOR")]
+async fn dead_links_are_refused_before_any_password_is_hashed(
+    _: PgPoolOptions,
+    owner: PgConnectOptions,
+) {
+    let db = app_db(&owner).await;
+    let (tenant, ann) = tenant_and_owner(&db, "alpha").await;
+    invites::invite(
+        &db,
+        &ann,
+        &email("late@x.test"),
+        Role::Member,
+        expired_link("late"),
+        delivered(),
+    )
+    .await
+    .unwrap();
+    let unknown = invitations::accept(&db, &tenant, "bogus", &name("X"), never_hashed())
+        .await
+        .unwrap_err();
+    assert!(matches!(unknown, RepoError::NotFound), "{unknown:?}");
+    let expired = invitations::accept(&db, &tenant, "late", &name("X"), never_hashed())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(expired, RepoError::Refused(Refusal::InvitationClosed)),
+        "{expired:?}"
+    );
+    let reset = auth::reset_password(&db, &tenant, "bogus", never_hashed()).await;
+    assert_eq!(reset.unwrap(), None);
+}
+
+#[sqlx::test(migrator = "db::MIGRATOR")]
+async fn an_invitation_whose_mail_fails_is_not_kept(_: PgPoolOptions, owner: PgConnectOptions) {
+    let db = app_db(&owner).await;
+    let (tenant, ann) = tenant_and_owner(&db, "alpha").await;
+    let failed = invites::invite(
+        &db,
+        &ann,
+        &email("new@x.test"),
+        Role::Member,
+        link("d1"),
+        async { Err::<(), _>("SMTP said no") },
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&failed, RepoError::Delegated { detail, .. } if detail == "SMTP said no"),
+        "{failed:?}"
+    );
+    assert!(invitations::find(&db, &tenant, "d1")
+        .await
+        .unwrap()
+        .is_none());
+    assert!(invites::open_invitations(&db, &ann)
+        .await
+        .unwrap()
+        .is_empty());
+    // Nothing holds the address: the retry is a fresh invitation, not "already invited".
+    invites::invite(
+        &db,
+        &ann,
+        &email("new@x.test"),
+        Role::Member,
+        link("d2"),
+        delivered(),
+    )
+    .await
+    .unwrap();
+
+    // A resend whose mail fails keeps the link that was already sent.
+    let id = invites::open_invitations(&db, &ann).await.unwrap()[0].id;
+    let failed = invites::resend_invitation(&db, &ann, id, link("d3"), |_, _| async {
+        Err::<(), _>("SMTP said no")
+    })
+    .await
+    .unwrap_err();
+    assert!(matches!(failed, RepoError::Delegated { .. }), "{failed:?}");
+    assert!(invitations::find(&db, &tenant, "d2")
+        .await
+        .unwrap()
+        .is_some());
+    assert!(invitations::find(&db, &tenant, "d3")
+        .await
+        .unwrap()
+        .is_none());
 }

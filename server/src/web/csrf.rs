@@ -20,9 +20,19 @@ pub(super) async fn reject_cross_site(
         return next.run(req).await;
     }
     let headers = req.headers();
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    // The registration hand-off is the one post a workspace takes from another origin, and
+    // only from the public site (see `app::ssr::handoff`).
+    if req.uri().path() == "/welcome" {
+        return if origin == Some(settings.public_url().as_str()) {
+            next.run(req).await
+        } else {
+            refuse(&req)
+        };
+    }
     let allowed = match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         Some(site) => site == "same-origin" || site == "none",
-        None => match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        None => match origin {
             Some(origin) => {
                 let host = headers
                     .get(header::HOST)
@@ -37,7 +47,11 @@ pub(super) async fn reject_cross_site(
     if allowed {
         next.run(req).await
     } else {
-        tracing::warn!(method = %req.method(), "cross-site request refused");
-        (StatusCode::FORBIDDEN, "Cross-site request refused.").into_response()
+        refuse(&req)
     }
+}
+
+fn refuse(req: &Request) -> Response {
+    tracing::warn!(method = %req.method(), "cross-site request refused");
+    (StatusCode::FORBIDDEN, "Cross-site request refused.").into_response()
 }

@@ -5,7 +5,9 @@
 mod csrf;
 mod errors;
 mod handlers;
+mod headers;
 mod html;
+mod proxies;
 mod tenancy;
 
 use std::time::Duration;
@@ -20,7 +22,7 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::{Extension, Router};
 use leptos::prelude::LeptosOptions;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list_with_exclusions, LeptosRoutes};
 use tower::ServiceBuilder;
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::request_id::{
@@ -33,10 +35,14 @@ use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
+pub use proxies::ClientAddress;
+
 pub struct WebSettings {
     pub leptos: LeptosOptions,
     pub request_timeout: Duration,
     pub idle_timeout: Duration,
+    /// Proxies whose `Forwarded` / `X-Forwarded-For` is believed (see `proxies`).
+    pub trusted_proxies: std::sync::Arc<[ipnet::IpNet]>,
 }
 
 /// The app's routes, listed once per process. Listing renders the app with resource loading
@@ -47,7 +53,12 @@ pub struct WebSettings {
 fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
     static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
         std::sync::OnceLock::new();
-    ROUTES.get_or_init(|| generate_route_list(app::App)).clone()
+    ROUTES
+        .get_or_init(|| {
+            let excluded = app::SERVER_PAGES.iter().map(|p| p.to_string()).collect();
+            generate_route_list_with_exclusions(app::App, Some(excluded))
+        })
+        .clone()
 }
 
 pub fn router(services: Services, web: WebSettings) -> Router {
@@ -64,17 +75,27 @@ pub fn router(services: Services, web: WebSettings) -> Router {
         "no-cache"
     };
 
+    let https = services.settings.scheme == "https";
     let session_layer = SessionManagerLayer::new(services.db.session_store())
-        .with_name("stockroom_session")
+        // Over https the `__Host-` prefix makes the browser refuse the cookie unless it is
+        // Secure, host-only and for the whole site: no sibling subdomain can set or shadow it.
+        .with_name(if https {
+            "__Host-stockroom_session"
+        } else {
+            "stockroom_session"
+        })
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
-        .with_secure(services.settings.scheme == "https")
+        .with_secure(https)
         .with_expiry(Expiry::OnInactivity(
             time::Duration::try_from(web.idle_timeout).unwrap_or(time::Duration::hours(2)),
         ));
 
     let site_routes = Router::new()
-        .route("/welcome", get(handlers::welcome))
+        .route(
+            "/welcome",
+            get(handlers::welcome_page).post(handlers::welcome),
+        )
         .route("/exports/{id}/download", get(handlers::download_export))
         .route("/dev/outbox", get(handlers::outbox_page))
         .leptos_routes(&leptos_options, routes, {
@@ -85,10 +106,16 @@ pub fn router(services: Services, web: WebSettings) -> Router {
         .with_state(leptos_options)
         .layer(
             ServiceBuilder::new()
+                .layer(middleware::from_fn(headers::security_headers))
+                .layer(middleware::from_fn(headers::limit_body))
                 .layer(middleware::from_fn(errors::server_fn_status))
                 .layer(middleware::from_fn_with_state(
                     services.settings.clone(),
                     csrf::reject_cross_site,
+                ))
+                .layer(middleware::from_fn_with_state(
+                    web.trusted_proxies.clone(),
+                    proxies::client_address,
                 ))
                 .layer(middleware::from_fn_with_state(
                     services.clone(),
@@ -113,6 +140,10 @@ pub fn router(services: Services, web: WebSettings) -> Router {
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
             HeaderValue::from_static(pkg_cache),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
         ));
 
     Router::new()
@@ -136,7 +167,7 @@ pub fn router(services: Services, web: WebSettings) -> Router {
                         "request",
                         request_id = %request_id,
                         method = %req.method(),
-                        path = %req.uri().path(),
+                        path = %headers::redacted_path(req.uri().path()),
                         tenant = tracing::field::Empty,
                     )
                 }))

@@ -1,7 +1,6 @@
 //! Who a request is for: the Host names the site (and its tenant), the session names the
 //! member or console admin. A tenant comes from here and from nowhere in the request body.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,7 +9,7 @@ use app::ssr::{
     ConsoleSignedIn, RequestContext, Services, SignedIn, Site, AUTH_SESSION_KEY,
     CONSOLE_SESSION_KEY,
 };
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
@@ -41,9 +40,9 @@ pub fn classify_host(host: &str, base_domain: &str) -> HostKind {
             Ok(slug) if slug.as_str() == label => HostKind::Workspace(slug),
             _ => HostKind::NoWorkspace,
         },
-        // Any other host (an IP address, a typo of the base) gets the public site, which holds
-        // no tenant data.
-        None => HostKind::Public,
+        // A name this deployment does not own (an IP address, a typo of the base, a name
+        // pointed here by someone else's DNS): no site answers for it.
+        None => HostKind::Foreign,
     }
 }
 
@@ -53,6 +52,8 @@ pub enum HostKind {
     Console,
     Workspace(domain::Slug),
     NoWorkspace,
+    /// Outside the base domain.
+    Foreign,
 }
 
 pub(super) fn request_id(req: &Request) -> String {
@@ -76,6 +77,7 @@ pub(super) async fn resolve_site(
         .unwrap_or_default()
         .to_owned();
     let site = match classify_host(&host, &services.settings.base_domain) {
+        HostKind::Foreign => return foreign_host(&req, &services),
         HostKind::Public => Site::Public,
         HostKind::Console => Site::Console,
         HostKind::NoWorkspace => Site::UnknownWorkspace,
@@ -113,6 +115,24 @@ pub(super) async fn resolve_site(
     response
 }
 
+/// A name the deployment does not own gets no page: a reader is sent to the public site, and
+/// anything else is told it came to the wrong server (421). Pages reached by DNS rebinding or
+/// under a stranger's domain never render here.
+fn foreign_host(req: &Request, services: &Services) -> Response {
+    if matches!(*req.method(), Method::GET | Method::HEAD) {
+        let to = format!("{}/", services.settings.public_url());
+        return (StatusCode::PERMANENT_REDIRECT, [(header::LOCATION, to)]).into_response();
+    }
+    (
+        StatusCode::MISDIRECTED_REQUEST,
+        Html(plain_page(
+            "Wrong address",
+            "This server does not answer for this address.",
+        )),
+    )
+        .into_response()
+}
+
 /// Reads who the session signs in and checks it against the site, then puts everything the
 /// request learnt into one [`RequestContext`].
 pub(super) async fn attach_member(
@@ -127,8 +147,8 @@ pub(super) async fn attach_member(
     };
     let client_address = req
         .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip().to_string())
+        .get::<super::ClientAddress>()
+        .map(|client| client.0.to_string())
         .unwrap_or_else(|| "127.0.0.1".into());
     let (signed_in, console_signed_in) = match (
         session.get::<SignedIn>(AUTH_SESSION_KEY).await,
@@ -333,18 +353,23 @@ mod tests {
     }
 
     #[test]
-    fn a_different_port_or_domain_is_not_a_workspace() {
+    fn a_name_outside_the_base_domain_is_foreign() {
         assert_eq!(
             classify_host("acme.localhost:4000", "localhost:3000"),
-            HostKind::Public
+            HostKind::Foreign
         );
         assert_eq!(
             classify_host("acme.example.org", "example.com"),
-            HostKind::Public
+            HostKind::Foreign
         );
         assert_eq!(
             classify_host("evilexample.com", "example.com"),
-            HostKind::Public
+            HostKind::Foreign
         );
+        assert_eq!(
+            classify_host("127.0.0.1:3000", "localhost:3000"),
+            HostKind::Foreign
+        );
+        assert_eq!(classify_host("", "localhost:3000"), HostKind::Foreign);
     }
 }

@@ -5,6 +5,8 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 mod console;
+mod hardening;
+mod hostile;
 mod mail;
 mod rendering;
 mod shutdown;

@@ -24,6 +24,14 @@ impl TestApp {
 
     /// Like [`TestApp::spawn`], with settings adjusted by `adjust` first.
     pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        Self::spawn_with_hasher(adjust, test_hasher()).await
+    }
+
+    /// Like [`TestApp::spawn_with`], hashing passwords with `passwords`.
+    pub async fn spawn_with_hasher(
+        adjust: impl FnOnce(&mut Config),
+        passwords: PasswordHasher,
+    ) -> Self {
         capture_server_logs();
         let database = db::testing::fresh_database().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -35,7 +43,7 @@ impl TestApp {
             std::env::temp_dir().join(format!("stockroom-outbox-{}", uuid::Uuid::new_v4()));
         config.mail.outbox_dir = outbox.display().to_string();
         adjust(&mut config);
-        let router = server::app_router(&config, database.db.clone(), cheap_hasher()).unwrap();
+        let router = server::app_router(&config, database.db.clone(), passwords).unwrap();
         tokio::spawn(async move {
             axum::serve(
                 listener,
@@ -83,9 +91,32 @@ impl TestApp {
         cookie: Option<&str>,
         extra: HeaderMap,
     ) -> Response {
+        self.call_with(F::PATH, slug, args, cookie, extra).await
+    }
+
+    /// [`TestApp::call`] for a server function known by its path.
+    pub async fn call_path(
+        &self,
+        path: &str,
+        slug: Option<&str>,
+        args: &[(&str, &str)],
+        cookie: Option<&str>,
+    ) -> Response {
+        self.call_with(path, slug, args, cookie, HeaderMap::new())
+            .await
+    }
+
+    async fn call_with(
+        &self,
+        path: &str,
+        slug: Option<&str>,
+        args: &[(&str, &str)],
+        cookie: Option<&str>,
+        extra: HeaderMap,
+    ) -> Response {
         let mut request = self
             .client
-            .post(format!("http://{}{}", self.addr, F::PATH))
+            .post(format!("http://{}{path}", self.addr))
             .header(HOST, self.host(slug))
             .header("sec-fetch-site", "same-origin")
             .headers(extra)
@@ -113,15 +144,35 @@ impl TestApp {
                 HeaderMap::new(),
             )
             .await;
-        let location = location(&response)
-            .unwrap_or_else(|| panic!("registration redirects: {}", response.status()));
-        let prefix = format!("http://{}", self.host(Some(slug)));
-        let path = location
-            .strip_prefix(&prefix)
-            .unwrap_or_else(|| panic!("hand-off goes to the workspace: {location}"));
-        let welcome = self.get(Some(slug), path, None).await;
+        assert_eq!(
+            location(&response).as_deref(),
+            Some("/welcome"),
+            "registration hands off through the public site: {}",
+            response.status()
+        );
+        let ticket = handoff_ticket(&response).expect("registration leaves the hand-off cookie");
+        let welcome = self
+            .post_welcome(slug, &ticket, &self.public_origin())
+            .await;
         assert_eq!(location_of(&welcome), "/");
         session_cookie(&welcome).expect("the welcome hand-off signs the owner in")
+    }
+
+    /// `http://<base domain>`, the public site's origin.
+    pub fn public_origin(&self) -> String {
+        format!("http://{}", self.base_domain)
+    }
+
+    /// Posts a hand-off ticket to a workspace's `/welcome`, as the public site's page does.
+    pub async fn post_welcome(&self, slug: &str, ticket: &str, origin: &str) -> Response {
+        self.client
+            .post(format!("http://{}/welcome", self.addr))
+            .header(HOST, self.host(Some(slug)))
+            .header("origin", origin)
+            .form(&[("ticket", ticket)])
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn sign_in(&self, slug: &str, email: &str, password: &str) -> Response {
@@ -144,6 +195,19 @@ pub fn location(response: &Response) -> Option<String> {
 
 fn location_of(response: &Response) -> String {
     location(response).unwrap_or_default()
+}
+
+/// The ticket of the hand-off cookie a registration set (`slug.ticket`), if any.
+pub fn handoff_ticket(response: &Response) -> Option<String> {
+    response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("stockroom_handoff="))
+        .and_then(|v| v.split(';').next())
+        .and_then(|v| v.split_once('.'))
+        .map(|(_, ticket)| ticket.to_owned())
 }
 
 /// The `name=value` pair of the session cookie a response set, if any.
@@ -255,7 +319,8 @@ impl TestApp {
     }
 }
 
-/// The hashing cost the test server uses (cheap), for accounts made directly in the database.
+/// The hashing cost the test server uses: cheap, to keep the suite fast (the production cost
+/// is tested in app::ssr). Also for accounts made directly in the database.
 pub fn test_hasher() -> PasswordHasher {
     PasswordHasher::new(
         HashCost {
@@ -402,20 +467,7 @@ where
 pub fn build_router(db: db::Db, outbox: &std::path::Path) -> axum::Router {
     let mut config = Config::default();
     config.mail.outbox_dir = outbox.display().to_string();
-    server::app_router(&config, db, cheap_hasher()).unwrap()
-}
-
-/// Cheap hashing keeps the suite fast; the production cost is tested in app::ssr.
-fn cheap_hasher() -> PasswordHasher {
-    PasswordHasher::new(
-        HashCost {
-            memory_kib: 1024,
-            iterations: 1,
-            parallelism: 1,
-        },
-        4,
-    )
-    .unwrap()
+    server::app_router(&config, db, test_hasher()).unwrap()
 }
 
 /// With `STOCKROOM_TEST_LOG=<file>`, every test server of this binary logs into that file (the

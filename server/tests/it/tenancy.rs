@@ -2,7 +2,9 @@
 //! Every route and server function that touches tenant data is tried with another tenant's
 //! session and must give nothing away.
 
-use crate::support::{error_of, headers, location, session_cookie, set_cookie_header, TestApp};
+use crate::support::{
+    error_of, handoff_ticket, headers, location, session_cookie, set_cookie_header, TestApp,
+};
 use app::api::{CheckSlug, LoadSite, Register, SignIn, SignOut, SlugCheck};
 use app::AppError;
 use reqwest::header::HeaderMap;
@@ -171,39 +173,81 @@ async fn signing_in_issues_a_new_session_id_and_signing_out_kills_it_server_side
     assert!(site.text().await.unwrap().contains("\"viewer\":null"));
 }
 
+async fn register_alpha(app: &TestApp) -> reqwest::Response {
+    app.call::<Register>(
+        None,
+        &[
+            ("business_name", "Alpha"),
+            ("slug", "alpha"),
+            ("owner_name", "Ann"),
+            ("email", "ann@alpha.test"),
+            ("password", "alpha-password-1"),
+        ],
+        None,
+        HeaderMap::new(),
+    )
+    .await
+}
+
 #[tokio::test]
 async fn a_welcome_ticket_only_works_once_and_on_its_own_workspace() {
     let app = TestApp::spawn().await;
     app.register("bravo", "bob@bravo.test", "bravo-password-1")
         .await;
-    let response = app
-        .call::<Register>(
-            None,
-            &[
-                ("business_name", "Alpha"),
-                ("slug", "alpha"),
-                ("owner_name", "Ann"),
-                ("email", "ann@alpha.test"),
-                ("password", "alpha-password-1"),
-            ],
-            None,
-            HeaderMap::new(),
-        )
-        .await;
-    let location = location(&response).unwrap();
-    let path = &location[location.find("/welcome").unwrap()..];
+    let ticket = handoff_ticket(&register_alpha(&app).await).unwrap();
+    let public = app.public_origin();
 
-    let on_bravo = app.get(Some("bravo"), path, None).await;
-    assert_eq!(
-        crate::support::location(&on_bravo).as_deref(),
-        Some("/login")
-    );
+    let on_bravo = app.post_welcome("bravo", &ticket, &public).await;
+    assert_eq!(location(&on_bravo).as_deref(), Some("/login"));
     assert!(session_cookie(&on_bravo).is_none());
 
-    let first = app.get(Some("alpha"), path, None).await;
-    assert_eq!(crate::support::location(&first).as_deref(), Some("/"));
-    let second = app.get(Some("alpha"), path, None).await;
-    assert_eq!(crate::support::location(&second).as_deref(), Some("/login"));
+    let first = app.post_welcome("alpha", &ticket, &public).await;
+    assert_eq!(location(&first).as_deref(), Some("/"));
+    assert!(session_cookie(&first).is_some());
+    let second = app.post_welcome("alpha", &ticket, &public).await;
+    assert_eq!(location(&second).as_deref(), Some("/login"));
+}
+
+/// Login CSRF: a registrant must not be able to send someone a link (or a page of their own)
+/// that signs that person in to the registrant's workspace.
+#[tokio::test]
+async fn the_registration_hand_off_signs_in_only_the_browser_that_registered() {
+    let app = TestApp::spawn().await;
+    let registered = register_alpha(&app).await;
+    let ticket = handoff_ticket(&registered).unwrap();
+
+    // A link with the ticket signs nobody in.
+    let link = app
+        .get(Some("alpha"), &format!("/welcome?ticket={ticket}"), None)
+        .await;
+    assert_eq!(location(&link).as_deref(), Some("/login"));
+    assert!(session_cookie(&link).is_none());
+    // A post from any other page is refused.
+    for origin in ["http://evil.example", "http://alpha.localhost", "null"] {
+        let forged = app.post_welcome("alpha", &ticket, origin).await;
+        assert_eq!(forged.status(), StatusCode::FORBIDDEN, "{origin}");
+    }
+    // The public site's page posts the ticket only for the browser holding its cookie.
+    let stranger = app.get(None, "/welcome", None).await;
+    assert_eq!(location(&stranger).as_deref(), Some("/"));
+    let cookie = format!("stockroom_handoff=alpha.{ticket}");
+    let page = app.get(None, "/welcome", Some(&cookie)).await;
+    let policy = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let html = page.text().await.unwrap();
+    assert!(html.contains(&format!("value=\"{ticket}\"")), "{html}");
+    assert!(html.contains(&format!(
+        "action=\"http://{}/welcome\"",
+        app.host(Some("alpha"))
+    )));
+    assert!(policy.contains("form-action http://alpha."), "{policy}");
+    // And the ticket still works, once, for that browser.
+    let welcome = app
+        .post_welcome("alpha", &ticket, &app.public_origin())
+        .await;
+    assert!(session_cookie(&welcome).is_some());
 }
 
 #[tokio::test]

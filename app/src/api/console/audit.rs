@@ -35,16 +35,33 @@ pub async fn load_audit(
     before: Option<String>,
 ) -> Result<AuditView, AppError> {
     use crate::api::common::{next_cursor, page_after, when, PAGE_SIZE};
-    use db::platform::console::{audit_log, AuditFilter};
+    use db::platform::console::{audit_log, AuditFilter, ACTIONS};
 
     let call = crate::ssr::ConsoleCall::open()?;
     let before = page_after(before.as_deref())?;
+    let tenant_slug = match tenant.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        None => None,
+        Some(typed) => Some(
+            domain::Slug::parse(typed)
+                .map_err(|_| AppError::field("tenant", "No workspace has this address."))?,
+        ),
+    };
+    let action = match action.as_deref().filter(|a| !a.is_empty()) {
+        None => None,
+        Some(typed) => Some(
+            ACTIONS
+                .into_iter()
+                .find(|known| *known == typed)
+                .ok_or_else(|| AppError::field("action", "Choose an action from the list."))?,
+        ),
+    };
+    let actor = crate::api::common::search("actor", actor.as_deref())?;
     let page = call
         .run(audit_log(
             call.db(),
             call.scope(),
             &AuditFilter {
-                tenant_slug: tenant.map(|t| t.trim().to_ascii_lowercase()),
+                tenant_slug,
                 action,
                 actor,
                 before,
@@ -66,15 +83,6 @@ pub async fn load_audit(
                 tenant: e.tenant_slug,
             })
             .collect(),
-        actions: [
-            "change_plan",
-            "set_feature_override",
-            "set_limit_override",
-            "suspend",
-            "reactivate",
-        ]
-        .into_iter()
-        .map(str::to_owned)
-        .collect(),
+        actions: ACTIONS.into_iter().map(str::to_owned).collect(),
     })
 }

@@ -13,12 +13,14 @@ pub async fn change_tenant_plan(slug: String, plan: String) -> Result<(), AppErr
     use db::platform::console::{change_plan, Actor};
 
     let call = crate::ssr::ConsoleCall::open()?;
+    let plan = domain::PlanCode::parse(&plan)
+        .ok_or_else(|| AppError::field("plan", "There is no such plan."))?;
     let tenant = tenant_id(&call, &slug).await?;
     call.run(change_plan(
         call.db(),
         Actor::Console(call.scope()),
         tenant,
-        &domain::PlanCode::new(plan.trim()),
+        &plan,
     ))
     .await
 }
@@ -63,12 +65,14 @@ pub async fn set_feature_override(
             ))
         }
     };
+    let feature = domain::parse_code(&feature)
+        .ok_or_else(|| AppError::field("feature", "There is no such feature."))?;
     let tenant = tenant_id(&call, &slug).await?;
     call.run(db::platform::console::set_feature_override(
         call.db(),
         call.scope(),
         tenant,
-        feature.trim(),
+        feature,
         enabled,
     ))
     .await
@@ -82,14 +86,16 @@ pub async fn set_limit_override(
     value: String,
 ) -> Result<(), AppError> {
     let call = crate::ssr::ConsoleCall::open()?;
+    let limit = domain::parse_code(&limit)
+        .ok_or_else(|| AppError::field("limit", "There is no such limit."))?;
     let value = domain::LimitOverride::parse(&value)
-        .map_err(|e| AppError::field(&format!("limit-{}", limit.trim()), e.to_string()))?;
+        .map_err(|e| AppError::field(&format!("limit-{limit}"), e.to_string()))?;
     let tenant = tenant_id(&call, &slug).await?;
     call.run(db::platform::console::set_limit_override(
         call.db(),
         call.scope(),
         tenant,
-        limit.trim(),
+        limit,
         value,
     ))
     .await

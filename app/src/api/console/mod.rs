@@ -137,7 +137,9 @@ pub async fn console_sign_in(email: String, password: String) -> Result<(), AppE
             .await?;
     if !account_ok || !address_ok {
         tracing::warn!(request_id = %call.request_id(), "console sign-in throttled");
-        return Err(super::sign_in_throttled(limits.sign_in_window_secs));
+        return Err(super::session::sign_in_throttled(
+            limits.sign_in_window_secs,
+        ));
     }
     let credentials = call.run(find_admin_credentials(db, &email)).await?;
     let ok = call
@@ -194,13 +196,14 @@ pub async fn list_tenants(
     use db::platform::console::{list_tenants, TenantCursor};
 
     let call = crate::ssr::ConsoleCall::open()?;
+    let search = super::common::search("search", search.as_deref())?;
     let after =
         page_after(after.as_deref())?.map(|(created_at, id)| TenantCursor { created_at, id });
     let page = call
         .run(list_tenants(
             call.db(),
             call.scope(),
-            search.as_deref(),
+            search.as_ref(),
             after,
             PAGE_SIZE,
         ))
@@ -216,6 +219,7 @@ pub async fn list_tenants(
 #[server]
 pub async fn load_tenant(slug: String) -> Result<TenantDetailView, AppError> {
     let call = crate::ssr::ConsoleCall::open()?;
+    let slug = domain::Slug::parse(&slug).map_err(|_| AppError::NotFound)?;
     let detail = call
         .run(db::platform::console::tenant_detail(
             call.db(),

@@ -1,6 +1,7 @@
 //! The console's audit log: every change, newest first, filtered by workspace, action or
 //! actor. Append-only: the app role may add and read rows, never change them.
 
+use domain::{SearchText, Slug};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -18,12 +19,22 @@ pub struct AuditEntry {
     pub after: Option<serde_json::Value>,
 }
 
+/// Every action the log records, for the filter.
+pub const ACTIONS: [&str; 5] = [
+    "change_plan",
+    "set_feature_override",
+    "set_limit_override",
+    "suspend",
+    "reactivate",
+];
+
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
-    pub tenant_slug: Option<String>,
-    pub action: Option<String>,
+    pub tenant_slug: Option<Slug>,
+    /// One of [`ACTIONS`].
+    pub action: Option<&'static str>,
     /// A piece of the actor's email or name.
-    pub actor: Option<String>,
+    pub actor: Option<SearchText>,
     /// Entries strictly older than this (at, id), for the next page.
     pub before: Option<(OffsetDateTime, Uuid)>,
     pub limit: i64,
@@ -43,9 +54,7 @@ pub async fn audit_log(
     let limit = filter.limit.clamp(1, 200);
     let actor = filter
         .actor
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
+        .as_ref()
         .map(crate::tenant::products::like_pattern);
     let rows = sqlx::query!(
         r#"SELECT a.id, a.at, a.actor, a.action, t.slug AS "slug?", a.before, a.after
@@ -58,8 +67,8 @@ pub async fn audit_log(
               AND ($4::timestamptz IS NULL OR (a.at, a.id) < ($4, $5::uuid))
             ORDER BY a.at DESC, a.id DESC
             LIMIT $6"#,
-        filter.tenant_slug.as_deref().filter(|s| !s.is_empty()),
-        filter.action.as_deref().filter(|s| !s.is_empty()),
+        filter.tenant_slug.as_ref().map(Slug::as_str),
+        filter.action,
         actor,
         filter.before.map(|(at, _)| at),
         filter.before.map(|(_, id)| id),

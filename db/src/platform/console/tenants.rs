@@ -1,7 +1,7 @@
 //! The tenant registry as the console sees it: every workspace with its plan and size, one
 //! workspace in detail, and the plans there are.
 
-use domain::{TenantId, TenantStatus};
+use domain::{SearchText, Slug, TenantId, TenantStatus};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -40,15 +40,12 @@ pub struct TenantPage {
 pub async fn list_tenants(
     db: &Db,
     _scope: &ConsoleScope,
-    search: Option<&str>,
+    search: Option<&SearchText>,
     after: Option<TenantCursor>,
     limit: i64,
 ) -> Result<TenantPage, RepoError> {
     let limit = limit.clamp(1, 200);
-    let pattern = search
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(crate::tenant::products::like_pattern);
+    let pattern = search.map(crate::tenant::products::like_pattern);
     let rows = sqlx::query!(
         r#"WITH page AS (
                SELECT * FROM tenants
@@ -117,7 +114,7 @@ pub struct TenantDetail {
 pub async fn tenant_detail(
     db: &Db,
     scope: &ConsoleScope,
-    slug: &str,
+    slug: &Slug,
 ) -> Result<TenantDetail, RepoError> {
     let page = list_tenants_exact(db, scope, slug).await?;
     let overview = page.ok_or(RepoError::NotFound)?;
@@ -159,7 +156,7 @@ pub async fn tenant_detail(
 async fn list_tenants_exact(
     db: &Db,
     _scope: &ConsoleScope,
-    slug: &str,
+    slug: &Slug,
 ) -> Result<Option<TenantOverview>, RepoError> {
     let row = sqlx::query!(
         r#"SELECT t.id, t.slug, t.name, t.plan_code, p.name AS plan_name, t.status, t.created_at,
@@ -170,7 +167,7 @@ async fn list_tenants_exact(
              LEFT JOIN tenant_usage_counts(ARRAY(SELECT id FROM tenants WHERE slug = $1)) c
                     ON c.tenant_id = t.id
             WHERE t.slug = $1"#,
-        slug
+        slug.as_str()
     )
     .fetch_optional(&mut *db.platform().await?)
     .await?;

@@ -1,5 +1,11 @@
-//! CSV exports: requested by a member, run by a background worker inside the same tenant's
-//! scope (the requester's), downloaded by members of that tenant only. The worker's side is in
+//! CSV exports: requested by an ADMIN or OWNER, run by a background worker inside the same
+//! tenant's scope (the requester's), downloaded by that tenant's ADMINs and OWNERs only.
+//!
+//! Two deliberate choices. A MEMBER may read the catalogue and the orders on screen, but
+//! taking the whole of them away in one file is a manager's decision, as it is in the
+//! businesses this serves. And the plan's `csv_export` feature gates the files as well as new
+//! requests: after a downgrade the old files stay (an upgrade brings them back) but are not
+//! served, or a downgrade would not be one. The worker's side is in
 //! `worker`, the rows it reads in `rows`.
 
 mod rows;
@@ -10,7 +16,7 @@ pub use worker::{
     claim_next, fail, fail_unscoped, finish, job_for_worker, record_progress, ClaimedJob,
 };
 
-use domain::{ExportId, Feature};
+use domain::{ExportId, Feature, Role};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -78,12 +84,14 @@ pub struct ExportJob {
 /// clicking fast must not fill the queue for everyone.
 const MAX_PENDING_PER_TENANT: i64 = 3;
 
-/// Queues an export. Gated by the plan (`csv_export`), checked in this same transaction.
+/// Queues an export. ADMIN and OWNER; gated by the plan (`csv_export`), checked in this
+/// same transaction.
 pub async fn request(
     db: &Db,
     scope: &TenantScope,
     kind: ExportKind,
 ) -> Result<ExportId, RepoError> {
+    scope.require(Role::Admin)?;
     let tenant = scope.tenant_id().as_uuid();
     let mut tx = scope.begin(db).await?;
     super::plan::require_feature_in(&mut tx, scope.tenant_id(), Feature::CsvExport).await?;
@@ -117,8 +125,9 @@ pub async fn request(
     Ok(ExportId::from_uuid(id))
 }
 
-/// The workspace's most recent exports, newest first, without their content.
+/// The workspace's most recent exports, newest first, without their content. ADMIN and OWNER.
 pub async fn recent(db: &Db, scope: &TenantScope, limit: i64) -> Result<Vec<ExportJob>, RepoError> {
+    scope.require(Role::Admin)?;
     let mut tx = scope.begin(db).await?;
     let rows = sqlx::query!(
         r#"SELECT j.id, j.kind, j.status, u.name AS requested_by, j.rows_done, j.rows_total, j.error,
@@ -158,9 +167,11 @@ pub struct ExportFile {
     pub content: Vec<u8>,
 }
 
-/// A finished export's file. Another workspace's export id is `NotFound`, like one that does
-/// not exist; so is one that is not finished.
+/// A finished export's file, to an ADMIN or OWNER while the plan includes exports. Another
+/// workspace's export id is `NotFound`, like one that does not exist; so is one that is not
+/// finished.
 pub async fn download(db: &Db, scope: &TenantScope, id: ExportId) -> Result<ExportFile, RepoError> {
+    scope.require(Role::Admin)?;
     let mut tx = scope.begin(db).await?;
     let row = sqlx::query!(
         r#"SELECT kind, created_at, content AS "content!" FROM export_jobs
@@ -171,6 +182,7 @@ pub async fn download(db: &Db, scope: &TenantScope, id: ExportId) -> Result<Expo
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(RepoError::NotFound)?;
+    super::plan::require_feature_in(&mut tx, scope.tenant_id(), Feature::CsvExport).await?;
     end_read(tx);
     Ok(ExportFile {
         kind: ExportKind::parse(&row.kind)?,
