@@ -55,6 +55,11 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
         entries.remove(key);
     }
 
+    pub fn clear(&self) {
+        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        entries.clear();
+    }
+
     /// Forgets every entry `matches` picks.
     pub fn forget_where(&self, mut matches: impl FnMut(&K, &V) -> bool) {
         let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());

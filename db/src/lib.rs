@@ -5,7 +5,9 @@
 //! `platform` holds the few operations that must run before a tenant is known.
 
 pub mod cache;
+pub mod caches;
 mod error;
+mod listener;
 pub mod platform;
 mod pool;
 mod scope;
@@ -13,7 +15,9 @@ pub mod tenant;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use caches::Change;
 pub use error::{LineProblem, Refusal, RepoError};
+pub use listener::LISTENER_NAME;
 pub use platform::tenants::Tenant;
 pub use pool::{Db, DbSettings, StartupError, LOCK_TIMEOUT, TENANT_CACHE_TTL};
 pub use scope::{Member, TenantScope};

@@ -56,6 +56,31 @@ impl TenantScope {
         }))
     }
 
+    /// [`Self::for_member`] for the member a session signs in, remembered for that session
+    /// for as long as this process hears of every change that could concern it (`caches`):
+    /// every change to a membership ends or renews the sessions it concerns.
+    pub async fn for_session(
+        db: &Db,
+        tenant: &Tenant,
+        user_id: UserId,
+        session: &tower_sessions::session::Id,
+    ) -> Result<Option<Self>, RepoError> {
+        let key = crate::platform::sessions::key(session);
+        let remembered = db
+            .caches
+            .member(&key)
+            .filter(|scope| scope.tenant_id == tenant.id() && scope.member.user_id == user_id);
+        if let Some(scope) = remembered {
+            return Ok(Some(scope));
+        }
+        let epoch = db.caches.epoch();
+        let found = Self::for_member(db, tenant, user_id).await?;
+        if let Some(scope) = &found {
+            db.caches.keep_member(epoch, key, scope);
+        }
+        Ok(found)
+    }
+
     pub fn tenant_id(&self) -> TenantId {
         self.tenant_id
     }

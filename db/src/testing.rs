@@ -30,8 +30,45 @@ impl TestDatabase {
             .await
             .expect("status updated");
         conn.close().await.ok();
-        // As the console does after a change: the next request must see it.
-        self.db.tenants.forget(&slug.to_owned());
+        // The console announces its changes; this stand-in forgets what this process kept.
+        self.db.caches.clear();
+    }
+
+    /// Backend ids of this database's connections whose `application_name` is LIKE the pattern,
+    /// as the application role sees them.
+    pub async fn backends_named(&self, name_like: &str) -> Vec<i32> {
+        let mut conn = self.app_connection().await;
+        let pids = sqlx::query_scalar(
+            "SELECT pid FROM pg_stat_activity
+             WHERE application_name LIKE $1 AND datname = current_database()",
+        )
+        .bind(name_like)
+        .fetch_all(&mut conn)
+        .await
+        .expect("pg_stat_activity readable");
+        conn.close().await.ok();
+        pids
+    }
+
+    /// Cuts one of the application role's connections, as a failover or a network fault would,
+    /// and returns once the backend is gone.
+    pub async fn cut_connection(&self, pid: i32) {
+        let mut conn = self.app_connection().await;
+        let cut: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1, 5000)")
+            .bind(pid)
+            .fetch_one(&mut conn)
+            .await
+            .expect("terminate backend");
+        assert!(cut, "backend {pid} was not cut");
+        conn.close().await.ok();
+    }
+
+    async fn app_connection(&self) -> sqlx::PgConnection {
+        let options: PgConnectOptions = self.app_url.parse().expect("app URL parses");
+        options
+            .connect()
+            .await
+            .expect("the application role connects")
     }
 }
 
@@ -68,7 +105,7 @@ pub async fn fresh_database() -> TestDatabase {
 
     let pool = PgPoolOptions::new()
         .max_connections(8)
-        .connect_with(app.database(&name))
+        .connect_with(app.clone().database(&name))
         .await
         .expect("the application role can connect");
     // Same server and credentials, this test's database.
@@ -76,8 +113,11 @@ pub async fn fresh_database() -> TestDatabase {
         Some((server, _)) => format!("{server}/{name}"),
         None => app_url.clone(),
     };
+    // Listening, as a server does, so tests run through the same caches production uses.
+    let db = Db::from_pool(pool);
+    db.listen(app.database(&name));
     TestDatabase {
-        db: Db::from_pool(pool),
+        db,
         owner: owner.database(&name),
         app_url,
     }

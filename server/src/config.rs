@@ -51,6 +51,7 @@ pub struct DatabaseConfig {
     pub acquire_timeout_ms: u64,
     pub tenant_cache_ms: u64,
     pub transaction_pooling: bool,
+    pub listen_url: String,
     pub lock_timeout_ms: u64,
 }
 
@@ -63,6 +64,7 @@ impl Default for DatabaseConfig {
             acquire_timeout_ms: 3000,
             tenant_cache_ms: 2000,
             transaction_pooling: false,
+            listen_url: String::new(),
             lock_timeout_ms: 5000,
         }
     }

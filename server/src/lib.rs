@@ -21,7 +21,13 @@ use tokio::net::TcpListener;
 
 use crate::config::Config;
 
+/// The database for a command. A serving process listens for the changes other processes
+/// announce, and so may keep sessions in memory; a one-off command does not.
 pub async fn connect(config: &Config) -> Result<Db, CliError> {
+    connect_with(config, false).await
+}
+
+async fn connect_with(config: &Config, listen: bool) -> Result<Db, CliError> {
     if config.database.url.is_empty() {
         return Err(CliError::setting(
             "database.url",
@@ -35,9 +41,26 @@ pub async fn connect(config: &Config) -> Result<Db, CliError> {
         tenant_cache: Duration::from_millis(config.database.tenant_cache_ms),
         transaction_pooling: config.database.transaction_pooling,
         lock_timeout: Duration::from_millis(config.database.lock_timeout_ms),
+        listen_url: listen.then(|| listen_url(config)).flatten(),
     })
     .await
     .map_err(|e| CliError::setting("database.url", e))
+}
+
+/// Where a serving process listens for changes: `database.listen_url`, else `database.url`
+/// unless that leads to a transaction-pooling proxy, which cannot carry `LISTEN`.
+fn listen_url(config: &Config) -> Option<String> {
+    let db = &config.database;
+    if !db.listen_url.is_empty() {
+        Some(db.listen_url.clone())
+    } else if db.transaction_pooling {
+        tracing::warn!(
+            "database.transaction_pooling without database.listen_url: nothing is kept in memory, every request reads sessions and workspaces from the database"
+        );
+        None
+    } else {
+        Some(db.url.clone())
+    }
 }
 
 pub fn password_hasher(config: &Config) -> Result<PasswordHasher, CliError> {
@@ -105,10 +128,6 @@ pub fn app_router(
         mailer,
         settings,
         exports,
-        scopes: Arc::new(db::cache::TtlCache::new(
-            app::ssr::context::SCOPE_CACHE_TTL,
-            100_000,
-        )),
     };
 
     let mut leptos = leptos::config::get_configuration(None)
@@ -140,7 +159,7 @@ pub fn app_router(
 }
 
 pub async fn serve(config: Config) -> Result<(), CliError> {
-    let db = connect(&config).await?;
+    let db = connect_with(&config, true).await?;
     let router = app_router(&config, db.clone(), password_hasher(&config)?)?;
 
     // Expired sessions are swept in the background; failures are logged and retried.

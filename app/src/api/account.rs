@@ -282,7 +282,7 @@ pub async fn load_profile() -> Result<ProfileView, AppError> {
 
 #[server]
 pub async fn update_profile(name: String) -> Result<(), AppError> {
-    use crate::ssr::context::forget_scope;
+    use crate::ssr::context::renew_session;
 
     let call = crate::ssr::MemberCall::open()?;
     let name =
@@ -293,7 +293,7 @@ pub async fn update_profile(name: String) -> Result<(), AppError> {
         &name,
     ))
     .await?;
-    forget_scope(call.services(), &call.session()?)
+    renew_session(&call.session()?)
         .await
         .map_err(|e| call.internal("session cycle", e))
 }

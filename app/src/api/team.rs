@@ -257,7 +257,7 @@ pub async fn transfer_ownership(id: String) -> Result<(), AppError> {
     ))
     .await?;
     // This session stays signed in, as an admin now.
-    crate::ssr::context::forget_scope(call.services(), &session)
+    crate::ssr::context::renew_session(&session)
         .await
         .map_err(|e| call.internal("session cycle", e))
 }

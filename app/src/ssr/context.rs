@@ -17,35 +17,14 @@ pub struct Services {
     pub settings: Arc<SiteSettings>,
     /// Wakes the export worker when a job is queued.
     pub exports: super::exports::ExportQueue,
-    /// Members already checked for a session, keyed by [`scope_cache_key`]. Safe to reuse
-    /// because every change to a membership (removal, role, password, ownership, suspension)
-    /// ends the sessions it concerns, and the session itself is read on every request; the
-    /// two changes that keep the session they were made in forget its entry here.
-    pub scopes: Arc<db::cache::TtlCache<String, TenantScope>>,
-}
-
-/// How long a checked member is reused for its session: a backstop only, for a change made
-/// outside the app (for example by hand in the database).
-pub const SCOPE_CACHE_TTL: Duration = Duration::from_secs(10);
-
-/// The scope cache's key for one session of one member of one tenant.
-pub fn scope_cache_key(session: &tower_sessions::session::Id, signed_in: &SignedIn) -> String {
-    format!("{session}/{}/{}", signed_in.tenant_id, signed_in.user_id)
 }
 
 /// After a change that keeps its own session (the member's role or name changed under it),
-/// the next request must check the member again: the session gets a new id, which no
-/// server process has cached a member for, and this process forgets the old one.
-pub async fn forget_scope(
-    services: &Services,
+/// the next request must check the member again: the session gets a new id, and the old
+/// one's end is announced to every process (`db::caches`), which forget what they kept of it.
+pub async fn renew_session(
     session: &tower_sessions::Session,
 ) -> Result<(), tower_sessions::session::Error> {
-    if let Some(id) = session.id() {
-        let prefix = format!("{id}/");
-        services
-            .scopes
-            .forget_where(|key, _| key.starts_with(&prefix));
-    }
     session.cycle_id().await
 }
 

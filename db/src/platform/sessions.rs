@@ -7,15 +7,18 @@ use time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{Error, ExpiredDeletion, Result, SessionStore};
 
-use crate::Db;
+use crate::caches::CHANNEL;
+use crate::{Change, Db};
 
-/// Three choices differ from the stock sqlx store:
+/// Four choices differ from the stock sqlx store:
 /// - rows are keyed by a SHA-256 digest of the session id, so a leaked table (or a SQL bug
 ///   that reads it) holds nothing that works as a cookie;
 /// - `save` only updates an existing row. A request that loaded a session before it was
 ///   signed out, removed or expired cannot write it back to life when it finishes;
 /// - each row names the member it signs in (from the record's [`SIGNED_IN_KEY`] entry), so
-///   removing a member or changing their role or password can end their sessions at once.
+///   removing a member or changing their role or password can end their sessions at once;
+/// - loaded sessions are kept in memory while the process hears every change (`caches`):
+///   every save and delete is announced in the statement that makes it.
 #[derive(Clone)]
 pub struct PgSessionStore {
     db: Db,
@@ -96,42 +99,71 @@ impl SessionStore for PgSessionStore {
 
     async fn save(&self, record: &Record) -> Result<()> {
         let (tenant_id, user_id) = member_of(record);
+        let key = key(&record.id);
         let mut conn = self.db.platform().await.map_err(backend)?;
         sqlx::query!(
-            "UPDATE tower_sessions.session SET data = $2, expiry_date = $3, tenant_id = $4, user_id = $5
-              WHERE id = $1",
-            key(&record.id),
+            r#"WITH saved AS (
+                   UPDATE tower_sessions.session
+                      SET data = $2, expiry_date = $3, tenant_id = $4, user_id = $5
+                    WHERE id = $1
+                RETURNING id)
+               SELECT count(*) AS "announced!"
+                 FROM saved, LATERAL (SELECT pg_notify($6, 's:' || saved.id)) sent"#,
+            key,
             encode(record)?,
             record.expiry_date,
             tenant_id,
-            user_id
+            user_id,
+            CHANNEL
         )
-        .execute(&mut *conn)
+        .fetch_one(&mut *conn)
         .await
         .map_err(backend)?;
-        conn.done().await.map_err(backend)
+        conn.done().await.map_err(backend)?;
+        self.db.forget(&[Change::Session(key)]);
+        Ok(())
     }
 
     async fn load(&self, id: &Id) -> Result<Option<Record>> {
-        let data = sqlx::query_scalar!(
-            "SELECT data FROM tower_sessions.session WHERE id = $1 AND expiry_date > $2",
-            key(id),
+        let key = key(id);
+        if let Some(record) = self.db.caches.session(&key) {
+            return Ok(Some(record));
+        }
+        let epoch = self.db.caches.epoch();
+        let row = sqlx::query!(
+            "SELECT data, tenant_id FROM tower_sessions.session WHERE id = $1 AND expiry_date > $2",
+            key,
             OffsetDateTime::now_utc()
         )
         .fetch_optional(&mut *self.db.platform().await.map_err(backend)?)
         .await
         .map_err(backend)?;
-        data.map(|bytes| serde_json::from_slice(&bytes).map_err(|e| Error::Decode(e.to_string())))
-            .transpose()
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let record: Record =
+            serde_json::from_slice(&row.data).map_err(|e| Error::Decode(e.to_string()))?;
+        let tenant = row.tenant_id.map(domain::TenantId::from_uuid);
+        self.db.caches.keep_session(epoch, key, tenant, &record);
+        Ok(Some(record))
     }
 
     async fn delete(&self, id: &Id) -> Result<()> {
+        let key = key(id);
         let mut conn = self.db.platform().await.map_err(backend)?;
-        sqlx::query!("DELETE FROM tower_sessions.session WHERE id = $1", key(id))
-            .execute(&mut *conn)
-            .await
-            .map_err(backend)?;
-        conn.done().await.map_err(backend)
+        sqlx::query!(
+            r#"WITH gone AS (DELETE FROM tower_sessions.session WHERE id = $1 RETURNING id)
+               SELECT count(*) AS "announced!"
+                 FROM gone, LATERAL (SELECT pg_notify($2, 's:' || gone.id)) sent"#,
+            key,
+            CHANNEL
+        )
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(backend)?;
+        conn.done().await.map_err(backend)?;
+        self.db.forget(&[Change::Session(key)]);
+        Ok(())
     }
 }
 
@@ -149,21 +181,27 @@ impl ExpiredDeletion for PgSessionStore {
 
 /// Deletes every session that signs `user_id` of `tenant_id` in, except `keep` (the caller's
 /// own, when a person changes their own password). Runs inside the caller's transaction, so
-/// the sessions end exactly when the change that ends them commits.
+/// the sessions end exactly when the change that ends them commits, and every process hears
+/// of each one then. The caller passes what this returns to `Db::forget` after its commit,
+/// so this process forgets them at once.
 pub(crate) async fn end_member_sessions(
     conn: &mut sqlx::PgConnection,
     tenant_id: domain::TenantId,
     user_id: domain::UserId,
     keep: Option<&Id>,
-) -> std::result::Result<u64, sqlx::Error> {
-    let deleted = sqlx::query!(
-        "DELETE FROM tower_sessions.session
-          WHERE tenant_id = $1 AND user_id = $2 AND id IS DISTINCT FROM $3",
+) -> std::result::Result<Vec<Change>, sqlx::Error> {
+    let ended = sqlx::query_scalar!(
+        r#"WITH gone AS (
+               DELETE FROM tower_sessions.session
+                WHERE tenant_id = $1 AND user_id = $2 AND id IS DISTINCT FROM $3
+            RETURNING id)
+           SELECT id AS "id!" FROM gone, LATERAL (SELECT pg_notify($4, 's:' || gone.id)) sent"#,
         tenant_id.as_uuid(),
         user_id.as_uuid(),
-        keep.map(key)
+        keep.map(key),
+        CHANNEL
     )
-    .execute(conn)
+    .fetch_all(conn)
     .await?;
-    Ok(deleted.rows_affected())
+    Ok(ended.into_iter().map(Change::Session).collect())
 }

@@ -63,12 +63,14 @@ impl Tenant {
 }
 
 /// The tenant a Host names, if any. Reads the registry only, and reuses a recent answer for a
-/// known slug (see [`crate::DbSettings::tenant_cache`]); an unknown slug is always asked again,
-/// so a new workspace is found at once and junk hosts cannot fill the cache.
+/// known slug (see [`crate::DbSettings::tenant_cache`]; every change to a tenant's row is
+/// announced and forgotten, see `caches`); an unknown slug is always asked again, so a new
+/// workspace is found at once and junk hosts cannot fill the cache.
 pub async fn find_by_slug(db: &Db, slug: &Slug) -> Result<Option<Tenant>, RepoError> {
-    if let Some(tenant) = db.tenants.get(&slug.as_str().to_owned()) {
+    if let Some(tenant) = db.caches.tenant(slug.as_str()) {
         return Ok(Some(tenant));
     }
+    let epoch = db.caches.epoch();
     let row = sqlx::query!(
         "SELECT id, slug, name, plan_code, status, currency FROM tenants WHERE slug = $1",
         slug.as_str()
@@ -79,14 +81,10 @@ pub async fn find_by_slug(db: &Db, slug: &Slug) -> Result<Option<Tenant>, RepoEr
         .map(|r| Tenant::from_row(r.id, &r.slug, r.name, r.plan_code, &r.status, &r.currency))
         .transpose()?;
     if let Some(tenant) = &tenant {
-        db.tenants.insert(slug.as_str().to_owned(), tenant.clone());
+        db.caches
+            .keep_tenant(epoch, slug.as_str().to_owned(), tenant);
     }
     Ok(tenant)
-}
-
-/// Drops any cached copy of `tenant`, after a change to its registry row (plan, status).
-pub(crate) fn forget(db: &Db, tenant: TenantId) {
-    db.tenants.forget_where(|_, cached| cached.id() == tenant);
 }
 
 /// Whether a slug is still free. Says nothing about who holds a taken one.

@@ -11,8 +11,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgConnection, PgPool, Postgres, Transaction};
 
-use crate::cache::TtlCache;
-use crate::Tenant;
+use crate::caches::Caches;
 
 /// How to reach the database as the application role.
 #[derive(Debug, Clone)]
@@ -20,8 +19,8 @@ pub struct DbSettings {
     pub url: String,
     pub max_connections: u32,
     pub acquire_timeout: Duration,
-    /// How long a tenant looked up by its slug is reused. Changes made through this process
-    /// (the console) are seen at once; another process sees them within this time.
+    /// How long a tenant looked up by its slug, and its caps, are reused at most. Every change
+    /// is announced and forgotten at once by every listening process; this is a backstop.
     pub tenant_cache: Duration,
     /// The URL leads to a transaction-pooling proxy (PgBouncer `pool_mode = transaction`):
     /// every statement runs inside a transaction and no statement is kept prepared across
@@ -32,6 +31,10 @@ pub struct DbSettings {
     /// [`crate::RepoError::LockTimeout`]. Shorter than the request timeout, so a lock wait is
     /// a prompt, logged refusal instead of a request that hangs until it is cut off.
     pub lock_timeout: Duration,
+    /// Where to listen for the changes every process announces (see `caches`), as the same
+    /// role: `url` itself, or behind a transaction-pooling proxy (which cannot carry `LISTEN`)
+    /// a direct address. `None`: nothing is kept in memory and every request reads through.
+    pub listen_url: Option<String>,
 }
 
 /// The default for [`DbSettings::lock_timeout`] and for handles made with [`Db::from_pool`].
@@ -94,24 +97,13 @@ pub enum StartupError {
 #[derive(Clone)]
 pub struct Db {
     pool: PgPool,
-    /// Tenants by slug: every request resolves its Host to one.
-    pub(crate) tenants: Arc<TtlCache<String, Tenant>>,
-    /// Each tenant's limits, for showing usage (never for enforcing them).
-    pub(crate) caps: Arc<TtlCache<domain::TenantId, Arc<Vec<crate::tenant::plan::Cap>>>>,
+    /// What a warm request would otherwise read again: workspaces by slug, caps, sessions,
+    /// checked members.
+    pub(crate) caches: Arc<Caches>,
     transaction_pooling: bool,
     /// `lock_timeout` in milliseconds, as every transaction's first message sets it.
     lock_timeout_ms: u64,
     outage: Arc<Outage>,
-}
-
-fn tenant_cache(ttl: Duration) -> Arc<TtlCache<String, Tenant>> {
-    Arc::new(TtlCache::new(ttl, 100_000))
-}
-
-fn caps_cache(
-    ttl: Duration,
-) -> Arc<TtlCache<domain::TenantId, Arc<Vec<crate::tenant::plan::Cap>>>> {
-    Arc::new(TtlCache::new(ttl, 100_000))
 }
 
 impl Db {
@@ -119,6 +111,7 @@ impl Db {
     /// with one clear line instead of on the first request.
     pub async fn connect(settings: &DbSettings) -> Result<Self, StartupError> {
         let mut options = parse_url(&settings.url)?;
+        let listen_options = settings.listen_url.as_deref().map(parse_url).transpose()?;
         let lock_timeout_ms = settings.lock_timeout.as_millis() as u64;
         if settings.transaction_pooling {
             options = options.statement_cache_capacity(0);
@@ -155,29 +148,50 @@ impl Db {
             .acquire_timeout(settings.acquire_timeout)
             // No ping per checkout: a dead connection fails its first query and is replaced.
             .test_before_acquire(false)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .map_err(|err| StartupError::Unreachable {
                 target,
                 reason: plain_reason(&err),
             })?;
-        Ok(Self {
+        let db = Self {
             pool,
-            tenants: tenant_cache(settings.tenant_cache),
-            caps: caps_cache(settings.tenant_cache),
+            caches: Arc::new(Caches::new(settings.tenant_cache)),
             transaction_pooling: settings.transaction_pooling,
             lock_timeout_ms,
             // The probe above just reached the database.
             outage: Arc::new(Outage::connected()),
-        })
+        };
+        if let Some(listen_options) = listen_options {
+            db.listen(listen_options);
+        }
+        Ok(db)
+    }
+
+    /// Forgets, in this process, what `changes` concern (the process that makes a change
+    /// hears of it at once; the others when its notification arrives).
+    pub(crate) fn forget(&self, changes: &[crate::Change]) {
+        for change in changes {
+            self.caches.apply(change);
+        }
+    }
+
+    /// Starts listening for changes on `options`, so this handle keeps what it reads in memory
+    /// as a server does (tests use it on handles made with [`Db::from_pool`]).
+    pub fn listen(&self, options: PgConnectOptions) {
+        tokio::spawn(crate::listener::listen(options, self.caches.clone()));
+    }
+
+    /// Whether this process is listening for changes now (and so keeps anything in memory).
+    pub fn is_listening(&self) -> bool {
+        self.caches.is_listening()
     }
 
     /// For tests and tools that already hold a pool (for example one made by `#[sqlx::test]`).
     pub fn from_pool(pool: PgPool) -> Self {
         Self {
             pool,
-            tenants: tenant_cache(TENANT_CACHE_TTL),
-            caps: caps_cache(TENANT_CACHE_TTL),
+            caches: Arc::new(Caches::new(TENANT_CACHE_TTL)),
             transaction_pooling: false,
             lock_timeout_ms: LOCK_TIMEOUT.as_millis() as u64,
             outage: Arc::new(Outage::new()),

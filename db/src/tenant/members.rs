@@ -71,8 +71,9 @@ pub async fn change_role(
     keep_an_owner(&owners, user_id)?;
     set_role(&mut tx, scope.tenant_id(), user_id, role).await?;
     withdraw_invitations_beyond(&mut tx, scope.tenant_id(), user_id, Some(role)).await?;
-    end_member_sessions(&mut tx, scope.tenant_id(), user_id, None).await?;
+    let ended = end_member_sessions(&mut tx, scope.tenant_id(), user_id, None).await?;
     tx.commit().await?;
+    db.forget(&ended);
     Ok(())
 }
 
@@ -105,8 +106,9 @@ pub async fn remove(db: &Db, scope: &TenantScope, user_id: UserId) -> Result<(),
     .execute(&mut *tx)
     .await?;
     withdraw_invitations_beyond(&mut tx, scope.tenant_id(), user_id, None).await?;
-    end_member_sessions(&mut tx, scope.tenant_id(), user_id, None).await?;
+    let ended = end_member_sessions(&mut tx, scope.tenant_id(), user_id, None).await?;
     tx.commit().await?;
+    db.forget(&ended);
     Ok(())
 }
 
@@ -129,9 +131,10 @@ pub async fn transfer_ownership(
     set_role(&mut tx, scope.tenant_id(), to, Role::Owner).await?;
     set_role(&mut tx, scope.tenant_id(), me, Role::Admin).await?;
     withdraw_invitations_beyond(&mut tx, scope.tenant_id(), me, Some(Role::Admin)).await?;
-    end_member_sessions(&mut tx, scope.tenant_id(), to, None).await?;
-    end_member_sessions(&mut tx, scope.tenant_id(), me, keep).await?;
+    let mut ended = end_member_sessions(&mut tx, scope.tenant_id(), to, None).await?;
+    ended.extend(end_member_sessions(&mut tx, scope.tenant_id(), me, keep).await?);
     tx.commit().await?;
+    db.forget(&ended);
     Ok(())
 }
 
@@ -181,8 +184,10 @@ pub async fn set_own_password(
         password_hash,
     )
     .await?;
-    end_member_sessions(&mut tx, scope.tenant_id(), scope.member().user_id, keep).await?;
+    let ended =
+        end_member_sessions(&mut tx, scope.tenant_id(), scope.member().user_id, keep).await?;
     tx.commit().await?;
+    db.forget(&ended);
     Ok(())
 }
 

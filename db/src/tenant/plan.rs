@@ -170,10 +170,11 @@ pub(crate) async fn require_feature_in(
     }
 }
 
-/// Makes room for `adding` more of `limit`, or refuses with `LimitReached`. Locks the
-/// tenant's row for this limit first, so concurrent writes counted by the same limit queue
-/// here and each one counts what the ones before it wrote: two cannot both take the last
-/// slot. Call it inside the transaction that makes the write, before the write.
+/// Makes room for `adding` more of `limit`, or refuses with `LimitReached`. When the tenant
+/// has a cap on it, locks the tenant's row for this limit first, so concurrent writes counted
+/// by the same limit queue here and each one counts what the ones before it wrote: two cannot
+/// both take the last slot. Call it inside the transaction that makes the write, before the
+/// write.
 pub(crate) async fn reserve(
     conn: &mut PgConnection,
     tenant_id: TenantId,
@@ -181,6 +182,24 @@ pub(crate) async fn reserve(
     adding: i64,
 ) -> Result<(), RepoError> {
     let tenant = tenant_id.as_uuid();
+    // The cap first, without a lock: a tenant with no cap on this limit (ENTERPRISE) has
+    // nothing to count, and its writes must not queue behind each other for nothing.
+    let cap = sqlx::query!(
+        r#"SELECT k.unit,
+                  CASE WHEN o.limit_code IS NOT NULL THEN o.max_value ELSE pl.max_value END AS max_value
+             FROM limit_kinds k
+             JOIN tenants t ON t.id = $1
+             LEFT JOIN plan_limits pl ON pl.limit_code = k.code AND pl.plan_code = t.plan_code
+             LEFT JOIN tenant_limit_overrides o ON o.tenant_id = t.id AND o.limit_code = k.code
+            WHERE k.code = $2"#,
+        tenant,
+        limit.code()
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let Some(max) = cap.max_value else {
+        return Ok(());
+    };
     sqlx::query!(
         "INSERT INTO limit_locks (tenant_id, limit_code) VALUES ($1, $2) ON CONFLICT DO NOTHING",
         tenant,
@@ -188,30 +207,19 @@ pub(crate) async fn reserve(
     )
     .execute(&mut *conn)
     .await?;
-    let row = sqlx::query!(
-        r#"SELECT k.unit,
-                  CASE WHEN o.limit_code IS NOT NULL THEN o.max_value ELSE pl.max_value END AS max_value
-             FROM limit_locks l
-             JOIN limit_kinds k ON k.code = l.limit_code
-             JOIN tenants t ON t.id = l.tenant_id
-             LEFT JOIN plan_limits pl ON pl.limit_code = k.code AND pl.plan_code = t.plan_code
-             LEFT JOIN tenant_limit_overrides o ON o.tenant_id = l.tenant_id AND o.limit_code = k.code
-            WHERE l.tenant_id = $1 AND l.limit_code = $2
-              FOR UPDATE OF l"#,
+    sqlx::query!(
+        "SELECT 1 AS locked FROM limit_locks WHERE tenant_id = $1 AND limit_code = $2 FOR UPDATE",
         tenant,
         limit.code()
     )
     .fetch_one(&mut *conn)
     .await?;
-    let Some(max) = row.max_value else {
-        return Ok(());
-    };
     let used = count(conn, tenant_id, limit).await?;
     if used + adding > max {
         return Err(RepoError::LimitReached {
             limit,
             max,
-            unit: row.unit,
+            unit: cap.unit,
         });
     }
     Ok(())
@@ -233,9 +241,10 @@ async fn caps(
     conn: &mut PgConnection,
     tenant_id: TenantId,
 ) -> Result<std::sync::Arc<Vec<Cap>>, RepoError> {
-    if let Some(caps) = db.caps.get(&tenant_id) {
+    if let Some(caps) = db.caches.caps(tenant_id) {
         return Ok(caps);
     }
+    let epoch = db.caches.epoch();
     let caps: std::sync::Arc<Vec<Cap>> = sqlx::query_as!(
         Cap,
         r#"SELECT k.code AS "limit!", k.name AS "name!", k.unit AS "unit!",
@@ -249,13 +258,8 @@ async fn caps(
     .fetch_all(&mut *conn)
     .await?
     .into();
-    db.caps.insert(tenant_id, caps.clone());
+    db.caches.keep_caps(epoch, tenant_id, &caps);
     Ok(caps)
-}
-
-/// Drops the cached caps of `tenant_id` after its plan or an override changed.
-pub(crate) fn forget_caps(db: &Db, tenant_id: TenantId) {
-    db.caps.forget(&tenant_id);
 }
 
 /// `limit`'s cap and what is used of it, or `None` when the tenant has no cap on it (then

@@ -1708,3 +1708,34 @@ async fn the_console_lists_plans_and_the_gate_catalogue(_: PgPoolOptions, owner:
         "every limit the code counts exists in the database"
     );
 }
+
+/// A tenant without a cap on a limit (ENTERPRISE) takes no lock for it: its creates do not
+/// queue behind each other. With a cap, a create waits for the lock (and, here, gives up at
+/// the lock timeout while another transaction holds it).
+#[sqlx::test(migrator = "db::MIGRATOR")]
+async fn only_a_capped_limit_takes_its_lock(_: PgPoolOptions, owner: PgConnectOptions) {
+    let pool = app_pool(&owner, 4).await;
+    let db = Db::from_pool(pool.clone()).with_lock_timeout(std::time::Duration::from_millis(200));
+    let (tenant, scope) = tenant_and_owner(&db, "alpha").await;
+    products::create(&db, &scope, &product("FIRST", 100, 1))
+        .await
+        .unwrap();
+    // Another transaction holds the products limit's lock row, and keeps it.
+    let mut holder = tenant_tx(&pool, tenant.id()).await;
+    sqlx::query("SELECT 1 FROM limit_locks WHERE limit_code = 'max_products' FOR UPDATE")
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    let capped = products::create(&db, &scope, &product("SECOND", 100, 1))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(capped, RepoError::LockTimeout { .. }),
+        "FREE caps products, so the create queues: {capped:?}"
+    );
+    set_plan(&db, tenant.id(), "ENTERPRISE").await;
+    products::create(&db, &scope, &product("THIRD", 100, 1))
+        .await
+        .expect("ENTERPRISE sets no cap: nothing to queue behind");
+    holder.rollback().await.unwrap();
+}

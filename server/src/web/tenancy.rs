@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::ssr::context::{now_unix, scope_cache_key};
+use app::ssr::context::now_unix;
 use app::ssr::{
     ConsoleSignedIn, RequestContext, Services, SignedIn, Site, AUTH_SESSION_KEY,
     CONSOLE_SESSION_KEY,
@@ -238,23 +238,18 @@ async fn member_step(
     still_signed_in(services, session, found, "member lookup").await
 }
 
-/// The member a session names, from the cache of checked members when this session's entry
-/// is there (see [`Services::scopes`] for why that is safe).
+/// The member a session names (remembered per session while nothing changed it, see
+/// `db::caches`).
 async fn checked_member(
     services: &Services,
     session: &Session,
     tenant: &Tenant,
     signed_in: &SignedIn,
 ) -> Result<Option<TenantScope>, RepoError> {
-    let key = session.id().map(|id| scope_cache_key(&id, signed_in));
-    if let Some(found) = key.as_ref().and_then(|key| services.scopes.get(key)) {
-        return Ok(Some(found));
+    match session.id() {
+        Some(id) => TenantScope::for_session(&services.db, tenant, signed_in.user_id, &id).await,
+        None => TenantScope::for_member(&services.db, tenant, signed_in.user_id).await,
     }
-    let found = TenantScope::for_member(&services.db, tenant, signed_in.user_id).await?;
-    if let (Some(key), Some(found)) = (key, &found) {
-        services.scopes.insert(key, found.clone());
-    }
-    Ok(found)
 }
 
 /// What a lookup of the signed-in person means for the session: found keeps it alive, gone

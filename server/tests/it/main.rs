@@ -8,6 +8,7 @@ mod console;
 mod hardening;
 mod hostile;
 mod mail;
+mod nodes;
 mod rendering;
 mod shutdown;
 mod support;

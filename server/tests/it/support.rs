@@ -6,15 +6,42 @@ use std::net::SocketAddr;
 use app::ssr::passwords::{HashCost, PasswordHasher};
 use leptos::server_fn::ServerFn;
 use reqwest::header::{HeaderMap, HeaderValue, COOKIE, HOST, SET_COOKIE};
-use reqwest::{redirect, Client, Response};
+use reqwest::{redirect, Client, Response, StatusCode};
 use server::config::Config;
 
-pub struct TestApp {
+/// A running server, reached over HTTP: the test server of a [`TestApp`], or a real server
+/// process.
+pub struct Server {
     pub addr: SocketAddr,
-    pub outbox: std::path::PathBuf,
     pub base_domain: String,
-    pub database: db::testing::TestDatabase,
     client: Client,
+}
+
+impl Server {
+    pub fn new(addr: SocketAddr, base_domain: String) -> Self {
+        let client = Client::builder()
+            .redirect(redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self {
+            addr,
+            base_domain,
+            client,
+        }
+    }
+}
+
+pub struct TestApp {
+    server: Server,
+    pub outbox: std::path::PathBuf,
+    pub database: db::testing::TestDatabase,
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = Server;
+    fn deref(&self) -> &Server {
+        &self.server
+    }
 }
 
 impl TestApp {
@@ -52,24 +79,31 @@ impl TestApp {
             .await
             .unwrap();
         });
-        let client = Client::builder()
-            .redirect(redirect::Policy::none())
-            .build()
-            .unwrap();
         Self {
-            addr,
+            server: Server::new(addr, config.server.base_domain),
             outbox,
-            base_domain: config.server.base_domain,
             database,
-            client,
         }
     }
+}
 
+impl Server {
     pub fn host(&self, slug: Option<&str>) -> String {
         match slug {
             Some(slug) => format!("{slug}.{}", self.base_domain),
             None => self.base_domain.clone(),
         }
+    }
+
+    /// Whether the server answers `/readyz` with 200 yet; refused connections count as no.
+    pub async fn is_ready(&self) -> bool {
+        let ready = self
+            .client
+            .get(format!("http://{}/readyz", self.addr))
+            .header(HOST, self.host(None))
+            .send()
+            .await;
+        ready.is_ok_and(|response| response.status() == StatusCode::OK)
     }
 
     pub async fn get(&self, slug: Option<&str>, path: &str, cookie: Option<&str>) -> Response {

@@ -47,10 +47,7 @@ pub async fn change_plan(
         json!({ "plan": plan.as_str() }),
     )
     .await?;
-    tx.commit().await?;
-    crate::platform::tenants::forget(db, tenant_id);
-    crate::tenant::plan::forget_caps(db, tenant_id);
-    Ok(())
+    commit_announced(db, tx, tenant_id).await
 }
 
 /// Suspends or reactivates a tenant. A suspended tenant's people are signed out on their
@@ -98,9 +95,7 @@ pub async fn set_status(
         json!({ "status": status }),
     )
     .await?;
-    tx.commit().await?;
-    crate::platform::tenants::forget(db, tenant_id);
-    Ok(())
+    commit_announced(db, tx, tenant_id).await
 }
 
 /// Switches a feature on or off for one tenant whatever its plan says, or (`None`) lets the
@@ -125,9 +120,7 @@ pub async fn set_limit_override(
     limit: &str,
     value: LimitOverride,
 ) -> Result<(), RepoError> {
-    change_override(db, scope, tenant_id, limit, LimitSetting(value)).await?;
-    crate::tenant::plan::forget_caps(db, tenant_id);
-    Ok(())
+    change_override(db, scope, tenant_id, limit, LimitSetting(value)).await
 }
 
 /// One kind of per-tenant exception to the plan: a feature switch or a limit value. Each
@@ -178,7 +171,20 @@ async fn change_override<O: Override>(
         record(after),
     )
     .await?;
+    commit_announced(db, tx, tenant_id).await
+}
+
+/// Commits a change to one tenant and makes every process forget what it kept of it (its
+/// registry row, its caps, and on suspension its sessions).
+async fn commit_announced(
+    db: &Db,
+    mut tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    tenant_id: TenantId,
+) -> Result<(), RepoError> {
+    let change = crate::Change::Tenant(tenant_id);
+    crate::caches::announce(&mut tx, &change).await?;
     tx.commit().await?;
+    db.forget(&[change]);
     Ok(())
 }
 

@@ -1,0 +1,297 @@
+//! What a server process keeps in memory so that a warm request makes no database round trip
+//! before its own query: workspaces by slug, each workspace's caps, sessions, and the member
+//! each session signs in.
+//!
+//! Every change to what is kept announces itself with a `NOTIFY` on [`CHANNEL`], sent in the
+//! transaction that makes it (PostgreSQL delivers it at commit, to every process listening),
+//! and the process that made it forgets at once. A process keeps sessions only while it is
+//! listening: when its listening connection drops, it forgets everything and reads through
+//! until it listens again, so a notification it missed can never leave a revoked session in
+//! use. Every entry also expires after a while, whatever it heard.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use domain::TenantId;
+use tower_sessions::session::Record;
+
+use crate::cache::TtlCache;
+use crate::tenant::plan::Cap;
+use crate::{Tenant, TenantScope};
+
+/// The channel every process listens on.
+pub const CHANNEL: &str = "stockroom_cache";
+
+/// What changed, as a notification names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// A session was saved or deleted; its key is the digest it is stored under.
+    Session(String),
+    /// A workspace's registry row, plan or overrides changed; its sessions may have ended.
+    Tenant(TenantId),
+}
+
+impl Change {
+    pub fn payload(&self) -> String {
+        match self {
+            Change::Session(key) => format!("s:{key}"),
+            Change::Tenant(id) => format!("t:{id}"),
+        }
+    }
+
+    /// `None` for a payload this build does not know: the caller forgets everything.
+    pub fn parse(payload: &str) -> Option<Self> {
+        match payload.split_once(':')? {
+            ("s", key) if key.len() == 64 && key.chars().all(|c| c.is_ascii_hexdigit()) => {
+                Some(Change::Session(key.to_owned()))
+            }
+            ("t", id) => uuid::Uuid::parse_str(id)
+                .ok()
+                .map(|id| Change::Tenant(TenantId::from_uuid(id))),
+            _ => None,
+        }
+    }
+}
+
+/// Announces `change` to every process, this one included, when the caller's transaction
+/// commits (and not at all if it rolls back).
+pub(crate) async fn announce(
+    conn: &mut sqlx::PgConnection,
+    change: &Change,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "SELECT pg_notify($1, $2) AS \"sent!\"",
+        CHANNEL,
+        change.payload()
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(())
+}
+
+/// How long a session or a checked member is kept, whatever this process heard: a backstop.
+const SESSION_TTL: Duration = Duration::from_secs(30);
+const MEMBER_TTL: Duration = Duration::from_secs(10);
+const MAX_ENTRIES: usize = 100_000;
+
+#[derive(Clone)]
+struct CachedSession {
+    tenant: Option<TenantId>,
+    record: Record,
+}
+
+pub(crate) struct Caches {
+    tenants: TtlCache<String, Tenant>,
+    caps: TtlCache<TenantId, Arc<Vec<Cap>>>,
+    sessions: TtlCache<String, CachedSession>,
+    members: TtlCache<String, TenantScope>,
+    /// Whether this process hears every change now. Nothing is kept unless it does.
+    listening: AtomicBool,
+    /// Counts what this process heard. An entry read from the database is kept only if
+    /// nothing was heard while it was being read: the change may concern it.
+    epoch: AtomicU64,
+}
+
+/// The state of the caches when a read through them started.
+#[derive(Clone, Copy)]
+pub(crate) struct Epoch(u64);
+
+impl Caches {
+    pub(crate) fn new(tenant_ttl: Duration) -> Self {
+        Self {
+            tenants: TtlCache::new(tenant_ttl, MAX_ENTRIES),
+            caps: TtlCache::new(tenant_ttl, MAX_ENTRIES),
+            sessions: TtlCache::new(SESSION_TTL, MAX_ENTRIES),
+            members: TtlCache::new(MEMBER_TTL, MAX_ENTRIES),
+            listening: AtomicBool::new(false),
+            epoch: AtomicU64::new(0),
+        }
+    }
+
+    pub(crate) fn epoch(&self) -> Epoch {
+        Epoch(self.epoch.load(Ordering::Acquire))
+    }
+
+    fn unchanged_since(&self, epoch: Epoch) -> bool {
+        self.epoch.load(Ordering::Acquire) == epoch.0
+    }
+
+    pub(crate) fn is_listening(&self) -> bool {
+        self.listening.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn session(&self, key: &str) -> Option<Record> {
+        if !self.is_listening() {
+            return None;
+        }
+        let cached = self.sessions.get(&key.to_owned())?;
+        (cached.record.expiry_date > time::OffsetDateTime::now_utc()).then_some(cached.record)
+    }
+
+    pub(crate) fn keep_session(
+        &self,
+        epoch: Epoch,
+        key: String,
+        tenant: Option<TenantId>,
+        record: &Record,
+    ) {
+        if self.may_keep(epoch) {
+            let record = record.clone();
+            self.sessions.insert(key, CachedSession { tenant, record });
+        }
+    }
+
+    /// Whether what a read that started at `epoch` found may be kept.
+    fn may_keep(&self, epoch: Epoch) -> bool {
+        self.is_listening() && self.unchanged_since(epoch)
+    }
+
+    pub(crate) fn tenant(&self, slug: &str) -> Option<Tenant> {
+        self.is_listening()
+            .then(|| self.tenants.get(&slug.to_owned()))
+            .flatten()
+    }
+
+    pub(crate) fn keep_tenant(&self, epoch: Epoch, slug: String, tenant: &Tenant) {
+        if self.may_keep(epoch) {
+            self.tenants.insert(slug, tenant.clone());
+        }
+    }
+
+    pub(crate) fn caps(&self, tenant: TenantId) -> Option<Arc<Vec<Cap>>> {
+        self.is_listening()
+            .then(|| self.caps.get(&tenant))
+            .flatten()
+    }
+
+    pub(crate) fn keep_caps(&self, epoch: Epoch, tenant: TenantId, caps: &Arc<Vec<Cap>>) {
+        if self.may_keep(epoch) {
+            self.caps.insert(tenant, caps.clone());
+        }
+    }
+
+    pub(crate) fn member(&self, key: &str) -> Option<TenantScope> {
+        self.is_listening()
+            .then(|| self.members.get(&key.to_owned()))
+            .flatten()
+    }
+
+    pub(crate) fn keep_member(&self, epoch: Epoch, key: String, scope: &TenantScope) {
+        if self.may_keep(epoch) {
+            self.members.insert(key, scope.clone());
+        }
+    }
+
+    /// Forgets what `change` concerns.
+    pub(crate) fn apply(&self, change: &Change) {
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        match change {
+            Change::Session(key) => {
+                self.sessions.forget(key);
+                self.members.forget(key);
+            }
+            Change::Tenant(id) => {
+                let id = *id;
+                self.tenants.forget_where(|_, tenant| tenant.id() == id);
+                self.caps.forget(&id);
+                self.sessions.forget_where(|_, s| s.tenant == Some(id));
+                self.members
+                    .forget_where(|_, scope| scope.tenant_id() == id);
+            }
+        }
+    }
+
+    /// Forgets everything: after a notification this build cannot read, or a gap in hearing.
+    pub(crate) fn clear(&self) {
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        self.tenants.clear();
+        self.caps.clear();
+        self.sessions.clear();
+        self.members.clear();
+    }
+
+    /// Starts (or stops) keeping sessions; either way, what was kept before is forgotten:
+    /// nothing is known about what happened while this process was not listening.
+    pub(crate) fn set_listening(&self, listening: bool) {
+        self.listening.store(listening, Ordering::Release);
+        self.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payloads_round_trip_and_junk_is_refused() {
+        let key = "a".repeat(64);
+        let tenant = TenantId::from_uuid(uuid::Uuid::from_u128(5));
+        for change in [Change::Session(key), Change::Tenant(tenant)] {
+            assert_eq!(Change::parse(&change.payload()), Some(change));
+        }
+        for junk in [
+            "",
+            "s:",
+            "s:short",
+            "t:not-a-uuid",
+            "x:1",
+            "nonsense",
+            "s:zz",
+        ] {
+            assert_eq!(Change::parse(junk), None, "{junk}");
+        }
+    }
+
+    fn record() -> Record {
+        Record {
+            id: tower_sessions::session::Id::default(),
+            data: Default::default(),
+            expiry_date: time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+        }
+    }
+
+    #[test]
+    fn sessions_are_kept_only_while_listening_and_not_across_a_change() {
+        let caches = Caches::new(Duration::from_secs(60));
+        let key = "b".repeat(64);
+        caches.keep_session(caches.epoch(), key.clone(), None, &record());
+        assert!(
+            caches.session(&key).is_none(),
+            "not listening: nothing kept"
+        );
+
+        caches.set_listening(true);
+        caches.keep_session(caches.epoch(), key.clone(), None, &record());
+        assert!(caches.session(&key).is_some());
+
+        // A change heard while a read was under way: what the read found is not kept.
+        let before = caches.epoch();
+        caches.apply(&Change::Session(key.clone()));
+        assert!(caches.session(&key).is_none());
+        caches.keep_session(before, key.clone(), None, &record());
+        assert!(caches.session(&key).is_none());
+
+        // A gap in listening forgets everything.
+        caches.keep_session(caches.epoch(), key.clone(), None, &record());
+        caches.set_listening(false);
+        caches.set_listening(true);
+        assert!(caches.session(&key).is_none());
+    }
+
+    #[test]
+    fn a_tenant_change_forgets_its_sessions_only() {
+        let caches = Caches::new(Duration::from_secs(60));
+        caches.set_listening(true);
+        let (a, b) = (
+            TenantId::from_uuid(uuid::Uuid::from_u128(1)),
+            TenantId::from_uuid(uuid::Uuid::from_u128(2)),
+        );
+        let (ka, kb) = ("1".repeat(64), "2".repeat(64));
+        caches.keep_session(caches.epoch(), ka.clone(), Some(a), &record());
+        caches.keep_session(caches.epoch(), kb.clone(), Some(b), &record());
+        caches.apply(&Change::Tenant(a));
+        assert!(caches.session(&ka).is_none());
+        assert!(caches.session(&kb).is_some());
+    }
+}
