@@ -223,11 +223,21 @@ impl Db {
     }
 
     /// A transaction opened by `statement` (a `BEGIN ...`, possibly followed by more).
+    ///
+    /// The `BEGIN` runs in a task of its own. sqlx 0.8 (and 0.9.0) counts a transaction only
+    /// once the server has answered its `BEGIN`: a caller dropped in between (a client that
+    /// went away, a timeout) would put the connection back in the pool inside a transaction
+    /// nothing ever ends, and the next request on it would run there (launchbadge/sqlx#4393;
+    /// a read-only one refused every write). The task always finishes, so the transaction is
+    /// counted and rolled back when it is dropped.
     pub(crate) async fn begin_with(
         &self,
         statement: String,
     ) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
-        self.outage.guard(self.pool.begin_with(statement)).await
+        let pool = self.pool.clone();
+        let begin = tokio::spawn(async move { pool.begin_with(statement).await });
+        let opened = async move { begin.await.map_err(|_| sqlx::Error::WorkerCrashed)? };
+        self.outage.guard(opened).await
     }
 
     /// A connection for platform statements; see [`PlatformConn`].

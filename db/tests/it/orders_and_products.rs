@@ -807,3 +807,55 @@ async fn a_lock_wait_ends_at_the_lock_timeout_naming_the_statement(
         .await
         .unwrap();
 }
+
+/// A read given up on after its `BEGIN` reached the server (a client that went away) must
+/// not leave its read-only transaction on the connection for the next request to inherit.
+#[sqlx::test(migrator = "db::MIGRATOR")]
+async fn a_read_abandoned_mid_begin_leaves_no_transaction_behind(
+    _: PgPoolOptions,
+    owner: PgConnectOptions,
+) {
+    use sqlx::Connection;
+    use std::future::Future;
+    use std::task::{Context, Poll, Waker};
+
+    // One connection, so the write below runs on the one the abandoned read had.
+    let pool = app_pool(&owner, 1).await;
+    let db = db::Db::from_pool(pool.clone());
+    let alpha = owner_scope(&db, "alpha").await;
+    // A second connection of the same role, outside the pool, watches the first.
+    let app_url = std::env::var("STOCKROOM_TEST_APP_URL").unwrap();
+    let app: PgConnectOptions = app_url.parse().unwrap();
+    let mut watcher =
+        sqlx::PgConnection::connect_with(&app.database(owner.get_database().unwrap()))
+            .await
+            .unwrap();
+    let mut read = Box::pin(db::tenant::dashboard::load(&db, &alpha, 7, 5));
+    let mut waiting = false;
+    for _ in 0..500 {
+        // Polled by hand, so nothing reads the server's answer until the next poll.
+        let polled = read.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+        assert!(
+            matches!(polled, Poll::Pending),
+            "the read finished before it could be abandoned"
+        );
+        let in_transaction: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity
+              WHERE datname = current_database() AND pid <> pg_backend_pid()
+                AND state = 'idle in transaction'",
+        )
+        .fetch_one(&mut watcher)
+        .await
+        .unwrap();
+        if in_transaction > 0 {
+            waiting = true;
+            break;
+        }
+    }
+    assert!(waiting, "the read's BEGIN never reached the server");
+    drop(read);
+    products::create(&db, &alpha, &product("AFTER", 1, 1))
+        .await
+        .expect("the next write runs in a transaction of its own");
+    watcher.close().await.ok();
+}
