@@ -11,7 +11,7 @@ pub mod ssr;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{path, SsrMode};
+use leptos_router::{path, Lazy, SsrMode};
 
 pub use api::SiteInfo;
 pub use error::{AllParsed, AppError, FieldError, FieldErrors};
@@ -110,37 +110,37 @@ fn routes(tree: RouteTree) -> AnyView {
     match tree {
         RouteTree::Public => view! {
             <Routes fallback=NotFound>
-                <Route path=path!("/") view=PublicHome ssr=SsrMode::Async />
-                <Route path=path!("/register") view=Register ssr=SsrMode::Async />
-                <Route path=path!("/find") view=FindWorkspace ssr=SsrMode::Async />
+                <Route path=path!("/") view={Lazy::<public_area::PublicHomeScreen>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/register") view={Lazy::<public_area::RegisterScreen>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/find") view={Lazy::<public_area::FindWorkspaceScreen>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/welcome") view=ServerPage />
             </Routes>
         }
         .into_any(),
         RouteTree::Workspace => view! {
             <Routes fallback=NotFound>
-                <Route path=path!("/") view=WorkspaceHome ssr=SsrMode::Async />
-                <Route path=path!("/login") view=SignIn ssr=SsrMode::Async />
-                <Route path=path!("/products") view=ProductsPage ssr=SsrMode::Async />
-                <Route path=path!("/products/:id") view=ProductPage ssr=SsrMode::Async />
-                <Route path=path!("/orders") view=OrdersPage ssr=SsrMode::Async />
-                <Route path=path!("/orders/new") view=NewOrderPage ssr=SsrMode::Async />
-                <Route path=path!("/orders/:id") view=OrderPage ssr=SsrMode::Async />
-                <Route path=path!("/team") view=TeamPage ssr=SsrMode::Async />
-                <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async />
-                <Route path=path!("/exports") view=ExportsPage ssr=SsrMode::Async />
-                <Route path=path!("/invite/:token") view=InvitePage ssr=SsrMode::Async />
-                <Route path=path!("/forgot") view=ForgotPasswordPage ssr=SsrMode::Async />
-                <Route path=path!("/reset/:token") view=ResetPasswordPage ssr=SsrMode::Async />
+                <Route path=path!("/") view={Lazy::<workspace_area::WorkspaceHomeScreen>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/login") view={Lazy::<workspace_area::SignInScreen>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/products") view={Lazy::<workspace_area::ProductsScreen>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/products/:id") view={Lazy::<workspace_area::ProductScreen>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/orders") view={Lazy::<workspace_area::OrdersScreen>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/orders/new") view={Lazy::<workspace_area::NewOrderScreen>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/orders/:id") view={Lazy::<workspace_area::OrderScreen>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/team") view={Lazy::<admin_area::TeamScreen>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/profile") view={Lazy::<admin_area::ProfileScreen>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/exports") view={Lazy::<admin_area::ExportsScreen>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/invite/:token") view={Lazy::<link_area::InviteScreen>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/forgot") view={Lazy::<link_area::ForgotPasswordScreen>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/reset/:token") view={Lazy::<link_area::ResetPasswordScreen>::new()} ssr=SsrMode::Async />
             </Routes>
         }
         .into_any(),
         RouteTree::Console => view! {
             <Routes fallback=NotFound>
-                <Route path=path!("/") view=ConsoleHome ssr=SsrMode::Async />
-                <Route path=path!("/login") view=ConsoleSignIn ssr=SsrMode::Async />
-                <Route path=path!("/tenants/:slug") view=ConsoleTenantPage ssr=SsrMode::Async />
-                <Route path=path!("/audit") view=ConsoleAuditPage ssr=SsrMode::Async />
+                <Route path=path!("/") view={Lazy::<console_area::ConsoleHomeScreen>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/login") view={Lazy::<console_area::ConsoleSignInScreen>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/tenants/:slug") view={Lazy::<console_area::ConsoleTenantScreen>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/audit") view={Lazy::<console_area::ConsoleAuditScreen>::new()} ssr=SsrMode::Async />
             </Routes>
         }
         .into_any(),

@@ -14,38 +14,126 @@ use leptos_meta::Title;
 use crate::api::SiteKind;
 use crate::components::{with_site, Frame};
 
-pub use account::{ForgotPasswordPage, InvitePage, ProfilePage, ResetPasswordPage};
-pub use console::{ConsoleAuditPage, ConsoleTenantPage};
-pub use exports::ExportsPage;
-pub use orders::{NewOrderPage, OrderPage, OrdersPage};
-pub use products::{ProductPage, ProductsPage};
-pub use public::{FindWorkspace, Register};
-pub use team::TeamPage;
-pub use workspace::SignIn;
+use account::{ForgotPasswordPage, InvitePage, ProfilePage, ResetPasswordPage};
+use console::{ConsoleAuditPage, ConsoleTenantPage};
+use exports::ExportsPage;
+use orders::{NewOrderPage, OrderPage, OrdersPage};
+use products::{ProductPage, ProductsPage};
+use public::{FindWorkspace, Register};
+use team::TeamPage;
+use workspace::SignIn;
+
+/// Declares an area: screens whose code the browser downloads only when one of them is shown.
+/// The area's code is one wasm chunk (`cargo leptos --split`), loaded by its first screen and
+/// preloaded by the server's page when it rendered one, so a first load costs no extra round
+/// trip. Areas, not single screens: wasm-split gives every set of splits that share a function
+/// a chunk of its own, and with a split per screen a page needed some eighty files.
+macro_rules! lazy_area {
+    ($area:ident, $show:ident, $preload:ident { $($route:ident => $page:ident,)* }) => {
+        pub mod $area {
+            use leptos::prelude::*;
+
+            // Each variant is named after the route struct that shows it, `...Screen`.
+            #[allow(clippy::enum_variant_names)]
+            #[derive(Clone, Copy)]
+            pub enum Screen {
+                $($route,)*
+            }
+
+            #[leptos::lazy]
+            pub fn $show(screen: Screen) -> AnyView {
+                match screen {
+                    $(Screen::$route => view! { <super::$page /> }.into_any(),)*
+                }
+            }
+
+            $(
+                pub struct $route;
+
+                impl leptos_router::LazyRoute for $route {
+                    fn data() -> Self {
+                        $route
+                    }
+
+                    async fn view(_this: Self) -> AnyView {
+                        #[cfg(feature = "ssr")]
+                        crate::ssr::chunks::preload(stringify!($show));
+                        $show(Screen::$route).await
+                    }
+
+                    // As `#[lazy_route]` does: `#[lazy]` defines `__preload_<fn>` in the browser
+                    // build. Awaited before the screen is shown, on a navigation or hydration.
+                    async fn preload() {
+                        #[cfg(target_arch = "wasm32")]
+                        $preload().await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+lazy_area!(public_area, show_public, __preload_show_public {
+    PublicHomeScreen => PublicHome,
+    RegisterScreen => Register,
+    FindWorkspaceScreen => FindWorkspace,
+});
+
+// Signing in leads to the dashboard, and everything a member does daily is one click away.
+lazy_area!(workspace_area, show_workspace, __preload_show_workspace {
+    WorkspaceHomeScreen => WorkspaceHome,
+    SignInScreen => SignIn,
+    ProductsScreen => ProductsPage,
+    ProductScreen => ProductPage,
+    OrdersScreen => OrdersPage,
+    NewOrderScreen => NewOrderPage,
+    OrderScreen => OrderPage,
+});
+
+// Opened now and then, mostly by owners and admins.
+lazy_area!(admin_area, show_admin, __preload_show_admin {
+    TeamScreen => TeamPage,
+    ExportsScreen => ExportsPage,
+    ProfileScreen => ProfilePage,
+});
+
+// Reached from an emailed link, usually once.
+lazy_area!(link_area, show_link, __preload_show_link {
+    InviteScreen => InvitePage,
+    ForgotPasswordScreen => ForgotPasswordPage,
+    ResetPasswordScreen => ResetPasswordPage,
+});
+
+lazy_area!(console_area, show_console, __preload_show_console {
+    ConsoleHomeScreen => ConsoleHome,
+    ConsoleSignInScreen => ConsoleSignIn,
+    ConsoleTenantScreen => ConsoleTenantPage,
+    ConsoleAuditScreen => ConsoleAuditPage,
+});
 
 /// `/` on the public site.
 #[component]
-pub fn PublicHome() -> impl IntoView {
+fn PublicHome() -> impl IntoView {
     with_site(|info| view! { <public::Landing info /> })
 }
 
 /// `/` in a workspace: the dashboard.
 #[component]
-pub fn WorkspaceHome() -> impl IntoView {
+fn WorkspaceHome() -> impl IntoView {
     let board = workspace::dashboard_resource();
     with_site(move |info| view! { <workspace::Dashboard info board /> })
 }
 
 /// `/` on the console: the tenant list.
 #[component]
-pub fn ConsoleHome() -> impl IntoView {
+fn ConsoleHome() -> impl IntoView {
     let tenants = console::tenant_list_resource();
     console::console_page(move || view! { <console::ConsoleTenants page=tenants /> })
 }
 
 /// `/login` on the console.
 #[component]
-pub fn ConsoleSignIn() -> impl IntoView {
+fn ConsoleSignIn() -> impl IntoView {
     with_site(console::console_sign_in)
 }
 

@@ -2,6 +2,7 @@
 //! scope are reached, and how repository errors become [`crate::AppError`]s.
 
 pub mod call;
+pub mod chunks;
 pub mod context;
 pub mod cookies;
 pub mod exports;

@@ -1,0 +1,70 @@
+//! Preload links for the wasm chunks of the screen a page shows, so a first load fetches them
+//! alongside the main bundle instead of after it has started.
+//!
+//! leptos_integration_utils 0.8.9 means to add these itself, but looks its manifest up after
+//! the render's last await, where the reactive owner it needs is no longer the current one:
+//! on any page that waited for the database, it adds nothing.
+
+use leptos::prelude::*;
+use leptos_meta::Link;
+
+/// Registers `<link rel="preload">` in the page's head for every chunk the lazy function
+/// `split` (its name before the hash `#[lazy]` appends) needs. Without a split manifest (a
+/// build without `--split`, or tests without a built site) it adds nothing.
+pub fn preload(split: &str) {
+    let Some(manifest) = use_context::<leptos::WasmSplitManifest>() else {
+        return;
+    };
+    let Some(read) = manifest.0.try_read_value() else {
+        return;
+    };
+    let (pkg_path, chunks, _loader) = &*read;
+    for file in chunks_of(chunks, split) {
+        let _ = view! {
+            <Link
+                rel="preload"
+                href=format!("{pkg_path}/{file}.wasm")
+                as_="fetch"
+                type_="application/wasm"
+                // The loader fetches chunks same-origin with default credentials: a preload
+                // in another mode would be fetched twice.
+                crossorigin="anonymous"
+            />
+        }
+        .to_html();
+    }
+}
+
+/// The files of the manifest entry `<split>_<digits>`.
+fn chunks_of<'a>(
+    chunks: &'a std::collections::HashMap<String, Vec<String>>,
+    split: &str,
+) -> impl Iterator<Item = &'a String> {
+    let prefix = format!("{split}_");
+    chunks
+        .iter()
+        .filter(move |(name, _)| {
+            name.strip_prefix(&prefix)
+                .is_some_and(|hash| !hash.is_empty() && hash.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .flat_map(|(_, files)| files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_split_is_found_by_its_name_and_nothing_else() {
+        let chunks = std::collections::HashMap::from([
+            ("show_admin_123".to_owned(), vec!["chunk_1.a".to_owned()]),
+            (
+                "show_admin_area_123".to_owned(),
+                vec!["chunk_2.b".to_owned()],
+            ),
+            ("show_admin_".to_owned(), vec!["chunk_3.c".to_owned()]),
+        ]);
+        let found: Vec<_> = chunks_of(&chunks, "show_admin").collect();
+        assert_eq!(found, ["chunk_1.a"]);
+    }
+}
