@@ -6,6 +6,7 @@
 --             written there, to check after a fault that every one of them was kept)
 --   sign_in   sign in with the tenant owner's email and password
 --   mixed     70% list, 15% page, 10% dashboard, 5% orders of plentiful products
+--   steady    the list, each connection pausing 100 ms between requests (about 10 a second)
 -- Every request goes to a random signed-in session, i.e. a random tenant, on its own host.
 -- done() prints one JSON line that bench/run parses.
 
@@ -84,11 +85,18 @@ local function sign_in(session)
   return call(s, paths.sign_in, "email=" .. session.email:gsub("@", "%%40") .. "&password=" .. os.getenv("BENCH_PASSWORD"))
 end
 
+-- wrk paces a connection only when the script defines delay(), so only steady defines it.
+if scenario == "steady" then
+  function delay()
+    return 100
+  end
+end
+
 function request()
   local session = sessions[math.random(#sessions)]
   if scenario == "page" then
     return page(session, "/products")
-  elseif scenario == "list" then
+  elseif scenario == "list" or scenario == "steady" then
     return call(session, paths.list)
   elseif scenario == "order" then
     return order(session, session.hot)

@@ -41,6 +41,9 @@ pub enum AppError {
     BadInput,
     #[error("The service is busy or restarting. Please try again in a moment.")]
     Unavailable,
+    /// The work ran past the workspace's time limit and was stopped; nothing was written.
+    #[error("That took too long and was stopped. Please try again, or narrow it down.")]
+    TooSlow,
     #[error("Something went wrong on our side. Please try again. (Reference: {request_id})")]
     Internal { request_id: String },
     /// The request never reached our code or its answer never came back (network, encoding).
@@ -87,7 +90,7 @@ impl AppError {
             | AppError::LimitReached { .. } => StatusCode::FORBIDDEN,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::BadInput => StatusCode::BAD_REQUEST,
-            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable | AppError::TooSlow => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
             // Only the framework makes these on the server: the call's arguments did not
             // decode, which is the caller's mistake.
@@ -202,6 +205,7 @@ impl From<AppError> for WireError {
             AppError::RateLimited { message } => ("rate_limited", message.clone()),
             AppError::BadInput => ("bad_input", String::new()),
             AppError::Unavailable => ("unavailable", String::new()),
+            AppError::TooSlow => ("too_slow", String::new()),
             AppError::Internal { request_id } => ("internal", request_id.clone()),
             AppError::Transport { detail } => ("transport", detail.clone()),
         };
@@ -241,6 +245,7 @@ impl From<WireError> for AppError {
             "rate_limited" => AppError::RateLimited { message: text },
             "bad_input" => AppError::BadInput,
             "unavailable" => AppError::Unavailable,
+            "too_slow" => AppError::TooSlow,
             "internal" => AppError::Internal { request_id: text },
             // "transport", or a kind this build does not know (an older page talking to a newer
             // server): shown as a failed call rather than misread.
@@ -290,6 +295,7 @@ mod tests {
             },
             AppError::BadInput,
             AppError::Unavailable,
+            AppError::TooSlow,
             AppError::Internal {
                 request_id: "req-1".into(),
             },

@@ -141,6 +141,7 @@ fn routes(tree: RouteTree) -> AnyView {
                 <Route path=path!("/login") view={Lazy::<console_area::ConsoleSignInScreen>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/tenants/:slug") view={Lazy::<console_area::ConsoleTenantScreen>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/audit") view={Lazy::<console_area::ConsoleAuditScreen>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/load") view={Lazy::<console_area::ConsoleLoadScreen>::new()} ssr=SsrMode::Async />
             </Routes>
         }
         .into_any(),
@@ -179,6 +180,7 @@ fn routes(tree: RouteTree) -> AnyView {
                 <Route path=path!("/reset/:token") view=NotFound ssr=SsrMode::Async />
                 <Route path=path!("/tenants/:slug") view=NotFound ssr=SsrMode::Async />
                 <Route path=path!("/audit") view=NotFound ssr=SsrMode::Async />
+                <Route path=path!("/load") view=NotFound ssr=SsrMode::Async />
                 <Route path=path!("/welcome") view=ServerPage />
             </Routes>
         }

@@ -91,6 +91,9 @@ pub(crate) struct Caches {
     /// Counts what this process heard. An entry read from the database is kept only if
     /// nothing was heard while it was being read: the change may concern it.
     epoch: AtomicU64,
+    /// Session lookups answered from memory, and those that had to read the database.
+    session_hits: AtomicU64,
+    session_misses: AtomicU64,
 }
 
 /// The state of the caches when a read through them started.
@@ -106,7 +109,17 @@ impl Caches {
             members: TtlCache::new(MEMBER_TTL, MAX_ENTRIES),
             listening: AtomicBool::new(false),
             epoch: AtomicU64::new(0),
+            session_hits: AtomicU64::new(0),
+            session_misses: AtomicU64::new(0),
         }
+    }
+
+    /// Session lookups since start: (answered from memory, read from the database).
+    pub(crate) fn session_counts(&self) -> (u64, u64) {
+        (
+            self.session_hits.load(Ordering::Relaxed),
+            self.session_misses.load(Ordering::Relaxed),
+        )
     }
 
     pub(crate) fn epoch(&self) -> Epoch {
@@ -122,11 +135,19 @@ impl Caches {
     }
 
     pub(crate) fn session(&self, key: &str) -> Option<Record> {
-        if !self.is_listening() {
-            return None;
-        }
-        let cached = self.sessions.get(&key.to_owned())?;
-        (cached.record.expiry_date > time::OffsetDateTime::now_utc()).then_some(cached.record)
+        let found = self
+            .is_listening()
+            .then(|| self.sessions.get(&key.to_owned()))
+            .flatten()
+            .filter(|cached| cached.record.expiry_date > time::OffsetDateTime::now_utc())
+            .map(|cached| cached.record);
+        let counter = if found.is_some() {
+            &self.session_hits
+        } else {
+            &self.session_misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        found
     }
 
     pub(crate) fn keep_session(

@@ -43,6 +43,16 @@ pub enum RepoError {
     LockTimeout {
         at: &'static std::panic::Location<'static>,
     },
+    /// A statement ran past the workspace's statement timeout and was cancelled; `at` is
+    /// where in the repository it ran, for the log.
+    #[error("statement timed out at {at}")]
+    StatementTimeout {
+        at: &'static std::panic::Location<'static>,
+    },
+    /// Every place in the workspace's share of the pool stayed taken for the whole wait: the
+    /// workspace is busy with its own work (the other workspaces are not held up by it).
+    #[error("connection share used up ({places} connections)")]
+    ShareUsedUp { places: usize },
     /// The database could not be reached in time; worth retrying later.
     #[error("database unavailable: {0}")]
     Unavailable(#[source] sqlx::Error),
@@ -78,6 +88,9 @@ pub enum Refusal {
     TotalTooLarge,
     /// Every line of an order that cannot be served.
     OrderLines(Vec<LineProblem>),
+    /// A limit's value outside what that limit accepts (a share of 0 would shut the
+    /// workspace out); `max: None` means no upper bound.
+    OutOfBounds { min: i64, max: Option<i64> },
     /// The order workflow does not allow this move.
     Transition {
         from: domain::OrderStatus,
@@ -140,6 +153,12 @@ impl From<sqlx::Error> for RepoError {
             // lock_not_available: the lock timeout ran out.
             sqlx::Error::Database(db) if db.code().as_deref() == Some("55P03") => {
                 RepoError::LockTimeout {
+                    at: std::panic::Location::caller(),
+                }
+            }
+            // query_canceled: the statement timeout ran out (nothing else here cancels).
+            sqlx::Error::Database(db) if db.code().as_deref() == Some("57014") => {
+                RepoError::StatementTimeout {
                     at: std::panic::Location::caller(),
                 }
             }

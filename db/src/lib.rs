@@ -8,6 +8,7 @@ pub mod cache;
 pub mod caches;
 mod error;
 mod listener;
+pub mod load;
 pub mod platform;
 mod pool;
 mod scope;

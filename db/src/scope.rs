@@ -1,6 +1,10 @@
+use std::ops::{Deref, DerefMut};
+
 use domain::{Email, Role, TenantId, UserId};
 use sqlx::{PgConnection, Postgres, Transaction};
+use tokio::sync::OwnedSemaphorePermit;
 
+use crate::tenant::shares::Shares;
 use crate::{Db, RepoError, Tenant};
 
 /// Proof that a request acts for one tenant on behalf of one of its members.
@@ -12,6 +16,8 @@ use crate::{Db, RepoError, Tenant};
 pub struct TenantScope {
     tenant_id: TenantId,
     member: Member,
+    /// Read with the member, so the scope's transactions need nothing more to keep to them.
+    shares: Shares,
 }
 
 /// The signed-in person, as the tenant knows them.
@@ -39,6 +45,7 @@ impl TenantScope {
         )
         .fetch_optional(&mut *tx)
         .await?;
+        let caps = crate::tenant::plan::caps(db, &mut tx, tenant.id()).await?;
         end_read(tx);
         let Some(row) = row else { return Ok(None) };
         let member = Member {
@@ -53,6 +60,7 @@ impl TenantScope {
         Ok(Some(Self {
             tenant_id: tenant.id(),
             member,
+            shares: Shares::from_caps(&caps),
         }))
     }
 
@@ -89,6 +97,10 @@ impl TenantScope {
         &self.member
     }
 
+    pub fn shares(&self) -> Shares {
+        self.shares
+    }
+
     /// Refuses unless the member's role is at least `role`. Checked here, under the server
     /// functions, so a hidden button is never the only thing standing in the way.
     pub fn require(&self, role: Role) -> Result<(), RepoError> {
@@ -100,53 +112,120 @@ impl TenantScope {
     }
 
     /// Opens this scope's transaction. Repository functions run every statement inside it.
-    pub(crate) async fn begin(&self, db: &Db) -> Result<Transaction<'static, Postgres>, RepoError> {
-        begin_for_tenant(db, self.tenant_id).await
+    pub(crate) async fn begin(&self, db: &Db) -> Result<TenantTx, RepoError> {
+        self.begin_shared(db, "BEGIN").await
     }
 
     /// A read-only transaction whose statements all see one snapshot, for reads made of
     /// several queries that must agree with each other.
-    pub(crate) async fn begin_snapshot(
-        &self,
-        db: &Db,
-    ) -> Result<Transaction<'static, Postgres>, RepoError> {
-        begin_with_tenant(
-            db,
-            "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
-            self.tenant_id,
-        )
-        .await
+    pub(crate) async fn begin_snapshot(&self, db: &Db) -> Result<TenantTx, RepoError> {
+        self.begin_shared(db, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .await
+    }
+
+    /// A member's transactions keep to the workspace's shares: a place in its part of the
+    /// pool is taken before a connection is asked for, and its statement timeout travels in
+    /// the first message with the tenant.
+    async fn begin_shared(&self, db: &Db, begin: &'static str) -> Result<TenantTx, RepoError> {
+        let place = match self.shares.connections_percent {
+            Some(percent) => db.share_place(self.tenant_id, percent).await?,
+            None => None,
+        };
+        let mut tx = begin_with_tenant(db, begin, self.tenant_id, &self.shares).await?;
+        tx.place = place;
+        Ok(tx)
+    }
+}
+
+/// A tenant's transaction. Holds the workspace's place in its share of the pool, if it took
+/// one, for as long as the transaction lasts.
+pub(crate) struct TenantTx {
+    tx: Transaction<'static, Postgres>,
+    place: Option<OwnedSemaphorePermit>,
+    held: HeldConnection,
+}
+
+impl TenantTx {
+    pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
+        let Self { tx, place, held } = self;
+        let committed = tx.commit().await;
+        drop(place);
+        drop(held);
+        committed
+    }
+}
+
+/// Counts the time a transaction held its connection against its workspace (`load`).
+struct HeldConnection {
+    tenant: TenantId,
+    since: std::time::Instant,
+    load: std::sync::Arc<crate::load::TenantLoad>,
+}
+
+impl Drop for HeldConnection {
+    fn drop(&mut self) {
+        self.load.record_db_time(self.tenant, self.since.elapsed());
+    }
+}
+
+impl Deref for TenantTx {
+    type Target = PgConnection;
+    fn deref(&self) -> &PgConnection {
+        &self.tx
+    }
+}
+
+impl DerefMut for TenantTx {
+    fn deref_mut(&mut self) -> &mut PgConnection {
+        &mut self.tx
     }
 }
 
 /// A transaction whose first statement pins `app.tenant_id` for its own lifetime only
 /// (`is_local = true`), so a pooled connection never carries a tenant into the next request.
-pub(crate) async fn begin_for_tenant(
-    db: &Db,
-    tenant_id: TenantId,
-) -> Result<Transaction<'static, Postgres>, RepoError> {
-    begin_with_tenant(db, "BEGIN", tenant_id).await
+pub(crate) async fn begin_for_tenant(db: &Db, tenant_id: TenantId) -> Result<TenantTx, RepoError> {
+    begin_with_tenant(db, "BEGIN", tenant_id, &Shares::default()).await
 }
 
 /// `BEGIN` and the `set_config`s travel in one message, so pinning the tenant (and the lock
-/// timeout) costs no round trip of its own. The id is a formatted UUID (hex digits and
-/// hyphens only), never text from a request, so it is safe inside the statement.
+/// and statement timeouts) costs no round trip of its own. The id is a formatted UUID (hex
+/// digits and hyphens only) and the timeout a number, never text from a request, so both
+/// are safe inside the statement.
 async fn begin_with_tenant(
     db: &Db,
     begin: &'static str,
     tenant_id: TenantId,
-) -> Result<Transaction<'static, Postgres>, RepoError> {
+    shares: &Shares,
+) -> Result<TenantTx, RepoError> {
+    let statement_timeout = shares
+        .statement_timeout
+        .map(|t| {
+            format!(
+                ", set_config('statement_timeout', '{}', true)",
+                t.as_millis()
+            )
+        })
+        .unwrap_or_default();
     let statement = format!(
-        "{begin}; SELECT set_config('app.tenant_id', '{tenant_id}', true), {}",
+        "{begin}; SELECT set_config('app.tenant_id', '{tenant_id}', true), {}{statement_timeout}",
         db.lock_timeout_setting()
     );
-    Ok(db.begin_with(statement).await?)
+    let tx = db.begin_with(statement).await?;
+    Ok(TenantTx {
+        tx,
+        place: None,
+        held: HeldConnection {
+            tenant: tenant_id,
+            since: std::time::Instant::now(),
+            load: db.load_handle(),
+        },
+    })
 }
 
 /// Ends a transaction that only read. Dropping it rolls it back, and sqlx sends that
 /// ROLLBACK with the check it makes when the connection returns to the pool, so a read waits
 /// for one round trip fewer than with a COMMIT (which would change nothing anyway).
-pub(crate) fn end_read(tx: Transaction<'static, Postgres>) {
+pub(crate) fn end_read(tx: TenantTx) {
     drop(tx);
 }
 

@@ -63,6 +63,31 @@ impl TestDatabase {
         conn.close().await.ok();
     }
 
+    /// Locks one product's row from outside the app until the returned connection is
+    /// dropped, so a write to it waits inside its workspace's transaction.
+    pub async fn lock_product(&self, tenant: domain::TenantId, sku: &str) -> sqlx::PgConnection {
+        let mut conn = self.app_connection().await;
+        sqlx::query("BEGIN")
+            .execute(&mut conn)
+            .await
+            .expect("begin");
+        sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
+            .bind(tenant.to_string())
+            .execute(&mut conn)
+            .await
+            .expect("tenant pinned");
+        let locked: Option<i32> = sqlx::query_scalar(
+            "SELECT 1 FROM products WHERE tenant_id = $1 AND sku = $2 FOR UPDATE",
+        )
+        .bind(tenant.as_uuid())
+        .bind(sku)
+        .fetch_optional(&mut conn)
+        .await
+        .expect("row locked");
+        assert!(locked.is_some(), "no product {sku} to lock");
+        conn
+    }
+
     async fn app_connection(&self) -> sqlx::PgConnection {
         let options: PgConnectOptions = self.app_url.parse().expect("app URL parses");
         options

@@ -16,6 +16,25 @@ pub struct Config {
     pub accounts: AccountsConfig,
     pub limits: LimitsConfig,
     pub log: LogConfig,
+    pub metrics: MetricsConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Where the Prometheus endpoint listens, apart from the sites; empty: off.
+    pub listen: String,
+    /// Workspaces with series of their own; the rest are summed as `other`.
+    pub top_tenants: usize,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self {
+            listen: String::new(),
+            top_tenants: 20,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -27,6 +46,8 @@ pub struct ServerConfig {
     pub shutdown_grace_secs: u64,
     pub request_timeout_secs: u64,
     pub trusted_proxies: Vec<String>,
+    /// Requests slower than this are logged with their workspace, route and time.
+    pub slow_request_ms: u64,
 }
 
 impl Default for ServerConfig {
@@ -38,6 +59,7 @@ impl Default for ServerConfig {
             shutdown_grace_secs: 20,
             request_timeout_secs: 30,
             trusted_proxies: Vec::new(),
+            slow_request_ms: 1000,
         }
     }
 }
@@ -290,6 +312,23 @@ impl Config {
             return Err(
                 "mail.show_outbox: the development outbox page would publish every workspace's links; it cannot be on when server.scheme is https".into(),
             );
+        }
+        if !self.metrics.listen.is_empty()
+            && self.metrics.listen.parse::<std::net::SocketAddr>().is_err()
+        {
+            return Err(format!(
+                "metrics.listen: `{}` is not an address like 127.0.0.1:9100 (leave it empty for no metrics)",
+                self.metrics.listen
+            ));
+        }
+        if self.metrics.listen == self.server.listen {
+            return Err("metrics.listen: must differ from server.listen: metrics are never served on the sites".into());
+        }
+        if !(1..=1000).contains(&self.metrics.top_tenants) {
+            return Err(format!(
+                "metrics.top_tenants: {} must be from 1 to 1000",
+                self.metrics.top_tenants
+            ));
         }
         if self.accounts.invitation_ttl_hours == 0 || self.accounts.password_reset_ttl_mins == 0 {
             return Err("accounts: link lifetimes must be at least 1".into());

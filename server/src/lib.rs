@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod metrics;
 pub mod telemetry;
 pub mod web;
 
@@ -91,13 +92,24 @@ pub fn mailer(config: &Config) -> Result<Mailer, CliError> {
     }
 }
 
-/// The services and router the binary serves, built from settings and an open database.
-/// The export worker is started here too, so every server (and every test server) runs one.
+/// The router the binary serves on `server.listen`; see [`routers`].
 pub fn app_router(
     config: &Config,
     db: Db,
     passwords: PasswordHasher,
 ) -> Result<axum::Router, CliError> {
+    routers(config, db, passwords).map(|routers| routers.app)
+}
+
+/// What a server serves: the sites, and the metrics for its own listener.
+pub struct Routers {
+    pub app: axum::Router,
+    pub metrics: axum::Router,
+}
+
+/// The services and routers the binary serves, built from settings and an open database.
+/// The export worker is started here too, so every server (and every test server) runs one.
+pub fn routers(config: &Config, db: Db, passwords: PasswordHasher) -> Result<Routers, CliError> {
     let mailer = mailer(config)?;
     let exports = ExportQueue::default();
     tokio::spawn(exports.clone().run(db.clone(), EXPORT_POLL));
@@ -144,7 +156,11 @@ pub fn app_router(
         .and_then(|exe| exe.parent().map(|dir| dir.join(leptos.hash_file.as_ref())));
     leptos.hash_files = hash_file.is_some_and(|f| f.exists());
 
-    Ok(web::router(
+    let metrics = metrics::router(metrics::Scrape {
+        services: services.clone(),
+        top_tenants: config.metrics.top_tenants,
+    });
+    let app = web::router(
         services,
         web::WebSettings {
             leptos,
@@ -154,13 +170,42 @@ pub fn app_router(
                 .trusted_proxies()
                 .map_err(|e| CliError::setting("server.trusted_proxies", e))?
                 .into(),
+            rates: Default::default(),
+            slow_request: Duration::from_millis(config.server.slow_request_ms),
         },
-    ))
+    );
+    Ok(Routers { app, metrics })
+}
+
+/// Serves the metrics on `metrics.listen`, if set, until the process ends.
+async fn serve_metrics(config: &Config, metrics: axum::Router) -> Result<(), CliError> {
+    if config.metrics.listen.is_empty() {
+        return Ok(());
+    }
+    let listener = TcpListener::bind(&config.metrics.listen)
+        .await
+        .map_err(|e| {
+            CliError::setting(
+                "metrics.listen",
+                format!("cannot bind {}: {e}", config.metrics.listen),
+            )
+        })?;
+    tracing::info!(listen = %config.metrics.listen, "serving metrics");
+    tokio::spawn(async move {
+        if let Err(err) = axum::serve(listener, metrics).await {
+            tracing::warn!(error = %err, "the metrics listener stopped");
+        }
+    });
+    Ok(())
 }
 
 pub async fn serve(config: Config) -> Result<(), CliError> {
     let db = connect_with(&config, true).await?;
-    let router = app_router(&config, db.clone(), password_hasher(&config)?)?;
+    let Routers {
+        app: router,
+        metrics,
+    } = routers(&config, db.clone(), password_hasher(&config)?)?;
+    serve_metrics(&config, metrics).await?;
 
     // Expired sessions are swept in the background; failures are logged and retried.
     let sweeper = tokio::spawn({

@@ -15,7 +15,7 @@ use crate::api::SiteKind;
 use crate::components::{with_site, Frame};
 
 use account::{ForgotPasswordPage, InvitePage, ProfilePage, ResetPasswordPage};
-use console::{ConsoleAuditPage, ConsoleTenantPage};
+use console::{ConsoleAuditPage, ConsoleLoadPage, ConsoleTenantPage};
 use exports::ExportsPage;
 use orders::{NewOrderPage, OrderPage, OrdersPage};
 use products::{ProductPage, ProductsPage};
@@ -109,6 +109,7 @@ lazy_area!(console_area, show_console, __preload_show_console {
     ConsoleSignInScreen => ConsoleSignIn,
     ConsoleTenantScreen => ConsoleTenantPage,
     ConsoleAuditScreen => ConsoleAuditPage,
+    ConsoleLoadScreen => ConsoleLoadPage,
 });
 
 /// `/` on the public site.

@@ -127,6 +127,14 @@ impl Call {
                 tracing::warn!(request_id = %self.ctx.request_id, tenant = %self.tenant_label(), statement = %at, "lock wait timed out");
                 AppError::Unavailable
             }
+            RepoError::StatementTimeout { at } => {
+                tracing::warn!(request_id = %self.ctx.request_id, tenant = %self.tenant_label(), statement = %at, "statement timed out");
+                AppError::TooSlow
+            }
+            RepoError::ShareUsedUp { places } => {
+                tracing::warn!(request_id = %self.ctx.request_id, tenant = %self.tenant_label(), places, "connection share used up");
+                AppError::Unavailable
+            }
             RepoError::Unavailable(source) => {
                 tracing::warn!(request_id = %self.ctx.request_id, tenant = %self.tenant_label(), error = %source, "database unavailable");
                 AppError::Unavailable
@@ -285,6 +293,13 @@ pub fn order_lines_error(
     AppError::Validation { fields }
 }
 
+pub(crate) fn bounds_message(min: i64, max: Option<i64>) -> String {
+    match max {
+        Some(max) => format!("Enter a whole number from {min} to {max}, or \"unlimited\"."),
+        None => format!("Enter a whole number of {min} or more, or \"unlimited\"."),
+    }
+}
+
 fn invalid_message(field: &str) -> &'static str {
     match field {
         "plan" => "There is no such plan.",
@@ -324,6 +339,7 @@ fn refusal_message(refusal: &Refusal) -> String {
             to.label().to_lowercase()
         ),
         Refusal::OrderLines(_) => "Some lines of this order cannot be served.".into(),
+        Refusal::OutOfBounds { min, max } => bounds_message(*min, *max),
     }
 }
 

@@ -21,9 +21,15 @@ const STALE_AFTER_SECS: f64 = 120.0;
 #[derive(Clone, Default)]
 pub struct ExportQueue {
     wake: Arc<Notify>,
+    /// Jobs this process's worker ran, for the metrics.
+    ran: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl ExportQueue {
+    pub fn jobs_run(&self) -> u64 {
+        self.ran.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     pub fn notify(&self) {
         self.wake.notify_one();
     }
@@ -33,7 +39,10 @@ impl ExportQueue {
     pub async fn run(self, db: Db, poll: Duration) {
         loop {
             match run_next(&db).await {
-                Ok(true) => continue,
+                Ok(true) => {
+                    self.ran.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    continue;
+                }
                 Ok(false) => {}
                 Err(err) => tracing::warn!(error = %err, "export worker could not claim a job"),
             }

@@ -11,6 +11,8 @@ use tokio::sync::Semaphore;
 pub struct PasswordHasher {
     params: Params,
     permits: Arc<Semaphore>,
+    /// Hashes waiting for a permit now, for the metrics.
+    queued: Arc<std::sync::atomic::AtomicUsize>,
     /// Verified against when the email is unknown, so a miss costs as much time as a hit.
     dummy_hash: Arc<str>,
 }
@@ -38,16 +40,26 @@ impl PasswordHasher {
         Ok(Self {
             params,
             permits: Arc::new(Semaphore::new(max_concurrent.max(1))),
+            queued: Arc::default(),
             dummy_hash: dummy_hash.into(),
         })
     }
 
-    pub async fn hash(&self, password: &Password) -> Result<String, HashError> {
-        let _permit = self
-            .permits
+    /// How many hashes wait for a turn now.
+    pub fn queued(&self) -> usize {
+        self.queued.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    async fn slot(&self) -> Result<tokio::sync::SemaphorePermit<'_>, HashError> {
+        let _waiting = Queued::enter(&self.queued);
+        self.permits
             .acquire()
             .await
-            .map_err(|e| HashError::Argon2(e.to_string()))?;
+            .map_err(|e| HashError::Argon2(e.to_string()))
+    }
+
+    pub async fn hash(&self, password: &Password) -> Result<String, HashError> {
+        let _permit = self.slot().await?;
         let params = self.params.clone();
         let secret = password.expose().to_owned();
         tokio::task::spawn_blocking(move || hash_with(&params, &secret)).await?
@@ -60,11 +72,7 @@ impl PasswordHasher {
         password: &Password,
         stored: Option<&str>,
     ) -> Result<bool, HashError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|e| HashError::Argon2(e.to_string()))?;
+        let _permit = self.slot().await?;
         let known = stored.is_some();
         let hash = stored
             .map(str::to_owned)
@@ -90,6 +98,22 @@ fn hash_with(params: &Params, secret: &str) -> Result<String, HashError> {
         .hash_password(secret.as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(|e| HashError::Argon2(e.to_string()))
+}
+
+/// Counts one waiter for as long as it waits, also when its caller gives up.
+struct Queued<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl<'a> Queued<'a> {
+    fn enter(count: &'a std::sync::atomic::AtomicUsize) -> Self {
+        count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Self(count)
+    }
+}
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 #[cfg(test)]

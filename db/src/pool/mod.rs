@@ -1,4 +1,5 @@
 mod outage;
+mod shares;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -6,6 +7,7 @@ use std::time::Duration;
 use std::time::Instant;
 
 use outage::Outage;
+use shares::ConnectionShares;
 
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -104,6 +106,8 @@ pub struct Db {
     /// `lock_timeout` in milliseconds, as every transaction's first message sets it.
     lock_timeout_ms: u64,
     outage: Arc<Outage>,
+    shares: Arc<ConnectionShares>,
+    load: Arc<crate::load::TenantLoad>,
 }
 
 impl Db {
@@ -161,6 +165,11 @@ impl Db {
             lock_timeout_ms,
             // The probe above just reached the database.
             outage: Arc::new(Outage::connected()),
+            shares: Arc::new(ConnectionShares::new(
+                settings.max_connections,
+                settings.acquire_timeout,
+            )),
+            load: Arc::default(),
         };
         if let Some(listen_options) = listen_options {
             db.listen(listen_options);
@@ -189,8 +198,14 @@ impl Db {
 
     /// For tests and tools that already hold a pool (for example one made by `#[sqlx::test]`).
     pub fn from_pool(pool: PgPool) -> Self {
+        let shares = ConnectionShares::new(
+            pool.options().get_max_connections(),
+            pool.options().get_acquire_timeout(),
+        );
         Self {
             pool,
+            shares: Arc::new(shares),
+            load: Arc::default(),
             caches: Arc::new(Caches::new(TENANT_CACHE_TTL)),
             transaction_pooling: false,
             lock_timeout_ms: LOCK_TIMEOUT.as_millis() as u64,
@@ -204,12 +219,61 @@ impl Db {
         self
     }
 
+    /// The same handle with another wait for a place in a workspace's connection share
+    /// (tests provoke a refusal quickly).
+    pub fn with_share_wait(mut self, wait: Duration) -> Self {
+        self.shares = Arc::new(ConnectionShares::new(
+            self.pool.options().get_max_connections(),
+            wait,
+        ));
+        self
+    }
+
     /// The `set_config` call that gives a transaction its lock timeout, for its first message.
     pub(crate) fn lock_timeout_setting(&self) -> String {
         format!(
             "set_config('lock_timeout', '{}', true)",
             self.lock_timeout_ms
         )
+    }
+
+    /// A place in `tenant`'s share of the pool (`percent` of its connections), taken before
+    /// its transaction asks the pool for a connection and held until that transaction ends.
+    pub(crate) async fn share_place(
+        &self,
+        tenant: domain::TenantId,
+        percent: u32,
+    ) -> Result<Option<tokio::sync::OwnedSemaphorePermit>, crate::RepoError> {
+        self.shares.take(tenant, percent).await
+    }
+
+    /// Who is using what in this process (see `load`).
+    pub fn load(&self) -> &crate::load::TenantLoad {
+        &self.load
+    }
+
+    pub(crate) fn load_handle(&self) -> Arc<crate::load::TenantLoad> {
+        self.load.clone()
+    }
+
+    /// Session lookups since start: (answered from memory, read from the database).
+    pub fn session_cache_counts(&self) -> (u64, u64) {
+        self.caches.session_counts()
+    }
+
+    /// The most connections the pool opens.
+    pub fn pool_max(&self) -> u32 {
+        self.pool.options().get_max_connections()
+    }
+
+    /// The pool's connections now: (open, idle).
+    pub fn pool_use(&self) -> (u32, usize) {
+        (self.pool.size(), self.pool.num_idle())
+    }
+
+    /// Whether the outage guard holds requests back now (the database did not answer).
+    pub fn in_outage(&self) -> bool {
+        self.outage.is_open()
     }
 
     /// The pool itself, for tools that bypass the outage guard (the bulk generator).

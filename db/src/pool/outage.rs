@@ -54,6 +54,11 @@ impl Outage {
         self.started.elapsed().as_millis() as u64 + 1
     }
 
+    /// Whether waits are being shortened now, for the metrics.
+    pub(super) fn is_open(&self) -> bool {
+        self.ongoing()
+    }
+
     fn ongoing(&self) -> bool {
         let last = self.last_failure_ms.load(Ordering::Relaxed);
         last != 0 && self.now_ms().saturating_sub(last) < Self::REMEMBERED.as_millis() as u64

@@ -7,3 +7,4 @@ pub mod members;
 pub mod orders;
 pub mod plan;
 pub mod products;
+pub mod shares;

@@ -27,12 +27,23 @@ pub struct LimitUsage {
     pub used: i64,
 }
 
+/// A fair share (see `shares`) as it applies to the tenant: a rate or an amount, not a count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShareSetting {
+    pub limit: String,
+    pub name: String,
+    pub unit: String,
+    /// `None`: not limited.
+    pub value: Option<i64>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entitlements {
     pub plan_code: String,
     pub plan_name: String,
     pub features: Vec<FeatureAccess>,
     pub limits: Vec<LimitUsage>,
+    pub shares: Vec<ShareSetting>,
 }
 
 impl Entitlements {
@@ -80,7 +91,7 @@ pub(crate) async fn entitlements_in(
     .fetch_all(&mut *conn)
     .await?;
     let limits = sqlx::query!(
-        r#"SELECT k.code, k.name, k.unit,
+        r#"SELECT k.code, k.name, k.unit, k.kind,
                   CASE WHEN o.limit_code IS NOT NULL THEN o.max_value ELSE pl.max_value END AS max_value
              FROM limit_kinds k
              LEFT JOIN plan_limits pl ON pl.limit_code = k.code AND pl.plan_code = $2
@@ -91,8 +102,18 @@ pub(crate) async fn entitlements_in(
     )
     .fetch_all(&mut *conn)
     .await?;
-    let mut usage = Vec::with_capacity(limits.len());
-    for row in limits {
+    let (shares, quotas): (Vec<_>, Vec<_>) = limits.into_iter().partition(|r| r.kind == "share");
+    let shares = shares
+        .into_iter()
+        .map(|r| ShareSetting {
+            limit: r.code,
+            name: r.name,
+            unit: r.unit,
+            value: r.max_value,
+        })
+        .collect();
+    let mut usage = Vec::with_capacity(quotas.len());
+    for row in quotas {
         let used = match LimitKind::ALL.iter().find(|k| k.code() == row.code) {
             Some(kind) => count(conn, tenant_id, *kind).await?,
             // A limit added to the table before the code that counts it: nothing to show.
@@ -119,6 +140,7 @@ pub(crate) async fn entitlements_in(
             })
             .collect(),
         limits: usage,
+        shares,
     })
 }
 
@@ -234,9 +256,17 @@ pub(crate) struct Cap {
     max: Option<i64>,
 }
 
+impl Cap {
+    /// The value `code` is capped at for the tenant: `None` when it has no cap (or no such
+    /// limit exists).
+    pub(crate) fn value_of(caps: &[Cap], code: &str) -> Option<i64> {
+        caps.iter().find(|c| c.limit == code).and_then(|c| c.max)
+    }
+}
+
 /// Every limit's cap for `tenant_id`, from the cache when recent (for display only: a write
 /// checks its limit afresh, under a lock, in its own transaction; see [`reserve`]).
-async fn caps(
+pub(crate) async fn caps(
     db: &Db,
     conn: &mut PgConnection,
     tenant_id: TenantId,

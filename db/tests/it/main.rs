@@ -8,4 +8,5 @@ mod orders_and_products;
 mod plans;
 mod platform;
 mod rls;
+mod shares;
 mod team;

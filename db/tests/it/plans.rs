@@ -899,7 +899,13 @@ async fn overrides_refuse_unknown_codes_and_tenants_and_audit_each_change(
     )
     .await
     .unwrap_err();
-    assert!(matches!(err, RepoError::Invalid { .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            RepoError::Refused(Refusal::OutOfBounds { min: 0, max: None })
+        ),
+        "{err:?}"
+    );
     let limit = plan::entitlements(&db, &ann).await.unwrap();
     assert_eq!(
         limit.limit(LimitKind::Products).unwrap().max,
@@ -1697,15 +1703,27 @@ async fn the_console_lists_plans_and_the_gate_catalogue(_: PgPoolOptions, owner:
         Feature::ALL.iter().map(|f| f.code()).collect::<Vec<_>>(),
         "every feature the code gates exists in the database"
     );
-    let limits: Vec<String> = sqlx::query_scalar("SELECT code FROM limit_kinds ORDER BY code")
-        .fetch_all(&pool)
-        .await
-        .unwrap();
+    let limits: Vec<String> =
+        sqlx::query_scalar("SELECT code FROM limit_kinds WHERE kind = 'quota' ORDER BY code")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
     let mut known: Vec<&str> = LimitKind::ALL.iter().map(|l| l.code()).collect();
     known.sort_unstable();
     assert_eq!(
         limits, known,
         "every limit the code counts exists in the database"
+    );
+    let shares: Vec<String> =
+        sqlx::query_scalar("SELECT code FROM limit_kinds WHERE kind = 'share' ORDER BY code")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    let mut enforced = db::tenant::shares::CODES.to_vec();
+    enforced.sort_unstable();
+    assert_eq!(
+        shares, enforced,
+        "every share the code enforces exists in the database"
     );
 }
 

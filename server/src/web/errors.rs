@@ -27,6 +27,12 @@ pub(super) async fn server_fn_status(req: Request, next: Next) -> Response {
             tracing::info!(detail = %detail, "server function called with arguments that do not decode");
         }
         parts.status = err.status();
+        if parts.status == StatusCode::SERVICE_UNAVAILABLE {
+            parts.headers.insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("5"),
+            );
+        }
     }
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }

@@ -4,6 +4,7 @@
 
 mod csrf;
 mod errors;
+mod fair_share;
 mod handlers;
 mod headers;
 mod html;
@@ -35,6 +36,7 @@ use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
+pub use fair_share::TenantRates;
 pub use proxies::ClientAddress;
 
 pub struct WebSettings {
@@ -43,6 +45,10 @@ pub struct WebSettings {
     pub idle_timeout: Duration,
     /// Proxies whose `Forwarded` / `X-Forwarded-For` is believed (see `proxies`).
     pub trusted_proxies: std::sync::Arc<[ipnet::IpNet]>,
+    /// Each workspace's request rate, in this process.
+    pub rates: std::sync::Arc<TenantRates>,
+    /// Requests slower than this are logged.
+    pub slow_request: Duration,
 }
 
 /// The app's routes, listed once per process. Listing renders the app with resource loading
@@ -120,6 +126,14 @@ pub fn router(services: Services, web: WebSettings) -> Router {
                 .layer(middleware::from_fn_with_state(
                     services.clone(),
                     tenancy::resolve_site,
+                ))
+                .layer(middleware::from_fn_with_state(
+                    web.slow_request,
+                    crate::metrics::observe,
+                ))
+                .layer(middleware::from_fn_with_state(
+                    (services.clone(), web.rates.clone()),
+                    fair_share::limit_rate,
                 ))
                 .layer(session_layer)
                 .layer(middleware::from_fn_with_state(

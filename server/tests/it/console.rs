@@ -4,7 +4,7 @@
 
 use crate::support::{error_of, session_cookie, TestApp};
 use app::api::console::{
-    AuditView, ChangeTenantPlan, ConsoleSignIn, ListTenants, LoadAudit, LoadTenant,
+    AuditView, ChangeTenantPlan, ConsoleSignIn, ListTenants, LoadAudit, LoadOverview, LoadTenant,
     SetFeatureOverride, SetLimitOverride, SetTenantStatus, TenantDetailView, TenantListView,
 };
 use app::api::exports::{ExportsView, LoadExports, RequestExport};
@@ -26,6 +26,7 @@ fn console_paths() -> Vec<&'static str> {
         SetFeatureOverride::PATH,
         SetLimitOverride::PATH,
         LoadAudit::PATH,
+        LoadOverview::PATH,
     ]
 }
 
@@ -505,7 +506,7 @@ async fn overrides_and_suspension_apply_to_one_tenant_and_are_audited() {
             products.effective.as_str(),
             products.setting.as_str()
         ),
-        (1, "1", "1")
+        (Some(1), "1", "1")
     );
 
     // Suspension: alpha's people are signed out at once (even a session that makes no

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 mod console;
+mod fair_share;
 mod hardening;
 mod hostile;
 mod mail;

@@ -19,6 +19,8 @@ async fn building_routers_while_pages_render_stalls_no_page() {
     let cookie = app
         .register("alpha", "ann@alpha.test", "alpha-password-1")
         .await;
+    // Pages as fast as they come for two seconds: far more than alpha's plan allows.
+    app.lift_rate("alpha").await;
     let stop = Arc::new(AtomicBool::new(false));
     let builder = std::thread::spawn({
         let (stop, db, outbox) = (stop.clone(), app.database.db.clone(), app.outbox.clone());

@@ -33,6 +33,8 @@ impl Server {
 
 pub struct TestApp {
     server: Server,
+    /// Where this server's metrics listener answers (its own port, as `metrics.listen`).
+    pub metrics_addr: SocketAddr,
     pub outbox: std::path::PathBuf,
     pub database: db::testing::TestDatabase,
 }
@@ -70,7 +72,13 @@ impl TestApp {
             std::env::temp_dir().join(format!("stockroom-outbox-{}", uuid::Uuid::new_v4()));
         config.mail.outbox_dir = outbox.display().to_string();
         adjust(&mut config);
-        let router = server::app_router(&config, database.db.clone(), passwords).unwrap();
+        let server::Routers {
+            app: router,
+            metrics,
+        } = server::routers(&config, database.db.clone(), passwords).unwrap();
+        let metrics_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let metrics_addr = metrics_listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(metrics_listener, metrics).await.unwrap() });
         tokio::spawn(async move {
             axum::serve(
                 listener,
@@ -81,6 +89,7 @@ impl TestApp {
         });
         Self {
             server: Server::new(addr, config.server.base_domain),
+            metrics_addr,
             outbox,
             database,
         }
@@ -400,6 +409,34 @@ impl TestApp {
         let response = self.sign_in(slug, email, password).await;
         session_cookie(&response)
             .unwrap_or_else(|| panic!("{email} signs in: {}", response.status()))
+    }
+
+    /// Lifts a workspace's request rate, for tests that send more requests than people do.
+    pub async fn lift_rate(&self, slug: &str) {
+        let db = &self.database.db;
+        let email = format!("rates-{}@platform.test", uuid::Uuid::new_v4());
+        let admin = db::platform::console::create_admin(
+            db,
+            &domain::Email::parse(&email).unwrap(),
+            &domain::PersonName::parse("Rate Lifter").unwrap(),
+            "not-a-hash",
+        )
+        .await
+        .unwrap();
+        let scope = db::platform::console::ConsoleScope::for_admin(db, admin)
+            .await
+            .unwrap()
+            .unwrap();
+        let tenant = self.tenant(slug).await;
+        db::platform::console::set_limit_override(
+            db,
+            &scope,
+            tenant.id(),
+            "requests_per_minute",
+            domain::LimitOverride::Unlimited,
+        )
+        .await
+        .unwrap();
     }
 
     /// Creates a console account and signs it in on admin.<base>; returns its cookie.

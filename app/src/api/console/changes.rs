@@ -88,15 +88,19 @@ pub async fn set_limit_override(
     let call = crate::ssr::ConsoleCall::open()?;
     let limit = domain::parse_code(&limit)
         .ok_or_else(|| AppError::field("limit", "There is no such limit."))?;
-    let value = domain::LimitOverride::parse(&value)
-        .map_err(|e| AppError::field(&format!("limit-{limit}"), e.to_string()))?;
+    let field = format!("limit-{limit}");
+    let value =
+        domain::LimitOverride::parse(&value).map_err(|e| AppError::field(&field, e.to_string()))?;
     let tenant = tenant_id(&call, &slug).await?;
-    call.run(db::platform::console::set_limit_override(
-        call.db(),
-        call.scope(),
-        tenant,
-        limit,
-        value,
-    ))
-    .await
+    let changed =
+        db::platform::console::set_limit_override(call.db(), call.scope(), tenant, limit, value)
+            .await;
+    // Each limit knows what it accepts; the refusal belongs beside that limit's field.
+    if let Err(db::RepoError::Refused(db::Refusal::OutOfBounds { min, max })) = changed {
+        return Err(AppError::field(
+            &field,
+            crate::ssr::call::bounds_message(min, max),
+        ));
+    }
+    call.run(async { changed }).await
 }

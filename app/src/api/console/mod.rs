@@ -10,9 +10,11 @@ use crate::AppError;
 
 mod audit;
 mod changes;
+mod load;
 
 pub use audit::*;
 pub use changes::*;
+pub use load::*;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TenantRow {
@@ -51,7 +53,9 @@ pub struct FeatureSetting {
 pub struct LimitSetting {
     pub code: String,
     pub name: String,
-    pub used: i64,
+    pub unit: String,
+    /// What is used of a counted limit; `None` for a fair share (a rate or an amount).
+    pub used: Option<i64>,
     /// The limit in force: "100" or "unlimited".
     pub effective: String,
     /// The override as the form shows it: "" (follow the plan), "unlimited" or a number.
@@ -247,23 +251,31 @@ pub async fn load_tenant(slug: String) -> Result<TenantDetailView, AppError> {
         .collect();
     let limit_label =
         |max: Option<i64>| max.map_or_else(|| "unlimited".to_owned(), |m| m.to_string());
-    let limits = detail
-        .entitlements
-        .limits
-        .iter()
-        .map(|l| LimitSetting {
-            code: l.limit.clone(),
-            name: l.name.clone(),
-            used: l.used,
-            effective: limit_label(l.max),
-            setting: detail
-                .limit_overrides
-                .iter()
-                .find(|o| o.limit == l.limit)
-                .map(|o| limit_label(o.max))
-                .unwrap_or_default(),
-        })
-        .collect();
+    let setting = |code: &str| {
+        detail
+            .limit_overrides
+            .iter()
+            .find(|o| o.limit == code)
+            .map(|o| limit_label(o.max))
+            .unwrap_or_default()
+    };
+    let quotas = detail.entitlements.limits.iter().map(|l| LimitSetting {
+        code: l.limit.clone(),
+        name: l.name.clone(),
+        unit: l.unit.clone(),
+        used: Some(l.used),
+        effective: limit_label(l.max),
+        setting: setting(&l.limit),
+    });
+    let shares = detail.entitlements.shares.iter().map(|s| LimitSetting {
+        code: s.limit.clone(),
+        name: s.name.clone(),
+        unit: s.unit.clone(),
+        used: None,
+        effective: limit_label(s.value),
+        setting: setting(&s.limit),
+    });
+    let limits = quotas.chain(shares).collect();
     let workspace_url = call.settings().workspace_url(&detail.overview.slug);
     Ok(TenantDetailView {
         plan_code: detail.overview.plan_code.clone(),

@@ -14,9 +14,11 @@ use crate::components::{
 use crate::{AppError, SiteInfo};
 
 mod audit;
+mod load;
 mod tenant;
 
 pub use audit::ConsoleAuditPage;
+pub use load::ConsoleLoadPage;
 pub use tenant::ConsoleTenantPage;
 
 /// A console page: signed-in console admins only (others get the sign-in form), with the
@@ -35,6 +37,7 @@ pub fn console_frame<V: IntoView + 'static>(info: SiteInfo, render: impl Fn() ->
                 <Frame title="Stockroom console" info>
                     <nav class="-mt-4 mb-6 flex gap-1 border-b border-slate-200 pb-3" aria-label="Console">
                         <a href="/" class="rounded-md px-3 py-1.5 text-sm font-medium text-slate-600 hover:bg-slate-100">"Tenants"</a>
+                        <a href="/load" class="rounded-md px-3 py-1.5 text-sm font-medium text-slate-600 hover:bg-slate-100">"Load"</a>
                         <a href="/audit" class="rounded-md px-3 py-1.5 text-sm font-medium text-slate-600 hover:bg-slate-100">"Audit log"</a>
                     </nav>
                     {content}

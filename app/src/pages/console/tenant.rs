@@ -170,7 +170,11 @@ fn TenantDetail(detail: TenantDetailView, actions: TenantActions) -> impl IntoVi
                             <ActionForm action=actions.limit attr:class="flex flex-wrap items-start justify-between gap-2" attr:novalidate="true">
                                 <span class="pt-2">
                                     <span class="font-medium">{l.name.clone()}</span>
-                                    <span class="ml-2 text-slate-600">{format!("{} used of {}", l.used, l.effective)}</span>
+                                    <span class="ml-2 text-slate-600">{match l.used {
+                                        Some(used) => format!("{used} used of {}", l.effective),
+                                        None if l.effective == "unlimited" => "unlimited".to_owned(),
+                                        None => format!("{} {}", l.effective, l.unit),
+                                    }}</span>
                                 </span>
                                 <input type="hidden" name="slug" value=slug />
                                 <input type="hidden" name="limit" value=l.code.clone() />

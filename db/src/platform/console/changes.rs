@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::{Actor, ConsoleScope};
 use crate::scope::begin_for_tenant;
-use crate::{Db, RepoError};
+use crate::{Db, Refusal, RepoError};
 
 /// Moves a tenant to another plan; takes effect on the tenant's next request. This is the
 /// one function a billing provider's webhook would call (as `Actor::System`).
@@ -178,7 +178,7 @@ async fn change_override<O: Override>(
 /// registry row, its caps, and on suspension its sessions).
 async fn commit_announced(
     db: &Db,
-    mut tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    mut tx: crate::scope::TenantTx,
     tenant_id: TenantId,
 ) -> Result<(), RepoError> {
     let change = crate::Change::Tenant(tenant_id);
@@ -281,10 +281,22 @@ impl Override for LimitSetting {
         let max = match self.0 {
             LimitOverride::Inherit => None,
             LimitOverride::Unlimited => Some(None),
-            LimitOverride::Max(max) if max < 0 => {
-                return Err(RepoError::Invalid { field: "value" })
+            LimitOverride::Max(max) => {
+                // A share of 0 would shut the workspace out; each limit says what it accepts.
+                let bounds = sqlx::query!(
+                    "SELECT min_value, ceiling FROM limit_kinds WHERE code = $1",
+                    code
+                )
+                .fetch_one(&mut *conn)
+                .await?;
+                if max < bounds.min_value || bounds.ceiling.is_some_and(|ceiling| max > ceiling) {
+                    return Err(RepoError::Refused(Refusal::OutOfBounds {
+                        min: bounds.min_value,
+                        max: bounds.ceiling,
+                    }));
+                }
+                Some(Some(max))
             }
-            LimitOverride::Max(max) => Some(Some(max)),
         };
         if let Some(max) = max {
             sqlx::query!(

@@ -1,0 +1,78 @@
+//! The console's Load page: the busiest workspaces in this process (`crate::load`) with their
+//! registry rows and sizes, and the pool's use.
+
+use domain::{TenantId, TenantStatus};
+use uuid::Uuid;
+
+use super::{ConsoleScope, TenantOverview};
+use crate::load::{TenantLoadRow, Usage};
+use crate::{Db, RepoError};
+
+#[derive(Debug, Clone)]
+pub struct WorkspaceLoad {
+    pub overview: TenantOverview,
+    pub load: TenantLoadRow,
+}
+
+#[derive(Debug, Clone)]
+pub struct LoadOverview {
+    /// Busiest first.
+    pub busiest: Vec<WorkspaceLoad>,
+    /// The last minute of every other workspace, summed.
+    pub rest: Usage,
+    pub pool_open: u32,
+    pub pool_idle: usize,
+    pub pool_max: u32,
+}
+
+/// The `top` busiest workspaces now, as this process saw them.
+pub async fn load_overview(
+    db: &Db,
+    _scope: &ConsoleScope,
+    top: usize,
+) -> Result<LoadOverview, RepoError> {
+    let (rows, rest) = db.load().top(top);
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.tenant.as_uuid()).collect();
+    let found = sqlx::query!(
+        r#"SELECT t.id AS "id!", t.slug AS "slug!", t.name AS "name!", t.plan_code AS "plan_code!",
+                  p.name AS "plan_name!", t.status AS "status!", t.created_at AS "created_at!",
+                  coalesce(c.members, 0) AS "members!", coalesce(c.products, 0) AS "products!",
+                  coalesce(c.orders_this_month, 0) AS "orders_this_month!"
+             FROM tenants t
+             JOIN plans p ON p.code = t.plan_code
+             LEFT JOIN tenant_usage_counts($1) c ON c.tenant_id = t.id
+            WHERE t.id = ANY($1)"#,
+        &ids
+    )
+    .fetch_all(&mut *db.platform().await?)
+    .await?;
+    let busiest = rows
+        .into_iter()
+        .filter_map(|load| {
+            let r = found.iter().find(|r| r.id == load.tenant.as_uuid())?;
+            Some(WorkspaceLoad {
+                overview: TenantOverview {
+                    id: TenantId::from_uuid(r.id),
+                    slug: r.slug.clone(),
+                    name: r.name.clone(),
+                    plan_code: r.plan_code.clone(),
+                    plan_name: r.plan_name.clone(),
+                    status: TenantStatus::from_db(&r.status),
+                    created_at: r.created_at,
+                    members: r.members,
+                    products: r.products,
+                    orders_this_month: r.orders_this_month,
+                },
+                load,
+            })
+        })
+        .collect();
+    let (pool_open, pool_idle) = db.pool_use();
+    Ok(LoadOverview {
+        busiest,
+        rest,
+        pool_open,
+        pool_idle,
+        pool_max: db.pool_max(),
+    })
+}
