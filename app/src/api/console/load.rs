@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::AppError;
 
 /// How many workspaces the page lists.
+#[cfg(feature = "ssr")]
 const BUSIEST: usize = 20;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
