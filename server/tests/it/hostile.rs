@@ -10,7 +10,7 @@ use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 
 use crate::support::TestApp;
-use app::api::{account, console, dashboard, exports, orders, products, team};
+use app::api::{account, api_tokens, console, dashboard, exports, orders, products, team};
 
 /// Who calls: which host, signed in as whom.
 #[derive(Clone, Copy)]
@@ -185,6 +185,21 @@ fn functions() -> Vec<Function> {
         ),
         f(team::RemoveMember::PATH, Owner, &[("id", ID, Other)]),
         f(team::TransferOwnership::PATH, Owner, &[("id", ID, Other)]),
+        f(api_tokens::LoadApiTokens::PATH, Owner, &[]),
+        f(
+            api_tokens::CreateApiToken::PATH,
+            Owner,
+            &[
+                ("name", "Web shop", Field("name")),
+                ("role", "read", Field("role")),
+                ("expires_in_days", "30", Field("expires_in_days")),
+            ],
+        ),
+        f(
+            api_tokens::RevokeApiToken::PATH,
+            Owner,
+            &[("id", ID, Other)],
+        ),
         f(exports::LoadExports::PATH, Owner, &[]),
         f(
             exports::RequestExport::PATH,
