@@ -98,6 +98,7 @@ pub fn router(services: Services, web: WebSettings) -> Router {
         )
         .route("/exports/{id}/download", get(handlers::download_export))
         .route("/dev/outbox", get(handlers::outbox_page))
+        .route("/docs/api", get(crate::api::docs::reference))
         .leptos_routes(&leptos_options, routes, {
             let options = leptos_options.clone();
             move || app::shell(options.clone())
@@ -150,6 +151,8 @@ pub fn router(services: Services, web: WebSettings) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(handlers::readyz))
         .merge(assets)
+        // The API beside the screens, never through them: no session, no member, no CSRF.
+        .merge(crate::api::router().layer(middleware::from_fn(headers::security_headers)))
         .merge(site_routes)
         .layer(Extension(services))
         .layer(
