@@ -31,7 +31,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub use problem::{Kind as ProblemKind, Problem};
+use problem::Problem;
 
 #[derive(OpenApi)]
 #[openapi(
