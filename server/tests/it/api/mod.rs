@@ -1,6 +1,7 @@
 //! The public JSON API through the whole stack: tokens, isolation, the resources, errors,
 //! idempotency. Helpers to make tokens and call the API with an explicit Host.
 
+mod bad_input;
 mod idempotency;
 mod isolation;
 mod resources;
