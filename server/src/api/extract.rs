@@ -75,26 +75,34 @@ fn is_json(headers: &HeaderMap) -> bool {
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut reader = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut reader).map_err(|err| {
-        let path = err.path().to_string();
-        let inner = err.into_inner();
-        if inner.is_syntax() || inner.is_eof() || inner.is_io() {
-            ApiError::new(
-                Kind::MalformedBody,
-                format!("The body is not valid JSON: {}", without_position(&inner)),
-            )
-        } else {
-            let field = if path == "." { "body".to_owned() } else { path };
-            ApiError::field(Kind::Validation, field, without_position(&inner))
+    let parsed = match serde_path_to_error::deserialize(&mut reader) {
+        Ok(parsed) => parsed,
+        Err(err) if err.inner().classify() == serde_json::error::Category::Data => {
+            return Err(field_problem(err));
         }
-    })?;
-    reader.end().map_err(|err| {
-        ApiError::new(
-            Kind::MalformedBody,
-            format!("The body is not valid JSON: {}", without_position(&err)),
-        )
-    })?;
-    Ok(value)
+        // The reader also says "expected value", a syntax error, for a value of the wrong
+        // kind in valid JSON (a number where a status goes). Read as a document first, the
+        // body tells the two apart, and the field's fault is put on the field.
+        Err(_) => {
+            let document: serde_json::Value = serde_json::from_slice(bytes).map_err(malformed)?;
+            return serde_path_to_error::deserialize(document).map_err(field_problem);
+        }
+    };
+    reader.end().map_err(malformed)?;
+    Ok(parsed)
+}
+
+fn malformed(err: serde_json::Error) -> ApiError {
+    ApiError::new(
+        Kind::MalformedBody,
+        format!("The body is not valid JSON: {}", without_position(&err)),
+    )
+}
+
+fn field_problem(err: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let path = err.path().to_string();
+    let field = if path == "." { "body".to_owned() } else { path };
+    ApiError::field(Kind::Validation, field, without_position(err.inner()))
 }
 
 /// serde_json's message without its " at line 1 column 9": the field path says where.
@@ -180,5 +188,41 @@ mod tests {
         assert_eq!(broken.problem.status, 400);
         let trailing = parse_json::<Order>(br#"{"lines":[]} x"#).unwrap_err();
         assert_eq!(trailing.problem.status, 400);
+        let broken_and_wrong = parse_json::<Order>(br#"{"lines":[{"quantity":"#).unwrap_err();
+        assert_eq!(broken_and_wrong.problem.status, 400);
+        let not_a_list = parse_json::<Order>(br#"{"lines":{"quantity":1}}"#).unwrap_err();
+        assert_eq!(not_a_list.problem.errors[0].field, "lines");
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+    enum Status {
+        Pending,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Change {
+        status: Status,
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_kind_in_valid_json_is_the_fields_fault() {
+        assert!(matches!(
+            parse_json::<Change>(br#"{"status":"PENDING"}"#)
+                .unwrap()
+                .status,
+            Status::Pending
+        ));
+        for body in [
+            &br#"{"status":2}"#[..],
+            br#"{"status":[]}"#,
+            br#"{"status":null}"#,
+        ] {
+            let err = parse_json::<Change>(body).unwrap_err();
+            assert_eq!(err.problem.status, 422, "{}", String::from_utf8_lossy(body));
+            assert_eq!(err.problem.errors[0].field, "status");
+            assert!(!err.problem.errors[0].message.contains("expected value"));
+        }
     }
 }
