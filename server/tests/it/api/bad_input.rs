@@ -1,11 +1,12 @@
-//! Bad input of every kind: malformed JSON, unknown fields, wrong types, parameters beyond
-//! their range, cursors edited or from another workspace, another workspace's product on an
-//! order. Each answer is a problem naming the field; nothing is written.
+//! Bad bodies of every kind: malformed JSON, unknown fields, wrong types, numbers beyond
+//! range, another workspace's product on an order, a change without its version, a step the
+//! workflow forbids. Each answer is a problem naming the field, never a 5xx; nothing is
+//! written.
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use super::{call, get, post, product, token};
+use super::{call, get, order, post, product, raw, token, Answer};
 use crate::support::TestApp;
 
 #[tokio::test]
@@ -22,37 +23,6 @@ async fn bad_input_gets_a_problem_naming_the_field_and_writes_nothing() {
     let mug = product(&app, "alpha", &write, "MUG-1", 5).await;
     let b_mug = product(&app, "bravo", &b_write, "MUG-1", 5).await;
     product(&app, "bravo", &b_write, "MUG-2", 5).await;
-    let raw = |body: &'static str, content_type: &'static str| {
-        let (app, write) = (&app, &write);
-        async move {
-            let client = reqwest::Client::new();
-            let response = client
-                .post(format!("http://{}/api/v1/orders", app.addr))
-                .header("host", app.host(Some("alpha")))
-                .header("authorization", format!("Bearer {write}"))
-                .header("content-type", content_type)
-                .body(body)
-                .send()
-                .await
-                .unwrap();
-            let status = response.status();
-            let kind = response.headers()["content-type"]
-                .to_str()
-                .unwrap()
-                .to_owned();
-            (status, kind, response.text().await.unwrap())
-        }
-    };
-    let (status, kind, text) = raw("{\"lines\": [", "application/json").await;
-    assert_eq!(
-        (status, kind.as_str()),
-        (StatusCode::BAD_REQUEST, "application/problem+json"),
-        "{text}"
-    );
-    assert!(text.contains("malformed-body"));
-    let (status, _, _) = raw("lines=1", "application/x-www-form-urlencoded").await;
-    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
-
     let cases = [
         (
             json!({"lines": [{"product_id": mug, "quantity": 1}], "coupon": "FREE"}),
@@ -132,67 +102,6 @@ async fn bad_input_gets_a_problem_naming_the_field_and_writes_nothing() {
         );
     }
 
-    // Parameters: a limit beyond the maximum, unknown ones, a cursor edited or taken from
-    // another workspace.
-    for query in [
-        "?limit=101",
-        "?limit=0",
-        "?limit=ten",
-        "?colour=red",
-        "?cursor=garbage",
-        "?search=a%00b",
-    ] {
-        let answer = get(&app, "alpha", &format!("/products{query}"), &write).await;
-        assert_eq!(
-            answer.status,
-            StatusCode::BAD_REQUEST,
-            "{query}: {}",
-            answer.text
-        );
-        assert_eq!(answer.problem(), "invalid-parameter", "{query}");
-    }
-    let b_cursor = get(&app, "bravo", "/products?limit=1", &b_write).await.body["next_cursor"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let foreign = get(
-        &app,
-        "alpha",
-        &format!("/products?cursor={b_cursor}"),
-        &write,
-    )
-    .await;
-    assert_eq!(
-        (foreign.status, foreign.fields()),
-        (StatusCode::BAD_REQUEST, vec!["cursor".to_owned()])
-    );
-    for query in ["?status=LOST", "?created_from=yesterday"] {
-        let answer = get(&app, "alpha", &format!("/orders{query}"), &write).await;
-        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{query}");
-    }
-    let unknown = get(&app, "alpha", "/products/not-a-uuid", &write).await;
-    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
-    let nowhere = get(&app, "alpha", "/warehouses", &write).await;
-    assert_eq!(
-        (nowhere.status, nowhere.problem()),
-        (StatusCode::NOT_FOUND, "not-found")
-    );
-    let wrong_method = call(
-        &app,
-        Method::DELETE,
-        "alpha",
-        "/products",
-        Some(&write),
-        None,
-        &[],
-    )
-    .await;
-    assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(
-        wrong_method.headers["content-type"],
-        "application/problem+json"
-    );
-
     // Nothing was written by any of it.
     assert_eq!(
         get(&app, "alpha", "/orders", &write).await.body["data"],
@@ -204,6 +113,260 @@ async fn bad_input_gets_a_problem_naming_the_field_and_writes_nothing() {
             .unwrap()
             .len(),
         1
+    );
+    assert_eq!(
+        get(&app, "alpha", &format!("/products/{mug}"), &write)
+            .await
+            .body["stock"],
+        5
+    );
+}
+
+/// A problem document: the status expected, of the problem type's media type, naming `field`.
+fn assert_problem(answer: &Answer, status: StatusCode, field: &str, what: &str) {
+    assert_eq!(answer.status, status, "{what}: {}", answer.text);
+    assert_eq!(
+        answer.headers["content-type"], "application/problem+json",
+        "{what}"
+    );
+    assert!(
+        answer.fields().iter().any(|f| f == field),
+        "{what}: expected a problem on {field}: {}",
+        answer.text
+    );
+}
+
+#[tokio::test]
+async fn changes_and_workflow_steps_are_refused_on_their_fields() {
+    let app = TestApp::spawn().await;
+    let owner = app
+        .register("alpha", "ann@alpha.test", "alpha-password-1")
+        .await;
+    let write = token(&app, "alpha", &owner, "write").await;
+    let mug = product(&app, "alpha", &write, "MUG-1", 5).await;
+    let path = format!("/products/{mug}");
+    let before = get(&app, "alpha", &path, &write).await.body;
+    let version = before["version"].as_str().unwrap().to_owned();
+    let valid = json!({"version": version, "sku": "MUG-1", "name": "Changed", "description": "",
+        "price": {"amount_minor": 100, "currency": "USD"}, "stock": 1});
+    let with = |key: &str, value: serde_json::Value| {
+        let mut body = valid.clone();
+        body[key] = value;
+        body
+    };
+    let without = |key: &str| {
+        let mut body = valid.clone();
+        body.as_object_mut().unwrap().remove(key);
+        body
+    };
+    let cases = [
+        (with("colour", json!("red")), "colour"),
+        (with("stock", json!("1")), "stock"),
+        (with("stock", json!(1.5)), "stock"),
+        (with("stock", json!(10_000_000_000_i64)), "stock"),
+        (with("stock", json!(-1)), "stock"),
+        (with("price", json!(100)), "price"),
+        (
+            with("price", json!({"amount_minor": 1e30, "currency": "USD"})),
+            "price.amount_minor",
+        ),
+        (with("price", json!({"amount_minor": 100})), "price"),
+        (with("version", json!("yesterday")), "version"),
+        (with("version", json!(12)), "version"),
+        (with("name", json!("")), "name"),
+        (with("sku", json!(null)), "sku"),
+        (without("version"), "body"),
+        (json!([]), "body"),
+        (json!("MUG-1"), "body"),
+    ];
+    for (body, field) in cases {
+        let answer = call(
+            &app,
+            Method::PUT,
+            "alpha",
+            &path,
+            Some(&write),
+            Some(body.clone()),
+            &[],
+        )
+        .await;
+        assert_problem(
+            &answer,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            field,
+            &body.to_string(),
+        );
+        assert_eq!(answer.problem(), "validation");
+    }
+    // A change with a valid version of an id that is not a product is not found.
+    let elsewhere = format!("/products/{}", uuid::Uuid::new_v4());
+    let missing = call(
+        &app,
+        Method::PUT,
+        "alpha",
+        &elsewhere,
+        Some(&write),
+        Some(valid.clone()),
+        &[],
+    )
+    .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(get(&app, "alpha", &path, &write).await.body, before);
+
+    // Status changes: not a status, not a body, and steps the workflow does not take.
+    let placed = order(&app, "alpha", &write, &mug, 2).await;
+    let status_path = format!("/orders/{placed}/status");
+    let order_before = get(&app, "alpha", &format!("/orders/{placed}"), &write)
+        .await
+        .body;
+    for (body, field) in [
+        (json!({"status": "LOST"}), "status"),
+        (json!({"status": "pending"}), "status"),
+        (json!({"status": 2}), "status"),
+        (json!({"status": "CONFIRMED", "note": "x"}), "note"),
+        (json!({"to": "CONFIRMED"}), "to"),
+        (json!({}), "body"),
+        (json!({"status": "SHIPPED"}), "status"),
+        (json!({"status": "DELIVERED"}), "status"),
+        (json!({"status": "PENDING"}), "status"),
+    ] {
+        let answer = post(&app, "alpha", &status_path, &write, body.clone()).await;
+        assert_problem(
+            &answer,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            field,
+            &body.to_string(),
+        );
+    }
+    assert_eq!(
+        get(&app, "alpha", &format!("/orders/{placed}"), &write)
+            .await
+            .body,
+        order_before
+    );
+    // Once cancelled (its stock back on the shelf), an order goes nowhere.
+    let cancelled = post(
+        &app,
+        "alpha",
+        &status_path,
+        &write,
+        json!({"status": "CANCELLED"}),
+    )
+    .await;
+    assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.text);
+    for next in ["PENDING", "CONFIRMED", "SHIPPED", "DELIVERED", "CANCELLED"] {
+        let answer = post(&app, "alpha", &status_path, &write, json!({"status": next})).await;
+        assert_problem(&answer, StatusCode::UNPROCESSABLE_ENTITY, "status", next);
+    }
+    let history = get(&app, "alpha", &format!("/orders/{placed}"), &write)
+        .await
+        .body["history"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(history, 2, "placed, then cancelled: nothing else");
+    assert_eq!(get(&app, "alpha", &path, &write).await.body["stock"], 5);
+}
+
+#[tokio::test]
+async fn bodies_of_the_wrong_size_shape_or_encoding_are_problems() {
+    let app = TestApp::spawn().await;
+    let owner = app
+        .register("alpha", "ann@alpha.test", "alpha-password-1")
+        .await;
+    let write = token(&app, "alpha", &owner, "write").await;
+    let mug = product(&app, "alpha", &write, "MUG-1", 5).await;
+    let json = Some("application/json");
+    let huge_quantity = format!(
+        "{{\"lines\": [{{\"product_id\": \"{mug}\", \"quantity\": 9223372036854775808}}]}}"
+    );
+    let padded = format!("{{\"lines\": [], \"x\": \"{}\"}}", "a".repeat(70_000));
+    let cases: Vec<(Option<&str>, Vec<u8>, StatusCode, &str)> = vec![
+        (
+            json,
+            b"{\"lines\": [".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "malformed-body",
+        ),
+        (
+            json,
+            b"".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "malformed-body",
+        ),
+        (
+            json,
+            b"{\"lines\": []} {}".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "malformed-body",
+        ),
+        (
+            json,
+            b"{\"lines\": [\"\xff\xfe\"]}".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "malformed-body",
+        ),
+        (
+            json,
+            b"\xef\xbb\xbf{\"lines\": []}".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "malformed-body",
+        ),
+        (
+            json,
+            b"null".to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+        ),
+        (
+            json,
+            huge_quantity.into_bytes(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+        ),
+        (
+            json,
+            padded.into_bytes(),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too-large",
+        ),
+        (
+            None,
+            b"{\"lines\": []}".to_vec(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+        ),
+        (
+            Some("text/plain"),
+            b"{\"lines\": []}".to_vec(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+        ),
+        (
+            Some("application/x-www-form-urlencoded"),
+            b"lines=1".to_vec(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+        ),
+    ];
+    for (content_type, body, status, problem) in cases {
+        let shown = String::from_utf8_lossy(&body)
+            .chars()
+            .take(60)
+            .collect::<String>();
+        let answer = raw(&app, Method::POST, "/orders", &write, content_type, body).await;
+        assert_eq!(
+            (answer.status, answer.problem()),
+            (status, problem),
+            "{content_type:?} {shown}: {}",
+            answer.text
+        );
+        assert_eq!(answer.headers["content-type"], "application/problem+json");
+        assert!(answer.body["detail"].is_string(), "{}", answer.text);
+    }
+    assert_eq!(
+        get(&app, "alpha", "/orders", &write).await.body["data"],
+        json!([])
     );
     assert_eq!(
         get(&app, "alpha", &format!("/products/{mug}"), &write)

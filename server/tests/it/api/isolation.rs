@@ -5,7 +5,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use super::{call, get, order, product, revoke, token};
+use super::{call, get, order, product, revoke, token, CapturedLogs};
 use crate::support::TestApp;
 
 /// Every route of the API, with a body that would succeed for the ids it names.
@@ -83,7 +83,10 @@ async fn every_api_route_refuses_what_is_not_its_own() {
         }
     };
 
-    // A's token on B's host, naming B's ids: 401, nothing shown.
+    // A's token on B's host, naming B's ids: 401, nothing shown, and a mismatch logged on
+    // B's side with A's token's public prefix only.
+    let logs = CapturedLogs::start();
+    let swept = routes(&b_product, &b_order).len();
     for (method, path, body) in routes(&b_product, &b_order) {
         let answer = call(
             &app,
@@ -101,6 +104,20 @@ async fn every_api_route_refuses_what_is_not_its_own() {
         assert!(answer.headers.contains_key("www-authenticate"));
         b_secret(&answer);
     }
+    let mismatches = logs.lines_with("api_token_mismatch");
+    assert_eq!(mismatches.len(), swept, "{mismatches:#?}");
+    let bravo = app.tenant("bravo").await.id().to_string();
+    for line in &mismatches {
+        assert!(
+            line.contains(&a_write[..11]) && line.contains(&bravo),
+            "{line}"
+        );
+        assert!(
+            !line.contains(&a_write[12..]),
+            "the secret is never logged: {line}"
+        );
+    }
+    drop(logs);
 
     // A's token on A's host with B's ids: as if they did not exist.
     for (method, path, body) in routes(&b_product, &b_order) {

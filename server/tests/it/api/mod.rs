@@ -2,16 +2,19 @@
 //! idempotency. Helpers to make tokens and call the API with an explicit Host.
 
 mod bad_input;
+mod bad_params;
 mod idempotency;
 mod isolation;
 mod resources;
 mod tokens;
 
+use std::sync::{Arc, Mutex};
+
 use reqwest::header::{HeaderMap, AUTHORIZATION, CONTENT_TYPE, HOST};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::support::TestApp;
+use crate::support::Server;
 
 /// An answer of the API, read whole.
 pub struct Answer {
@@ -44,7 +47,7 @@ impl Answer {
 /// A request to the API of `slug`'s host, with `token` (if any), `body` (if any) as JSON and
 /// extra headers.
 pub async fn call(
-    app: &TestApp,
+    app: &Server,
     method: Method,
     slug: &str,
     path: &str,
@@ -70,7 +73,30 @@ pub async fn call(
     for (name, value) in extra {
         request = request.header(*name, *value);
     }
-    let response = request.send().await.unwrap();
+    answer(request.send().await.unwrap()).await
+}
+
+/// A request with a body of any bytes, sent with `content_type` if there is one.
+pub async fn raw(
+    app: &Server,
+    method: Method,
+    path: &str,
+    token: &str,
+    content_type: Option<&str>,
+    body: Vec<u8>,
+) -> Answer {
+    let mut request = reqwest::Client::new()
+        .request(method, format!("http://{}/api/v1{path}", app.addr))
+        .header(HOST, app.host(Some("alpha")))
+        .header(AUTHORIZATION, format!("Bearer {token}"))
+        .body(body);
+    if let Some(content_type) = content_type {
+        request = request.header(CONTENT_TYPE, content_type);
+    }
+    answer(request.send().await.unwrap()).await
+}
+
+async fn answer(response: reqwest::Response) -> Answer {
     let status = response.status();
     let headers = response.headers().clone();
     let text = response.text().await.unwrap();
@@ -83,17 +109,17 @@ pub async fn call(
     }
 }
 
-pub async fn get(app: &TestApp, slug: &str, path: &str, token: &str) -> Answer {
+pub async fn get(app: &Server, slug: &str, path: &str, token: &str) -> Answer {
     call(app, Method::GET, slug, path, Some(token), None, &[]).await
 }
 
-pub async fn post(app: &TestApp, slug: &str, path: &str, token: &str, body: Value) -> Answer {
+pub async fn post(app: &Server, slug: &str, path: &str, token: &str, body: Value) -> Answer {
     call(app, Method::POST, slug, path, Some(token), Some(body), &[]).await
 }
 
 /// Creates a token on the settings page's server function as the member holding `cookie`;
 /// returns its secret.
-pub async fn token(app: &TestApp, slug: &str, cookie: &str, role: &str) -> String {
+pub async fn token(app: &Server, slug: &str, cookie: &str, role: &str) -> String {
     let response = app
         .call::<app::api::api_tokens::CreateApiToken>(
             Some(slug),
@@ -113,7 +139,7 @@ pub async fn token(app: &TestApp, slug: &str, cookie: &str, role: &str) -> Strin
 }
 
 /// A product made through the API; returns its id.
-pub async fn product(app: &TestApp, slug: &str, token: &str, sku: &str, stock: i64) -> String {
+pub async fn product(app: &Server, slug: &str, token: &str, sku: &str, stock: i64) -> String {
     let made = post(
         app,
         slug,
@@ -127,7 +153,7 @@ pub async fn product(app: &TestApp, slug: &str, token: &str, sku: &str, stock: i
 }
 
 /// An order of `quantity` of one product, placed through the API; returns its id.
-pub async fn order(app: &TestApp, slug: &str, token: &str, product: &str, quantity: i64) -> String {
+pub async fn order(app: &Server, slug: &str, token: &str, product: &str, quantity: i64) -> String {
     let placed = post(
         app,
         slug,
@@ -142,7 +168,7 @@ pub async fn order(app: &TestApp, slug: &str, token: &str, product: &str, quanti
 
 /// Revokes the token whose secret is `secret` on the settings page, as the member holding
 /// `cookie`.
-pub async fn revoke(app: &TestApp, slug: &str, cookie: &str, secret: &str) {
+pub async fn revoke(app: &Server, slug: &str, cookie: &str, secret: &str) {
     use app::api::api_tokens::{ApiTokensView, LoadApiTokens, RevokeApiToken};
     let listed = app
         .call::<LoadApiTokens>(Some(slug), &[], Some(cookie), HeaderMap::new())
@@ -162,4 +188,52 @@ pub async fn revoke(app: &TestApp, slug: &str, cookie: &str, secret: &str) {
         )
         .await;
     assert_eq!(revoked.status(), StatusCode::OK);
+}
+
+/// What the test servers log on this thread while it is held. A `#[tokio::test]` runs on a
+/// current-thread runtime, and the servers it spawns run their requests on that thread, so
+/// another test's servers never write here.
+pub struct CapturedLogs {
+    lines: Arc<Mutex<Vec<u8>>>,
+    _guard: tracing::subscriber::DefaultGuard,
+}
+
+impl CapturedLogs {
+    pub fn start() -> Self {
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let writer = Arc::clone(&lines);
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::INFO)
+            .with_ansi(false)
+            .with_writer(move || SharedWriter(Arc::clone(&writer)))
+            .finish();
+        let guard = tracing::subscriber::set_default(subscriber);
+        Self {
+            lines,
+            _guard: guard,
+        }
+    }
+
+    /// The lines logged so far that contain `needle`.
+    pub fn lines_with(&self, needle: &str) -> Vec<String> {
+        let bytes = self.lines.lock().unwrap().clone();
+        String::from_utf8_lossy(&bytes)
+            .lines()
+            .filter(|line| line.contains(needle))
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+struct SharedWriter(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for SharedWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
