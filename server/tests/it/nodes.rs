@@ -282,3 +282,42 @@ async fn what_one_process_changes_the_other_honours_at_once() {
     .await;
     assert!(back.is_some(), "process two listens again");
 }
+
+/// An API token is checked in the database on every call, so a revocation through one
+/// process refuses the token's very next call on the other, with no wait.
+#[tokio::test]
+async fn a_token_revoked_through_one_process_is_refused_by_the_other_at_once() {
+    use crate::api::{get, revoke, token};
+    let database = db::testing::fresh_database().await;
+    let outbox = std::env::temp_dir().join(format!("stockroom-nodes-{}", uuid::Uuid::new_v4()));
+    let one = Node::start(database.app_url(), &outbox).await;
+    let two = Node::start(database.app_url(), &outbox).await;
+    let registered = one
+        .call::<app::api::Register>(
+            None,
+            &[
+                ("business_name", "Alpha"),
+                ("slug", "alpha"),
+                ("owner_name", "Ann"),
+                ("email", "ann@alpha.test"),
+                ("password", "alpha-password-1"),
+            ],
+            None,
+            HeaderMap::new(),
+        )
+        .await;
+    let ticket = handoff_ticket(&registered).unwrap();
+    let owner = session_cookie(
+        &one.post_welcome("alpha", &ticket, &format!("http://{BASE}"))
+            .await,
+    )
+    .unwrap();
+    let secret = token(&one, "alpha", &owner, "read").await;
+    for _ in 0..3 {
+        let used = get(&two, "alpha", "/products", &secret).await;
+        assert_eq!(used.status, StatusCode::OK, "{}", used.text);
+    }
+    revoke(&one, "alpha", &owner, &secret).await;
+    let next = get(&two, "alpha", "/products", &secret).await;
+    assert_eq!(next.status, StatusCode::UNAUTHORIZED, "{}", next.text);
+}

@@ -196,16 +196,103 @@ async fn tokens_count_against_the_plan_and_only_managers_make_them() {
     }
 }
 
+/// A token is worth nothing outside the API: every server function behind the screens and
+/// the console, and every screen, answers a request that carries only a bearer token
+/// exactly as it answers one that carries nothing.
 #[tokio::test]
 async fn a_token_does_not_sign_anyone_in_to_the_screens() {
+    use crate::hostile::{functions, As};
     let app = TestApp::spawn().await;
     let owner = app
         .register("alpha", "ann@alpha.test", "alpha-password-1")
         .await;
     let secret = token(&app, "alpha", &owner, "write").await;
-    let bearer = crate::support::headers(&[("authorization", &format!("Bearer {secret}"))]);
-    let listed = app
-        .call::<app::api::products::ListProducts>(Some("alpha"), &[], None, bearer)
-        .await;
-    assert_eq!(error_of(listed).await, AppError::Unauthenticated);
+    super::product(&app, "alpha", &secret, "TOKEN-ONLY-1", 5).await;
+    let bearer = format!("Bearer {secret}");
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let send =
+        |path: String, slug: &'static str, args: Vec<(&'static str, &'static str)>, token: bool| {
+            let (app, client, bearer) = (&app, &client, &bearer);
+            async move {
+                let mut request = client
+                    .post(format!("http://{}{path}", app.addr))
+                    .header("host", app.host(Some(slug)))
+                    .header("sec-fetch-site", "same-origin")
+                    .form(&args);
+                if token {
+                    request = request.header("authorization", bearer);
+                }
+                let response = request.send().await.unwrap();
+                (response.status(), response.text().await.unwrap())
+            }
+        };
+
+    let mut refused = 0;
+    for function in functions() {
+        let slug = match function.caller {
+            As::Owner => "alpha",
+            As::ConsoleAdmin => "admin",
+            _ => continue,
+        };
+        let args: Vec<_> = function.args.iter().map(|(n, v, _)| (*n, *v)).collect();
+        let path = function.path.to_owned();
+        let (status, body) = send(path.clone(), slug, args.clone(), true).await;
+        let stranger = send(path.clone(), slug, args, false).await;
+        assert_eq!((status, &body), (stranger.0, &stranger.1), "{path}");
+        assert!(
+            !body.contains("TOKEN-ONLY-1") && !body.contains("ann@"),
+            "{path}: {body}"
+        );
+        if status == StatusCode::UNAUTHORIZED {
+            refused += 1;
+        }
+    }
+    // Every function but the site's description needs a member or a console admin.
+    let guarded = functions()
+        .iter()
+        .filter(|f| matches!(f.caller, As::Owner | As::ConsoleAdmin))
+        .count();
+    assert_eq!(refused, guarded - 1);
+
+    for path in [
+        "/",
+        "/products",
+        "/orders",
+        "/team",
+        "/settings/api",
+        "/exports",
+    ] {
+        let page = |token: bool| {
+            let (app, client, bearer) = (&app, &client, &bearer);
+            async move {
+                let mut request = client
+                    .get(format!("http://{}{path}", app.addr))
+                    .header("host", app.host(Some("alpha")));
+                if token {
+                    request = request.header("authorization", bearer);
+                }
+                let response = request.send().await.unwrap();
+                let (status, location) = (
+                    response.status(),
+                    response.headers().get("location").cloned(),
+                );
+                let text = response.text().await.unwrap();
+                (
+                    status,
+                    location,
+                    text.contains("TOKEN-ONLY-1"),
+                    text.contains("Olive Owner"),
+                )
+            }
+        };
+        let with_token = page(true).await;
+        assert_eq!(with_token, page(false).await, "{path}");
+        assert!(
+            !with_token.2 && !with_token.3,
+            "{path} shows a member's page"
+        );
+    }
 }
