@@ -62,18 +62,26 @@ impl TenantScope {
 
     /// What the bearer token whose secret digests to `digest` may do in `tenant`: looked up
     /// inside the tenant's own transaction (another workspace's token is simply not there),
-    /// and checked against its creator's CURRENT membership and role on every call, so a
-    /// revocation, a removal or a demotion counts from the very next request.
+    /// with its creator's current membership and role. A valid answer is kept in memory like
+    /// a session's member (`caches`): a revocation, and a change to its creator's role or
+    /// membership, are announced and forgotten by every process, so they count from the very
+    /// next request; its expiry is checked at every use. Refusals are never kept.
     pub async fn for_api_token(
         db: &Db,
         tenant: &Tenant,
         digest: &str,
     ) -> Result<TokenCheck, RepoError> {
+        if let Some(access) = db.caches.api_token(digest, tenant.id()) {
+            return Ok(TokenCheck::Valid(access));
+        }
+        let epoch = db.caches.epoch();
         let mut tx = begin_for_tenant(db, tenant.id()).await?;
-        // Usage is recorded at most once a minute, so most calls write nothing.
+        // Usage is recorded at most once a minute (when the token is read rather than
+        // remembered), so most reads write nothing.
         let row = sqlx::query!(
             r#"WITH found AS (
                    SELECT t.id, t.prefix, t.role AS token_role, t.revoked_at IS NOT NULL AS revoked,
+                          t.expires_at,
                           coalesce(t.expires_at <= now(), false) AS expired,
                           u.id AS user_id, u.email, u.name, u.role AS member_role,
                           u.removed_at IS NOT NULL AS removed
@@ -90,7 +98,7 @@ impl TenantScope {
                SELECT f.id AS "id!", f.prefix AS "prefix!", f.token_role AS "token_role!",
                       f.revoked AS "revoked!", f.expired AS "expired!", f.user_id AS "user_id!",
                       f.email AS "email!", f.name AS "name!", f.member_role AS "member_role!",
-                      f.removed AS "removed!", EXISTS (SELECT 1 FROM touched) AS "touched!"
+                      f.removed AS "removed!", f.expires_at, EXISTS (SELECT 1 FROM touched) AS "touched!"
                  FROM found f"#,
             tenant.id().as_uuid(),
             digest
@@ -135,7 +143,7 @@ impl TenantScope {
             name: row.name,
             role: token_role.effective_role(creator_role),
         };
-        Ok(TokenCheck::Valid(ApiAccess {
+        let access = ApiAccess {
             scope: Self {
                 tenant_id: tenant.id(),
                 member,
@@ -144,7 +152,10 @@ impl TenantScope {
             token_id: ApiTokenId::from_uuid(row.id),
             prefix: row.prefix,
             role: token_role,
-        }))
+        };
+        db.caches
+            .keep_api_token(epoch, digest.to_owned(), &access, row.expires_at);
+        Ok(TokenCheck::Valid(access))
     }
 
     /// [`Self::for_member`] for the member a session signs in, remembered for that session

@@ -1,10 +1,11 @@
 //! API tokens: made, listed and revoked by a workspace's owners and admins. Only a digest of
-//! each secret is stored; the token's check on every call is `TenantScope::for_api_token`.
+//! each secret is stored; what a token may do is `TenantScope::for_api_token`.
 
 use domain::{ApiTokenId, ApiTokenRole, LimitKind, Role, TokenName};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::caches::{announce, Change};
 use crate::scope::end_read;
 use crate::{Db, RepoError, TenantScope};
 
@@ -99,22 +100,25 @@ pub async fn list(db: &Db, scope: &TenantScope) -> Result<Vec<ApiToken>, RepoErr
         .collect()
 }
 
-/// OWNER and ADMIN only. The token stops working on its next call, on every server process
-/// (each call checks it in the database). Revoking twice keeps the first time.
+/// OWNER and ADMIN only. The token stops working on its next call, on every server process:
+/// the revocation is announced with the commit, and every process forgets the token (see
+/// `caches`). Revoking twice keeps the first time.
 pub async fn revoke(db: &Db, scope: &TenantScope, id: ApiTokenId) -> Result<(), RepoError> {
     scope.require(Role::Admin)?;
     let mut tx = scope.begin(db).await?;
-    let updated = sqlx::query!(
+    let digest = sqlx::query_scalar!(
         "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now())
-          WHERE tenant_id = $1 AND id = $2",
+          WHERE tenant_id = $1 AND id = $2
+          RETURNING secret_digest",
         scope.tenant_id().as_uuid(),
         id.as_uuid()
     )
-    .execute(&mut *tx)
-    .await?;
-    if updated.rows_affected() == 0 {
-        return Err(RepoError::NotFound);
-    }
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(RepoError::NotFound)?;
+    let change = Change::ApiToken(digest);
+    announce(&mut tx, &change).await?;
     tx.commit().await?;
+    db.forget(&[change]);
     Ok(())
 }

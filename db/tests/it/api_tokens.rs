@@ -147,3 +147,121 @@ async fn idempotency_keys_are_claimed_once_and_answered_again(
     // Another workspace cannot claim a key for a token it does not have.
     assert!(claim(&db, &bravo_owner, token, "k", &hash).await.is_err());
 }
+
+/// A valid token is kept in memory while the handle listens: a change made behind its back
+/// (no announcement) goes unseen, but a revocation, a change to its creator, its expiry and
+/// another workspace's host are never answered from memory.
+#[sqlx::test(migrator = "db::MIGRATOR")]
+async fn a_kept_token_is_forgotten_by_whatever_concerns_it(
+    _: PgPoolOptions,
+    owner: PgConnectOptions,
+) {
+    use db::tenant::members;
+    let pool = crate::common::app_pool(&owner, 4).await;
+    let db = db::Db::from_pool(pool.clone());
+    let app: PgConnectOptions = std::env::var("STOCKROOM_TEST_APP_URL")
+        .unwrap()
+        .parse()
+        .unwrap();
+    db.listen(app.database(owner.get_database().unwrap()));
+    for _ in 0..200 {
+        if db.is_listening() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(db.is_listening(), "the handle listens for changes");
+    let (alpha, alpha_owner) = tenant_and_owner(&db, "alpha").await;
+    let (bravo, _) = tenant_and_owner(&db, "bravo").await;
+    let check = |n: u8| {
+        let (db, alpha) = (&db, &alpha);
+        async move {
+            TenantScope::for_api_token(db, alpha, &digest(n))
+                .await
+                .unwrap()
+        }
+    };
+    let alpha_id = alpha.id();
+    let revoke_behind_its_back = |n: u8| {
+        let pool = pool.clone();
+        async move {
+            let mut tx = crate::common::tenant_tx(&pool, alpha_id).await;
+            sqlx::query("UPDATE api_tokens SET revoked_at = now() WHERE secret_digest = $1")
+                .bind(digest(n))
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        }
+    };
+
+    // Kept: a revocation nobody announced is not seen...
+    let token = make(&db, &alpha_owner, 5, ApiTokenRole::Write).await;
+    assert!(matches!(check(5).await, TokenCheck::Valid(_)));
+    revoke_behind_its_back(5).await;
+    assert!(matches!(check(5).await, TokenCheck::Valid(_)), "kept");
+    // ...but never on another workspace's host...
+    assert!(matches!(
+        TenantScope::for_api_token(&db, &bravo, &digest(5))
+            .await
+            .unwrap(),
+        TokenCheck::Unknown
+    ));
+    // ...and a revocation through the repository is announced and forgotten at once.
+    api_tokens::revoke(&db, &alpha_owner, token).await.unwrap();
+    assert!(matches!(
+        check(5).await,
+        TokenCheck::Refused {
+            reason: "revoked",
+            ..
+        }
+    ));
+
+    // A change to the creator's role or membership: the token acts with the new role at once.
+    let admin = crate::common::add_member(&db, &alpha, "ada@alpha.test", Role::Admin).await;
+    make(&db, &admin, 6, ApiTokenRole::Write).await;
+    let TokenCheck::Valid(before) = check(6).await else {
+        panic!("the admin's token works");
+    };
+    assert_eq!(before.scope.member().role, Role::Admin);
+    let ada = admin.member().user_id;
+    members::change_role(&db, &alpha_owner, ada, Role::Member)
+        .await
+        .unwrap();
+    let TokenCheck::Valid(after) = check(6).await else {
+        panic!("a demoted creator's token still works");
+    };
+    assert_eq!(after.scope.member().role, Role::Member);
+    members::remove(&db, &alpha_owner, ada).await.unwrap();
+    assert!(matches!(
+        check(6).await,
+        TokenCheck::Refused {
+            reason: "creator removed",
+            ..
+        }
+    ));
+
+    // Its expiry counts even while it is kept.
+    api_tokens::create(
+        &db,
+        &alpha_owner,
+        &NewApiToken {
+            name: &TokenName::parse("Brief").unwrap(),
+            role: ApiTokenRole::Read,
+            prefix: "sr_token007",
+            digest: &digest(7),
+            expires_at: Some(time::OffsetDateTime::now_utc() + time::Duration::seconds(2)),
+        },
+    )
+    .await
+    .unwrap();
+    assert!(matches!(check(7).await, TokenCheck::Valid(_)));
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert!(matches!(
+        check(7).await,
+        TokenCheck::Refused {
+            reason: "expired",
+            ..
+        }
+    ));
+}

@@ -1,5 +1,6 @@
 //! Who an API request is for: the Host names the workspace (and nothing else does), the
-//! bearer token names the member it acts for, checked against the database on every call.
+//! bearer token names the member it acts for, with its creator's current role (kept in memory
+//! only until a change concerns it: see `TenantScope::for_api_token`).
 //! Session cookies are never read here, and the token is never accepted by the screens.
 
 use std::sync::Arc;
