@@ -1,6 +1,7 @@
 -- One wrk script for every scenario of bench/run. SCENARIO picks what each request does:
 --   page      GET /products, the signed-in products page (full server-rendered HTML)
 --   list      the product-list server function, first page
+--   api_list  the same first page from the JSON API, with a read-only API token
 --   order     place an order for 1-2 units of one of the tenant's scarce ("hot") products
 --   order_cold  the same with plentiful products (with ACK_DIR set, acknowledged order ids are
 --             written there, to check after a fault that every one of them was kept)
@@ -42,9 +43,10 @@ end
 
 function init(args)
   -- host \t cookie \t email \t hot product ids (comma) \t plentiful product ids (comma)
+  -- \t tenant id \t API token
   for line in io.lines(os.getenv("SESSIONS_FILE")) do
     local f = split(line, "\t")
-    table.insert(sessions, { host = f[1], cookie = f[2], email = f[3], hot = split(f[4] or "", ","), cold = split(f[5] or "", ",") })
+    table.insert(sessions, { host = f[1], cookie = f[2], email = f[3], hot = split(f[4] or "", ","), cold = split(f[5] or "", ","), token = f[7] })
   end
   math.randomseed(os.time() + thread_id * 7919)
   local ack_dir = os.getenv("ACK_DIR")
@@ -74,6 +76,14 @@ local function page(session, path)
   })
 end
 
+local function api(session, path)
+  return wrk.format("GET", path, {
+    ["Host"] = session.host,
+    ["Authorization"] = "Bearer " .. session.token,
+    ["Accept-Encoding"] = "br, gzip",
+  })
+end
+
 local function order(session, products)
   local product = products[math.random(#products)]
   local quantity = math.random(2)
@@ -98,6 +108,8 @@ function request()
     return page(session, "/products")
   elseif scenario == "list" or scenario == "steady" then
     return call(session, paths.list)
+  elseif scenario == "api_list" then
+    return api(session, "/api/v1/products?limit=25")
   elseif scenario == "order" then
     return order(session, session.hot)
   elseif scenario == "order_cold" then

@@ -114,6 +114,7 @@ fn routes(tree: RouteTree) -> AnyView {
                 <Route path=path!("/register") view={Lazy::<public_area::RegisterScreen>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/find") view={Lazy::<public_area::FindWorkspaceScreen>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/welcome") view=ServerPage />
+                <Route path=path!("/docs/api") view=ServerPage />
             </Routes>
         }
         .into_any(),
@@ -132,6 +133,7 @@ fn routes(tree: RouteTree) -> AnyView {
                 <Route path=path!("/invite/:token") view={Lazy::<link_area::InviteScreen>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/forgot") view={Lazy::<link_area::ForgotPasswordScreen>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/reset/:token") view={Lazy::<link_area::ResetPasswordScreen>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/settings/api") view={Lazy::<admin_area::ApiTokensScreen>::new()} ssr=SsrMode::Async />
             </Routes>
         }
         .into_any(),
@@ -182,6 +184,8 @@ fn routes(tree: RouteTree) -> AnyView {
                 <Route path=path!("/audit") view=NotFound ssr=SsrMode::Async />
                 <Route path=path!("/load") view=NotFound ssr=SsrMode::Async />
                 <Route path=path!("/welcome") view=ServerPage />
+                <Route path=path!("/settings/api") view=NotFound ssr=SsrMode::Async />
+                <Route path=path!("/docs/api") view=ServerPage />
             </Routes>
         }
         .into_any(),
@@ -190,4 +194,4 @@ fn routes(tree: RouteTree) -> AnyView {
 
 /// Paths the server answers itself, outside the app (see `pages::ServerPage`); the server
 /// leaves them out of the routes it registers for the app.
-pub const SERVER_PAGES: [&str; 1] = ["/welcome"];
+pub const SERVER_PAGES: [&str; 2] = ["/welcome", "/docs/api"];

@@ -1,6 +1,6 @@
 //! What a server process keeps in memory so that a warm request makes no database round trip
-//! before its own query: workspaces by slug, each workspace's caps, sessions, and the member
-//! each session signs in.
+//! before its own query: workspaces by slug, each workspace's caps, sessions, the member
+//! each session signs in, and what each API token may do.
 //!
 //! Every change to what is kept announces itself with a `NOTIFY` on [`CHANNEL`], sent in the
 //! transaction that makes it (PostgreSQL delivers it at commit, to every process listening),
@@ -13,12 +13,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use domain::TenantId;
+use domain::{TenantId, UserId};
+use time::OffsetDateTime;
 use tower_sessions::session::Record;
 
 use crate::cache::TtlCache;
 use crate::tenant::plan::Cap;
-use crate::{Tenant, TenantScope};
+use crate::{ApiAccess, Tenant, TenantScope};
 
 /// The channel every process listens on.
 pub const CHANNEL: &str = "stockroom_cache";
@@ -30,6 +31,10 @@ pub enum Change {
     Session(String),
     /// A workspace's registry row, plan or overrides changed; its sessions may have ended.
     Tenant(TenantId),
+    /// An API token was revoked; its key is the digest of its secret.
+    ApiToken(String),
+    /// A member's role changed or they left: the tokens they made act with their role.
+    Member(UserId),
 }
 
 impl Change {
@@ -37,18 +42,20 @@ impl Change {
         match self {
             Change::Session(key) => format!("s:{key}"),
             Change::Tenant(id) => format!("t:{id}"),
+            Change::ApiToken(digest) => format!("k:{digest}"),
+            Change::Member(id) => format!("m:{id}"),
         }
     }
 
     /// `None` for a payload this build does not know: the caller forgets everything.
     pub fn parse(payload: &str) -> Option<Self> {
+        let digest = |key: &str| key.len() == 64 && key.chars().all(|c| c.is_ascii_hexdigit());
+        let id = |id: &str| uuid::Uuid::parse_str(id).ok();
         match payload.split_once(':')? {
-            ("s", key) if key.len() == 64 && key.chars().all(|c| c.is_ascii_hexdigit()) => {
-                Some(Change::Session(key.to_owned()))
-            }
-            ("t", id) => uuid::Uuid::parse_str(id)
-                .ok()
-                .map(|id| Change::Tenant(TenantId::from_uuid(id))),
+            ("s", key) if digest(key) => Some(Change::Session(key.to_owned())),
+            ("k", key) if digest(key) => Some(Change::ApiToken(key.to_owned())),
+            ("t", tenant) => id(tenant).map(|id| Change::Tenant(TenantId::from_uuid(id))),
+            ("m", user) => id(user).map(|id| Change::Member(UserId::from_uuid(id))),
             _ => None,
         }
     }
@@ -70,7 +77,20 @@ pub(crate) async fn announce(
     Ok(())
 }
 
-/// How long a session or a checked member is kept, whatever this process heard: a backstop.
+/// Announces that `user`'s role changed or that they left, in the caller's transaction: the
+/// tokens they made act with their role, so every process forgets them. The caller forgets
+/// the returned change itself once it has committed.
+pub(crate) async fn member_changed(
+    conn: &mut sqlx::PgConnection,
+    user: UserId,
+) -> Result<Change, sqlx::Error> {
+    let change = Change::Member(user);
+    announce(conn, &change).await?;
+    Ok(change)
+}
+
+/// How long a session, a checked member or a checked token is kept, whatever this process
+/// heard: a backstop.
 const SESSION_TTL: Duration = Duration::from_secs(30);
 const MEMBER_TTL: Duration = Duration::from_secs(10);
 const MAX_ENTRIES: usize = 100_000;
@@ -81,11 +101,20 @@ struct CachedSession {
     record: Record,
 }
 
+/// A token found valid: what it may do, until it expires.
+#[derive(Clone)]
+struct CachedToken {
+    access: ApiAccess,
+    expires_at: Option<OffsetDateTime>,
+}
+
 pub(crate) struct Caches {
     tenants: TtlCache<String, Tenant>,
     caps: TtlCache<TenantId, Arc<Vec<Cap>>>,
     sessions: TtlCache<String, CachedSession>,
     members: TtlCache<String, TenantScope>,
+    /// By the digest of the token's secret.
+    api_tokens: TtlCache<String, CachedToken>,
     /// Whether this process hears every change now. Nothing is kept unless it does.
     listening: AtomicBool,
     /// Counts what this process heard. An entry read from the database is kept only if
@@ -107,6 +136,7 @@ impl Caches {
             caps: TtlCache::new(tenant_ttl, MAX_ENTRIES),
             sessions: TtlCache::new(SESSION_TTL, MAX_ENTRIES),
             members: TtlCache::new(MEMBER_TTL, MAX_ENTRIES),
+            api_tokens: TtlCache::new(MEMBER_TTL, MAX_ENTRIES),
             listening: AtomicBool::new(false),
             epoch: AtomicU64::new(0),
             session_hits: AtomicU64::new(0),
@@ -204,6 +234,33 @@ impl Caches {
         }
     }
 
+    /// What the token whose secret digests to `digest` may do in `tenant`, if it was found
+    /// valid there lately and has not expired since.
+    pub(crate) fn api_token(&self, digest: &str, tenant: TenantId) -> Option<ApiAccess> {
+        if !self.is_listening() {
+            return None;
+        }
+        let cached = self.api_tokens.get(&digest.to_owned())?;
+        let live = cached
+            .expires_at
+            .is_none_or(|at| at > OffsetDateTime::now_utc());
+        (live && cached.access.scope.tenant_id() == tenant).then_some(cached.access)
+    }
+
+    pub(crate) fn keep_api_token(
+        &self,
+        epoch: Epoch,
+        digest: String,
+        access: &ApiAccess,
+        expires_at: Option<OffsetDateTime>,
+    ) {
+        if self.may_keep(epoch) {
+            let access = access.clone();
+            self.api_tokens
+                .insert(digest, CachedToken { access, expires_at });
+        }
+    }
+
     /// Forgets what `change` concerns.
     pub(crate) fn apply(&self, change: &Change) {
         self.epoch.fetch_add(1, Ordering::AcqRel);
@@ -219,6 +276,14 @@ impl Caches {
                 self.sessions.forget_where(|_, s| s.tenant == Some(id));
                 self.members
                     .forget_where(|_, scope| scope.tenant_id() == id);
+                self.api_tokens
+                    .forget_where(|_, token| token.access.scope.tenant_id() == id);
+            }
+            Change::ApiToken(digest) => self.api_tokens.forget(digest),
+            Change::Member(id) => {
+                let id = *id;
+                self.api_tokens
+                    .forget_where(|_, token| token.access.scope.member().user_id == id);
             }
         }
     }
@@ -230,6 +295,7 @@ impl Caches {
         self.caps.clear();
         self.sessions.clear();
         self.members.clear();
+        self.api_tokens.clear();
     }
 
     /// Starts (or stops) keeping sessions; either way, what was kept before is forgotten:
@@ -248,7 +314,13 @@ mod tests {
     fn payloads_round_trip_and_junk_is_refused() {
         let key = "a".repeat(64);
         let tenant = TenantId::from_uuid(uuid::Uuid::from_u128(5));
-        for change in [Change::Session(key), Change::Tenant(tenant)] {
+        let user = UserId::from_uuid(uuid::Uuid::from_u128(6));
+        for change in [
+            Change::Session(key.clone()),
+            Change::Tenant(tenant),
+            Change::ApiToken(key),
+            Change::Member(user),
+        ] {
             assert_eq!(Change::parse(&change.payload()), Some(change));
         }
         for junk in [
@@ -259,6 +331,8 @@ mod tests {
             "x:1",
             "nonsense",
             "s:zz",
+            "k:short",
+            "m:not-a-uuid",
         ] {
             assert_eq!(Change::parse(junk), None, "{junk}");
         }

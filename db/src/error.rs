@@ -162,6 +162,11 @@ impl From<sqlx::Error> for RepoError {
                     at: std::panic::Location::caller(),
                 }
             }
+            // read_only_sql_transaction: a read-only scope (a read API token) tried to write.
+            // The API refuses writes before they start; this is the backstop underneath.
+            sqlx::Error::Database(db) if db.code().as_deref() == Some("25006") => {
+                RepoError::Forbidden
+            }
             sqlx::Error::Database(db) if db.code().is_some_and(|code| code.starts_with("22")) => {
                 RepoError::BadInput(err)
             }

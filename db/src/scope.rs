@@ -1,6 +1,6 @@
 use std::ops::{Deref, DerefMut};
 
-use domain::{Email, Role, TenantId, UserId};
+use domain::{ApiTokenId, ApiTokenRole, Email, Role, TenantId, UserId};
 use sqlx::{PgConnection, Postgres, Transaction};
 use tokio::sync::OwnedSemaphorePermit;
 
@@ -18,6 +18,9 @@ pub struct TenantScope {
     member: Member,
     /// Read with the member, so the scope's transactions need nothing more to keep to them.
     shares: Shares,
+    /// Every transaction of a read-only scope (a read API token's) is `READ ONLY`, so a write
+    /// fails in PostgreSQL even where the code above forgot to refuse it.
+    read_only: bool,
 }
 
 /// The signed-in person, as the tenant knows them.
@@ -61,7 +64,109 @@ impl TenantScope {
             tenant_id: tenant.id(),
             member,
             shares: Shares::from_caps(&caps),
+            read_only: false,
         }))
+    }
+
+    /// What the bearer token whose secret digests to `digest` may do in `tenant`: looked up
+    /// inside the tenant's own transaction (another workspace's token is simply not there),
+    /// with its creator's current membership and role. A valid answer is kept in memory like
+    /// a session's member (`caches`): a revocation, and a change to its creator's role or
+    /// membership, are announced and forgotten by every process, so they count from the very
+    /// next request; its expiry is checked at every use. Refusals are never kept.
+    pub async fn for_api_token(
+        db: &Db,
+        tenant: &Tenant,
+        digest: &str,
+    ) -> Result<TokenCheck, RepoError> {
+        if let Some(access) = db.caches.api_token(digest, tenant.id()) {
+            return Ok(TokenCheck::Valid(access));
+        }
+        let epoch = db.caches.epoch();
+        let mut tx = begin_for_tenant(db, tenant.id()).await?;
+        // Usage is recorded at most once a minute (when the token is read rather than
+        // remembered), so most reads write nothing.
+        let row = sqlx::query!(
+            r#"WITH found AS (
+                   SELECT t.id, t.prefix, t.role AS token_role, t.revoked_at IS NOT NULL AS revoked,
+                          t.expires_at,
+                          coalesce(t.expires_at <= now(), false) AS expired,
+                          u.id AS user_id, u.email, u.name, u.role AS member_role,
+                          u.removed_at IS NOT NULL AS removed
+                     FROM api_tokens t JOIN users u ON u.tenant_id = t.tenant_id AND u.id = t.created_by
+                    WHERE t.tenant_id = $1 AND t.secret_digest = $2
+               ), touched AS (
+                   UPDATE api_tokens a SET last_used_at = now()
+                     FROM found f
+                    WHERE a.tenant_id = $1 AND a.id = f.id
+                      AND NOT f.revoked AND NOT f.expired AND NOT f.removed
+                      AND (a.last_used_at IS NULL OR a.last_used_at < now() - interval '1 minute')
+                   RETURNING a.id
+               )
+               SELECT f.id AS "id!", f.prefix AS "prefix!", f.token_role AS "token_role!",
+                      f.revoked AS "revoked!", f.expired AS "expired!", f.user_id AS "user_id!",
+                      f.email AS "email!", f.name AS "name!", f.member_role AS "member_role!",
+                      f.removed AS "removed!", f.expires_at, EXISTS (SELECT 1 FROM touched) AS "touched!"
+                 FROM found f"#,
+            tenant.id().as_uuid(),
+            digest
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            end_read(tx);
+            return Ok(TokenCheck::Unknown);
+        };
+        // A token's calls keep to the workspace's fair shares like its members' do.
+        let caps = crate::tenant::plan::caps(db, &mut tx, tenant.id()).await?;
+        if row.touched {
+            tx.commit().await?;
+        } else {
+            end_read(tx);
+        }
+        let refused = |reason| {
+            Ok(TokenCheck::Refused {
+                prefix: row.prefix.clone(),
+                reason,
+            })
+        };
+        if row.revoked {
+            return refused("revoked");
+        }
+        if row.expired {
+            return refused("expired");
+        }
+        if row.removed {
+            return refused("creator removed");
+        }
+        let token_role: ApiTokenRole = row
+            .token_role
+            .parse()
+            .map_err(|_| RepoError::corrupt("api_tokens.role"))?;
+        let creator_role: Role = row
+            .member_role
+            .parse()
+            .map_err(|_| RepoError::corrupt("users.role"))?;
+        let member = Member {
+            user_id: UserId::from_uuid(row.user_id),
+            email: Email::parse(&row.email).map_err(|_| RepoError::corrupt("users.email"))?,
+            name: row.name,
+            role: token_role.effective_role(creator_role),
+        };
+        let access = ApiAccess {
+            scope: Self {
+                tenant_id: tenant.id(),
+                member,
+                shares: Shares::from_caps(&caps),
+                read_only: token_role == ApiTokenRole::Read,
+            },
+            token_id: ApiTokenId::from_uuid(row.id),
+            prefix: row.prefix,
+            role: token_role,
+        };
+        db.caches
+            .keep_api_token(epoch, digest.to_owned(), &access, row.expires_at);
+        Ok(TokenCheck::Valid(access))
     }
 
     /// [`Self::for_member`] for the member a session signs in, remembered for that session
@@ -101,6 +206,11 @@ impl TenantScope {
         self.shares
     }
 
+    /// True for a read API token's scope: it may read, never write.
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
     /// Refuses unless the member's role is at least `role`. Checked here, under the server
     /// functions, so a hidden button is never the only thing standing in the way.
     pub fn require(&self, role: Role) -> Result<(), RepoError> {
@@ -113,7 +223,12 @@ impl TenantScope {
 
     /// Opens this scope's transaction. Repository functions run every statement inside it.
     pub(crate) async fn begin(&self, db: &Db) -> Result<TenantTx, RepoError> {
-        self.begin_shared(db, "BEGIN").await
+        let begin = if self.read_only {
+            "BEGIN READ ONLY"
+        } else {
+            "BEGIN"
+        };
+        self.begin_shared(db, begin).await
     }
 
     /// A read-only transaction whose statements all see one snapshot, for reads made of
@@ -179,6 +294,28 @@ impl DerefMut for TenantTx {
     fn deref_mut(&mut self) -> &mut PgConnection {
         &mut self.tx
     }
+}
+
+/// What a bearer token comes to on one workspace's host.
+#[derive(Debug)]
+pub enum TokenCheck {
+    Valid(ApiAccess),
+    /// No token with this secret in this workspace: mistyped, forged, or another workspace's.
+    Unknown,
+    /// The token exists but no longer works; `prefix` names it in the log.
+    Refused {
+        prefix: String,
+        reason: &'static str,
+    },
+}
+
+/// A checked token: the scope it acts in (its creator, with the token's effective role).
+#[derive(Debug, Clone)]
+pub struct ApiAccess {
+    pub scope: TenantScope,
+    pub token_id: ApiTokenId,
+    pub prefix: String,
+    pub role: ApiTokenRole,
 }
 
 /// A transaction whose first statement pins `app.tenant_id` for its own lifetime only

@@ -34,3 +34,4 @@ id_type!(OrderId);
 id_type!(InvitationId);
 id_type!(ExportId);
 id_type!(AdminId);
+id_type!(ApiTokenId);

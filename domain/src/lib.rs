@@ -2,6 +2,7 @@
 //! edge, so code that holds one never re-checks it. Nothing here may depend on a server-only
 //! crate: this crate is compiled to wasm too.
 
+mod api_token;
 mod catalog;
 mod email;
 mod ids;
@@ -15,15 +16,17 @@ mod search;
 mod slug;
 mod tenant;
 
+pub use api_token::{ApiTokenRole, ApiTokenRoleError};
 pub use catalog::{
     parse_quantity, parse_stock, CountError, Description, DescriptionError, Sku, SkuError,
     DESCRIPTION_MAX,
 };
 pub use email::{Email, EmailError};
-pub use ids::{AdminId, ExportId, InvitationId, OrderId, ProductId, TenantId, UserId};
+pub use ids::{AdminId, ApiTokenId, ExportId, InvitationId, OrderId, ProductId, TenantId, UserId};
 pub use money::{Currency, Money, MoneyError};
 pub use name::{
-    PersonName, PersonNameError, ProductName, ProductNameError, WorkspaceName, WorkspaceNameError,
+    PersonName, PersonNameError, ProductName, ProductNameError, TokenName, TokenNameError,
+    WorkspaceName, WorkspaceNameError,
 };
 pub use order::{OrderStatus, OrderStatusParseError};
 pub use password::{Password, PasswordError, MIN_PASSWORD_CHARS};

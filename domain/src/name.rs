@@ -63,6 +63,12 @@ bounded_text!(
 );
 bounded_text!(PersonName, PersonNameError, 80, "Enter your name.");
 bounded_text!(ProductName, ProductNameError, 200, "Enter a product name.");
+bounded_text!(
+    TokenName,
+    TokenNameError,
+    100,
+    "Enter a name for the token."
+);
 
 #[cfg(test)]
 mod tests {

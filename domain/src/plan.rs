@@ -39,13 +39,16 @@ pub enum LimitKind {
     Members,
     /// Orders placed since the first of this month (UTC).
     OrdersPerMonth,
+    /// API tokens neither revoked nor expired.
+    ApiTokens,
 }
 
 impl LimitKind {
-    pub const ALL: [LimitKind; 3] = [
+    pub const ALL: [LimitKind; 4] = [
         LimitKind::Products,
         LimitKind::Members,
         LimitKind::OrdersPerMonth,
+        LimitKind::ApiTokens,
     ];
 
     pub fn code(self) -> &'static str {
@@ -53,6 +56,7 @@ impl LimitKind {
             LimitKind::Products => "max_products",
             LimitKind::Members => "max_members",
             LimitKind::OrdersPerMonth => "max_orders_per_month",
+            LimitKind::ApiTokens => "max_api_tokens",
         }
     }
 }

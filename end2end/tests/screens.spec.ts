@@ -92,6 +92,7 @@ test("a member moves into every screen of the workspace and back without a reloa
     ["Orders", "Orders"],
     ["Exports", "Exports"],
     ["Team", "Team"],
+    ["API", "API tokens"],
     ["Profile", "Your profile"],
   ];
   for (const [link, title] of visits) {
@@ -107,7 +108,7 @@ test("a member moves into every screen of the workspace and back without a reloa
   await sameDocument(page);
 
   // And back through the history, each screen as it was.
-  const back: (string | RegExp)[] = ["Orders", "Roaming lamp", "Products", "Your profile", "Team", "Exports", "Orders", "Products", /^Welcome/];
+  const back: (string | RegExp)[] = ["Orders", "Roaming lamp", "Products", "Your profile", "API tokens", "Team", "Exports", "Orders", "Products", /^Welcome/];
   for (const title of back) {
     await page.goBack();
     await heading(page, title);

@@ -281,3 +281,61 @@ pub async fn generate(config: &Config, spec: GenerateSpec) -> Result<(), CliErro
     db.close().await;
     Ok(())
 }
+
+/// Creates an API token acting for the workspace's longest-standing owner and prints its
+/// secret (once): for operators, and for tools that need a token before anyone signs in.
+pub async fn create_api_token(
+    config: &Config,
+    workspace: &str,
+    name: &str,
+    role: &str,
+    expires_in_days: Option<u16>,
+) -> Result<(), CliError> {
+    let slug = arg("--workspace", Slug::parse(workspace))?;
+    let name = arg("--name", domain::TokenName::parse(name))?;
+    let role: domain::ApiTokenRole = arg("--role", role.parse())?;
+    let db = connect(config).await?;
+    let tenant = db::platform::tenants::find_by_slug(&db, &slug)
+        .await?
+        .ok_or_else(|| CliError::Argument {
+            flag: "--workspace",
+            reason: format!("no workspace `{slug}`"),
+        })?;
+    let owner = db::platform::operator::first_owner(&db, &tenant)
+        .await?
+        .ok_or_else(|| CliError::Argument {
+            flag: "--workspace",
+            reason: format!("{slug} has no owner to act for"),
+        })?;
+    let minted = app::ssr::tokens::new_api_token(tenant.id());
+    let expires_at = expires_in_days
+        .map(|days| time::OffsetDateTime::now_utc() + time::Duration::days(i64::from(days)));
+    db::tenant::api_tokens::create(
+        &db,
+        &owner,
+        &db::tenant::api_tokens::NewApiToken {
+            name: &name,
+            role,
+            prefix: &minted.prefix,
+            digest: &minted.digest,
+            expires_at,
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        db::RepoError::LimitReached { max, unit, .. } => CliError::Argument {
+            flag: "--workspace",
+            reason: format!("{slug} is at its plan's limit of {max} {unit}"),
+        },
+        other => other.into(),
+    })?;
+    eprintln!(
+        "Created {} token {} for {slug}, acting for {}; the secret follows (shown only now):",
+        role.as_str(),
+        minted.prefix,
+        owner.member().email
+    );
+    println!("{}", minted.secret);
+    db.close().await;
+    Ok(())
+}

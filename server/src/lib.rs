@@ -1,6 +1,7 @@
 //! The Stockroom server as a library, so integration tests can start the same router the
 //! binary serves.
 
+pub mod api;
 pub mod cli;
 pub mod config;
 pub mod metrics;

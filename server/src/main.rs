@@ -1,5 +1,5 @@
 //! The Stockroom server: `serve` (the default), `migrate`, `seed-demo`, `check-config`,
-//! `add-member`, `create-admin`, `generate`, `endpoints`.
+//! `add-member`, `create-admin`, `generate`, `endpoints`, `api-token create`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -90,6 +90,29 @@ enum Command {
         #[arg(long, default_value = "MEMBER")]
         role: String,
     },
+    /// API tokens of a workspace.
+    ApiToken {
+        #[command(subcommand)]
+        command: ApiTokenCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ApiTokenCommand {
+    /// Create a token acting for the workspace's longest-standing owner; prints the secret
+    /// (only now) on standard output.
+    Create {
+        #[arg(long)]
+        workspace: String,
+        #[arg(long)]
+        name: String,
+        /// read or write
+        #[arg(long, default_value = "read")]
+        role: String,
+        /// Days until it expires (default: never).
+        #[arg(long)]
+        expires_in_days: Option<u16>,
+    },
 }
 
 #[tokio::main]
@@ -115,6 +138,15 @@ async fn main() -> ExitCode {
             role,
         } => cli::add_member(&config, &workspace, &email, &name, &role).await,
         Command::CreateAdmin { email, name } => cli::create_admin(&config, &email, &name).await,
+        Command::ApiToken {
+            command:
+                ApiTokenCommand::Create {
+                    workspace,
+                    name,
+                    role,
+                    expires_in_days,
+                },
+        } => cli::create_api_token(&config, &workspace, &name, &role, expires_in_days).await,
         Command::Generate {
             tenants,
             products,

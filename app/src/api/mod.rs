@@ -253,6 +253,7 @@ async fn mail_workspace_list(
 }
 
 pub mod account;
+pub mod api_tokens;
 pub mod common;
 pub mod console;
 pub mod dashboard;

@@ -106,7 +106,7 @@ pub async fn list_orders(
     after: Option<String>,
 ) -> Result<OrderListPage, AppError> {
     use super::common::{next_cursor, page_after, usage_of, PAGE_SIZE};
-    use db::tenant::orders::{list, OrderCursor};
+    use db::tenant::orders::{list, OrderCursor, OrderQuery};
 
     let call = crate::ssr::MemberCall::open()?;
     let status = status
@@ -117,7 +117,16 @@ pub async fn list_orders(
     let after =
         page_after(after.as_deref())?.map(|(created_at, id)| OrderCursor { created_at, id });
     let page = call
-        .run(list(call.db(), call.scope(), status, after, PAGE_SIZE))
+        .run(list(
+            call.db(),
+            call.scope(),
+            &OrderQuery {
+                status,
+                after,
+                limit: PAGE_SIZE,
+                ..OrderQuery::default()
+            },
+        ))
         .await?;
     Ok(OrderListPage {
         next: next_cursor(page.has_more, &page.orders, |o| {

@@ -70,6 +70,7 @@ fn WorkspaceNav(manager: bool) -> impl IntoView {
             {link("/orders", "Orders")}
             {manager.then(|| link("/exports", "Exports"))}
             {manager.then(|| link("/team", "Team"))}
+            {manager.then(|| link("/settings/api", "API"))}
             {link("/profile", "Profile")}
         </nav>
     }

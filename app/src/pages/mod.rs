@@ -1,4 +1,5 @@
 mod account;
+mod api_tokens;
 mod console;
 mod exports;
 mod layout;
@@ -15,6 +16,7 @@ use crate::api::SiteKind;
 use crate::components::{with_site, Frame};
 
 use account::{ForgotPasswordPage, InvitePage, ProfilePage, ResetPasswordPage};
+use api_tokens::ApiTokensPage;
 use console::{ConsoleAuditPage, ConsoleLoadPage, ConsoleTenantPage};
 use exports::ExportsPage;
 use orders::{NewOrderPage, OrderPage, OrdersPage};
@@ -95,6 +97,7 @@ lazy_area!(admin_area, show_admin, __preload_show_admin {
     TeamScreen => TeamPage,
     ExportsScreen => ExportsPage,
     ProfileScreen => ProfilePage,
+    ApiTokensScreen => ApiTokensPage,
 });
 
 // Reached from an emailed link, usually once.

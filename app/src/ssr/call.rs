@@ -300,7 +300,7 @@ pub(crate) fn bounds_message(min: i64, max: Option<i64>) -> String {
     }
 }
 
-fn invalid_message(field: &str) -> &'static str {
+pub fn invalid_message(field: &str) -> &'static str {
     match field {
         "plan" => "There is no such plan.",
         "feature" => "There is no such feature.",
@@ -309,7 +309,7 @@ fn invalid_message(field: &str) -> &'static str {
     }
 }
 
-fn refusal_message(refusal: &Refusal) -> String {
+pub fn refusal_message(refusal: &Refusal) -> String {
     match refusal {
         Refusal::LastOwner => {
             "A workspace needs at least one owner. Make someone else an owner first.".into()
@@ -347,7 +347,7 @@ pub const ALREADY_MEMBER: &str = "This person is already a member of this worksp
 
 const STALE: &str = "This product changed after you opened it (an order may have taken stock). Reload the page to see the current figures, then make your change again.";
 
-fn conflict_message(field: &str) -> &'static str {
+pub fn conflict_message(field: &str) -> &'static str {
     match field {
         "slug" => "This address is already taken. Please pick another one.",
         "email" => "This email address is already in use here (or already invited: resend that invitation instead).",

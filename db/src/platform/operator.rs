@@ -4,7 +4,7 @@
 use domain::{Email, PersonName, Role, UserId};
 
 use crate::scope::begin_for_tenant;
-use crate::{Db, RepoError, Tenant};
+use crate::{Db, RepoError, Tenant, TenantScope};
 
 /// Adds a member to `tenant` (until invitations exist, this is how a team grows from the
 /// command line). An email already in this workspace is `Conflict { field: "email" }`; a
@@ -33,4 +33,24 @@ pub async fn add_member(
     .await?;
     tx.commit().await?;
     Ok(UserId::from_uuid(id))
+}
+
+/// The workspace's longest-standing owner, as a scope: whom an operator's command acts for
+/// when it needs a member (an API token made from the command line is that owner's).
+pub async fn first_owner(db: &Db, tenant: &Tenant) -> Result<Option<TenantScope>, RepoError> {
+    let mut tx = begin_for_tenant(db, tenant.id()).await?;
+    let owner = sqlx::query_scalar!(
+        "SELECT id FROM users
+          WHERE tenant_id = $1 AND role = 'OWNER' AND removed_at IS NULL
+          ORDER BY created_at, id
+          LIMIT 1",
+        tenant.id().as_uuid()
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    crate::scope::end_read(tx);
+    match owner {
+        Some(id) => TenantScope::for_member(db, tenant, UserId::from_uuid(id)).await,
+        None => Ok(None),
+    }
 }

@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 use tower_sessions::session::Id as SessionId;
 
 use super::invitations::withdraw_invitations_beyond;
+use crate::caches::member_changed;
 use crate::platform::sessions::end_member_sessions;
 use crate::scope::end_read;
 use crate::{Db, Refusal, RepoError, TenantScope};
@@ -71,7 +72,8 @@ pub async fn change_role(
     keep_an_owner(&owners, user_id)?;
     set_role(&mut tx, scope.tenant_id(), user_id, role).await?;
     withdraw_invitations_beyond(&mut tx, scope.tenant_id(), user_id, Some(role)).await?;
-    let ended = end_member_sessions(&mut tx, scope.tenant_id(), user_id, None).await?;
+    let mut ended = end_member_sessions(&mut tx, scope.tenant_id(), user_id, None).await?;
+    ended.push(member_changed(&mut tx, user_id).await?);
     tx.commit().await?;
     db.forget(&ended);
     Ok(())
@@ -106,7 +108,8 @@ pub async fn remove(db: &Db, scope: &TenantScope, user_id: UserId) -> Result<(),
     .execute(&mut *tx)
     .await?;
     withdraw_invitations_beyond(&mut tx, scope.tenant_id(), user_id, None).await?;
-    let ended = end_member_sessions(&mut tx, scope.tenant_id(), user_id, None).await?;
+    let mut ended = end_member_sessions(&mut tx, scope.tenant_id(), user_id, None).await?;
+    ended.push(member_changed(&mut tx, user_id).await?);
     tx.commit().await?;
     db.forget(&ended);
     Ok(())
@@ -133,6 +136,8 @@ pub async fn transfer_ownership(
     withdraw_invitations_beyond(&mut tx, scope.tenant_id(), me, Some(Role::Admin)).await?;
     let mut ended = end_member_sessions(&mut tx, scope.tenant_id(), to, None).await?;
     ended.extend(end_member_sessions(&mut tx, scope.tenant_id(), me, keep).await?);
+    ended.push(member_changed(&mut tx, to).await?);
+    ended.push(member_changed(&mut tx, me).await?);
     tx.commit().await?;
     db.forget(&ended);
     Ok(())

@@ -192,6 +192,31 @@ pub(crate) async fn require_feature_in(
     }
 }
 
+/// The names of the plans, other than the tenant's own, that allow more of `limit` than
+/// `max`, cheapest first: what an answer to `LimitReached` offers as the way up.
+pub async fn plans_allowing_more(
+    db: &Db,
+    scope: &TenantScope,
+    limit: LimitKind,
+    max: i64,
+) -> Result<Vec<String>, RepoError> {
+    let mut tx = scope.begin(db).await?;
+    let plans = sqlx::query_scalar!(
+        "SELECT p.name FROM plans p
+           LEFT JOIN plan_limits pl ON pl.plan_code = p.code AND pl.limit_code = $2
+          WHERE (pl.max_value IS NULL OR pl.max_value > $3)
+            AND p.code <> (SELECT t.plan_code FROM tenants t WHERE t.id = $1)
+          ORDER BY p.sort_order, p.code",
+        scope.tenant_id().as_uuid(),
+        limit.code(),
+        max
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    end_read(tx);
+    Ok(plans)
+}
+
 /// Makes room for `adding` more of `limit`, or refuses with `LimitReached`. When the tenant
 /// has a cap on it, locks the tenant's row for this limit first, so concurrent writes counted
 /// by the same limit queue here and each one counts what the ones before it wrote: two cannot
@@ -349,6 +374,16 @@ async fn count(
                 r#"SELECT count(*) AS "n!" FROM orders
                     WHERE tenant_id = $1
                       AND created_at >= date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"#,
+                tenant
+            )
+            .fetch_one(&mut *conn)
+            .await?
+        }
+        LimitKind::ApiTokens => {
+            sqlx::query_scalar!(
+                r#"SELECT count(*) AS "n!" FROM api_tokens
+                    WHERE tenant_id = $1 AND revoked_at IS NULL
+                      AND (expires_at IS NULL OR expires_at > now())"#,
                 tenant
             )
             .fetch_one(&mut *conn)

@@ -3,6 +3,7 @@
 //! compiles and links that once, which is what keeps `cargo test` bearable on two cores.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
+mod api_tokens;
 mod common;
 mod orders_and_products;
 mod plans;

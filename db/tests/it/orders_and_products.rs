@@ -342,11 +342,18 @@ async fn an_order_that_cannot_be_served_writes_nothing_and_names_each_problem(
         "nothing was taken"
     );
     assert_eq!(products::get(&db, &bravo, foreign).await.unwrap().stock, 5);
-    assert!(orders::list(&db, &alpha, None, None, 10)
-        .await
-        .unwrap()
-        .orders
-        .is_empty());
+    assert!(orders::list(
+        &db,
+        &alpha,
+        &orders::OrderQuery {
+            limit: 10,
+            ..Default::default()
+        }
+    )
+    .await
+    .unwrap()
+    .orders
+    .is_empty());
 
     let dup = orders::create(
         &db,
@@ -414,10 +421,17 @@ async fn fifty_buyers_for_ten_units_sell_exactly_ten(_: PgPoolOptions, owner: Pg
         products::get(&db, &alpha, last_units).await.unwrap().stock,
         0
     );
-    let placed = orders::list(&db, &alpha, None, None, 100)
-        .await
-        .unwrap()
-        .orders;
+    let placed = orders::list(
+        &db,
+        &alpha,
+        &orders::OrderQuery {
+            limit: 100,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+    .orders;
     assert_eq!(placed.len(), 10);
     let mut numbers: Vec<i64> = placed.iter().map(|o| o.number).collect();
     numbers.sort();
@@ -511,16 +525,31 @@ async fn the_status_workflow_records_who_and_cancelling_returns_stock(
             .await
             .unwrap();
     }
-    let delivered = orders::list(&db, &alpha, Some(OrderStatus::Delivered), None, 10)
-        .await
-        .unwrap()
-        .orders;
+    let delivered = orders::list(
+        &db,
+        &alpha,
+        &orders::OrderQuery {
+            status: Some(OrderStatus::Delivered),
+            limit: 10,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+    .orders;
     assert_eq!(delivered.len(), 1);
-    assert!(orders::list(&db, &bravo, None, None, 10)
-        .await
-        .unwrap()
-        .orders
-        .is_empty());
+    assert!(orders::list(
+        &db,
+        &bravo,
+        &orders::OrderQuery {
+            limit: 10,
+            ..Default::default()
+        }
+    )
+    .await
+    .unwrap()
+    .orders
+    .is_empty());
 }
 
 #[sqlx::test(migrator = "db::MIGRATOR")]

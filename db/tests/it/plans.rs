@@ -320,7 +320,16 @@ async fn the_monthly_order_limit_refuses_the_order_past_it_and_takes_no_stock(
         "expected LimitReached, got {err:?}"
     );
     assert_eq!(products::get(&db, &ann, mug).await.unwrap().stock, 8);
-    let page = orders::list(&db, &ann, None, None, 50).await.unwrap();
+    let page = orders::list(
+        &db,
+        &ann,
+        &orders::OrderQuery {
+            limit: 50,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     assert_eq!(page.orders.len(), 1);
     let usage = page.usage.unwrap();
     assert_eq!((usage.max, usage.used), (Some(1), 1));

@@ -186,6 +186,8 @@ async fn catalog_every_tenant_table_is_isolated(pool: PgPool) {
     assert_eq!(
         names,
         vec![
+            "api_idempotency",
+            "api_tokens",
             "export_jobs",
             "invitations",
             "known_devices",

@@ -91,33 +91,42 @@ pub(super) async fn limit_rate(
     let Some(Site::Workspace(tenant)) = req.extensions().get::<Site>() else {
         return next.run(req).await;
     };
-    let shares = match db::tenant::shares::of(&services.db, tenant).await {
-        Ok(shares) => shares,
-        Err(err) => {
-            tracing::warn!(error = %err, "reading the workspace's shares failed");
-            return unavailable();
-        }
-    };
-    let Some(rate) = shares.rate else {
-        return next.run(req).await;
-    };
-    match rates.check(tenant.id(), rate) {
-        Ok(()) => next.run(req).await,
-        Err(wait) => {
-            tracing::info!(
-                wait_ms = wait.as_millis() as u64,
-                "workspace over its request rate"
-            );
-            too_many_requests(&req, wait)
-        }
+    match over_rate(&services, &rates, tenant).await {
+        Ok(None) => next.run(req).await,
+        Ok(Some(wait)) => too_many_requests(&req, wait),
+        Err(()) => unavailable(),
     }
+}
+
+/// How long `tenant` must wait before its next request, if it is over its rate now (counting
+/// this request); `Err` when its shares could not be read (logged here).
+pub async fn over_rate(
+    services: &Services,
+    rates: &TenantRates,
+    tenant: &db::Tenant,
+) -> Result<Option<Duration>, ()> {
+    let shares = db::tenant::shares::of(&services.db, tenant)
+        .await
+        .map_err(|err| tracing::warn!(error = %err, "reading the workspace's shares failed"))?;
+    let Some(rate) = shares.rate else {
+        return Ok(None);
+    };
+    Ok(rates.check(tenant.id(), rate).err().inspect(|wait| {
+        tracing::info!(
+            wait_ms = wait.as_millis() as u64,
+            "workspace over its request rate"
+        );
+    }))
+}
+
+/// Whole seconds to wait, rounded up and at least one: "0" would invite a retry that fails.
+pub fn retry_after_secs(wait: Duration) -> u64 {
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
 }
 
 /// A readable page for a person, the typed error for a server function.
 fn too_many_requests(req: &Request, wait: Duration) -> Response {
-    // Whole seconds, rounded up: "0" would invite an immediate retry that fails again.
-    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-    let seconds = seconds.max(1);
+    let seconds = retry_after_secs(wait);
     let message = format!(
         "This workspace is sending more requests than its plan allows. Please try again in {seconds} second{}.",
         if seconds == 1 { "" } else { "s" }

@@ -36,7 +36,7 @@ use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
-pub use fair_share::TenantRates;
+pub use fair_share::{over_rate, retry_after_secs, TenantRates};
 pub use proxies::ClientAddress;
 
 pub struct WebSettings {
@@ -104,6 +104,7 @@ pub fn router(services: Services, web: WebSettings) -> Router {
         )
         .route("/exports/{id}/download", get(handlers::download_export))
         .route("/dev/outbox", get(handlers::outbox_page))
+        .route("/docs/api", get(crate::api::docs::reference))
         .leptos_routes(&leptos_options, routes, {
             let options = leptos_options.clone();
             move || app::shell(options.clone())
@@ -164,8 +165,11 @@ pub fn router(services: Services, web: WebSettings) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(handlers::readyz))
         .merge(assets)
+        // The API beside the screens, never through them: no session, no member, no CSRF.
+        .merge(crate::api::router().layer(middleware::from_fn(headers::security_headers)))
         .merge(site_routes)
         .layer(Extension(services))
+        .layer(Extension(web.rates.clone()))
         .layer(
             ServiceBuilder::new()
                 // Our ids only: a client-chosen one could forge log correlation.

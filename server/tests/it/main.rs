@@ -4,6 +4,7 @@
 //! on two cores.
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
+mod api;
 mod console;
 mod fair_share;
 mod hardening;

@@ -282,3 +282,135 @@ async fn what_one_process_changes_the_other_honours_at_once() {
     .await;
     assert!(back.is_some(), "process two listens again");
 }
+
+/// An API token one process keeps in memory is forgotten there as soon as it hears that
+/// another process revoked it, demoted its creator or removed them: in the time a notification
+/// takes (milliseconds; asserted within a second, like a suspension, so a loaded machine does
+/// not fail the test). Without the announcements, it would keep answering for 10 s.
+#[tokio::test]
+async fn what_one_process_does_to_a_token_the_other_honours_at_once() {
+    use crate::api::{call, get, revoke, token};
+    use app::api::team::ChangeMemberRole;
+    use reqwest::Method;
+    let database = db::testing::fresh_database().await;
+    let outbox = std::env::temp_dir().join(format!("stockroom-nodes-{}", uuid::Uuid::new_v4()));
+    let one = Node::start(database.app_url(), &outbox).await;
+    let two = Node::start(database.app_url(), &outbox).await;
+    let listening = until(Duration::from_secs(10), async || {
+        let one = one.listeners(&database).await.len();
+        let two = two.listeners(&database).await.len();
+        (one == 1 && two == 1).then_some(())
+    })
+    .await;
+    assert!(listening.is_some(), "both processes listen for changes");
+    let registered = one
+        .call::<app::api::Register>(
+            None,
+            &[
+                ("business_name", "Alpha"),
+                ("slug", "alpha"),
+                ("owner_name", "Ann"),
+                ("email", "ann@alpha.test"),
+                ("password", "alpha-password-1"),
+            ],
+            None,
+            HeaderMap::new(),
+        )
+        .await;
+    let ticket = handoff_ticket(&registered).unwrap();
+    let owner = session_cookie(
+        &one.post_welcome("alpha", &ticket, &format!("http://{BASE}"))
+            .await,
+    )
+    .unwrap();
+
+    // Revoked through one: refused by two, which had it in memory.
+    let secret = token(&one, "alpha", &owner, "read").await;
+    for _ in 0..3 {
+        let used = get(&two, "alpha", "/products", &secret).await;
+        assert_eq!(used.status, StatusCode::OK, "{}", used.text);
+    }
+    revoke(&one, "alpha", &owner, &secret).await;
+    let refused = until(Duration::from_secs(1), async || {
+        let status = get(&two, "alpha", "/products", &secret).await.status;
+        (status == StatusCode::UNAUTHORIZED).then_some(())
+    })
+    .await;
+    assert!(
+        refused.is_some(),
+        "two still took a revoked token after 1 s"
+    );
+
+    // An admin's write token, used on two; the admin demoted, then removed, through one.
+    let tenant =
+        db::platform::tenants::find_by_slug(&database.db, &domain::Slug::parse("alpha").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+    let hash = test_hasher()
+        .hash(&domain::Password::new_choice("ada-password-1").unwrap())
+        .await
+        .unwrap();
+    let ada_id = db::platform::operator::add_member(
+        &database.db,
+        &tenant,
+        &domain::Email::parse("ada@alpha.test").unwrap(),
+        &domain::PersonName::parse("Ada").unwrap(),
+        domain::Role::Admin,
+        &hash,
+    )
+    .await
+    .unwrap();
+    let ada = session_cookie(
+        &one.sign_in("alpha", "ada@alpha.test", "ada-password-1")
+            .await,
+    )
+    .unwrap();
+    let write = token(&one, "alpha", &ada, "write").await;
+    let mug = crate::api::product(&two, "alpha", &write, "MUG-1", 1).await;
+    // Archiving needs an ADMIN (and archiving twice changes nothing), so it can be retried.
+    let archive = async || {
+        let path = format!("/products/{mug}/archive");
+        call(&two, Method::POST, "alpha", &path, Some(&write), None, &[])
+            .await
+            .status
+    };
+    assert_eq!(archive().await, StatusCode::OK);
+    let demoted = one
+        .call::<ChangeMemberRole>(
+            Some("alpha"),
+            &[("id", &ada_id.to_string()), ("role", "MEMBER")],
+            Some(&owner),
+            HeaderMap::new(),
+        )
+        .await;
+    assert_eq!(demoted.status(), StatusCode::OK);
+    let forbidden = until(Duration::from_secs(1), async || {
+        (archive().await == StatusCode::FORBIDDEN).then_some(())
+    })
+    .await;
+    assert!(forbidden.is_some(), "two still acted as an admin after 1 s");
+    assert_eq!(
+        get(&two, "alpha", "/products", &write).await.status,
+        StatusCode::OK,
+        "a member's token may still read"
+    );
+    let removed = one
+        .call::<RemoveMember>(
+            Some("alpha"),
+            &[("id", &ada_id.to_string())],
+            Some(&owner),
+            HeaderMap::new(),
+        )
+        .await;
+    assert_eq!(removed.status(), StatusCode::OK);
+    let gone = until(Duration::from_secs(1), async || {
+        let status = get(&two, "alpha", "/products", &write).await.status;
+        (status == StatusCode::UNAUTHORIZED).then_some(())
+    })
+    .await;
+    assert!(
+        gone.is_some(),
+        "two still took a removed member's token after 1 s"
+    );
+}

@@ -9,7 +9,7 @@ use domain::{LimitKind, Money, OrderId, OrderStatus, ProductId, Role};
 use uuid::Uuid;
 
 pub use read::{
-    get, list, OrderCursor, OrderDetail, OrderEvent, OrderLine, OrderPage, OrderSummary,
+    get, list, OrderCursor, OrderDetail, OrderEvent, OrderLine, OrderPage, OrderQuery, OrderSummary,
 };
 
 use crate::{Db, LineProblem, Refusal, RepoError, TenantScope};

@@ -87,13 +87,30 @@ pub struct OrderPage {
     pub usage: Option<crate::tenant::plan::LimitUsage>,
 }
 
+/// Which orders a list shows: every filter is optional.
+#[derive(Debug, Clone, Default)]
+pub struct OrderQuery {
+    pub status: Option<OrderStatus>,
+    /// Placed at or after this moment.
+    pub created_from: Option<OffsetDateTime>,
+    /// Placed before this moment.
+    pub created_before: Option<OffsetDateTime>,
+    pub after: Option<OrderCursor>,
+    pub limit: i64,
+}
+
 pub async fn list(
     db: &Db,
     scope: &TenantScope,
-    status: Option<OrderStatus>,
-    after: Option<OrderCursor>,
-    limit: i64,
+    query: &OrderQuery,
 ) -> Result<OrderPage, RepoError> {
+    let OrderQuery {
+        status,
+        created_from,
+        created_before,
+        after,
+        limit,
+    } = *query;
     let limit = limit.clamp(1, 200);
     let mut tx = scope.begin(db).await?;
     let rows = sqlx::query_as!(
@@ -105,13 +122,17 @@ pub async fn list(
             WHERE o.tenant_id = $1
               AND ($2::text IS NULL OR o.status = $2)
               AND ($3::timestamptz IS NULL OR (o.created_at, o.id) < ($3, $4::uuid))
+              AND ($6::timestamptz IS NULL OR o.created_at >= $6)
+              AND ($7::timestamptz IS NULL OR o.created_at < $7)
             ORDER BY o.created_at DESC, o.id DESC
             LIMIT $5"#,
         scope.tenant_id().as_uuid(),
         status.map(|s| s.as_str()),
         after.map(|c| c.created_at),
         after.map(|c| c.id),
-        limit + 1
+        limit + 1,
+        created_from,
+        created_before
     )
     .fetch_all(&mut *tx)
     .await?;
