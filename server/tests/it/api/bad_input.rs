@@ -15,9 +15,11 @@ async fn bad_input_gets_a_problem_naming_the_field_and_writes_nothing() {
     let owner = app
         .register("alpha", "ann@alpha.test", "alpha-password-1")
         .await;
+    app.lift_rate("alpha").await;
     let b_owner = app
         .register("bravo", "bob@bravo.test", "bravo-password-1")
         .await;
+    app.lift_rate("bravo").await;
     let write = token(&app, "alpha", &owner, "write").await;
     let b_write = token(&app, "bravo", &b_owner, "write").await;
     let mug = product(&app, "alpha", &write, "MUG-1", 5).await;
@@ -142,6 +144,7 @@ async fn changes_and_workflow_steps_are_refused_on_their_fields() {
     let owner = app
         .register("alpha", "ann@alpha.test", "alpha-password-1")
         .await;
+    app.lift_rate("alpha").await;
     let write = token(&app, "alpha", &owner, "write").await;
     let mug = product(&app, "alpha", &write, "MUG-1", 5).await;
     let path = format!("/products/{mug}");
@@ -274,6 +277,7 @@ async fn bodies_of_the_wrong_size_shape_or_encoding_are_problems() {
     let owner = app
         .register("alpha", "ann@alpha.test", "alpha-password-1")
         .await;
+    app.lift_rate("alpha").await;
     let write = token(&app, "alpha", &owner, "write").await;
     let mug = product(&app, "alpha", &write, "MUG-1", 5).await;
     let json = Some("application/json");

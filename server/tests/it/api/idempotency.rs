@@ -13,6 +13,7 @@ async fn twenty_concurrent_retries_with_one_key_place_exactly_one_order() {
     let owner = app
         .register("alpha", "ann@alpha.test", "alpha-password-1")
         .await;
+    app.lift_rate("alpha").await;
     let write = token(&app, "alpha", &owner, "write").await;
     let mug = product(&app, "alpha", &write, "MUG-1", 50).await;
     let body = json!({"lines": [{"product_id": mug, "quantity": 3}]});
@@ -110,6 +111,7 @@ async fn a_refusal_is_replayed_too_and_malformed_keys_are_refused() {
     let owner = app
         .register("alpha", "ann@alpha.test", "alpha-password-1")
         .await;
+    app.lift_rate("alpha").await;
     let write = token(&app, "alpha", &owner, "write").await;
     let mug = product(&app, "alpha", &write, "MUG-1", 1).await;
     let body = json!({"lines": [{"product_id": mug, "quantity": 2}]});

@@ -13,6 +13,7 @@ async fn products_are_listed_read_created_changed_and_archived() {
     let owner = app
         .register("alpha", "ann@alpha.test", "alpha-password-1")
         .await;
+    app.lift_rate("alpha").await;
     let write = token(&app, "alpha", &owner, "write").await;
     let first = product(&app, "alpha", &write, "mug-1", 5).await;
     product(&app, "alpha", &write, "MUG-2", 5).await;
@@ -109,6 +110,7 @@ async fn orders_are_placed_read_listed_and_moved_along_their_workflow() {
     let owner = app
         .register("alpha", "ann@alpha.test", "alpha-password-1")
         .await;
+    app.lift_rate("alpha").await;
     let write = token(&app, "alpha", &owner, "write").await;
     let mug = product(&app, "alpha", &write, "MUG-1", 5).await;
     let id = order(&app, "alpha", &write, &mug, 2).await;
@@ -176,6 +178,7 @@ async fn the_host_decides_the_workspace_and_plans_answer_with_the_way_up() {
     let owner = app
         .register("alpha", "ann@alpha.test", "alpha-password-1")
         .await;
+    app.lift_rate("alpha").await;
     let write = token(&app, "alpha", &owner, "write").await;
     for slug in ["nobody-here", "www", "admin"] {
         let answer = get(&app, slug, "/products", &write).await;

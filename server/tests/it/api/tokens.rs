@@ -18,6 +18,7 @@ async fn a_revoked_token_is_refused_on_its_next_call_and_still_listed() {
     let owner = app
         .register("alpha", "ann@alpha.test", "alpha-password-1")
         .await;
+    app.lift_rate("alpha").await;
     let secret = token(&app, "alpha", &owner, "read").await;
     for _ in 0..2 {
         assert_eq!(
@@ -54,6 +55,7 @@ async fn a_write_token_acts_with_its_creators_current_role() {
     let owner = app
         .register("alpha", "ann@alpha.test", "alpha-password-1")
         .await;
+    app.lift_rate("alpha").await;
     let admin = app
         .add_member(
             "alpha",
@@ -126,6 +128,7 @@ async fn tokens_count_against_the_plan_and_only_managers_make_them() {
     let owner = app
         .register("alpha", "ann@alpha.test", "alpha-password-1")
         .await;
+    app.lift_rate("alpha").await;
     let member = app
         .add_member(
             "alpha",
@@ -191,6 +194,7 @@ async fn a_token_does_not_sign_anyone_in_to_the_screens() {
     let owner = app
         .register("alpha", "ann@alpha.test", "alpha-password-1")
         .await;
+    app.lift_rate("alpha").await;
     let secret = token(&app, "alpha", &owner, "write").await;
     super::product(&app, "alpha", &secret, "TOKEN-ONLY-1", 5).await;
     let bearer = format!("Bearer {secret}");
