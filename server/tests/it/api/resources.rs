@@ -1,5 +1,5 @@
 //! Products and orders through the API: what works; the Host choosing the workspace; plan
-//! refusals; the OpenAPI document and the reference page.
+//! refusals and the workspace's request rate; the OpenAPI document and the reference page.
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -209,6 +209,42 @@ async fn the_host_decides_the_workspace_and_plans_answer_with_the_way_up() {
         (StatusCode::FORBIDDEN, "plan-limit")
     );
     assert_eq!(refused.body["plans"], json!(["Pro", "Enterprise"]));
+
+    // Over the workspace's request rate (its screens' rate too): 429, with Retry-After.
+    for (limit, value) in [("requests_per_minute", "60"), ("request_burst", "3")] {
+        let set = app
+            .call::<app::api::console::SetLimitOverride>(
+                Some("admin"),
+                &[("slug", "alpha"), ("limit", limit), ("value", value)],
+                Some(&admin),
+                reqwest::header::HeaderMap::new(),
+            )
+            .await;
+        assert_eq!(set.status(), StatusCode::OK, "{limit}");
+    }
+    let mut answers = Vec::new();
+    for _ in 0..4 {
+        answers.push(get(&app, "alpha", "/products", &write).await);
+    }
+    let limited = answers
+        .iter()
+        .find(|a| a.status == StatusCode::TOO_MANY_REQUESTS)
+        .expect("the burst of 3 runs out");
+    assert_eq!(limited.problem(), "rate-limited");
+    assert_eq!(limited.headers["content-type"], "application/problem+json");
+    let wait: u64 = limited.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=2).contains(&wait), "Retry-After {wait}");
+    let page = app.get(Some("alpha"), "/products", None).await;
+    assert_eq!(
+        page.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "one rate for both"
+    );
+    app.lift_rate("alpha").await;
 
     // A suspended workspace answers nobody.
     let suspended = app
