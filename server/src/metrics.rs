@@ -140,14 +140,7 @@ pub(crate) async fn observe(State(slow): State<Duration>, req: Request, next: Ne
         .increment(1);
     metrics::histogram!(DURATION, "route" => route.clone()).record(took.as_secs_f64());
     if let (Some(tenant), Some(db)) = (tenant, db) {
-        let outcome = if status == StatusCode::TOO_MANY_REQUESTS {
-            Outcome::Limited
-        } else if status.is_server_error() {
-            Outcome::Failed
-        } else {
-            Outcome::Served
-        };
-        db.load().record_request(tenant, outcome);
+        charge(&db, tenant, status);
     }
     if took >= slow {
         tracing::warn!(route = %route, status = status.as_u16(), took_ms = took.as_millis() as u64, "slow request");
@@ -155,12 +148,31 @@ pub(crate) async fn observe(State(slow): State<Duration>, req: Request, next: Ne
     response
 }
 
+/// Charges a request that answered `status` to its workspace (the console's Load page).
+pub(crate) fn charge(db: &db::Db, tenant: domain::TenantId, status: StatusCode) {
+    let outcome = if status == StatusCode::TOO_MANY_REQUESTS {
+        Outcome::Limited
+    } else if status.is_server_error() {
+        Outcome::Failed
+    } else {
+        Outcome::Served
+    };
+    db.load().record_request(tenant, outcome);
+}
+
 /// A bounded set of labels: the route pattern the router matched; a server function's own
 /// path only when it exists (an unknown one answers 404, so made-up paths cannot add series).
+/// The JSON API's routes all match a pattern; a made-up path under it can answer 401 before
+/// 404 (the token is checked first), so it never becomes a label either.
 fn route_label(matched: Option<String>, path: &str, status: StatusCode) -> String {
     match matched {
         Some(pattern) if !pattern.contains('*') => pattern,
-        _ if path.starts_with("/api/") && status != StatusCode::NOT_FOUND => path.to_owned(),
+        _ if path.starts_with("/api/")
+            && !path.starts_with("/api/v1/")
+            && status != StatusCode::NOT_FOUND =>
+        {
+            path.to_owned()
+        }
         _ => "unmatched".to_owned(),
     }
 }
@@ -213,6 +225,22 @@ mod tests {
         );
         assert_eq!(
             route_label(None, "/whatever", StatusCode::NOT_FOUND),
+            "unmatched"
+        );
+        assert_eq!(
+            route_label(
+                Some("/api/v1/products/{id}".into()),
+                "/api/v1/products/9",
+                StatusCode::OK
+            ),
+            "/api/v1/products/{id}"
+        );
+        assert_eq!(
+            route_label(
+                Some("/api/v1/{*rest}".into()),
+                "/api/v1/made-up",
+                StatusCode::UNAUTHORIZED
+            ),
             "unmatched"
         );
     }

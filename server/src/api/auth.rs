@@ -22,7 +22,7 @@ use crate::web::{classify_host, HostKind};
 pub async fn authenticate(
     Extension(services): Extension<Services>,
     Extension(rates): Extension<Arc<crate::web::TenantRates>>,
-    mut req: Request,
+    req: Request,
     next: Next,
 ) -> Response {
     let request_id = req
@@ -52,9 +52,28 @@ pub async fn authenticate(
         Err(refusal) => return refusal.into_response(),
     };
     tracing::Span::current().record("tenant", tracing::field::display(tenant.id()));
+    // Charged to the workspace like its screens' requests (the console's Load page), the
+    // refusals included.
+    let (db, tenant_id) = (services.db.clone(), tenant.id());
+    let response = admit(services, &rates, tenant, &presented, request_id, req, next).await;
+    crate::metrics::charge(&db, tenant_id, response.status());
+    response
+}
+
+/// Within the workspace's request rate and with a token of this workspace that may do it,
+/// the call goes on.
+async fn admit(
+    services: Services,
+    rates: &crate::web::TenantRates,
+    tenant: Tenant,
+    presented: &Presented,
+    request_id: String,
+    mut req: Request,
+    next: Next,
+) -> Response {
     // The workspace's request rate counts its API calls and its screens' requests alike,
     // before any token is checked.
-    match crate::web::over_rate(&services, &rates, &tenant).await {
+    match crate::web::over_rate(&services, rates, &tenant).await {
         Ok(None) => {}
         Ok(Some(wait)) => {
             let seconds = crate::web::retry_after_secs(wait);
@@ -67,7 +86,7 @@ pub async fn authenticate(
         }
         Err(()) => return unavailable().into_response(),
     }
-    let access = match token(&services, &tenant, &presented, &request_id).await {
+    let access = match token(&services, &tenant, presented, &request_id).await {
         Ok(access) => access,
         Err(refusal) => return refusal.into_response(),
     };

@@ -166,7 +166,14 @@ pub fn router(services: Services, web: WebSettings) -> Router {
         .route("/readyz", get(handlers::readyz))
         .merge(assets)
         // The API beside the screens, never through them: no session, no member, no CSRF.
-        .merge(crate::api::router().layer(middleware::from_fn(headers::security_headers)))
+        .merge(
+            crate::api::router()
+                .layer(middleware::from_fn(headers::security_headers))
+                .layer(middleware::from_fn_with_state(
+                    web.slow_request,
+                    crate::metrics::observe,
+                )),
+        )
         .merge(site_routes)
         .layer(Extension(services))
         .layer(Extension(web.rates.clone()))

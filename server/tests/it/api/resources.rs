@@ -280,3 +280,49 @@ async fn the_openapi_document_and_the_reference_page_are_served() {
         assert!(html.contains("id=\"problem-validation\"") && html.contains("Idempotency-Key"));
     }
 }
+
+/// API calls show in the metrics under their route patterns, and count for their workspace on
+/// the console's Load page; a made-up path under the API never becomes a label of its own.
+#[tokio::test]
+async fn api_calls_are_counted_by_route_and_charged_to_their_workspace() {
+    let app = TestApp::spawn().await;
+    let owner = app
+        .register("alpha", "ann@alpha.test", "alpha-password-1")
+        .await;
+    let read = token(&app, "alpha", &owner, "read").await;
+    for _ in 0..5 {
+        assert_eq!(
+            get(&app, "alpha", "/products", &read).await.status,
+            StatusCode::OK
+        );
+    }
+    for n in 0..3 {
+        let path = format!("/made-up-{n}");
+        let answer = call(&app, Method::GET, "alpha", &path, None, None, &[]).await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    }
+    let scrape = reqwest::get(format!("http://{}/metrics", app.metrics_addr))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        scrape.contains("stockroom_http_requests_total{route=\"/api/v1/products\",status=\"200\"}"),
+        "{scrape}"
+    );
+    assert!(!scrape.contains("made-up"), "{scrape}");
+    let alpha = format!(
+        "stockroom_tenant_requests_last_minute{{tenant=\"{}\"}}",
+        app.tenant("alpha").await.id()
+    );
+    let requests: f64 = scrape
+        .lines()
+        .find_map(|line| line.strip_prefix(&alpha))
+        .unwrap_or_else(|| panic!("no series for alpha: {scrape}"))
+        .trim()
+        .parse()
+        .unwrap();
+    // Two requests of its screens (the welcome, the token), eight of its API.
+    assert!(requests >= 10.0, "{requests}");
+}
