@@ -117,27 +117,29 @@ impl TenantScope {
             end_read(tx);
             return Ok(TokenCheck::Unknown);
         };
-        // A token's calls keep to the workspace's fair shares like its members' do.
+        let refusal = if row.revoked {
+            Some("revoked")
+        } else if row.expired {
+            Some("expired")
+        } else if row.removed {
+            Some("creator removed")
+        } else {
+            None
+        };
+        if let Some(reason) = refusal {
+            end_read(tx);
+            return Ok(TokenCheck::Refused {
+                prefix: row.prefix,
+                reason,
+            });
+        }
+        // A token's calls keep to the workspace's fair shares like its members' do; a token
+        // that is refused needs none.
         let caps = crate::tenant::plan::caps(db, &mut tx, tenant.id()).await?;
         if row.touched {
             tx.commit().await?;
         } else {
             end_read(tx);
-        }
-        let refused = |reason| {
-            Ok(TokenCheck::Refused {
-                prefix: row.prefix.clone(),
-                reason,
-            })
-        };
-        if row.revoked {
-            return refused("revoked");
-        }
-        if row.expired {
-            return refused("expired");
-        }
-        if row.removed {
-            return refused("creator removed");
         }
         let token_role: ApiTokenRole = row
             .token_role
