@@ -34,3 +34,5 @@ id_type!(OrderId);
 id_type!(InvitationId);
 id_type!(ExportId);
 id_type!(AdminId);
+id_type!(CustomerId);
+id_type!(ImportId);

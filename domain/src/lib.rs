@@ -3,6 +3,7 @@
 //! crate: this crate is compiled to wasm too.
 
 mod catalog;
+mod contact;
 mod email;
 mod ids;
 mod money;
@@ -19,11 +20,17 @@ pub use catalog::{
     parse_quantity, parse_stock, CountError, Description, DescriptionError, Sku, SkuError,
     DESCRIPTION_MAX,
 };
+pub use contact::{
+    Address, AddressError, Phone, PhoneError, ADDRESS_LINES, ADDRESS_MAX, PHONE_MAX,
+};
 pub use email::{Email, EmailError};
-pub use ids::{AdminId, ExportId, InvitationId, OrderId, ProductId, TenantId, UserId};
+pub use ids::{
+    AdminId, CustomerId, ExportId, ImportId, InvitationId, OrderId, ProductId, TenantId, UserId,
+};
 pub use money::{Currency, Money, MoneyError};
 pub use name::{
-    PersonName, PersonNameError, ProductName, ProductNameError, WorkspaceName, WorkspaceNameError,
+    CustomerName, CustomerNameError, PersonName, PersonNameError, ProductName, ProductNameError,
+    WorkspaceName, WorkspaceNameError,
 };
 pub use order::{OrderStatus, OrderStatusParseError};
 pub use password::{Password, PasswordError, MIN_PASSWORD_CHARS};

@@ -63,6 +63,12 @@ bounded_text!(
 );
 bounded_text!(PersonName, PersonNameError, 80, "Enter your name.");
 bounded_text!(ProductName, ProductNameError, 200, "Enter a product name.");
+bounded_text!(
+    CustomerName,
+    CustomerNameError,
+    120,
+    "Enter the customer's name."
+);
 
 #[cfg(test)]
 mod tests {

@@ -1,7 +1,9 @@
 //! Tenant-owned aggregates. Every function takes the [`crate::TenantScope`] first and runs
 //! inside its transaction.
+pub mod customers;
 pub mod dashboard;
 pub mod exports;
+pub mod imports;
 pub mod invitations;
 pub mod members;
 pub mod orders;

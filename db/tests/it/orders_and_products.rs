@@ -215,6 +215,7 @@ async fn an_order_takes_stock_snapshots_prices_and_totals(
     let id = orders::create(
         &db,
         &alpha,
+        None,
         &[
             NewLine {
                 product_id: mug,
@@ -248,6 +249,7 @@ async fn an_order_takes_stock_snapshots_prices_and_totals(
     let second = orders::create(
         &db,
         &alpha,
+        None,
         &[NewLine {
             product_id: mug,
             quantity: 1,
@@ -292,6 +294,7 @@ async fn an_order_that_cannot_be_served_writes_nothing_and_names_each_problem(
     let err = orders::create(
         &db,
         &alpha,
+        None,
         &[
             NewLine {
                 product_id: mug,
@@ -342,15 +345,18 @@ async fn an_order_that_cannot_be_served_writes_nothing_and_names_each_problem(
         "nothing was taken"
     );
     assert_eq!(products::get(&db, &bravo, foreign).await.unwrap().stock, 5);
-    assert!(orders::list(&db, &alpha, None, None, 10)
-        .await
-        .unwrap()
-        .orders
-        .is_empty());
+    assert!(
+        orders::list(&db, &alpha, &orders::OrderFilter::default(), None, 10)
+            .await
+            .unwrap()
+            .orders
+            .is_empty()
+    );
 
     let dup = orders::create(
         &db,
         &alpha,
+        None,
         &[
             NewLine {
                 product_id: mug,
@@ -369,7 +375,7 @@ async fn an_order_that_cannot_be_served_writes_nothing_and_names_each_problem(
             if p == vec![LineProblem::Duplicate { line: 2, first_line: 1 }]
     ));
     assert!(matches!(
-        orders::create(&db, &alpha, &[]).await,
+        orders::create(&db, &alpha, None, &[]).await,
         Err(RepoError::Refused(Refusal::EmptyOrder))
     ));
 }
@@ -388,6 +394,7 @@ async fn fifty_buyers_for_ten_units_sell_exactly_ten(_: PgPoolOptions, owner: Pg
             orders::create(
                 &db,
                 &scope,
+                None,
                 &[NewLine {
                     product_id: last_units,
                     quantity: 1,
@@ -414,7 +421,7 @@ async fn fifty_buyers_for_ten_units_sell_exactly_ten(_: PgPoolOptions, owner: Pg
         products::get(&db, &alpha, last_units).await.unwrap().stock,
         0
     );
-    let placed = orders::list(&db, &alpha, None, None, 100)
+    let placed = orders::list(&db, &alpha, &orders::OrderFilter::default(), None, 100)
         .await
         .unwrap()
         .orders;
@@ -442,6 +449,7 @@ async fn the_status_workflow_records_who_and_cancelling_returns_stock(
     let id = orders::create(
         &db,
         &alpha,
+        None,
         &[NewLine {
             product_id: mug,
             quantity: 4,
@@ -495,6 +503,7 @@ async fn the_status_workflow_records_who_and_cancelling_returns_stock(
     let shipped = orders::create(
         &db,
         &alpha,
+        None,
         &[NewLine {
             product_id: mug,
             quantity: 1,
@@ -511,16 +520,27 @@ async fn the_status_workflow_records_who_and_cancelling_returns_stock(
             .await
             .unwrap();
     }
-    let delivered = orders::list(&db, &alpha, Some(OrderStatus::Delivered), None, 10)
-        .await
-        .unwrap()
-        .orders;
+    let delivered = orders::list(
+        &db,
+        &alpha,
+        &orders::OrderFilter {
+            status: Some(OrderStatus::Delivered),
+            ..Default::default()
+        },
+        None,
+        10,
+    )
+    .await
+    .unwrap()
+    .orders;
     assert_eq!(delivered.len(), 1);
-    assert!(orders::list(&db, &bravo, None, None, 10)
-        .await
-        .unwrap()
-        .orders
-        .is_empty());
+    assert!(
+        orders::list(&db, &bravo, &orders::OrderFilter::default(), None, 10)
+            .await
+            .unwrap()
+            .orders
+            .is_empty()
+    );
 }
 
 #[sqlx::test(migrator = "db::MIGRATOR")]
@@ -537,6 +557,7 @@ async fn the_dashboard_counts_only_its_own_workspace(_: PgPoolOptions, owner: Pg
     orders::create(
         &db,
         &alpha,
+        None,
         &[NewLine {
             product_id: mug,
             quantity: 2,
@@ -547,6 +568,7 @@ async fn the_dashboard_counts_only_its_own_workspace(_: PgPoolOptions, owner: Pg
     let cancelled = orders::create(
         &db,
         &alpha,
+        None,
         &[NewLine {
             product_id: mug,
             quantity: 1,
@@ -560,6 +582,7 @@ async fn the_dashboard_counts_only_its_own_workspace(_: PgPoolOptions, owner: Pg
     orders::create(
         &db,
         &bravo,
+        None,
         &[NewLine {
             product_id: theirs,
             quantity: 1,
@@ -620,6 +643,7 @@ async fn an_edit_from_a_stale_form_cannot_overwrite_newer_stock(
     orders::create(
         &db,
         &alpha,
+        None,
         &[NewLine {
             product_id: mug,
             quantity: 3,
@@ -665,7 +689,7 @@ async fn crossing_orders_and_cancels_never_deadlock_and_conserve_stock(
                 quantity: 1,
             },
         ];
-        seed.push(orders::create(&db, &alpha, &both).await.unwrap());
+        seed.push(orders::create(&db, &alpha, None, &both).await.unwrap());
     }
 
     // Every third order is cancelled twice at once: exactly one of the two may succeed.
@@ -704,7 +728,7 @@ async fn crossing_orders_and_cancels_never_deadlock_and_conserve_stock(
         };
         async move {
             match cancel {
-                None => orders::create(&db, &scope, &lines).await.map(|_| ()),
+                None => orders::create(&db, &scope, None, &lines).await.map(|_| ()),
                 Some(order) => {
                     orders::change_status(&db, &scope, order, OrderStatus::Cancelled).await
                 }
@@ -749,6 +773,7 @@ async fn members_move_orders_along_but_only_managers_cancel(
     let order = orders::create(
         &db,
         &member,
+        None,
         &[NewLine {
             product_id: mug,
             quantity: 2,
@@ -799,7 +824,7 @@ async fn a_lock_wait_ends_at_the_lock_timeout_naming_the_statement(
     let RepoError::LockTimeout { at } = err else {
         panic!("expected a lock timeout, got {err:?}");
     };
-    assert!(at.file().ends_with("products.rs"), "{at}");
+    assert!(at.file().ends_with("products/mod.rs"), "{at}");
     assert!(waited < std::time::Duration::from_secs(2), "{waited:?}");
     holder.rollback().await.unwrap();
     // With the lock gone the same edit goes through.

@@ -186,6 +186,7 @@ async fn catalog_every_tenant_table_is_isolated(pool: PgPool) {
     assert_eq!(
         names,
         vec![
+            "customers",
             "export_jobs",
             "invitations",
             "known_devices",
@@ -194,6 +195,8 @@ async fn catalog_every_tenant_table_is_isolated(pool: PgPool) {
             "order_events",
             "order_lines",
             "orders",
+            "product_import_rows",
+            "product_imports",
             "products",
             "sign_in_failures",
             "sign_in_tickets",
