@@ -255,9 +255,12 @@ async fn mail_workspace_list(
 pub mod account;
 pub mod common;
 pub mod console;
+pub mod customers;
 pub mod dashboard;
 pub mod exports;
+pub mod imports;
 pub mod orders;
+pub mod picker;
 pub mod products;
 mod session;
 pub mod team;

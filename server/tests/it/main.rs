@@ -5,11 +5,14 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 mod console;
+mod customers;
 mod fair_share;
 mod hardening;
 mod hostile;
+mod imports;
 mod mail;
 mod nodes;
+mod picker;
 mod rendering;
 mod shutdown;
 mod support;
