@@ -4,6 +4,9 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 mod common;
+mod customers;
+mod demo;
+mod imports;
 mod orders_and_products;
 mod plans;
 mod platform;
