@@ -221,3 +221,32 @@ test("a whole order by keyboard alone: sign in, customer, product, quantity, pla
   await expect(page.getByTestId("order-customer")).toContainText("Tabitha Keys");
   await context.close();
 });
+
+test("after a refused submission the focus is on what to fix, and the error is announced", async ({ browser }) => {
+  const { slug, page, context } = await newWorkspace(browser, "focus");
+  await page.goto(`${workspaceUrl(slug)}/products/new`);
+  await hydrated(page);
+  await page.getByLabel("Name").fill("Comma lamp");
+  await page.getByLabel("SKU").fill("COMMA-1");
+  await page.getByLabel(/^Price/).fill("12,50");
+  await page.getByLabel("Stock").fill("3");
+  await page.getByRole("button", { name: "Create product" }).click();
+  const price = page.getByLabel(/^Price/);
+  await expect(price).toBeFocused();
+  await expect(price).toHaveAttribute("aria-invalid", "true");
+  const message = page.locator(`#${await price.getAttribute("aria-describedby")}`);
+  await expect(message).toContainText("decimal point");
+  await expect(message).toHaveAttribute("aria-live", "polite");
+
+  // A refusal that belongs to no field: the alert itself takes the focus.
+  const visitor = await browser.newContext();
+  const signIn = await visitor.newPage();
+  await signIn.goto(`${workspaceUrl(slug)}/login`);
+  await hydrated(signIn);
+  await signIn.getByLabel("Email").fill(`owner@${slug}.test`);
+  await signIn.getByLabel("Password").fill("not-the-password-1");
+  await signIn.getByRole("button", { name: "Sign in" }).click();
+  await expect(signIn.getByRole("alert")).toBeFocused();
+  await visitor.close();
+  await context.close();
+});

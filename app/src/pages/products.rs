@@ -9,7 +9,8 @@ use crate::api::products::{
     SetProductArchived,
 };
 use crate::components::{
-    field_error, form_error, ErrorNotice, Field, Notice, NoticeKind, SubmitButton,
+    field_error, focus_first_error, form_error, ErrorNotice, Field, Notice, NoticeKind,
+    SubmitButton,
 };
 use crate::AppError;
 
@@ -228,6 +229,7 @@ fn ProductForm(
     let stock = field(product.as_ref().map(|p| p.stock.to_string()));
     let error_for = move |name: &'static str| field_error(save, name);
     let general_error = form_error(save);
+    focus_first_error(save);
     let saved =
         move || query.read().get("saved").is_some() && !matches!(save.value().get(), Some(Err(_)));
     let title = if is_new {
