@@ -8,6 +8,8 @@
 --   sign_in   sign in with the tenant owner's email and password
 --   mixed     70% list, 15% page, 10% dashboard, 5% orders of plentiful products
 --   steady    the list, each connection pausing 100 ms between requests (about 10 a second)
+--   picker    the order form's product search, as people type: every prefix of a product's
+--             name ("P", "Pr", ... "Product 48213") or SKU, one after another per thread
 -- Every request goes to a random signed-in session, i.e. a random tenant, on its own host.
 -- done() prints one JSON line that bench/run parses.
 
@@ -23,7 +25,10 @@ local paths = {
   order = os.getenv("PATH_ORDER"),
   sign_in = os.getenv("PATH_SIGN_IN"),
   dashboard = os.getenv("PATH_DASHBOARD"),
+  picker = os.getenv("PATH_PICKER"),
 }
+-- The picker's catalogue: names "Product 1".."Product N", SKUs "SKU-000001".. (server generate).
+local picker_products = tonumber(os.getenv("PICKER_PRODUCTS") or "100000")
 
 local threads = {}
 local next_id = 1
@@ -43,10 +48,10 @@ end
 
 function init(args)
   -- host \t cookie \t email \t hot product ids (comma) \t plentiful product ids (comma)
-  -- \t tenant id \t API token
+  -- \t tenant id \t API token \t a customer's id
   for line in io.lines(os.getenv("SESSIONS_FILE")) do
     local f = split(line, "\t")
-    table.insert(sessions, { host = f[1], cookie = f[2], email = f[3], hot = split(f[4] or "", ","), cold = split(f[5] or "", ","), token = f[7] })
+    table.insert(sessions, { host = f[1], cookie = f[2], email = f[3], hot = split(f[4] or "", ","), cold = split(f[5] or "", ","), token = f[7], customer = f[8] or "" })
   end
   math.randomseed(os.time() + thread_id * 7919)
   local ack_dir = os.getenv("ACK_DIR")
@@ -87,7 +92,24 @@ end
 local function order(session, products)
   local product = products[math.random(#products)]
   local quantity = math.random(2)
-  return call(session, paths.order, "lines%5B0%5D%5Bproduct_id%5D=" .. product .. "&lines%5B0%5D%5Bquantity%5D=" .. quantity)
+  return call(session, paths.order, "customer_id=" .. session.customer .. "&lines%5B0%5D%5Bproduct_id%5D=" .. product .. "&lines%5B0%5D%5Bquantity%5D=" .. quantity)
+end
+
+-- What this thread is typing, and how much of it is typed.
+local typing, typed = "", 0
+local function picker(session)
+  if typed >= #typing then
+    local n = math.random(picker_products)
+    if math.random(10) <= 7 then
+      typing = "Product " .. n
+    else
+      typing = string.format("SKU-%06d", n)
+    end
+    typed = 0
+  end
+  typed = typed + 1
+  local term = string.sub(typing, 1, typed):gsub(" ", "%%20")
+  return call(session, paths.picker, "search=" .. term)
 end
 
 local function sign_in(session)
@@ -116,6 +138,8 @@ function request()
     return order(session, session.cold)
   elseif scenario == "sign_in" then
     return sign_in(session)
+  elseif scenario == "picker" then
+    return picker(session)
   else
     local roll = math.random(100)
     if roll <= 70 then

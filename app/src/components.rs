@@ -121,7 +121,8 @@ pub fn Notice(kind: NoticeKind, #[prop(into)] text: String) -> impl IntoView {
             "rounded-md border border-red-200 bg-red-50 px-4 py-3 text-sm text-red-800"
         }
     };
-    view! { <p class=class role="alert">{text}</p> }
+    // Focusable from script (not by Tab), so a failed submission can move the focus here.
+    view! { <p class=class role="alert" tabindex="-1">{text}</p> }
 }
 
 /// A labelled input with its own error line underneath, tied together for screen readers.
@@ -157,7 +158,42 @@ pub fn Field(
                 class="block w-full rounded-md border border-slate-300 bg-white px-3 py-2 shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-200 aria-[invalid=true]:border-red-500"
             />
             {hint.map(|hint| view! { <p class="text-xs text-slate-500">{hint}</p> })}
-            <p id=error_id class="min-h-4 text-sm text-red-700">{move || error.get()}</p>
+            <p id=error_id class="min-h-4 text-sm text-red-700" aria-live="polite">{move || error.get()}</p>
+        </div>
+    }
+}
+
+/// A labelled multi-line input with its own error line, like [`Field`].
+#[component]
+pub fn TextArea(
+    #[prop(into)] name: String,
+    #[prop(into)] label: String,
+    #[prop(default = 3)] rows: u32,
+    #[prop(optional, into)] autocomplete: Option<&'static str>,
+    #[prop(into)] error: Signal<Option<String>>,
+    #[prop(optional)] value: Option<RwSignal<String>>,
+) -> impl IntoView {
+    let id = format!("field-{name}");
+    let error_id = format!("{id}-error");
+    let described = error_id.clone();
+    let value = value.unwrap_or_else(|| RwSignal::new(String::new()));
+    view! {
+        <div class="space-y-1">
+            <label for=id.clone() class="block text-sm font-medium text-slate-700">{label}</label>
+            <textarea
+                id=id
+                name=name
+                rows=rows
+                autocomplete=autocomplete
+                prop:value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev))
+                aria-invalid=move || error.get().is_some().to_string()
+                aria-describedby=described
+                class="block w-full rounded-md border border-slate-300 bg-white px-3 py-2 shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-200 aria-[invalid=true]:border-red-500"
+            >
+                {value.get_untracked()}
+            </textarea>
+            <p id=error_id class="min-h-4 text-sm text-red-700" aria-live="polite">{move || error.get()}</p>
         </div>
     }
 }
@@ -189,6 +225,57 @@ where
         Some(Err(err)) => err.message_for(&field),
         _ => None,
     })
+}
+
+/// Once a submission of `action` fails, moves the focus to the first field of the page's
+/// content marked invalid, or else to its first alert: keyboard and screen reader users land
+/// on what to fix instead of staying on the button.
+pub fn focus_first_error<S>(action: ServerAction<S>)
+where
+    S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    Effect::new(move |_| {
+        if matches!(action.value().get(), Some(Err(_))) {
+            // After this render has put the messages and markers in place.
+            #[cfg(feature = "hydrate")]
+            request_animation_frame(|| {
+                use leptos::wasm_bindgen::JsCast;
+                let document = document();
+                let first = |selector: &str| document.query_selector(selector).ok().flatten();
+                if let Some(target) = first("main [aria-invalid='true']")
+                    .or_else(|| first("main [role='alert']"))
+                    .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+                {
+                    let _ = target.focus();
+                }
+            });
+        }
+    });
+}
+
+/// Moves the focus to the first element of `ids` that takes it (one that exists and is not
+/// disabled), after the current render. Only in the browser: keyboard handlers call it.
+pub fn focus_first_of(ids: Vec<String>) {
+    #[cfg(feature = "hydrate")]
+    request_animation_frame(move || {
+        use leptos::wasm_bindgen::JsCast;
+        let document = document();
+        for id in ids {
+            let Some(element) = document
+                .get_element_by_id(&id)
+                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+            else {
+                continue;
+            };
+            let _ = element.focus();
+            if document.active_element().is_some_and(|a| a == *element) {
+                return;
+            }
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = ids;
 }
 
 /// The message of a failed submission that belongs to no single field (field problems are

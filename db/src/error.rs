@@ -91,6 +91,8 @@ pub enum Refusal {
     /// A limit's value outside what that limit accepts (a share of 0 would shut the
     /// workspace out); `max: None` means no upper bound.
     OutOfBounds { min: i64, max: Option<i64> },
+    /// An import with error lines cannot be applied: nothing of a file with errors is written.
+    ImportHasErrors,
     /// The order workflow does not allow this move.
     Transition {
         from: domain::OrderStatus,
@@ -125,6 +127,7 @@ const CONSTRAINT_FIELDS: &[(&str, &str)] = &[
     ("tenants_slug_key", "slug"),
     ("users_tenant_email_key", "email"),
     ("products_tenant_sku_key", "sku"),
+    ("customers_tenant_email_key", "customer_email"),
     ("invitations_tenant_open_email_key", "email"),
     ("platform_admins_email_key", "email"),
 ];

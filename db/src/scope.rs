@@ -270,6 +270,16 @@ impl TenantTx {
         drop(held);
         committed
     }
+
+    /// Ends the transaction at once, releasing its row locks now rather than when the dropped
+    /// transaction's ROLLBACK goes out with the connection's next use.
+    pub(crate) async fn rollback(self) -> Result<(), sqlx::Error> {
+        let Self { tx, place, held } = self;
+        let rolled_back = tx.rollback().await;
+        drop(place);
+        drop(held);
+        rolled_back
+    }
 }
 
 /// Counts the time a transaction held its connection against its workspace (`load`).

@@ -35,3 +35,5 @@ id_type!(InvitationId);
 id_type!(ExportId);
 id_type!(AdminId);
 id_type!(ApiTokenId);
+id_type!(CustomerId);
+id_type!(ImportId);

@@ -4,6 +4,7 @@
 
 mod api_token;
 mod catalog;
+mod contact;
 mod email;
 mod ids;
 mod money;
@@ -21,11 +22,18 @@ pub use catalog::{
     parse_quantity, parse_stock, CountError, Description, DescriptionError, Sku, SkuError,
     DESCRIPTION_MAX,
 };
+pub use contact::{
+    Address, AddressError, Phone, PhoneError, ADDRESS_LINES, ADDRESS_MAX, PHONE_MAX,
+};
 pub use email::{Email, EmailError};
-pub use ids::{AdminId, ApiTokenId, ExportId, InvitationId, OrderId, ProductId, TenantId, UserId};
+pub use ids::{
+    AdminId, ApiTokenId, CustomerId, ExportId, ImportId, InvitationId, OrderId, ProductId,
+    TenantId, UserId,
+};
 pub use money::{Currency, Money, MoneyError};
 pub use name::{
-    PersonName, PersonNameError, ProductName, ProductNameError, TokenName, TokenNameError,
+    CustomerName, CustomerNameError, PersonName, PersonNameError, ProductName, ProductNameError,
+    TokenName, TokenNameError,
     WorkspaceName, WorkspaceNameError,
 };
 pub use order::{OrderStatus, OrderStatusParseError};

@@ -84,6 +84,9 @@ pub enum MoneyError {
     Empty,
     #[error("Enter a price like 12.50, using digits only.")]
     NotANumber,
+    /// "12,50": read as a hundredfold price by some, as 12.50 by others; never guessed at.
+    #[error("Use a decimal point, like 12.50, not a decimal comma.")]
+    DecimalComma,
     #[error("The price cannot be negative.")]
     Negative,
     #[error("Use at most {0} decimal places.")]
@@ -113,7 +116,13 @@ impl Money {
         if trimmed.is_empty() {
             return Err(MoneyError::Empty);
         }
-        let cleaned = strip_thousands_separators(trimmed).ok_or(MoneyError::NotANumber)?;
+        let cleaned = strip_thousands_separators(trimmed).ok_or_else(|| {
+            if is_decimal_comma(trimmed) {
+                MoneyError::DecimalComma
+            } else {
+                MoneyError::NotANumber
+            }
+        })?;
         if cleaned.starts_with('-') {
             return Err(MoneyError::Negative);
         }
@@ -212,6 +221,15 @@ fn strip_thousands_separators(input: &str) -> Option<String> {
     Some(cleaned)
 }
 
+/// Digits, one comma, then one to three digits and nothing else, where the comma cannot be a
+/// thousands separator: "12,50", "0,5", "1234,567".
+fn is_decimal_comma(input: &str) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+    input
+        .split_once(',')
+        .is_some_and(|(whole, fraction)| digits(whole) && digits(fraction) && fraction.len() <= 3)
+}
+
 pub struct MoneyDisplay {
     amount: Money,
     currency: Currency,
@@ -272,11 +290,12 @@ mod tests {
         assert_eq!(Money::parse("abc", &usd()), Err(MoneyError::NotANumber));
         assert_eq!(Money::parse("1.2.3", &usd()), Err(MoneyError::NotANumber));
         // A decimal comma must not become a hundred times the price.
-        assert_eq!(Money::parse("12,50", &usd()), Err(MoneyError::NotANumber));
+        assert_eq!(Money::parse("12,50", &usd()), Err(MoneyError::DecimalComma));
+        assert_eq!(Money::parse("0,5", &usd()), Err(MoneyError::DecimalComma));
         assert_eq!(Money::parse("1,2,3", &usd()), Err(MoneyError::NotANumber));
         assert_eq!(
             Money::parse("1234,567", &usd()),
-            Err(MoneyError::NotANumber)
+            Err(MoneyError::DecimalComma)
         );
         assert_eq!(Money::parse("1e5", &usd()), Err(MoneyError::NotANumber));
         assert_eq!(Money::parse(".", &usd()), Err(MoneyError::NotANumber));

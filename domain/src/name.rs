@@ -69,6 +69,12 @@ bounded_text!(
     100,
     "Enter a name for the token."
 );
+bounded_text!(
+    CustomerName,
+    CustomerNameError,
+    120,
+    "Enter the customer's name."
+);
 
 #[cfg(test)]
 mod tests {

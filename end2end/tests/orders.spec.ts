@@ -2,17 +2,26 @@ import { execFileSync } from "node:child_process";
 import { expect, Page, test } from "@playwright/test";
 import { createProduct, hydrated, newWorkspace, workspaceUrl } from "./helpers";
 
-async function placeOrder(page: Page, slug: string, productLabel: RegExp, quantity: string) {
-  await page.goto(`${workspaceUrl(slug)}/orders/new`);
-  await hydrated(page);
-  await page.getByLabel("Product for line 1").selectOption({ label: (await optionLabel(page, productLabel))! });
-  await page.getByLabel("Quantity for line 1").fill(quantity);
-  await page.getByRole("button", { name: "Place order" }).click();
+/** Fills the order form's "new customer" fields. */
+async function newCustomer(page: Page, name: string, email: string) {
+  const fields = page.getByRole("group", { name: "Or add a new customer" });
+  await fields.getByLabel("Name").fill(name);
+  await fields.getByLabel("Email").fill(email);
 }
 
-async function optionLabel(page: Page, pattern: RegExp) {
-  const labels = await page.getByLabel("Product for line 1").locator("option").allTextContents();
-  return labels.find((l) => pattern.test(l));
+/** Finds a product with the picker, adds it and sets its quantity. */
+async function addProduct(page: Page, name: string, quantity: string) {
+  await page.getByLabel("Find a product").fill(name);
+  await page.getByTestId("product-match").filter({ hasText: name }).first().click();
+  await page.getByLabel(`Quantity of ${name}`).fill(quantity);
+}
+
+async function placeOrder(page: Page, slug: string, product: string, quantity: string) {
+  await page.goto(`${workspaceUrl(slug)}/orders/new`);
+  await hydrated(page);
+  await newCustomer(page, "Harbour Café", `orders-${Date.now()}@harbour.test`);
+  await addProduct(page, product, quantity);
+  await page.getByRole("button", { name: "Place order" }).click();
 }
 
 async function stockOf(page: Page, slug: string, sku: string) {
@@ -29,10 +38,18 @@ test("create a product, place an order, confirm, ship and deliver it", async ({ 
   await expect(page.getByRole("status")).toHaveText("Saved.");
   await expect(page.getByLabel("Description")).toHaveValue("Stoneware, 350 ml");
 
-  await placeOrder(page, slug, /Blue mug/, "3");
+  await page.goto(`${workspaceUrl(slug)}/orders/new`);
+  await hydrated(page);
+  await newCustomer(page, "Harbour Café", "orders@harbour.test");
+  await addProduct(page, "Blue mug", "3");
+  // Totalled as it is written, before it is placed.
+  await expect(page.getByTestId("line-total")).toHaveText("USD 37.50");
+  await expect(page.getByTestId("draft-total")).toHaveText("USD 37.50");
+  await page.getByRole("button", { name: "Place order" }).click();
   await expect(page.getByRole("heading", { name: "Order #1" })).toBeVisible();
   await expect(page.getByTestId("order-total")).toHaveText("USD 37.50");
   await expect(page.getByTestId("order-status")).toHaveText("Pending");
+  await expect(page.getByTestId("order-customer")).toContainText("Harbour Café");
 
   for (const [button, status] of [
     ["Confirm", "Confirmed"],
@@ -57,11 +74,13 @@ test("an order larger than the stock is refused on its line; cancelling returns 
   const { slug, page, context } = await newWorkspace(browser, "cancel");
   await createProduct(page, slug, "Red tee", "TEE-RED", "20", "5");
 
-  await placeOrder(page, slug, /Red tee/, "6");
+  await placeOrder(page, slug, "Red tee", "6");
   await expect(page.getByTestId("line-1-error")).toHaveText("Not enough Red tee in stock: 5 left.");
   await expect(page).toHaveURL(/\/orders\/new$/);
+  // The focus went to the line that needs fixing.
+  await expect(page.getByLabel("Quantity of Red tee")).toBeFocused();
 
-  await page.getByLabel("Quantity for line 1").fill("4");
+  await page.getByLabel("Quantity of Red tee").fill("4");
   await page.getByRole("button", { name: "Place order" }).click();
   await expect(page.getByTestId("order-status")).toHaveText("Pending");
   const orderUrl = page.url();
@@ -72,6 +91,40 @@ test("an order larger than the stock is refused on its line; cancelling returns 
   await page.getByRole("button", { name: "Cancel order" }).click();
   await expect(page.getByTestId("order-status")).toHaveText("Cancelled");
   expect(await stockOf(page, slug, "TEE-RED")).toBe("5");
+  await context.close();
+});
+
+test("customers: added on their page, chosen on the order form, their orders listed", async ({ browser }) => {
+  const { slug, page, context } = await newWorkspace(browser, "customers");
+  await createProduct(page, slug, "Linen towel", "TWL-1", "9", "50");
+  await page.goto(`${workspaceUrl(slug)}/customers/new`);
+  await hydrated(page);
+  await page.getByLabel("Name").fill("Greenleaf Interiors");
+  await page.getByLabel("Email").fill("buying@greenleaf.test");
+  await page.getByLabel("Shipping address (optional)").fill("880 NW Flanders St\nPortland");
+  await page.getByRole("button", { name: "Add customer" }).click();
+  await expect(page.getByRole("status")).toHaveText("Saved.");
+
+  await page.getByRole("link", { name: "New order for this customer" }).click();
+  await hydrated(page);
+  await expect(page.getByTestId("chosen-customer")).toContainText("Greenleaf Interiors");
+  // Changing the customer and finding them again by typing.
+  await page.getByRole("button", { name: "Change customer" }).click();
+  await page.getByLabel("Find a customer").fill("greenl");
+  await page.getByTestId("customer-match").filter({ hasText: "Greenleaf" }).click();
+  await expect(page.getByTestId("chosen-customer")).toContainText("buying@greenleaf.test");
+  await addProduct(page, "Linen towel", "2");
+  await page.getByRole("button", { name: "Place order" }).click();
+  await expect(page.getByTestId("order-customer")).toContainText("880 NW Flanders St");
+
+  await page.goto(`${workspaceUrl(slug)}/customers?q=green`);
+  await page.getByRole("link", { name: "Greenleaf Interiors" }).click();
+  await expect(page.getByText("Orders of Greenleaf Interiors")).toBeVisible();
+  await expect(page.getByTestId("order-row")).toHaveCount(1);
+  await page.goto(`${workspaceUrl(slug)}/orders`);
+  await page.getByTestId("order-row").getByRole("link", { name: "Greenleaf Interiors" }).click();
+  await expect(page.getByTestId("customer-filter")).toContainText("Greenleaf Interiors");
+  await expect(page.getByTestId("order-row")).toHaveCount(1);
   await context.close();
 });
 
@@ -96,6 +149,7 @@ test("a member can read products but cannot open product editing", async ({ brow
   await memberPage.goto(`${workspaceUrl(slug)}/products`);
   await expect(memberPage.getByTestId("product-row")).toHaveCount(1);
   await expect(memberPage.getByRole("link", { name: "New product" })).toHaveCount(0);
+  await expect(memberPage.getByRole("link", { name: "Import from CSV" })).toHaveCount(0);
   await memberPage.getByRole("link", { name: "Green cap" }).click();
   await expect(memberPage.getByRole("heading", { name: "Green cap" })).toBeVisible();
   await expect(memberPage.getByRole("button", { name: "Save changes" })).toHaveCount(0);
@@ -127,11 +181,48 @@ test("the main forms work with JavaScript disabled", async ({ browser }) => {
   await page.getByRole("button", { name: "Create product" }).click();
   await expect(page.getByRole("status")).toHaveText("Saved.");
   await expect(page.getByLabel("Name")).toHaveValue("Plain HTML kettle");
+  await page.goto(`${workspaceUrl(slug)}/products/new`);
+  await page.getByLabel("Name").fill("Plain HTML teapot");
+  await page.getByLabel("SKU").fill("TEAPOT");
+  await page.getByLabel(/^Price/).fill("25.50");
+  await page.getByLabel("Stock").fill("9");
+  await page.getByRole("button", { name: "Create product" }).click();
+  await expect(page.getByRole("status")).toHaveText("Saved.");
 
+  // The order form: each search and choice is a plain GET of the whole form.
   await page.goto(`${workspaceUrl(slug)}/orders/new`);
-  await page.getByLabel("Product for line 1").selectOption({ index: 1 });
-  await page.getByLabel("Quantity for line 1").fill("2");
+  await newCustomer(page, "Plain Customer", "plain@customer.test");
+  await page.getByLabel("Find a product").fill("plain html");
+  await page.getByRole("button", { name: "Search", exact: true }).click();
+  await expect(page.getByTestId("product-match")).toHaveCount(2);
+  await page.getByRole("button", { name: /^Add Plain HTML kettle/ }).click();
+  await page.getByLabel("Find a product").fill("teapot");
+  await page.getByLabel("Find a product").press("Enter");
+  await page.getByRole("button", { name: /^Add Plain HTML teapot/ }).click();
+  await page.getByLabel("Quantity of Plain HTML kettle").fill("2");
+  await page.getByRole("button", { name: "Update totals" }).click();
+  await expect(page.getByTestId("draft-total")).toHaveText("USD 85.50");
+  // A refused order comes back to the same draft, with the reason on its line.
+  await page.getByLabel("Quantity of Plain HTML teapot").fill("10");
+  await page.getByRole("button", { name: "Place order" }).click();
+  await expect(page.getByTestId("line-2-error")).toHaveText("Not enough Plain HTML teapot in stock: 9 left.");
+  await page.getByRole("button", { name: "Remove Plain HTML teapot" }).click();
+  await expect(page.getByTestId("order-line")).toHaveCount(1);
+  await expect(page.getByRole("group", { name: "Or add a new customer" }).getByLabel("Name")).toHaveValue("Plain Customer");
   await page.getByRole("button", { name: "Place order" }).click();
   await expect(page.getByTestId("order-total")).toHaveText("USD 60.00");
+  await expect(page.getByTestId("order-customer")).toContainText("Plain Customer");
+
+  // The next order chooses that customer by searching for them.
+  await page.goto(`${workspaceUrl(slug)}/orders/new`);
+  await page.getByLabel("Find a customer").fill("plain");
+  await page.getByRole("button", { name: "Find", exact: true }).click();
+  await page.getByRole("button", { name: /^Choose Plain Customer/ }).click();
+  await expect(page.getByTestId("chosen-customer")).toContainText("plain@customer.test");
+  await page.getByLabel("Find a product").fill("teapot");
+  await page.getByRole("button", { name: "Search", exact: true }).click();
+  await page.getByRole("button", { name: /^Add Plain HTML teapot/ }).click();
+  await page.getByRole("button", { name: "Place order" }).click();
+  await expect(page.getByTestId("order-total")).toHaveText("USD 25.50");
   await plain.close();
 });

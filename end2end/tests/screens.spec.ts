@@ -90,6 +90,7 @@ test("a member moves into every screen of the workspace and back without a reloa
   const visits: [string, string | RegExp][] = [
     ["Products", "Products"],
     ["Orders", "Orders"],
+    ["Customers", "Customers"],
     ["Exports", "Exports"],
     ["Team", "Team"],
     ["API", "API tokens"],
@@ -100,6 +101,9 @@ test("a member moves into every screen of the workspace and back without a reloa
     await heading(page, title);
   }
   await nav.getByRole("link", { name: "Products" }).click();
+  await page.getByRole("link", { name: "Import from CSV" }).click();
+  await heading(page, "Import products");
+  await nav.getByRole("link", { name: "Products" }).click();
   await page.getByRole("link", { name: "Roaming lamp" }).click();
   await heading(page, "Roaming lamp");
   await nav.getByRole("link", { name: "Orders" }).click();
@@ -108,7 +112,7 @@ test("a member moves into every screen of the workspace and back without a reloa
   await sameDocument(page);
 
   // And back through the history, each screen as it was.
-  const back: (string | RegExp)[] = ["Orders", "Roaming lamp", "Products", "Your profile", "API tokens", "Team", "Exports", "Orders", "Products", /^Welcome/];
+  const back: (string | RegExp)[] = ["Orders", "Roaming lamp", "Products", "Import products", "Products", "Your profile", "API tokens", "Team", "Exports", "Customers", "Orders", "Products", /^Welcome/];
   for (const title of back) {
     await page.goBack();
     await heading(page, title);

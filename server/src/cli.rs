@@ -7,7 +7,7 @@ use std::sync::Arc;
 use domain::{Email, Password, PersonName, PlanCode, Role, Slug, WorkspaceName};
 
 use crate::config::Config;
-use crate::{connect, password_hasher};
+use crate::{connect, connect_as, password_hasher};
 
 /// Why a command (or start-up) failed, phrased for the operator who ran it.
 #[derive(Debug, thiserror::Error)]
@@ -78,6 +78,8 @@ pub async fn migrate(config: &Config) -> Result<(), CliError> {
 const DEMO_SLUG: &str = "demo";
 const DEMO_EMAIL: &str = "owner@demo.example";
 const DEMO_PASSWORD: &str = "stockroom-demo-1";
+const DEMO_MEMBER_EMAIL: &str = "member@demo.example";
+const DEMO_MEMBER_PASSWORD: &str = "stockroom-member-1";
 const DEMO_ADMIN_EMAIL: &str = "admin@demo.example";
 const DEMO_ADMIN_PASSWORD: &str = "stockroom-admin-1";
 
@@ -86,7 +88,12 @@ fn demo<T, E: Display>(parsed: Result<T, E>) -> Result<T, CliError> {
     arg("demo data", parsed)
 }
 
-pub async fn seed_demo(config: &Config) -> Result<(), CliError> {
+/// Creates the demo workspace, its second member and the console account where missing, and
+/// fills the workspace with the demo's products, customers and orders once (a workspace
+/// with products or orders is left as it is). With `reset`, the demo's catalogue, customers
+/// and orders are deleted first (as the owner role: the application role cannot delete
+/// orders), so it is the fresh demo again.
+pub async fn seed_demo(config: &Config, reset: bool) -> Result<(), CliError> {
     let db = connect(config).await?;
     let hasher = password_hasher(config)?;
     let slug = demo(Slug::parse(DEMO_SLUG))?;
@@ -115,6 +122,50 @@ pub async fn seed_demo(config: &Config) -> Result<(), CliError> {
         .await?;
         tracing::info!("demo workspace created");
     }
+    let tenant = db::platform::tenants::find_by_slug(&db, &slug)
+        .await?
+        .ok_or_else(|| CliError::setting("demo data", "the demo workspace vanished"))?;
+    let owner = demo_user(&db, &tenant, DEMO_EMAIL).await?.ok_or_else(|| {
+        CliError::setting(
+            "demo data",
+            format!("{DEMO_EMAIL} is no longer in the demo"),
+        )
+    })?;
+    let member_email = demo(Email::parse(DEMO_MEMBER_EMAIL))?;
+    let member = match demo_user(&db, &tenant, DEMO_MEMBER_EMAIL).await? {
+        Some(member) => member,
+        None => {
+            let hash = hasher
+                .hash(&demo(Password::new_choice(DEMO_MEMBER_PASSWORD))?)
+                .await?;
+            let name = demo(PersonName::parse("Sam Member"))?;
+            db::platform::operator::add_member(
+                &db,
+                &tenant,
+                &member_email,
+                &name,
+                Role::Member,
+                &hash,
+            )
+            .await?
+        }
+    };
+    if reset {
+        if config.database.owner_url.is_empty() {
+            return Err(CliError::setting(
+                "database.owner_url",
+                "not set (Leptos.toml or STOCKROOM_DATABASE_OWNER_URL): --reset deletes orders, which only the owner role may",
+            ));
+        }
+        let owner_db = connect_as(config, &config.database.owner_url, "database.owner_url").await?;
+        db::platform::demo::reset(&owner_db, tenant.id()).await?;
+        owner_db.close().await;
+        tracing::info!("demo data deleted");
+    }
+    if db::platform::demo::needs_seeding(&db, &tenant).await? {
+        db::platform::demo::seed(&db, &tenant, owner, member).await?;
+        tracing::info!("demo data written");
+    }
     let admin_email = demo(Email::parse(DEMO_ADMIN_EMAIL))?;
     if db::platform::console::find_admin_credentials(&db, &admin_email)
         .await?
@@ -127,13 +178,25 @@ pub async fn seed_demo(config: &Config) -> Result<(), CliError> {
         db::platform::console::create_admin(&db, &admin_email, &name, &hash).await?;
         tracing::info!("demo console account created");
     }
-    println!("Demo workspace: {url}  (sign in as {DEMO_EMAIL} / {DEMO_PASSWORD})");
+    println!("Demo workspace: {url}  (sign in as {DEMO_EMAIL} / {DEMO_PASSWORD}, or as the member {DEMO_MEMBER_EMAIL} / {DEMO_MEMBER_PASSWORD})");
     println!(
         "Platform console: {}://admin.{}  (sign in as {DEMO_ADMIN_EMAIL} / {DEMO_ADMIN_PASSWORD})",
         config.server.scheme, config.server.base_domain
     );
     db.close().await;
     Ok(())
+}
+
+/// The demo member with this (fixed) email, if they are in the workspace.
+async fn demo_user(
+    db: &db::Db,
+    tenant: &db::Tenant,
+    email: &str,
+) -> Result<Option<domain::UserId>, CliError> {
+    let email = demo(Email::parse(email))?;
+    Ok(db::platform::auth::find_credentials(db, tenant, &email)
+        .await?
+        .map(|c| c.user_id))
 }
 
 pub async fn add_member(

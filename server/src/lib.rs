@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use app::ssr::context::SiteSettings;
 use app::ssr::exports::ExportQueue;
+use app::ssr::imports::ImportQueue;
 use app::ssr::mail::Mailer;
 use app::ssr::passwords::{HashCost, PasswordHasher};
 use app::ssr::Services;
@@ -36,17 +37,33 @@ async fn connect_with(config: &Config, listen: bool) -> Result<Db, CliError> {
             "not set (Leptos.toml or STOCKROOM_DATABASE_URL); ./dev run sets up a local database",
         ));
     }
+    let listen_url = if listen { listen_url(config) } else { None };
+    open(config, &config.database.url, "database.url", listen_url).await
+}
+
+/// A database handle on `url` with the pool settings of `config`, for a one-off command (it
+/// does not listen for changes); a failure names `setting`.
+pub async fn connect_as(config: &Config, url: &str, setting: &'static str) -> Result<Db, CliError> {
+    open(config, url, setting, None).await
+}
+
+async fn open(
+    config: &Config,
+    url: &str,
+    setting: &'static str,
+    listen_url: Option<String>,
+) -> Result<Db, CliError> {
     Db::connect(&DbSettings {
-        url: config.database.url.clone(),
+        url: url.to_owned(),
         max_connections: config.database.max_connections,
         acquire_timeout: Duration::from_millis(config.database.acquire_timeout_ms),
         tenant_cache: Duration::from_millis(config.database.tenant_cache_ms),
         transaction_pooling: config.database.transaction_pooling,
         lock_timeout: Duration::from_millis(config.database.lock_timeout_ms),
-        listen_url: listen.then(|| listen_url(config)).flatten(),
+        listen_url,
     })
     .await
-    .map_err(|e| CliError::setting("database.url", e))
+    .map_err(|e| CliError::setting(setting, e))
 }
 
 /// Where a serving process listens for changes: `database.listen_url`, else `database.url`
@@ -78,8 +95,8 @@ pub fn password_hasher(config: &Config) -> Result<PasswordHasher, CliError> {
     .map_err(|e| CliError::setting("passwords", e))
 }
 
-/// How often the export worker looks for jobs it was not woken for (queued by another server
-/// process, or abandoned by a dead one).
+/// How often the export and import workers look for work they were not woken for (queued by
+/// another server process, or abandoned by a dead one).
 const EXPORT_POLL: Duration = Duration::from_secs(5);
 
 /// The mail transport the settings ask for: SMTP when `mail.smtp_url` is set, else the outbox.
@@ -114,6 +131,8 @@ pub fn routers(config: &Config, db: Db, passwords: PasswordHasher) -> Result<Rou
     let mailer = mailer(config)?;
     let exports = ExportQueue::default();
     tokio::spawn(exports.clone().run(db.clone(), EXPORT_POLL));
+    let imports = ImportQueue::default();
+    tokio::spawn(imports.clone().run(db.clone(), EXPORT_POLL));
     let settings = Arc::new(SiteSettings {
         base_domain: config.server.base_domain.clone(),
         scheme: config.server.scheme.clone(),
@@ -141,6 +160,7 @@ pub fn routers(config: &Config, db: Db, passwords: PasswordHasher) -> Result<Rou
         mailer,
         settings,
         exports,
+        imports,
     };
 
     let mut leptos = leptos::config::get_configuration(None)

@@ -38,8 +38,13 @@ enum Command {
     Serve,
     /// Apply pending database migrations as the owner role (database.owner_url).
     Migrate,
-    /// Create the demo workspace if it does not exist yet.
-    SeedDemo,
+    /// Create the demo workspace and fill it with demo data, once.
+    SeedDemo {
+        /// Delete the demo's products, customers and orders first and seed them afresh
+        /// (needs database.owner_url).
+        #[arg(long)]
+        reset: bool,
+    },
     /// Load and validate the settings, then exit.
     CheckConfig,
     /// Create a platform console account (for admin.<base_domain>). The password is read
@@ -129,7 +134,7 @@ async fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
         Command::Migrate => cli::migrate(&config).await,
-        Command::SeedDemo => cli::seed_demo(&config).await,
+        Command::SeedDemo { reset } => cli::seed_demo(&config, reset).await,
         Command::CheckConfig => Ok(()),
         Command::AddMember {
             workspace,

@@ -16,6 +16,15 @@ pub struct OrderRow {
     pub created_by: String,
     /// "2026-11-23 14:05 UTC"
     pub created_at: String,
+    /// `None` for orders placed before orders named their customer.
+    pub customer: Option<CustomerRef>,
+}
+
+/// A customer as an order names them: enough for a link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerRef {
+    pub id: String,
+    pub name: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,6 +33,8 @@ pub struct OrderListPage {
     pub next: Option<String>,
     /// Orders this month against the plan's cap, when it has one (first page only).
     pub usage: Option<super::common::UsageView>,
+    /// The customer the list is narrowed to, if it is.
+    pub customer: Option<CustomerRef>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,17 +58,11 @@ pub struct OrderEventView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderView {
     pub order: OrderRow,
+    pub customer: Option<super::customers::CustomerView>,
     pub lines: Vec<OrderLineView>,
     pub events: Vec<OrderEventView>,
     /// The moves this member may make now (cancelling needs ADMIN or OWNER).
     pub next_steps: Vec<OrderStatus>,
-}
-
-/// A product that can go on a new order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OrderableProduct {
-    pub id: String,
-    pub label: String,
 }
 
 /// One line of the order form, as typed.
@@ -66,6 +71,9 @@ pub struct LineInput {
     pub product_id: String,
     pub quantity: String,
 }
+
+/// Field name of the order's lines as a whole (an order with none).
+pub const LINES_FIELD: &str = "lines";
 
 /// Field name of line `n` (from 1) in a form error, e.g. `line-2`.
 pub fn line_field(line: usize) -> String {
@@ -84,6 +92,10 @@ fn row_of(order: &db::tenant::orders::OrderSummary, currency: &domain::Currency)
         line_count: order.line_count,
         created_by: order.created_by.clone(),
         created_at: when(order.created_at),
+        customer: order.customer.as_ref().map(|(id, name)| CustomerRef {
+            id: id.to_string(),
+            name: name.clone(),
+        }),
     }
 }
 
@@ -100,9 +112,11 @@ fn parse_status(raw: &str) -> Result<OrderStatus, AppError> {
         .map_err(|_| AppError::field("status", "Unknown status."))
 }
 
+/// Orders newest first, of one status and of one customer when asked.
 #[server]
 pub async fn list_orders(
     status: Option<String>,
+    customer: Option<String>,
     after: Option<String>,
 ) -> Result<OrderListPage, AppError> {
     use super::common::{next_cursor, page_after, usage_of, PAGE_SIZE};
@@ -114,6 +128,18 @@ pub async fn list_orders(
         .filter(|s| !s.is_empty())
         .map(parse_status)
         .transpose()?;
+    let customer = match customer.as_deref().filter(|c| !c.is_empty()) {
+        None => None,
+        // Another workspace's customer is not found, like one that never existed.
+        Some(raw) => Some(
+            call.run(db::tenant::customers::get(
+                call.db(),
+                call.scope(),
+                super::customers::customer_id(raw)?,
+            ))
+            .await?,
+        ),
+    };
     let after =
         page_after(after.as_deref())?.map(|(created_at, id)| OrderCursor { created_at, id });
     let page = call
@@ -122,6 +148,7 @@ pub async fn list_orders(
             call.scope(),
             &OrderQuery {
                 status,
+                customer: customer.as_ref().map(|c| c.id),
                 after,
                 limit: PAGE_SIZE,
                 ..OrderQuery::default()
@@ -138,6 +165,10 @@ pub async fn list_orders(
             .map(|o| row_of(o, call.currency()))
             .collect(),
         usage: page.usage.as_ref().map(usage_of),
+        customer: customer.map(|c| CustomerRef {
+            id: c.id.to_string(),
+            name: c.name,
+        }),
     })
 }
 
@@ -156,6 +187,13 @@ pub async fn load_order(id: String) -> Result<OrderView, AppError> {
         .await?;
     Ok(OrderView {
         order: row_of(&detail.summary, currency),
+        customer: detail.customer.map(|c| super::customers::CustomerView {
+            id: c.id,
+            name: c.name,
+            email: c.email,
+            phone: c.phone.unwrap_or_default(),
+            address: c.address.unwrap_or_default(),
+        }),
         lines: detail
             .lines
             .iter()
@@ -192,39 +230,21 @@ pub async fn load_order(id: String) -> Result<OrderView, AppError> {
     })
 }
 
-/// Products that can be ordered now (active, in stock), for the order form's pickers.
+/// Places an order for a customer of the workspace (`customer_id`) or for a new one (the
+/// `customer_*` fields), created with the order. Blank lines are ignored; every problem is
+/// reported on its own field or line, and nothing is written unless all can be served.
 #[server]
-pub async fn orderable_products() -> Result<Vec<OrderableProduct>, AppError> {
-    let call = crate::ssr::MemberCall::open()?;
-    let products = call
-        .run(db::tenant::products::orderable(
-            call.db(),
-            call.scope(),
-            1000,
-        ))
-        .await?;
-    Ok(products
-        .iter()
-        .map(|p| OrderableProduct {
-            id: p.id.as_uuid().to_string(),
-            label: format!(
-                "{} ({}) · {} · {} left",
-                p.name,
-                p.sku,
-                p.price.display(call.currency()),
-                p.stock
-            ),
-        })
-        .collect())
-}
-
-/// Places an order. Blank lines are ignored; every problem is reported on its own line and
-/// nothing is written unless every line can be served.
-#[server]
-pub async fn place_order(lines: Vec<LineInput>) -> Result<(), AppError> {
+pub async fn place_order(
+    #[server(default)] customer_id: String,
+    #[server(default)] customer_name: String,
+    #[server(default)] customer_email: String,
+    #[server(default)] customer_phone: String,
+    #[server(default)] customer_address: String,
+    #[server(default)] lines: Vec<LineInput>,
+) -> Result<(), AppError> {
     use crate::ssr::call::order_lines_error;
-    use crate::FieldError;
-    use db::tenant::orders::{create, NewLine};
+    use crate::{FieldError, FieldErrors};
+    use db::tenant::orders::{create, ForCustomer, NewLine};
     use db::{Refusal, RepoError};
 
     let call = crate::ssr::MemberCall::open()?;
@@ -255,23 +275,70 @@ pub async fn place_order(lines: Vec<LineInput>) -> Result<(), AppError> {
             (_, Err(message)) => errors.push(FieldError { field, message }),
         }
     }
+    let chosen = Some(customer_id.trim()).filter(|id| !id.is_empty());
+    let typed = [
+        &customer_name,
+        &customer_email,
+        &customer_phone,
+        &customer_address,
+    ]
+    .iter()
+    .any(|f| !f.trim().is_empty());
+    // The customer's problems first: they are first on the form.
+    let mut customer_errors = Vec::new();
+    let new_customer = match (chosen, typed) {
+        (Some(_), _) => None,
+        (None, true) => {
+            let mut fields = FieldErrors::default();
+            let input = super::customers::parse_customer(
+                &mut fields,
+                &customer_name,
+                &customer_email,
+                &customer_phone,
+                &customer_address,
+            );
+            if let Err(AppError::Validation { fields }) = fields.into_result() {
+                customer_errors = fields;
+            }
+            input
+        }
+        (None, false) => {
+            customer_errors.push(FieldError {
+                field: "customer".into(),
+                message: "Choose a customer, or add a new one.".into(),
+            });
+            None
+        }
+    };
+    errors.splice(0..0, customer_errors);
     if !errors.is_empty() {
         return Err(AppError::Validation { fields: errors });
     }
-    let id = create(call.db(), call.scope(), &parsed)
+    let existing = chosen.map(super::customers::customer_id).transpose();
+    let customer = match (&existing, &new_customer) {
+        (Ok(Some(id)), _) => ForCustomer::Existing(*id),
+        (_, Some(input)) => ForCustomer::New(input),
+        // An id that does not parse names nobody, like another workspace's.
+        _ => return Err(AppError::field("customer", NO_SUCH_CUSTOMER)),
+    };
+    let id = create(call.db(), call.scope(), Some(customer), &parsed)
         .await
         .map_err(|err| match err {
             RepoError::Refused(Refusal::EmptyOrder) => {
-                AppError::field(&line_field(1), "Add at least one product.")
+                AppError::field(LINES_FIELD, "Add at least one product.")
             }
             RepoError::Refused(Refusal::OrderLines(problems)) => {
                 order_lines_error(problems, |line| form_line[line - 1])
             }
+            RepoError::NotFound => AppError::field("customer", NO_SUCH_CUSTOMER),
             other => call.fail(other),
         })?;
     leptos_axum::redirect(&format!("/orders/{}", id.as_uuid()));
     Ok(())
 }
+
+#[cfg(feature = "ssr")]
+const NO_SUCH_CUSTOMER: &str = "This customer does not exist. Choose another one.";
 
 #[server]
 pub async fn change_order_status(id: String, to: String) -> Result<(), AppError> {

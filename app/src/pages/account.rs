@@ -9,8 +9,8 @@ use crate::api::account::{
 };
 use crate::api::SiteKind;
 use crate::components::{
-    field_error, form_error, with_site, ErrorNotice, Field, Frame, Notice, NoticeKind,
-    SessionActions, SubmitButton,
+    field_error, focus_first_error, form_error, with_site, ErrorNotice, Field, Frame, Notice,
+    NoticeKind, SessionActions, SubmitButton,
 };
 use crate::{AppError, SiteInfo};
 
@@ -58,6 +58,7 @@ fn AcceptInvitationForm(invitation: Resource<Result<InvitationView, AppError>>) 
                         }.into_any(),
                         Ok(InvitationView::Open { workspace, email, role, invited_by }) => {
                             let general_error = form_error(action);
+                            focus_first_error(action);
                             view! {
                                 <h1 class="text-2xl font-semibold">{format!("Join {workspace}")}</h1>
                                 <p class="mt-2 text-slate-700" data-testid="invitation-summary">
@@ -135,6 +136,7 @@ fn ResetForm(valid: Resource<Result<bool, AppError>>) -> impl IntoView {
     let token = token_param();
     let action = expect_context::<SessionActions>().reset_password;
     let general_error = form_error(action);
+    focus_first_error(action);
     view! {
         <Title text="Choose a new password" />
         <div class="mx-auto max-w-sm">
@@ -183,6 +185,8 @@ fn Profile(
 ) -> impl IntoView {
     let password_general = form_error(password);
     let rename_general = form_error(rename);
+    focus_first_error(password);
+    focus_first_error(rename);
     let password_changed = move || matches!(password.value().get(), Some(Ok(())));
     let renamed = move || matches!(rename.value().get(), Some(Ok(())));
     view! {

@@ -68,6 +68,7 @@ fn WorkspaceNav(manager: bool) -> impl IntoView {
             {link("/", "Dashboard")}
             {link("/products", "Products")}
             {link("/orders", "Orders")}
+            {link("/customers", "Customers")}
             {manager.then(|| link("/exports", "Exports"))}
             {manager.then(|| link("/team", "Team"))}
             {manager.then(|| link("/settings/api", "API"))}

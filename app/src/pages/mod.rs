@@ -1,7 +1,9 @@
 mod account;
 mod api_tokens;
 mod console;
+mod customers;
 mod exports;
+mod imports;
 mod layout;
 mod orders;
 mod products;
@@ -18,7 +20,9 @@ use crate::components::{with_site, Frame};
 use account::{ForgotPasswordPage, InvitePage, ProfilePage, ResetPasswordPage};
 use api_tokens::ApiTokensPage;
 use console::{ConsoleAuditPage, ConsoleLoadPage, ConsoleTenantPage};
+use customers::{CustomerPage, CustomersPage};
 use exports::ExportsPage;
+use imports::{ImportPage, ImportPreviewPage};
 use orders::{NewOrderPage, OrderPage, OrdersPage};
 use products::{ProductPage, ProductsPage};
 use public::{FindWorkspace, Register};
@@ -90,6 +94,8 @@ lazy_area!(workspace_area, show_workspace, __preload_show_workspace {
     OrdersScreen => OrdersPage,
     NewOrderScreen => NewOrderPage,
     OrderScreen => OrderPage,
+    CustomersScreen => CustomersPage,
+    CustomerScreen => CustomerPage,
 });
 
 // Opened now and then, mostly by owners and admins.
@@ -98,6 +104,8 @@ lazy_area!(admin_area, show_admin, __preload_show_admin {
     ExportsScreen => ExportsPage,
     ProfileScreen => ProfilePage,
     ApiTokensScreen => ApiTokensPage,
+    ImportScreen => ImportPage,
+    ImportPreviewScreen => ImportPreviewPage,
 });
 
 // Reached from an emailed link, usually once.
@@ -210,5 +218,30 @@ fn Suspended(name: String, info: crate::SiteInfo) -> impl IntoView {
                 "Nobody can sign in to it at the moment. Its owner can contact support to reactivate it."
             </p>
         </Frame>
+    }
+}
+
+/// Percent-encodes a query-string value (everything but unreserved characters).
+pub(crate) fn encode_query(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn query_values_are_encoded() {
+        assert_eq!(
+            super::encode_query("50% off & more#1"),
+            "50%25%20off%20%26%20more%231"
+        );
+        assert_eq!(super::encode_query("mug-1"), "mug-1");
     }
 }

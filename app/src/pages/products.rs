@@ -9,7 +9,8 @@ use crate::api::products::{
     SetProductArchived,
 };
 use crate::components::{
-    field_error, form_error, ErrorNotice, Field, Notice, NoticeKind, SubmitButton,
+    field_error, focus_first_error, form_error, ErrorNotice, Field, Notice, NoticeKind,
+    SubmitButton,
 };
 use crate::AppError;
 
@@ -60,7 +61,7 @@ fn ProductList(page: Resource<Result<ProductListPage, AppError>>) -> impl IntoVi
                         let next = page
                             .next
                             .clone()
-                            .map(|after| format!("/products?q={}{archived}&after={after}", encode_query(&search())));
+                            .map(|after| format!("/products?q={}{archived}&after={after}", super::encode_query(&search())));
                         view! {
                             <div class="mt-4 flex flex-wrap items-center gap-4">
                                 {page.can_manage.then(|| {
@@ -73,6 +74,9 @@ fn ProductList(page: Resource<Result<ProductListPage, AppError>>) -> impl IntoVi
                                             <a href="/products/new" class="inline-flex rounded-md bg-indigo-600 px-4 py-2 text-sm font-medium text-white hover:bg-indigo-700">"New product"</a>
                                         }.into_any()
                                     }
+                                })}
+                                {page.can_manage.then(|| view! {
+                                    <a href="/products/import" class="inline-flex rounded-md border border-slate-300 bg-white px-4 py-2 text-sm font-medium hover:bg-slate-100">"Import from CSV"</a>
                                 })}
                                 {page.usage.clone().map(|u| view! {
                                     <span class=if u.is_full() { "text-sm font-medium text-amber-800" } else { "text-sm text-slate-600" } data-testid="product-usage">
@@ -172,7 +176,11 @@ fn ProductEditor(
                     Err(err) => view! { <ErrorNotice err /> }.into_any(),
                     Ok(detail) if !detail.can_manage => match detail.product {
                         Some(product) => view! { <ProductCard product /> }.into_any(),
-                        None => view! { <Notice kind=NoticeKind::Error text=AppError::Forbidden.to_string() /> }.into_any(),
+                        None => view! {
+                            <Title text="New product" />
+                            <Notice kind=NoticeKind::Error text=AppError::Forbidden.to_string() />
+                        }
+                        .into_any(),
                     },
                     Ok(detail) => view! { <ProductForm product=detail.product currency=detail.currency save archive /> }.into_any(),
                 }
@@ -221,6 +229,7 @@ fn ProductForm(
     let stock = field(product.as_ref().map(|p| p.stock.to_string()));
     let error_for = move |name: &'static str| field_error(save, name);
     let general_error = form_error(save);
+    focus_first_error(save);
     let saved =
         move || query.read().get("saved").is_some() && !matches!(save.value().get(), Some(Err(_)));
     let title = if is_new {
@@ -271,30 +280,5 @@ fn ProductForm(
                 </ActionForm>
             })}
         </div>
-    }
-}
-
-/// Percent-encodes a query-string value (everything but unreserved characters).
-fn encode_query(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            other => format!("%{other:02X}"),
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn query_values_are_encoded() {
-        assert_eq!(
-            super::encode_query("50% off & more#1"),
-            "50%25%20off%20%26%20more%231"
-        );
-        assert_eq!(super::encode_query("mug-1"), "mug-1");
     }
 }

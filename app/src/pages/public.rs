@@ -4,7 +4,8 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::{check_slug, FindWorkspaces, Register as RegisterFn, SiteKind, SlugCheck};
 use crate::components::{
-    field_error, form_error, with_site, Field, Frame, Notice, NoticeKind, SubmitButton,
+    field_error, focus_first_error, form_error, with_site, Field, Frame, Notice, NoticeKind,
+    SubmitButton,
 };
 use crate::{AppError, SiteInfo};
 
@@ -107,6 +108,7 @@ fn RegisterForm(
             })
     });
     let general_error = form_error(action);
+    focus_first_error(action);
     view! {
         <Title text="Create your workspace" />
         <Frame title="Stockroom" info>

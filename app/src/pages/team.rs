@@ -9,7 +9,8 @@ use crate::api::team::{
     ResendInvitation, RevokeInvitation, TeamView, TransferOwnership,
 };
 use crate::components::{
-    field_error, form_error, ErrorNotice, Field, Notice, NoticeKind, SubmitButton,
+    field_error, focus_first_error, form_error, ErrorNotice, Field, Notice, NoticeKind,
+    SubmitButton,
 };
 use crate::AppError;
 
@@ -206,6 +207,7 @@ fn InviteForm(
         }
     });
     let general_error = form_error(action);
+    focus_first_error(action);
     view! {
         <section class="mt-8 max-w-xl rounded-lg border border-slate-200 bg-white p-4">
             <h2 class="text-lg font-semibold">"Invite someone"</h2>

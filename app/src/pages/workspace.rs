@@ -5,8 +5,8 @@ use leptos_router::components::Redirect;
 use crate::api::dashboard::{load_dashboard, DashboardView, DayFigure};
 use crate::api::SiteKind;
 use crate::components::{
-    field_error, form_error, with_site, ErrorNotice, Field, Frame, Notice, NoticeKind,
-    SessionActions, SubmitButton,
+    field_error, focus_first_error, form_error, with_site, ErrorNotice, Field, Frame, Notice,
+    NoticeKind, SessionActions, SubmitButton,
 };
 use crate::SiteInfo;
 
@@ -182,6 +182,7 @@ fn SignInForm(info: SiteInfo) -> impl IntoView {
     let name = workspace_name(&info);
     let error_for = move |field: &'static str| field_error(action, field);
     let general_error = form_error(action);
+    focus_first_error(action);
     view! {
         <Title text=format!("Sign in to {name}") />
         <Frame title=name.clone() info>

@@ -326,6 +326,9 @@ pub fn refusal_message(refusal: &Refusal) -> String {
         }
         Refusal::Stale => STALE.into(),
         Refusal::EmptyOrder => "Add at least one product.".into(),
+        Refusal::ImportHasErrors => {
+            "Some lines of this file have errors, so nothing was imported. Correct them and upload the file again.".into()
+        }
         Refusal::TooManyLines => format!(
             "An order can have at most {} lines.",
             db::tenant::orders::MAX_LINES
@@ -352,6 +355,7 @@ pub fn conflict_message(field: &str) -> &'static str {
         "slug" => "This address is already taken. Please pick another one.",
         "email" => "This email address is already in use here (or already invited: resend that invitation instead).",
         "sku" => "Another product in this workspace already has this SKU.",
+        "customer_email" => "Another customer already has this email address: choose them instead.",
         _ => "This value is already in use.",
     }
 }

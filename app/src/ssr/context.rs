@@ -17,6 +17,8 @@ pub struct Services {
     pub settings: Arc<SiteSettings>,
     /// Wakes the export worker when a job is queued.
     pub exports: super::exports::ExportQueue,
+    /// Wakes the import worker when an import is queued.
+    pub imports: super::imports::ImportQueue,
 }
 
 /// After a change that keeps its own session (the member's role or name changed under it),

@@ -7,6 +7,7 @@ pub mod context;
 pub mod cookies;
 pub mod exports;
 pub mod handoff;
+pub mod imports;
 pub mod mail;
 pub mod passwords;
 pub mod security;

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod console;
+pub mod demo;
 pub mod directory;
 pub mod generator;
 pub mod invitations;

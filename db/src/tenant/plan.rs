@@ -228,6 +228,59 @@ pub(crate) async fn reserve(
     limit: LimitKind,
     adding: i64,
 ) -> Result<(), RepoError> {
+    match lock_room(conn, tenant_id, limit).await? {
+        Some(room) if room.used + adding > room.max => Err(RepoError::LimitReached {
+            limit,
+            max: room.max,
+            unit: room.unit,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// What is left of a limit once its lock is held (see [`reserve_up_to`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Granted {
+    /// How many of the `wanted` may be written now.
+    pub(crate) granted: i64,
+    /// The cap, when there is one (for the refusal of the rest).
+    pub(crate) cap: Option<i64>,
+}
+
+/// Like [`reserve`] for a write of many at once that may go in part (an import): grants
+/// as many of `wanted` as the limit leaves room for, under the same lock.
+pub(crate) async fn reserve_up_to(
+    conn: &mut PgConnection,
+    tenant_id: TenantId,
+    limit: LimitKind,
+    wanted: i64,
+) -> Result<Granted, RepoError> {
+    Ok(match lock_room(conn, tenant_id, limit).await? {
+        None => Granted {
+            granted: wanted,
+            cap: None,
+        },
+        Some(room) => Granted {
+            granted: wanted.min((room.max - room.used).max(0)),
+            cap: Some(room.max),
+        },
+    })
+}
+
+/// A capped limit, counted under its lock.
+struct Room {
+    unit: String,
+    max: i64,
+    used: i64,
+}
+
+/// When the tenant has a cap on `limit`, takes the tenant's lock for it (see [`reserve`])
+/// and counts what is used of it; `None` when there is no cap.
+async fn lock_room(
+    conn: &mut PgConnection,
+    tenant_id: TenantId,
+    limit: LimitKind,
+) -> Result<Option<Room>, RepoError> {
     let tenant = tenant_id.as_uuid();
     // The cap first, without a lock: a tenant with no cap on this limit (ENTERPRISE) has
     // nothing to count, and its writes must not queue behind each other for nothing.
@@ -245,7 +298,7 @@ pub(crate) async fn reserve(
     .fetch_one(&mut *conn)
     .await?;
     let Some(max) = cap.max_value else {
-        return Ok(());
+        return Ok(None);
     };
     sqlx::query!(
         "INSERT INTO limit_locks (tenant_id, limit_code) VALUES ($1, $2) ON CONFLICT DO NOTHING",
@@ -262,14 +315,11 @@ pub(crate) async fn reserve(
     .fetch_one(&mut *conn)
     .await?;
     let used = count(conn, tenant_id, limit).await?;
-    if used + adding > max {
-        return Err(RepoError::LimitReached {
-            limit,
-            max,
-            unit: cap.unit,
-        });
-    }
-    Ok(())
+    Ok(Some(Room {
+        unit: cap.unit,
+        max,
+        used,
+    }))
 }
 
 /// One limit as it applies to a tenant: its plan's value or the tenant's override.

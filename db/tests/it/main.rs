@@ -5,6 +5,9 @@
 
 mod api_tokens;
 mod common;
+mod customers;
+mod demo;
+mod imports;
 mod orders_and_products;
 mod plans;
 mod platform;

@@ -215,6 +215,7 @@ async fn an_order_takes_stock_snapshots_prices_and_totals(
     let id = orders::create(
         &db,
         &alpha,
+        None,
         &[
             NewLine {
                 product_id: mug,
@@ -248,6 +249,7 @@ async fn an_order_takes_stock_snapshots_prices_and_totals(
     let second = orders::create(
         &db,
         &alpha,
+        None,
         &[NewLine {
             product_id: mug,
             quantity: 1,
@@ -292,6 +294,7 @@ async fn an_order_that_cannot_be_served_writes_nothing_and_names_each_problem(
     let err = orders::create(
         &db,
         &alpha,
+        None,
         &[
             NewLine {
                 product_id: mug,
@@ -358,6 +361,7 @@ async fn an_order_that_cannot_be_served_writes_nothing_and_names_each_problem(
     let dup = orders::create(
         &db,
         &alpha,
+        None,
         &[
             NewLine {
                 product_id: mug,
@@ -376,7 +380,7 @@ async fn an_order_that_cannot_be_served_writes_nothing_and_names_each_problem(
             if p == vec![LineProblem::Duplicate { line: 2, first_line: 1 }]
     ));
     assert!(matches!(
-        orders::create(&db, &alpha, &[]).await,
+        orders::create(&db, &alpha, None, &[]).await,
         Err(RepoError::Refused(Refusal::EmptyOrder))
     ));
 }
@@ -395,6 +399,7 @@ async fn fifty_buyers_for_ten_units_sell_exactly_ten(_: PgPoolOptions, owner: Pg
             orders::create(
                 &db,
                 &scope,
+                None,
                 &[NewLine {
                     product_id: last_units,
                     quantity: 1,
@@ -456,6 +461,7 @@ async fn the_status_workflow_records_who_and_cancelling_returns_stock(
     let id = orders::create(
         &db,
         &alpha,
+        None,
         &[NewLine {
             product_id: mug,
             quantity: 4,
@@ -509,6 +515,7 @@ async fn the_status_workflow_records_who_and_cancelling_returns_stock(
     let shipped = orders::create(
         &db,
         &alpha,
+        None,
         &[NewLine {
             product_id: mug,
             quantity: 1,
@@ -566,6 +573,7 @@ async fn the_dashboard_counts_only_its_own_workspace(_: PgPoolOptions, owner: Pg
     orders::create(
         &db,
         &alpha,
+        None,
         &[NewLine {
             product_id: mug,
             quantity: 2,
@@ -576,6 +584,7 @@ async fn the_dashboard_counts_only_its_own_workspace(_: PgPoolOptions, owner: Pg
     let cancelled = orders::create(
         &db,
         &alpha,
+        None,
         &[NewLine {
             product_id: mug,
             quantity: 1,
@@ -589,6 +598,7 @@ async fn the_dashboard_counts_only_its_own_workspace(_: PgPoolOptions, owner: Pg
     orders::create(
         &db,
         &bravo,
+        None,
         &[NewLine {
             product_id: theirs,
             quantity: 1,
@@ -649,6 +659,7 @@ async fn an_edit_from_a_stale_form_cannot_overwrite_newer_stock(
     orders::create(
         &db,
         &alpha,
+        None,
         &[NewLine {
             product_id: mug,
             quantity: 3,
@@ -694,7 +705,7 @@ async fn crossing_orders_and_cancels_never_deadlock_and_conserve_stock(
                 quantity: 1,
             },
         ];
-        seed.push(orders::create(&db, &alpha, &both).await.unwrap());
+        seed.push(orders::create(&db, &alpha, None, &both).await.unwrap());
     }
 
     // Every third order is cancelled twice at once: exactly one of the two may succeed.
@@ -733,7 +744,7 @@ async fn crossing_orders_and_cancels_never_deadlock_and_conserve_stock(
         };
         async move {
             match cancel {
-                None => orders::create(&db, &scope, &lines).await.map(|_| ()),
+                None => orders::create(&db, &scope, None, &lines).await.map(|_| ()),
                 Some(order) => {
                     orders::change_status(&db, &scope, order, OrderStatus::Cancelled).await
                 }
@@ -778,6 +789,7 @@ async fn members_move_orders_along_but_only_managers_cancel(
     let order = orders::create(
         &db,
         &member,
+        None,
         &[NewLine {
             product_id: mug,
             quantity: 2,
@@ -828,7 +840,7 @@ async fn a_lock_wait_ends_at_the_lock_timeout_naming_the_statement(
     let RepoError::LockTimeout { at } = err else {
         panic!("expected a lock timeout, got {err:?}");
     };
-    assert!(at.file().ends_with("products.rs"), "{at}");
+    assert!(at.file().ends_with("products/mod.rs"), "{at}");
     assert!(waited < std::time::Duration::from_secs(2), "{waited:?}");
     holder.rollback().await.unwrap();
     // With the lock gone the same edit goes through.

@@ -312,9 +312,9 @@ async fn the_monthly_order_limit_refuses_the_order_past_it_and_takes_no_stock(
         product_id: mug,
         quantity: 2,
     }];
-    orders::create(&db, &ann, &line).await.unwrap();
+    orders::create(&db, &ann, None, &line).await.unwrap();
 
-    let err = orders::create(&db, &ann, &line).await.unwrap_err();
+    let err = orders::create(&db, &ann, None, &line).await.unwrap_err();
     assert!(
         is_limit(&err, LimitKind::OrdersPerMonth, 1),
         "expected LimitReached, got {err:?}"
@@ -459,6 +459,7 @@ async fn the_tenant_list_searches_pages_and_counts_each_tenants_usage(
         orders::create(
             &db,
             scope,
+            None,
             &[NewLine {
                 product_id: mug,
                 quantity: 1,
@@ -1464,6 +1465,7 @@ async fn order_batches_page_by_order_number_with_every_line(
     orders::create(
         &db,
         &other,
+        None,
         &[NewLine {
             product_id: theirs,
             quantity: 1,
@@ -1475,11 +1477,15 @@ async fn order_batches_page_by_order_number_with_every_line(
         product_id,
         quantity,
     };
-    orders::create(&db, &ann, &[line(mug, 2), line(cup, 1)])
+    orders::create(&db, &ann, None, &[line(mug, 2), line(cup, 1)])
         .await
         .unwrap();
-    orders::create(&db, &bo, &[line(cup, 3)]).await.unwrap();
-    orders::create(&db, &ann, &[line(mug, 1)]).await.unwrap();
+    orders::create(&db, &bo, None, &[line(cup, 3)])
+        .await
+        .unwrap();
+    orders::create(&db, &ann, None, &[line(mug, 1)])
+        .await
+        .unwrap();
     assert_eq!(
         exports::count_rows(&db, &ann, ExportKind::Orders)
             .await

@@ -188,6 +188,7 @@ async fn catalog_every_tenant_table_is_isolated(pool: PgPool) {
         vec![
             "api_idempotency",
             "api_tokens",
+            "customers",
             "export_jobs",
             "invitations",
             "known_devices",
@@ -196,6 +197,8 @@ async fn catalog_every_tenant_table_is_isolated(pool: PgPool) {
             "order_events",
             "order_lines",
             "orders",
+            "product_import_rows",
+            "product_imports",
             "products",
             "sign_in_failures",
             "sign_in_tickets",

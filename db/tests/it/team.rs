@@ -777,6 +777,7 @@ async fn removing_a_member_keeps_their_row_and_ends_every_way_in(
     let order = orders::create(
         &db,
         &bo,
+        None,
         &[NewLine {
             product_id: product,
             quantity: 1,

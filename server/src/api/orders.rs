@@ -184,6 +184,7 @@ pub async fn list_orders(
     };
     let query = OrderQuery {
         status: params.status.map(OrderStatus::from),
+        customer: None,
         created_from: moment("created_from", &params.created_from)?,
         created_before: moment("created_before", &params.created_before)?,
         after: params
@@ -296,7 +297,7 @@ pub async fn place_order(
         .collect();
     let lines = all_valid(errors, lines.into_iter().collect::<Option<Vec<_>>>())?;
     let id = call
-        .run(orders::create(call.db(), call.scope(), &lines))
+        .run(orders::create(call.db(), call.scope(), None, &lines))
         .await?;
     Ok((StatusCode::CREATED, Json(read(&call, id).await?)))
 }

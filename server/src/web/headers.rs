@@ -47,20 +47,27 @@ pub(super) async fn security_headers(req: Request, next: Next) -> Response {
 /// a hundred lines, a few KB; what is bigger is refused before anything reads it.
 pub(super) const FORM_BODY_LIMIT: usize = 64 * 1024;
 
-/// Refuses a body over `FORM_BODY_LIMIT` with 413, whether its length is announced or not;
-/// a body within it is read once here and handed on.
+/// Refuses a body over its limit with 413, whether its length is announced or not; a body
+/// within it is read once here and handed on. The limit is `FORM_BODY_LIMIT`, but for the
+/// product import's upload, whose page states its own.
 pub(super) async fn limit_body(req: Request, next: Next) -> Response {
+    let upload = req.uri().path() == super::imports::UPLOAD_PATH;
+    let (limit, refuse): (usize, fn() -> Response) = if upload {
+        (super::imports::UPLOAD_BODY_LIMIT, super::imports::too_large)
+    } else {
+        (FORM_BODY_LIMIT, too_large)
+    };
     let announced = req
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if announced.is_some_and(|length| length > FORM_BODY_LIMIT as u64) {
-        return too_large();
+    if announced.is_some_and(|length| length > limit as u64) {
+        return refuse();
     }
     let (parts, body) = req.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, FORM_BODY_LIMIT).await else {
-        return too_large();
+    let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
+        return refuse();
     };
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await

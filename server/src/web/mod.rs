@@ -8,6 +8,7 @@ mod fair_share;
 mod handlers;
 mod headers;
 mod html;
+mod imports;
 mod proxies;
 mod tenancy;
 
@@ -103,6 +104,15 @@ pub fn router(services: Services, web: WebSettings) -> Router {
             get(handlers::welcome_page).post(handlers::welcome),
         )
         .route("/exports/{id}/download", get(handlers::download_export))
+        .route(
+            imports::UPLOAD_PATH,
+            // `limit_body` holds every body to its limit; axum's own default for extractors
+            // (2 MB) would cut the upload's shorter.
+            axum::routing::post(imports::upload).layer(axum::extract::DefaultBodyLimit::max(
+                imports::UPLOAD_BODY_LIMIT,
+            )),
+        )
+        .route(imports::TEMPLATE_PATH, get(imports::template))
         .route("/dev/outbox", get(handlers::outbox_page))
         .route("/docs/api", get(crate::api::docs::reference))
         .leptos_routes(&leptos_options, routes, {

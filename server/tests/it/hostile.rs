@@ -10,7 +10,10 @@ use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 
 use crate::support::TestApp;
-use app::api::{account, api_tokens, console, dashboard, exports, orders, products, team};
+use app::api::{
+    account, api_tokens, console, customers, dashboard, exports, imports, orders, picker,
+    products, team,
+};
 
 /// Who calls: which host, signed in as whom.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -150,18 +153,75 @@ pub(crate) fn functions() -> Vec<Function> {
         f(
             orders::ListOrders::PATH,
             Owner,
-            &[("status", "", Field("status")), ("after", "", Other)],
+            &[
+                ("status", "", Field("status")),
+                ("customer", "", Other),
+                ("after", "", Other),
+            ],
         ),
         f(orders::LoadOrder::PATH, Owner, &[("id", ID, Other)]),
-        f(orders::OrderableProducts::PATH, Owner, &[]),
         f(
             orders::PlaceOrder::PATH,
             Owner,
             &[
+                ("customer_id", "", Other),
+                ("customer_name", "New Customer", Field("customer_name")),
+                (
+                    "customer_email",
+                    "new@customer.test",
+                    Field("customer_email"),
+                ),
+                (
+                    "customer_phone",
+                    "+44 131 496 0000",
+                    Field("customer_phone"),
+                ),
+                ("customer_address", "1 High St", Field("customer_address")),
                 ("lines[0][product_id]", ID, Field("line-1")),
                 ("lines[0][quantity]", "1", Field("line-1")),
             ],
         ),
+        f(
+            picker::SearchProducts::PATH,
+            Owner,
+            &[("search", "mug", Field("search")), ("after", "", Other)],
+        ),
+        f(
+            picker::LoadOrderDraft::PATH,
+            Owner,
+            &[("customer_id", ID, Other), ("products[0]", ID, Other)],
+        ),
+        f(
+            customers::ListCustomers::PATH,
+            Owner,
+            &[("search", "harb", Field("search")), ("after", "", Other)],
+        ),
+        f(customers::LoadCustomer::PATH, Owner, &[("id", ID, Other)]),
+        f(
+            customers::SaveCustomer::PATH,
+            Owner,
+            &[
+                ("id", "", Other),
+                ("customer_name", "Harbour Café", Field("customer_name")),
+                (
+                    "customer_email",
+                    "orders@harbour.test",
+                    Field("customer_email"),
+                ),
+                ("customer_phone", "", Field("customer_phone")),
+                ("customer_address", "", Field("customer_address")),
+            ],
+        ),
+        f(
+            imports::LoadImport::PATH,
+            Owner,
+            &[
+                ("id", ID, Other),
+                ("problems", "true", Other),
+                ("after", "0", Other),
+            ],
+        ),
+        f(imports::ApplyImport::PATH, Owner, &[("id", ID, Other)]),
         f(
             orders::ChangeOrderStatus::PATH,
             Owner,

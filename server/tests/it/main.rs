@@ -6,11 +6,14 @@
 
 mod api;
 mod console;
+mod customers;
 mod fair_share;
 mod hardening;
 mod hostile;
+mod imports;
 mod mail;
 mod nodes;
+mod picker;
 mod rendering;
 mod shutdown;
 mod support;

@@ -337,7 +337,7 @@ impl TestApp {
             .to_owned()
     }
 
-    /// Places an order for `quantity` of one product; returns the order id.
+    /// Places an order for `quantity` of one product, for a new customer; returns the order id.
     pub async fn place_order(
         &self,
         slug: &str,
@@ -349,6 +349,11 @@ impl TestApp {
             .call::<app::api::orders::PlaceOrder>(
                 Some(slug),
                 &[
+                    ("customer_name", "Walk-in Customer"),
+                    (
+                        "customer_email",
+                        &format!("walk-in-{}@customers.test", uuid::Uuid::new_v4().simple()),
+                    ),
                     ("lines[0][product_id]", product_id),
                     ("lines[0][quantity]", quantity),
                 ],
@@ -558,4 +563,50 @@ fn capture_server_logs() {
             .with_ansi(false)
             .init();
     });
+}
+
+impl TestApp {
+    /// Uploads `bytes` as a product import file, as the import page's form posts it
+    /// (multipart, field `file`).
+    pub async fn upload_import(
+        &self,
+        slug: &str,
+        cookie: Option<&str>,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> Response {
+        let boundary = format!("----stockroom-test-{}", uuid::Uuid::new_v4().simple());
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: text/csv\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let mut request = self
+            .client
+            .post(format!("http://{}/products/import/upload", self.addr))
+            .header(HOST, self.host(Some(slug)))
+            .header("sec-fetch-site", "same-origin")
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body);
+        if let Some(cookie) = cookie {
+            request = request.header(COOKIE, cookie);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// Moves a workspace to `plan` as the console (or a billing webhook) would.
+    pub async fn set_plan(&self, slug: &str, plan: &str) {
+        db::platform::console::change_plan(
+            &self.database.db,
+            db::platform::console::Actor::System("test"),
+            self.tenant(slug).await.id(),
+            &domain::PlanCode::new(plan),
+        )
+        .await
+        .unwrap();
+    }
 }

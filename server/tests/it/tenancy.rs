@@ -653,7 +653,12 @@ async fn foreign_product_and_order_ids_are_not_found_and_untouched() {
         let order = app
             .call::<PlaceOrder>(
                 Some("alpha"),
-                &[("lines[0][product_id]", id), ("lines[0][quantity]", "1")],
+                &[
+                    ("customer_name", "Alpha's customer"),
+                    ("customer_email", "customer@alpha.test"),
+                    ("lines[0][product_id]", id),
+                    ("lines[0][quantity]", "1"),
+                ],
                 Some(&a),
                 HeaderMap::new(),
             )

@@ -8,8 +8,8 @@ use leptos_router::hooks::use_query_map;
 use crate::api::console::{list_tenants, TenantListView, TenantRow};
 use crate::api::SiteKind;
 use crate::components::{
-    field_error, form_error, with_site, ErrorNotice, Field, Frame, Notice, NoticeKind,
-    SessionActions, SubmitButton,
+    field_error, focus_first_error, form_error, with_site, ErrorNotice, Field, Frame, Notice,
+    NoticeKind, SessionActions, SubmitButton,
 };
 use crate::{AppError, SiteInfo};
 
@@ -63,6 +63,7 @@ pub fn console_sign_in(info: SiteInfo) -> AnyView {
 fn ConsoleSignInForm(info: SiteInfo) -> impl IntoView {
     let action = expect_context::<SessionActions>().console_sign_in;
     let general_error = form_error(action);
+    focus_first_error(action);
     view! {
         <Title text="Console sign-in" />
         <Frame title="Stockroom console" info>

@@ -5,11 +5,12 @@ mod read;
 
 use std::collections::HashMap;
 
-use domain::{LimitKind, Money, OrderId, OrderStatus, ProductId, Role};
+use domain::{CustomerId, LimitKind, Money, OrderId, OrderStatus, ProductId, Role};
 use uuid::Uuid;
 
 pub use read::{
-    get, list, OrderCursor, OrderDetail, OrderEvent, OrderLine, OrderPage, OrderQuery, OrderSummary,
+    get, list, OrderCursor, OrderCustomer, OrderDetail, OrderEvent, OrderLine, OrderPage,
+    OrderQuery, OrderSummary,
 };
 
 use crate::{Db, LineProblem, Refusal, RepoError, TenantScope};
@@ -20,6 +21,14 @@ pub struct NewLine {
     pub quantity: i32,
 }
 
+/// Who an order is for: a customer of the workspace, or a new one created with the order
+/// (both or neither are written).
+#[derive(Debug, Clone, Copy)]
+pub enum ForCustomer<'a> {
+    Existing(CustomerId),
+    New(&'a super::customers::CustomerInput),
+}
+
 /// More lines than any real order has; a request beyond this is refused before any work.
 pub const MAX_LINES: usize = 100;
 
@@ -27,7 +36,15 @@ pub const MAX_LINES: usize = 100;
 /// deadlocks between two orders), every line is checked, stock is taken with a conditional
 /// update, prices are copied onto the lines and the total computed. If any line cannot be
 /// served, nothing is written and every problem is reported.
-pub async fn create(db: &Db, scope: &TenantScope, lines: &[NewLine]) -> Result<OrderId, RepoError> {
+///
+/// `customer` is `None` only for orders made without the order form (tests, generated
+/// data); the form always names one. A customer id of another workspace is `NotFound`.
+pub async fn create(
+    db: &Db,
+    scope: &TenantScope,
+    customer: Option<ForCustomer<'_>>,
+    lines: &[NewLine],
+) -> Result<OrderId, RepoError> {
     if lines.is_empty() {
         return Err(RepoError::Refused(Refusal::EmptyOrder));
     }
@@ -126,16 +143,36 @@ pub async fn create(db: &Db, scope: &TenantScope, lines: &[NewLine]) -> Result<O
     )
     .fetch_one(&mut *tx)
     .await?;
+    let customer_id = match customer {
+        None => None,
+        Some(ForCustomer::New(input)) => {
+            Some(super::customers::insert(&mut tx, scope, input).await?)
+        }
+        Some(ForCustomer::Existing(id)) => {
+            // Looked up first so that a missing one is `NotFound`, not a foreign key failure;
+            // another workspace's id reads exactly like one that does not exist.
+            sqlx::query_scalar!(
+                "SELECT id FROM customers WHERE tenant_id = $1 AND id = $2",
+                tenant,
+                id.as_uuid()
+            )
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(RepoError::NotFound)?;
+            Some(id)
+        }
+    };
     let order_id = Uuid::new_v4();
     let member = scope.member().user_id.as_uuid();
     sqlx::query!(
-        "INSERT INTO orders (tenant_id, id, number, status, total_minor, created_by)
-         VALUES ($1, $2, $3, 'PENDING', $4, $5)",
+        "INSERT INTO orders (tenant_id, id, number, status, total_minor, created_by, customer_id)
+         VALUES ($1, $2, $3, 'PENDING', $4, $5, $6)",
         tenant,
         order_id,
         number,
         total.minor(),
-        member
+        member,
+        customer_id.map(|c| c.as_uuid())
     )
     .execute(&mut *tx)
     .await?;

@@ -1,7 +1,7 @@
 //! Reading orders: a page of summaries, newest first, and one order with its lines and
 //! history in one snapshot.
 
-use domain::{LimitKind, Money, OrderId, OrderStatus, ProductId};
+use domain::{CustomerId, LimitKind, Money, OrderId, OrderStatus, ProductId};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -17,6 +17,8 @@ pub struct OrderSummary {
     pub line_count: i64,
     pub created_by: String,
     pub created_at: OffsetDateTime,
+    /// `None` for orders placed before orders named their customer.
+    pub customer: Option<(CustomerId, String)>,
 }
 
 /// The columns every order summary read selects.
@@ -28,6 +30,8 @@ struct SummaryRow {
     created_at: OffsetDateTime,
     created_by: String,
     line_count: i64,
+    customer_id: Option<Uuid>,
+    customer_name: Option<String>,
 }
 
 impl TryFrom<SummaryRow> for OrderSummary {
@@ -45,6 +49,10 @@ impl TryFrom<SummaryRow> for OrderSummary {
             line_count: r.line_count,
             created_by: r.created_by,
             created_at: r.created_at,
+            customer: r
+                .customer_id
+                .zip(r.customer_name)
+                .map(|(id, name)| (CustomerId::from_uuid(id), name)),
         })
     }
 }
@@ -67,9 +75,20 @@ pub struct OrderEvent {
     pub at: OffsetDateTime,
 }
 
+/// Who an order is for, as the order page shows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderCustomer {
+    pub id: CustomerId,
+    pub name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderDetail {
     pub summary: OrderSummary,
+    pub customer: Option<OrderCustomer>,
     pub lines: Vec<OrderLine>,
     pub events: Vec<OrderEvent>,
 }
@@ -91,6 +110,8 @@ pub struct OrderPage {
 #[derive(Debug, Clone, Default)]
 pub struct OrderQuery {
     pub status: Option<OrderStatus>,
+    /// Only this customer's orders.
+    pub customer: Option<CustomerId>,
     /// Placed at or after this moment.
     pub created_from: Option<OffsetDateTime>,
     /// Placed before this moment.
@@ -106,6 +127,7 @@ pub async fn list(
 ) -> Result<OrderPage, RepoError> {
     let OrderQuery {
         status,
+        customer,
         created_from,
         created_before,
         after,
@@ -116,18 +138,22 @@ pub async fn list(
     let rows = sqlx::query_as!(
         SummaryRow,
         r#"SELECT o.id, o.number, o.status, o.total_minor, o.created_at, u.name AS created_by,
-                  (SELECT count(*) FROM order_lines l WHERE l.tenant_id = o.tenant_id AND l.order_id = o.id) AS "line_count!"
+                  (SELECT count(*) FROM order_lines l WHERE l.tenant_id = o.tenant_id AND l.order_id = o.id) AS "line_count!",
+                  o.customer_id, c.name AS "customer_name?"
              FROM orders o
              JOIN users u ON u.tenant_id = o.tenant_id AND u.id = o.created_by
+             LEFT JOIN customers c ON c.tenant_id = o.tenant_id AND c.id = o.customer_id
             WHERE o.tenant_id = $1
               AND ($2::text IS NULL OR o.status = $2)
-              AND ($3::timestamptz IS NULL OR (o.created_at, o.id) < ($3, $4::uuid))
-              AND ($6::timestamptz IS NULL OR o.created_at >= $6)
-              AND ($7::timestamptz IS NULL OR o.created_at < $7)
+              AND ($3::uuid IS NULL OR o.customer_id = $3)
+              AND ($4::timestamptz IS NULL OR (o.created_at, o.id) < ($4, $5::uuid))
+              AND ($7::timestamptz IS NULL OR o.created_at >= $7)
+              AND ($8::timestamptz IS NULL OR o.created_at < $8)
             ORDER BY o.created_at DESC, o.id DESC
-            LIMIT $5"#,
+            LIMIT $6"#,
         scope.tenant_id().as_uuid(),
         status.map(|s| s.as_str()),
+        customer.map(|c| c.as_uuid()),
         after.map(|c| c.created_at),
         after.map(|c| c.id),
         limit + 1,
@@ -162,9 +188,11 @@ pub async fn get(db: &Db, scope: &TenantScope, id: OrderId) -> Result<OrderDetai
     let summary = sqlx::query_as!(
         SummaryRow,
         r#"SELECT o.id, o.number, o.status, o.total_minor, o.created_at, u.name AS created_by,
-                  (SELECT count(*) FROM order_lines l WHERE l.tenant_id = o.tenant_id AND l.order_id = o.id) AS "line_count!"
+                  (SELECT count(*) FROM order_lines l WHERE l.tenant_id = o.tenant_id AND l.order_id = o.id) AS "line_count!",
+                  o.customer_id, c.name AS "customer_name?"
              FROM orders o
              JOIN users u ON u.tenant_id = o.tenant_id AND u.id = o.created_by
+             LEFT JOIN customers c ON c.tenant_id = o.tenant_id AND c.id = o.customer_id
             WHERE o.tenant_id = $1 AND o.id = $2"#,
         tenant,
         id.as_uuid()
@@ -172,6 +200,23 @@ pub async fn get(db: &Db, scope: &TenantScope, id: OrderId) -> Result<OrderDetai
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(RepoError::NotFound)?;
+    let customer = match summary.customer_id {
+        None => None,
+        Some(customer_id) => sqlx::query!(
+            "SELECT id, name, email, phone, address FROM customers WHERE tenant_id = $1 AND id = $2",
+            tenant,
+            customer_id
+        )
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|c| OrderCustomer {
+            id: CustomerId::from_uuid(c.id),
+            name: c.name,
+            email: c.email,
+            phone: c.phone,
+            address: c.address,
+        }),
+    };
     let lines = sqlx::query!(
         "SELECT line_no, product_id, sku, product_name, unit_price_minor, quantity
            FROM order_lines WHERE tenant_id = $1 AND order_id = $2 ORDER BY line_no",
@@ -197,6 +242,7 @@ pub async fn get(db: &Db, scope: &TenantScope, id: OrderId) -> Result<OrderDetai
     };
     Ok(OrderDetail {
         summary: summary.try_into()?,
+        customer,
         lines: lines
             .into_iter()
             .map(|l| OrderLine {

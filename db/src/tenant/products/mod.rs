@@ -1,3 +1,10 @@
+//! The catalogue: products listed newest first, read, created, edited and archived by the
+//! workspace's managers; searched by the order form's picker (`search`).
+
+mod search;
+
+pub use search::{search, PickerMatch, PickerPage, PICKER_PAGE};
+
 use domain::{Description, LimitKind, Money, ProductId, ProductName, Role, SearchText, Sku};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -156,6 +163,27 @@ pub async fn get(db: &Db, scope: &TenantScope, id: ProductId) -> Result<Product,
     Ok(row.into())
 }
 
+/// The products of this workspace among `ids` (others are left out), in no set order.
+pub async fn by_ids(
+    db: &Db,
+    scope: &TenantScope,
+    ids: &[ProductId],
+) -> Result<Vec<Product>, RepoError> {
+    let ids: Vec<Uuid> = ids.iter().map(ProductId::as_uuid).collect();
+    let mut tx = scope.begin(db).await?;
+    let rows = sqlx::query_as!(
+        ProductRow,
+        r#"SELECT id, sku, name, description, price_minor, stock, archived_at IS NOT NULL AS "archived!", created_at, updated_at
+             FROM products WHERE tenant_id = $1 AND id = ANY($2)"#,
+        scope.tenant_id().as_uuid(),
+        &ids
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    end_read(tx);
+    Ok(rows.into_iter().map(Product::from).collect())
+}
+
 /// ADMIN and OWNER only. A SKU already used in this workspace is `Conflict { field: "sku" }`.
 pub async fn create(
     db: &Db,
@@ -227,29 +255,6 @@ pub async fn update(
     }
     tx.commit().await?;
     Ok(())
-}
-
-/// Products an order can name right now: active and in stock, by name.
-pub async fn orderable(
-    db: &Db,
-    scope: &TenantScope,
-    limit: i64,
-) -> Result<Vec<Product>, RepoError> {
-    let mut tx = scope.begin(db).await?;
-    let rows = sqlx::query_as!(
-        ProductRow,
-        r#"SELECT id, sku, name, description, price_minor, stock, false AS "archived!", created_at, updated_at
-             FROM products
-            WHERE tenant_id = $1 AND archived_at IS NULL AND stock > 0
-            ORDER BY name, id
-            LIMIT $2"#,
-        scope.tenant_id().as_uuid(),
-        limit.clamp(1, 1000)
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    end_read(tx);
-    Ok(rows.into_iter().map(Product::from).collect())
 }
 
 /// ADMIN and OWNER only. An archived product cannot be ordered; old orders still show it.

@@ -4,12 +4,17 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
+mod draft;
+mod new_order;
+mod pickers;
+
+pub use new_order::NewOrderPage;
+
 use super::layout::workspace_page;
 use crate::api::orders::{
-    line_field, list_orders, load_order, orderable_products, ChangeOrderStatus, OrderListPage,
-    OrderRow, OrderView, OrderableProduct, PlaceOrder,
+    list_orders, load_order, ChangeOrderStatus, OrderListPage, OrderRow, OrderView,
 };
-use crate::components::{field_error, form_error, ErrorNotice, Notice, NoticeKind, SubmitButton};
+use crate::components::{ErrorNotice, Notice, NoticeKind};
 use crate::AppError;
 
 fn status_badge(status: OrderStatus) -> impl IntoView {
@@ -30,10 +35,17 @@ pub fn OrdersPage() -> impl IntoView {
         move || {
             (
                 query.read().get("status").unwrap_or_default(),
+                query.read().get("customer").unwrap_or_default(),
                 query.read().get("after"),
             )
         },
-        |(status, after)| list_orders((!status.is_empty()).then_some(status), after),
+        |(status, customer, after)| {
+            list_orders(
+                (!status.is_empty()).then_some(status),
+                (!customer.is_empty()).then_some(customer),
+                after,
+            )
+        },
     );
     workspace_page(move |_| view! { <OrderList page /> })
 }
@@ -42,11 +54,14 @@ pub fn OrdersPage() -> impl IntoView {
 fn OrderList(page: Resource<Result<OrderListPage, AppError>>) -> impl IntoView {
     let query = use_query_map();
     let status = move || query.read().get("status").unwrap_or_default();
+    let customer = move || query.read().get("customer").unwrap_or_default();
+    // The customer filter stays while the status changes, and the other way round.
     let filter = move |value: &'static str, label: &'static str| {
-        let href = if value.is_empty() {
-            "/orders".to_owned()
-        } else {
-            format!("/orders?status={value}")
+        let href = match (value, customer()) {
+            ("", c) if c.is_empty() => "/orders".to_owned(),
+            ("", c) => format!("/orders?customer={c}"),
+            (v, c) if c.is_empty() => format!("/orders?status={v}"),
+            (v, c) => format!("/orders?status={v}&customer={c}"),
         };
         view! {
             <A href=href attr:aria-current=move || (status() == value).then_some("page")
@@ -70,8 +85,14 @@ fn OrderList(page: Resource<Result<OrderListPage, AppError>>) -> impl IntoView {
                 match page.await {
                     Err(err) => view! { <ErrorNotice err /> }.into_any(),
                     Ok(page) => {
-                        let next = page.next.clone().map(|after| format!("/orders?status={}&after={after}", status()));
+                        let next = page.next.clone().map(|after| format!("/orders?status={}&customer={}&after={after}", status(), customer()));
                         view! {
+                            {page.customer.clone().map(|c| view! {
+                                <p class="mt-3 flex flex-wrap items-center gap-2 text-sm" data-testid="customer-filter">
+                                    <span>"Orders of "<a href=format!("/customers/{}", c.id) class="font-medium text-indigo-700 underline">{c.name}</a></span>
+                                    <a href=if status().is_empty() { "/orders".to_owned() } else { format!("/orders?status={}", status()) } class="rounded-full border border-slate-200 px-2 py-0.5 text-slate-700 hover:bg-slate-100">"Show every customer"</a>
+                                </p>
+                            })}
                             {page.usage.clone().map(|u| view! {
                                 <p class=if u.is_full() { "mt-3 text-sm font-medium text-amber-800" } else { "mt-3 text-sm text-slate-600" } data-testid="order-usage">
                                     {u.label()}
@@ -90,7 +111,7 @@ fn OrderList(page: Resource<Result<OrderListPage, AppError>>) -> impl IntoView {
 }
 
 #[component]
-fn OrderTable(orders: Vec<OrderRow>) -> impl IntoView {
+pub(super) fn OrderTable(orders: Vec<OrderRow>) -> impl IntoView {
     if orders.is_empty() {
         return view! { <p class="mt-6 text-slate-600">"No orders here yet."</p> }.into_any();
     }
@@ -100,8 +121,9 @@ fn OrderTable(orders: Vec<OrderRow>) -> impl IntoView {
                 <thead class="bg-slate-50 text-left text-slate-600">
                     <tr>
                         <th scope="col" class="px-4 py-2 font-medium">"Order"</th>
+                        <th scope="col" class="px-4 py-2 font-medium">"Customer"</th>
                         <th scope="col" class="px-4 py-2 font-medium">"Status"</th>
-                        <th scope="col" class="hidden px-4 py-2 font-medium sm:table-cell">"Placed"</th>
+                        <th scope="col" class="hidden px-4 py-2 font-medium md:table-cell">"Placed"</th>
                         <th scope="col" class="px-4 py-2 text-right font-medium">"Total"</th>
                     </tr>
                 </thead>
@@ -113,8 +135,14 @@ fn OrderTable(orders: Vec<OrderRow>) -> impl IntoView {
                             view! {
                                 <tr data-testid="order-row">
                                     <td class="px-4 py-2"><A href=href attr:class="font-medium text-indigo-700 hover:underline">{format!("#{}", o.number)}</A></td>
+                                    <td class="px-4 py-2">
+                                        {match o.customer {
+                                            Some(c) => view! { <a href=format!("/orders?customer={}", c.id) class="text-slate-800 hover:underline" title="Orders of this customer">{c.name}</a> }.into_any(),
+                                            None => view! { <span class="text-slate-500">"—"</span> }.into_any(),
+                                        }}
+                                    </td>
                                     <td class="px-4 py-2">{status_badge(o.status)}</td>
-                                    <td class="hidden px-4 py-2 text-slate-600 sm:table-cell">{format!("{} by {}", o.created_at, o.created_by)}</td>
+                                    <td class="hidden px-4 py-2 text-slate-600 md:table-cell">{format!("{} by {}", o.created_at, o.created_by)}</td>
                                     <td class="px-4 py-2 text-right tabular-nums">{o.total}</td>
                                 </tr>
                             }
@@ -125,76 +153,6 @@ fn OrderTable(orders: Vec<OrderRow>) -> impl IntoView {
         </div>
     }
     .into_any()
-}
-
-/// Lines shown before hydration (and without JavaScript); blank ones are ignored.
-const INITIAL_LINES: usize = 3;
-
-#[component]
-pub fn NewOrderPage() -> impl IntoView {
-    let action = ServerAction::<PlaceOrder>::new();
-    let products = Resource::new(|| (), |_| orderable_products());
-    workspace_page(move |_| view! { <NewOrderForm action products /> })
-}
-
-#[component]
-fn NewOrderForm(
-    action: ServerAction<PlaceOrder>,
-    products: Resource<Result<Vec<OrderableProduct>, AppError>>,
-) -> impl IntoView {
-    let lines = RwSignal::new(INITIAL_LINES);
-    let general_error = form_error(action);
-    view! {
-        <Title text="New order" />
-        <h1 class="text-2xl font-semibold">"New order"</h1>
-        <Suspense fallback=|| view! { <p class="text-slate-500">"Loading products…"</p> }>
-            {move || Suspend::new(async move {
-                let options = match products.await {
-                    Ok(options) => options,
-                    Err(err) => return view! { <Notice kind=NoticeKind::Error text=err.to_string() /> }.into_any(),
-                };
-                view! {
-                    <ActionForm action attr:class="mt-6 max-w-2xl space-y-3" attr:novalidate="true">
-                        <For each=move || 0..lines.get() key=|i| *i let:index>
-                            {
-                                let line = index + 1;
-                                let options = options.clone();
-                                let error_id = format!("line-{line}-error");
-                                let described_by = error_id.clone();
-                                view! {
-                                    <fieldset class="rounded-md border border-slate-200 bg-white p-3">
-                                        <legend class="px-1 text-sm font-medium text-slate-700">{format!("Line {line}")}</legend>
-                                        <div class="flex flex-wrap gap-3">
-                                            <label class="min-w-0 flex-1">
-                                                <span class="sr-only">{format!("Product for line {line}")}</span>
-                                                <select name=format!("lines[{index}][product_id]") aria-describedby=described_by.clone() class="w-full rounded-md border border-slate-300 bg-white px-2 py-2">
-                                                    <option value="">"Choose a product…"</option>
-                                                    {options.into_iter().map(|p| view! { <option value=p.id>{p.label}</option> }).collect_view()}
-                                                </select>
-                                            </label>
-                                            <label class="w-28">
-                                                <span class="sr-only">{format!("Quantity for line {line}")}</span>
-                                                <input name=format!("lines[{index}][quantity]") inputmode="numeric" placeholder="Qty" aria-describedby=described_by.clone()
-                                                    class="w-full rounded-md border border-slate-300 px-2 py-2" />
-                                            </label>
-                                        </div>
-                                        <p id=error_id class="mt-1 min-h-4 text-sm text-red-700" aria-live="polite" data-testid=format!("line-{line}-error")>{move || field_error(action, line_field(line)).get()}</p>
-                                    </fieldset>
-                                }
-                            }
-                        </For>
-                        <button type="button" on:click=move |_| lines.update(|n| *n += 1)
-                            class="rounded-md border border-dashed border-slate-300 px-3 py-1.5 text-sm text-slate-700 hover:bg-slate-100">
-                            "Add another line"
-                        </button>
-                        {move || general_error.get().map(|text| view! { <Notice kind=NoticeKind::Error text /> })}
-                        <SubmitButton label="Place order" pending=action.pending() />
-                    </ActionForm>
-                }
-                .into_any()
-            })}
-        </Suspense>
-    }
 }
 
 #[component]
@@ -237,6 +195,15 @@ fn OrderDetail(
                         {status_badge(view.order.status)}
                     </div>
                     <p class="mt-1 text-sm text-slate-600">{format!("Placed {} by {}", view.order.created_at, view.order.created_by)}</p>
+                    {view.customer.clone().map(|c| view! {
+                        <section class="mt-4 max-w-md rounded-lg border border-slate-200 bg-white p-4 text-sm" aria-labelledby="order-customer" data-testid="order-customer">
+                            <h2 id="order-customer" class="font-semibold">"Customer"</h2>
+                            <p class="mt-1"><a href=format!("/customers/{}", c.id) class="font-medium text-indigo-700 underline">{c.name}</a></p>
+                            <p class="break-all text-slate-700">{c.email}</p>
+                            {(!c.phone.is_empty()).then(|| view! { <p class="text-slate-700">{c.phone}</p> })}
+                            {(!c.address.is_empty()).then(|| view! { <p class="mt-1 whitespace-pre-line text-slate-700">{c.address}</p> })}
+                        </section>
+                    })}
                     <div class="mt-4 flex flex-wrap gap-2">
                         {view.next_steps.clone().into_iter().map(|step| {
                             let id = id.clone();
