@@ -472,8 +472,11 @@ async fn bogus_links_do_not_delay_another_workspaces_sign_in() {
         beside.push(took);
     }
     let (alone, beside) = (median(alone), median(beside));
+    // A sign-in is about one hash. Had the bogus links reached the hasher (2 slots), the
+    // sign-in would queue behind at least one whole hash (2x) and typically ten (11x); the
+    // 20 refused requests themselves cost ~20% on a loaded 2-core machine, so 1.2x was noise.
     assert!(
-        beside.as_secs_f64() <= alone.as_secs_f64() * 1.2,
+        beside.as_secs_f64() <= alone.as_secs_f64() * 1.6,
         "sign-in took {beside:?} beside 20 bogus links, {alone:?} alone"
     );
 }
