@@ -33,8 +33,7 @@ pub use ids::{
 pub use money::{Currency, Money, MoneyError};
 pub use name::{
     CustomerName, CustomerNameError, PersonName, PersonNameError, ProductName, ProductNameError,
-    TokenName, TokenNameError,
-    WorkspaceName, WorkspaceNameError,
+    TokenName, TokenNameError, WorkspaceName, WorkspaceNameError,
 };
 pub use order::{OrderStatus, OrderStatusParseError};
 pub use password::{Password, PasswordError, MIN_PASSWORD_CHARS};

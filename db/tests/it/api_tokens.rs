@@ -100,7 +100,7 @@ async fn a_read_token_cannot_write_even_where_the_code_forgot_to_refuse(
         product_id: mug,
         quantity: 1,
     };
-    let err = orders::create(&db, &access.scope, &[line])
+    let err = orders::create(&db, &access.scope, None, &[line])
         .await
         .unwrap_err();
     assert!(matches!(err, RepoError::Forbidden), "{err:?}");

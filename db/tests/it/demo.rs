@@ -54,9 +54,9 @@ async fn the_demo_is_seeded_once_with_every_status_and_reset_to_the_same(
                     ..Default::default()
                 },
             )
-                .await
-                .unwrap()
-                .orders;
+            .await
+            .unwrap()
+            .orders;
             (products, customers, orders)
         }
     };

@@ -11,8 +11,8 @@ use reqwest::StatusCode;
 
 use crate::support::TestApp;
 use app::api::{
-    account, api_tokens, console, customers, dashboard, exports, imports, orders, picker,
-    products, team,
+    account, api_tokens, console, customers, dashboard, exports, imports, orders, picker, products,
+    team,
 };
 
 /// Who calls: which host, signed in as whom.
