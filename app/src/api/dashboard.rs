@@ -1,10 +1,11 @@
-//! The workspace dashboard: orders and revenue per day, orders by status, low stock. The
-//! server-side twin of `db::tenant::dashboard`.
+//! The workspace dashboard: orders and revenue per day, orders by status, low stock, and what
+//! the workspace uses of its plan. The server-side twin of `db::tenant::dashboard`.
 
 use domain::OrderStatus;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::common::UsageView;
 use crate::AppError;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,6 +25,17 @@ pub struct LowStockRow {
     pub stock: i32,
 }
 
+/// The plan as it applies to this workspace: each limit against its use, and the fair shares
+/// (rates and amounts, nothing to "use up" on a screen).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanUsageView {
+    pub plan_name: String,
+    /// (limit's name, its use)
+    pub limits: Vec<(String, UsageView)>,
+    /// (share's name, "1200 requests a minute" or "not limited")
+    pub shares: Vec<(String, String)>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DashboardView {
     pub days: Vec<DayFigure>,
@@ -31,6 +43,7 @@ pub struct DashboardView {
     pub total_revenue: String,
     pub by_status: Vec<(OrderStatus, i64)>,
     pub low_stock: Vec<LowStockRow>,
+    pub plan: PlanUsageView,
 }
 
 #[server]
@@ -39,6 +52,9 @@ pub async fn load_dashboard() -> Result<DashboardView, AppError> {
     let currency = call.currency();
     let board = call
         .run(db::tenant::dashboard::load(call.db(), call.scope(), 30, 5))
+        .await?;
+    let entitlements = call
+        .run(db::tenant::plan::entitlements(call.db(), call.scope()))
         .await?;
     let total_revenue = board
         .days
@@ -69,7 +85,31 @@ pub async fn load_dashboard() -> Result<DashboardView, AppError> {
                 stock: p.stock,
             })
             .collect(),
+        plan: plan_usage(&entitlements),
     })
+}
+
+#[cfg(feature = "ssr")]
+fn plan_usage(entitlements: &db::tenant::plan::Entitlements) -> PlanUsageView {
+    PlanUsageView {
+        plan_name: entitlements.plan_name.clone(),
+        limits: entitlements
+            .limits
+            .iter()
+            .map(|l| (l.name.clone(), super::common::usage_of(l)))
+            .collect(),
+        shares: entitlements
+            .shares
+            .iter()
+            .map(|s| {
+                let value = match s.value {
+                    Some(value) => format!("{value} {}", s.unit),
+                    None => "not limited".to_owned(),
+                };
+                (s.name.clone(), value)
+            })
+            .collect(),
+    }
 }
 
 #[cfg(feature = "ssr")]

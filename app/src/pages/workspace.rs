@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
-use crate::api::dashboard::{load_dashboard, DashboardView, DayFigure};
+use crate::api::dashboard::{load_dashboard, DashboardView, DayFigure, PlanUsageView};
 use crate::api::SiteKind;
 use crate::components::{
     field_error, focus_first_error, form_error, with_site, ErrorNotice, Field, Frame, Notice,
@@ -97,6 +97,34 @@ fn DashboardFigures(board: DashboardView) -> impl IntoView {
                 }}
             </section>
         </div>
+        <PlanUsage plan=board.plan />
+    }
+}
+
+/// What the workspace uses of its plan, so nobody meets a limit by surprise.
+#[component]
+fn PlanUsage(plan: PlanUsageView) -> impl IntoView {
+    view! {
+        <section class="mt-6 rounded-lg border border-slate-200 bg-white p-4" data-testid="plan-usage">
+            <h2 class="font-semibold">{format!("Your plan: {}", plan.plan_name)}</h2>
+            <dl class="mt-2 grid gap-x-6 gap-y-1 text-sm sm:grid-cols-2">
+                {plan.limits.into_iter().map(|(name, usage)| {
+                    let full = usage.is_full();
+                    view! {
+                        <div class="flex justify-between gap-3">
+                            <dt class="text-slate-600">{name}</dt>
+                            <dd class="tabular-nums" class:text-red-700=full class:font-semibold=full>{usage.label()}</dd>
+                        </div>
+                    }
+                }).collect_view()}
+                {plan.shares.into_iter().map(|(name, value)| view! {
+                    <div class="flex justify-between gap-3">
+                        <dt class="text-slate-600">{name}</dt>
+                        <dd class="tabular-nums">{value}</dd>
+                    </div>
+                }).collect_view()}
+            </dl>
+        </section>
     }
 }
 

@@ -783,6 +783,46 @@ async fn lists_and_dashboard_show_only_the_callers_workspace() {
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
 }
 
+/// The dashboard shows what the workspace uses of its own plan, and only its own.
+#[tokio::test]
+async fn the_dashboard_shows_the_workspaces_use_of_its_plan() {
+    let app = TestApp::spawn().await;
+    let a = app
+        .register("alpha", "ann@alpha.test", "alpha-password-1")
+        .await;
+    let b = app
+        .register("bravo", "bob@bravo.test", "bravo-password-1")
+        .await;
+    for n in 0..3 {
+        app.create_product("bravo", &b, &format!("B-{n}"), "Bravo thing", "2")
+            .await;
+    }
+    app.set_plan("bravo", "PRO").await;
+    let page = |slug: &'static str, cookie: String| {
+        let app = &app;
+        async move {
+            let html = app
+                .get(Some(slug), "/", Some(&cookie))
+                .await
+                .text()
+                .await
+                .unwrap();
+            let start = html
+                .find("data-testid=\"plan-usage\"")
+                .expect("a plan section");
+            html[start..].split("</section>").next().unwrap().to_owned()
+        }
+    };
+    let bravo = page("bravo", b).await;
+    assert!(bravo.contains("Your plan: Pro"), "{bravo}");
+    assert!(bravo.contains("3 / 10000 products"), "{bravo}");
+    assert!(bravo.contains("6000 requests a minute"), "{bravo}");
+    let alpha = page("alpha", a).await;
+    assert!(alpha.contains("Your plan: Free"), "{alpha}");
+    assert!(alpha.contains("0 / 100 products"), "{alpha}");
+    assert!(alpha.contains("1 / 5 members"), "{alpha}");
+}
+
 #[tokio::test]
 async fn bad_product_input_names_each_field_and_writes_nothing() {
     use app::api::products::{ListProducts, SaveProduct};
