@@ -9,6 +9,7 @@ use db::tenant::exports::{self, ExportKind};
 use db::{Db, RepoError, TenantScope};
 use domain::{Currency, ExportId};
 use tokio::sync::Notify;
+use tracing::Instrument;
 
 /// Rows read per repository call; progress is recorded after each batch.
 const PRODUCT_BATCH: i64 = 1000;
@@ -57,7 +58,12 @@ pub async fn run_next(db: &Db) -> Result<bool, RepoError> {
         return Ok(false);
     };
     let span = tracing::info_span!("export", tenant = %job.tenant_id, job = %job.id);
-    let _entered = span.enter();
+    // `instrument`, not `span.enter()`: a guard held across awaits would tag whatever other
+    // task runs on this thread meanwhile with this workspace.
+    run_claimed(db, job).instrument(span).await
+}
+
+async fn run_claimed(db: &Db, job: exports::ClaimedJob) -> Result<bool, RepoError> {
     let tenant = db::platform::tenants::find_by_id(db, job.tenant_id).await?;
     let Some(tenant) = tenant.filter(|t| t.is_active()) else {
         // A suspended workspace's work waits for nobody: failed, not left to be claimed again.

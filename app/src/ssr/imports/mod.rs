@@ -12,6 +12,7 @@ use db::tenant::imports::{self, ImportRow, ImportStatus, ImportSummary, Outcome,
 use db::{Db, RepoError, TenantScope};
 use domain::{Currency, ImportId};
 use tokio::sync::Notify;
+use tracing::Instrument;
 
 use crate::api::imports::{
     FileProblem, ImportRowView, ImportState, ImportView, APPLY_HERE_MAX_ROWS, ROWS_PAGE,
@@ -101,7 +102,12 @@ pub async fn run_next(db: &Db) -> Result<bool, RepoError> {
         return Ok(false);
     };
     let span = tracing::info_span!("import", tenant = %job.tenant_id, import = %job.id);
-    let _entered = span.enter();
+    // `instrument`, not `span.enter()`: a guard held across awaits would tag whatever other
+    // task runs on this thread meanwhile with this workspace.
+    run_claimed(db, job).instrument(span).await
+}
+
+async fn run_claimed(db: &Db, job: imports::ClaimedImport) -> Result<bool, RepoError> {
     let tenant = db::platform::tenants::find_by_id(db, job.tenant_id)
         .await?
         .filter(|t| t.is_active());
