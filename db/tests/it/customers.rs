@@ -308,3 +308,35 @@ async fn the_picker_finds_by_name_or_sku_in_name_order_a_page_at_a_time(
         .iter()
         .all(|m| m.stock == 0));
 }
+
+#[sqlx::test(migrator = "db::MIGRATOR")]
+async fn the_picker_lists_names_that_start_with_the_text_before_the_others(
+    _: PgPoolOptions,
+    owner: PgConnectOptions,
+) {
+    let db = app_db(&owner).await;
+    let alpha = owner_scope(&db, "alpha").await;
+    let mut names: Vec<String> = (1..=12).map(|n| format!("Lamp {n:02}")).collect();
+    names.extend(["Floor lamp", "Clamp", "Desk lamp", "Lantern"].map(String::from));
+    for (n, name) in names.iter().enumerate() {
+        let mut input = product(&format!("P-{n}"), 100, 1);
+        input.name = domain::ProductName::parse(name).unwrap();
+        products::create(&db, &alpha, &input).await.unwrap();
+    }
+    // Every page, following each page's last match; the first page ends inside the first group.
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = products::search(&db, &alpha, &search("LAMP"), after)
+            .await
+            .unwrap();
+        seen.extend(page.matches.iter().map(|m| m.name.clone()));
+        if !page.has_more {
+            break;
+        }
+        after = page.matches.last().map(|m| m.id);
+    }
+    let mut expected: Vec<String> = (1..=12).map(|n| format!("Lamp {n:02}")).collect();
+    expected.extend(["Clamp", "Desk lamp", "Floor lamp"].map(String::from));
+    assert_eq!(seen, expected);
+}
