@@ -323,6 +323,21 @@ async fn the_picker_lists_names_that_start_with_the_text_before_the_others(
         input.name = domain::ProductName::parse(name).unwrap();
         products::create(&db, &alpha, &input).await.unwrap();
     }
+    // Another workspace's matches, one in each group, must not appear in alpha's pages (the
+    // second group is read by a function that keeps to the caller's tenant itself).
+    let bravo = owner_scope(&db, "bravo").await;
+    for (sku, name) in [("B-1", "Lamp 99"), ("B-2", "Bravo lamp")] {
+        let mut input = product(sku, 100, 1);
+        input.name = domain::ProductName::parse(name).unwrap();
+        products::create(&db, &bravo, &input).await.unwrap();
+    }
+    let theirs = products::search(&db, &bravo, &search("lamp"), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        theirs.matches.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(),
+        ["Lamp 99", "Bravo lamp"]
+    );
     // Every page, following each page's last match; the first page ends inside the first group.
     let mut seen = Vec::new();
     let mut after = None;
