@@ -335,7 +335,11 @@ async fn the_picker_lists_names_that_start_with_the_text_before_the_others(
         .await
         .unwrap();
     assert_eq!(
-        theirs.matches.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(),
+        theirs
+            .matches
+            .iter()
+            .map(|m| m.name.as_str())
+            .collect::<Vec<_>>(),
         ["Lamp 99", "Bravo lamp"]
     );
     // Every page, following each page's last match; the first page ends inside the first group.
