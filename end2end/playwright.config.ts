@@ -9,7 +9,11 @@ export default defineConfig({
   expect: { timeout: 10_000 },
   fullyParallel: false,
   workers: 1,
-  retries: 0,
+  // One retry, reported as "flaky" in the output: in 5 runs of ./dev test on one commit, 2
+  // failed on a page that never hydrated within 10 s (a different test each time, nothing in
+  // the server's log). Until that stall is found (issue 21), a single stall should not fail
+  // a run; two in a row still do.
+  retries: 1,
   reporter: [["list"]],
   use: {
     baseURL: `http://localhost:${port}`,
