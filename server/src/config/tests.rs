@@ -1,0 +1,88 @@
+//! Loading the configuration: files, environment overrides and the errors a person reads.
+
+use super::*;
+
+fn load(text: &str, env: &[(&str, &str)]) -> Result<Config, String> {
+    let dir = std::env::temp_dir().join(format!("stockroom-config-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("Leptos.toml");
+    std::fs::write(&path, text).unwrap();
+    let result = Config::load(
+        &path,
+        env.iter().map(|(k, v)| (k.to_string(), v.to_string())),
+    );
+    std::fs::remove_dir_all(dir).ok();
+    result
+}
+
+#[test]
+fn the_shipped_file_is_valid() {
+    let shipped = include_str!("../../../Leptos.toml");
+    let config = load(shipped, &[]).unwrap();
+    assert_eq!(config.server.base_domain, "localhost:3000");
+    assert_eq!(config.passwords.memory_kib, 19_456);
+}
+
+#[test]
+fn environment_overrides_the_file_with_typed_values() {
+    let config = load(
+        "[server]\nlisten = \"127.0.0.1:1\"\n",
+        &[
+            ("STOCKROOM_SERVER_LISTEN", "0.0.0.0:8080"),
+            ("STOCKROOM_DATABASE_MAX_CONNECTIONS", "7"),
+            ("STOCKROOM_DATABASE_URL", "postgres://u:p@h/db"),
+            ("STOCKROOM_DATA_DIR", "/not/a/setting"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(config.server.listen, "0.0.0.0:8080");
+    assert_eq!(config.database.max_connections, 7);
+    assert_eq!(config.database.url, "postgres://u:p@h/db");
+}
+
+#[test]
+fn unknown_keys_name_themselves() {
+    let err = load("[server]\nlisten = \"127.0.0.1:1\"\nlisen = 3\n", &[]).unwrap_err();
+    assert!(err.contains("line 3") && err.contains("lisen"), "{err}");
+    let err = load("", &[("STOCKROOM_SERVER_LISEN", "x")]).unwrap_err();
+    assert!(err.contains("STOCKROOM_SERVER_LISEN"), "{err}");
+}
+
+#[test]
+fn the_outbox_page_is_off_unless_asked_for_and_never_over_https() {
+    let shipped = load(include_str!("../../../Leptos.toml"), &[]).unwrap();
+    assert!(!shipped.mail.show_outbox);
+    let err = load(
+        "",
+        &[
+            ("STOCKROOM_MAIL_SHOW_OUTBOX", "true"),
+            ("STOCKROOM_SERVER_SCHEME", "https"),
+        ],
+    )
+    .unwrap_err();
+    assert!(err.contains("mail.show_outbox"), "{err}");
+}
+
+#[test]
+fn the_lock_timeout_must_end_before_the_request_does() {
+    let err = load(
+        "",
+        &[
+            ("STOCKROOM_DATABASE_LOCK_TIMEOUT_MS", "30000"),
+            ("STOCKROOM_SERVER_REQUEST_TIMEOUT_SECS", "30"),
+        ],
+    )
+    .unwrap_err();
+    assert!(err.contains("database.lock_timeout_ms"), "{err}");
+    assert!(load("", &[("STOCKROOM_DATABASE_LOCK_TIMEOUT_MS", "2000")]).is_ok());
+}
+
+#[test]
+fn malformed_values_name_the_setting() {
+    let err = load("[server\n", &[]).unwrap_err();
+    assert!(err.contains("line 1"), "{err}");
+    let err = load("[server]\nlisten = \"nowhere\"\n", &[]).unwrap_err();
+    assert!(err.contains("server.listen"), "{err}");
+    let err = load("", &[("STOCKROOM_DATABASE_MAX_CONNECTIONS", "many")]).unwrap_err();
+    assert!(err.contains("environment"), "{err}");
+}
