@@ -227,3 +227,43 @@ async fn a_statement_past_the_workspaces_timeout_is_cancelled_and_writes_nothing
     let product = products::get(&db, &alpha_owner, id).await.unwrap();
     assert!(!product.archived);
 }
+
+/// The Load page's data column counts each workspace's own rows only, and sizes grow with them.
+#[sqlx::test(migrator = "db::MIGRATOR")]
+async fn the_load_page_sizes_each_workspace_by_its_own_rows(
+    _: PgPoolOptions,
+    owner: PgConnectOptions,
+) {
+    let db = crate::common::app_db(&owner).await;
+    let (alpha, alpha_scope) = tenant_and_owner(&db, "alpha").await;
+    let (bravo, _) = tenant_and_owner(&db, "bravo").await;
+    for n in 0..30 {
+        products::create(&db, &alpha_scope, &product(&format!("SKU-{n}"), 100, 1))
+            .await
+            .unwrap();
+    }
+    for tenant in [&alpha, &bravo] {
+        db.load()
+            .record_request(tenant.id(), db::load::Outcome::Served);
+    }
+    let overview = console::load_overview(&db, &console_scope(&db).await, 10)
+        .await
+        .unwrap();
+    let footprint = |tenant: &Tenant| {
+        overview
+            .busiest
+            .iter()
+            .find(|w| w.overview.id == tenant.id())
+            .map(|w| w.footprint)
+            .unwrap()
+    };
+    let (alpha_size, bravo_size) = (footprint(&alpha), footprint(&bravo));
+    // Each: its owner; alpha also its 30 products.
+    assert_eq!(bravo_size.rows, 1, "{bravo_size:?}");
+    assert_eq!(alpha_size.rows, 31, "{alpha_size:?}");
+    assert!(bravo_size.approx_bytes > 0, "{bravo_size:?}");
+    assert!(
+        alpha_size.approx_bytes > bravo_size.approx_bytes,
+        "{alpha_size:?} vs {bravo_size:?}"
+    );
+}

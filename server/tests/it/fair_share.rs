@@ -269,13 +269,20 @@ async fn the_console_load_page_lists_the_busiest_workspace_first() {
     let alpha_row = &view.busiest[0];
     assert!(alpha_row.requests_last_minute >= 12, "{alpha_row:?}");
     assert_eq!(alpha_row.per_minute.len(), 60);
+    // Its owner is a row of its own; its data has a size.
+    assert!(
+        alpha_row.rows >= 1 && alpha_row.approx_bytes > 0,
+        "{alpha_row:?}"
+    );
     assert!(view.pool_max >= view.pool_in_use);
 
     let page = app.get(Some("admin"), "/load", Some(&console)).await;
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();
     assert!(
-        html.contains("Busiest workspaces") && html.contains("<polyline"),
+        html.contains("Busiest workspaces")
+            && html.contains("<polyline")
+            && html.contains("data-testid=\"load-data\""),
         "{html}"
     );
     // A workspace member's session gets nothing of it, on any host.

@@ -24,6 +24,10 @@ pub struct LoadRow {
     pub members: i64,
     pub products: i64,
     pub orders_this_month: i64,
+    /// Every row the workspace keeps, in all its tables.
+    pub rows: i64,
+    /// An estimate: its rows times each table's average size on disk, indexes included.
+    pub approx_bytes: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,6 +66,8 @@ pub async fn load_overview() -> Result<LoadView, AppError> {
                 members: w.overview.members,
                 products: w.overview.products,
                 orders_this_month: w.overview.orders_this_month,
+                rows: w.footprint.rows,
+                approx_bytes: w.footprint.approx_bytes,
             })
             .collect(),
         others_last_minute: overview.rest.requests,

@@ -57,7 +57,8 @@ fn LoadTables(load: LoadView) -> impl IntoView {
                                 <th scope="col" class="px-2 py-2 text-right">"Refused (429)"</th>
                                 <th scope="col" class="px-2 py-2 text-right">"Errors"</th>
                                 <th scope="col" class="px-2 py-2 text-right">"Database time"</th>
-                                <th scope="col" class="px-4 py-2 text-right">"Members / products / orders this month"</th>
+                                <th scope="col" class="px-2 py-2 text-right">"Members / products / orders this month"</th>
+                                <th scope="col" class="px-4 py-2 text-right">"Data"</th>
                             </tr>
                         </thead>
                         <tbody class="divide-y divide-slate-100">
@@ -85,8 +86,28 @@ fn LoadTableRow(row: LoadRow) -> impl IntoView {
             <td class="px-2 py-2 text-right tabular-nums">{row.limited_last_hour}</td>
             <td class="px-2 py-2 text-right tabular-nums">{row.failed_last_hour}</td>
             <td class="px-2 py-2 text-right tabular-nums">{format!("{:.1} s", row.db_ms_last_hour as f64 / 1000.0)}</td>
-            <td class="px-4 py-2 text-right tabular-nums">{format!("{} / {} / {}", row.members, row.products, row.orders_this_month)}</td>
+            <td class="px-2 py-2 text-right tabular-nums">{format!("{} / {} / {}", row.members, row.products, row.orders_this_month)}</td>
+            <td class="px-4 py-2 text-right tabular-nums" data-testid="load-data">
+                {format!("≈ {}", approx_size(row.approx_bytes))}
+                <span class="block text-slate-600">{format!("{} rows", row.rows)}</span>
+            </td>
         </tr>
+    }
+}
+
+/// Bytes for a reader: two significant figures are all an estimate is worth.
+fn approx_size(bytes: i64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut value = bytes.max(0) as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    match unit {
+        0 => format!("{value:.0} B"),
+        _ if value < 10.0 => format!("{value:.1} {}", UNITS[unit]),
+        _ => format!("{value:.0} {}", UNITS[unit]),
     }
 }
 
@@ -112,5 +133,21 @@ fn Sparkline(values: Vec<u64>, label: String) -> impl IntoView {
         <svg width="120" height="24" viewBox="0 0 120 24" role="img" aria-label=label class="text-indigo-600">
             <polyline points=points fill="none" stroke="currentColor" stroke-width="1.5" />
         </svg>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::approx_size;
+
+    #[test]
+    fn sizes_read_in_the_largest_whole_unit() {
+        assert_eq!(approx_size(0), "0 B");
+        assert_eq!(approx_size(-5), "0 B");
+        assert_eq!(approx_size(999), "999 B");
+        assert_eq!(approx_size(1_000), "1.0 KB");
+        assert_eq!(approx_size(493_762), "494 KB");
+        assert_eq!(approx_size(4_937_620), "4.9 MB");
+        assert_eq!(approx_size(12_000_000_000_000_000), "12000 TB");
     }
 }

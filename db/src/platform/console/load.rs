@@ -1,5 +1,5 @@
 //! The console's Load page: the busiest workspaces in this process (`crate::load`) with their
-//! registry rows and sizes, and the pool's use.
+//! registry rows, row counts and sizes, and the pool's use.
 
 use domain::{TenantId, TenantStatus};
 use uuid::Uuid;
@@ -12,6 +12,16 @@ use crate::{Db, RepoError};
 pub struct WorkspaceLoad {
     pub overview: TenantOverview,
     pub load: TenantLoadRow,
+    pub footprint: Footprint,
+}
+
+/// What a workspace keeps in its database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Footprint {
+    pub rows: i64,
+    /// Its share of the disk its tables and their indexes take, estimated from each table's
+    /// average row (`tenant_data_footprint`).
+    pub approx_bytes: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -37,10 +47,12 @@ pub async fn load_overview(
         r#"SELECT t.id AS "id!", t.slug AS "slug!", t.name AS "name!", t.plan_code AS "plan_code!",
                   p.name AS "plan_name!", t.status AS "status!", t.created_at AS "created_at!",
                   coalesce(c.members, 0) AS "members!", coalesce(c.products, 0) AS "products!",
-                  coalesce(c.orders_this_month, 0) AS "orders_this_month!"
+                  coalesce(c.orders_this_month, 0) AS "orders_this_month!",
+                  coalesce(f.row_count, 0) AS "row_count!", coalesce(f.approx_bytes, 0) AS "approx_bytes!"
              FROM tenants t
              JOIN plans p ON p.code = t.plan_code
              LEFT JOIN tenant_usage_counts($1) c ON c.tenant_id = t.id
+             LEFT JOIN tenant_data_footprint($1) f ON f.tenant_id = t.id
             WHERE t.id = ANY($1)"#,
         &ids
     )
@@ -64,6 +76,10 @@ pub async fn load_overview(
                     orders_this_month: r.orders_this_month,
                 },
                 load,
+                footprint: Footprint {
+                    rows: r.row_count,
+                    approx_bytes: r.approx_bytes,
+                },
             })
         })
         .collect();

@@ -15,7 +15,7 @@ mod tenants;
 pub use admins::{create_admin, find_admin_credentials, record_admin_sign_in, AdminCredentials};
 pub use audit::{audit_log, AuditEntry, AuditFilter, AuditPage, ACTIONS};
 pub use changes::{change_plan, set_feature_override, set_limit_override, set_status};
-pub use load::{load_overview, LoadOverview, WorkspaceLoad};
+pub use load::{load_overview, Footprint, LoadOverview, WorkspaceLoad};
 pub use tenants::{
     list_tenants, plans, tenant_detail, FeatureOverride, LimitOverrideRow, PlanSummary,
     TenantCursor, TenantDetail, TenantOverview, TenantPage,
