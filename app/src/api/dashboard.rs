@@ -53,9 +53,6 @@ pub async fn load_dashboard() -> Result<DashboardView, AppError> {
     let board = call
         .run(db::tenant::dashboard::load(call.db(), call.scope(), 30, 5))
         .await?;
-    let entitlements = call
-        .run(db::tenant::plan::entitlements(call.db(), call.scope()))
-        .await?;
     let total_revenue = board
         .days
         .iter()
@@ -85,7 +82,7 @@ pub async fn load_dashboard() -> Result<DashboardView, AppError> {
                 stock: p.stock,
             })
             .collect(),
-        plan: plan_usage(&entitlements),
+        plan: plan_usage(&board.entitlements),
     })
 }
 

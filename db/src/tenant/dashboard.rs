@@ -1,6 +1,7 @@
 use domain::{Money, OrderStatus, ProductId};
 use time::{Date, Duration, OffsetDateTime};
 
+use super::plan::{entitlements_in, Entitlements};
 use crate::scope::end_read;
 use crate::{Db, RepoError, TenantScope};
 
@@ -25,9 +26,12 @@ pub struct Dashboard {
     pub days: Vec<DayTotal>,
     pub by_status: Vec<(OrderStatus, i64)>,
     pub low_stock: Vec<LowStock>,
+    /// The plan, its features and what is used of its limits, for the "Your plan" section.
+    pub entitlements: Entitlements,
 }
 
-/// The workspace's home page figures, read from one snapshot so they agree with each other.
+/// The workspace's home page figures and its plan's use, read from one snapshot so they agree
+/// with each other (and in one transaction: one round of the pool per page).
 /// Cancelled orders count in the status table but not in orders or revenue per day.
 pub async fn load(
     db: &Db,
@@ -65,6 +69,7 @@ pub async fn load(
     )
     .fetch_all(&mut *tx)
     .await?;
+    let entitlements = entitlements_in(&mut tx, scope.tenant_id()).await?;
     end_read(tx);
 
     let days = (0..days)
@@ -98,6 +103,7 @@ pub async fn load(
         })
         .collect();
     Ok(Dashboard {
+        entitlements,
         days,
         by_status,
         low_stock,

@@ -643,6 +643,14 @@ async fn the_dashboard_counts_only_its_own_workspace(_: PgPoolOptions, owner: Pg
             .collect::<Vec<_>>(),
         vec!["MUG"]
     );
+    // Its plan's use, from the same read: one product here, bravo's not counted.
+    let products_used = board
+        .entitlements
+        .limits
+        .iter()
+        .find(|l| l.limit == "max_products")
+        .map(|l| l.used);
+    assert_eq!(products_used, Some(1));
 }
 
 #[sqlx::test(migrator = "db::MIGRATOR")]
