@@ -233,8 +233,10 @@ fn ImportRows(rows: Vec<ImportRowView>) -> impl IntoView {
     if rows.is_empty() {
         return view! { <p class="mt-4 text-sm text-slate-600">"No lines to show."</p> }.into_any();
     }
+    // Focusable: the table can be wider than a phone, and has nothing else a keyboard could
+    // scroll it by.
     view! {
-        <div class="mt-4 overflow-x-auto rounded-lg border border-slate-200 bg-white">
+        <div class="mt-4 overflow-x-auto rounded-lg border border-slate-200 bg-white focus-visible:outline-2 focus-visible:outline-indigo-600" tabindex="0" role="region" aria-label="Lines of the file">
             <table class="min-w-full divide-y divide-slate-200 text-sm">
                 <thead class="bg-slate-50 text-left text-slate-600">
                     <tr>

@@ -214,7 +214,7 @@ pub(super) async fn outbox_page(
                 .unwrap_or_default()
         };
         body.push_str(&format!(
-            "<article style=\"border-top:1px solid #ccc;padding:1rem 0\" data-testid=\"outbox-message\">\
+            "<article style=\"border-top:1px solid #ccc;padding:1rem 0;overflow-wrap:anywhere\" data-testid=\"outbox-message\">\
              <p><strong>To:</strong> {}<br><strong>Subject:</strong> {}<br><strong>Date:</strong> {}</p>\
              <pre style=\"white-space:pre-wrap\">{}</pre></article>",
             header("To"),

@@ -30,7 +30,8 @@ pub(super) fn plain_page(title: &str, message: &str) -> String {
 
 pub(super) fn html_page(title: &str, body: &str) -> String {
     format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title}</title></head>\
          <body style=\"font-family:system-ui;max-width:40rem;margin:4rem auto;padding:0 1rem\">\
          <h1>{title}</h1>{body}</body></html>"
     )

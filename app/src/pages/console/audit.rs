@@ -59,8 +59,10 @@ fn ConsoleAudit(page: Resource<Result<AuditView, AppError>>) -> impl IntoView {
                             {if audit.entries.is_empty() {
                                 view! { <p class="mt-6 text-slate-600">"Nothing recorded yet."</p> }.into_any()
                             } else {
+                                // Focusable: the table can be wider than a phone, and has
+                                // nothing else a keyboard could scroll it by.
                                 view! {
-                                    <div class="mt-4 overflow-x-auto rounded-lg border border-slate-200 bg-white">
+                                    <div class="mt-4 overflow-x-auto rounded-lg border border-slate-200 bg-white focus-visible:outline-2 focus-visible:outline-indigo-600" tabindex="0" role="region" aria-label="Audit entries">
                                         <table class="min-w-full divide-y divide-slate-200 text-sm">
                                             <thead class="bg-slate-50 text-left text-slate-600">
                                                 <tr>
