@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import AxeBuilder from "@axe-core/playwright";
-import { Browser, expect, Page, test } from "@playwright/test";
-import { createProduct, hydrated, newWorkspace, port, publicUrl, uniqueSlug, workspaceUrl } from "./helpers";
+import { Browser, expect, Page } from "@playwright/test";
+import { createProduct, hydrated, newWorkspace, port, publicUrl, uniqueSlug, workspaceUrl, test } from "./helpers";
 
 const consoleUrl = `http://admin.localhost:${port}`;
 const PHONE = { width: 390, height: 844 };

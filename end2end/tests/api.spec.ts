@@ -1,5 +1,5 @@
-import { expect, test } from "@playwright/test";
-import { hydrated, newWorkspace, port, workspaceUrl } from "./helpers";
+import { expect } from "@playwright/test";
+import { hydrated, newWorkspace, port, workspaceUrl, test } from "./helpers";
 
 test("an owner creates an API token, a script uses it, and it stops working once revoked", async ({
   browser,

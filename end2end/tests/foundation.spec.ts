@@ -1,5 +1,5 @@
-import { expect, test } from "@playwright/test";
-import { hydrated, publicUrl, workspaceUrl } from "./helpers";
+import { expect } from "@playwright/test";
+import { hydrated, publicUrl, workspaceUrl, test } from "./helpers";
 
 test("the public page is rendered on the server", async ({ request }) => {
   const response = await request.get(publicUrl + "/");

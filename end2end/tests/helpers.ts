@@ -1,12 +1,74 @@
-import { Browser, expect, Page } from "@playwright/test";
+import { Browser, BrowserContext, expect, Page, test as base } from "@playwright/test";
 
 export const port = process.env.STOCKROOM_E2E_PORT ?? "3000";
 export const publicUrl = `http://localhost:${port}`;
 export const workspaceUrl = (slug: string) => `http://${slug}.localhost:${port}`;
 
+/**
+ * Playwright's `test`, with a record of what every browser context of the test did: console
+ * messages, page errors, failed and unfinished requests. A browser test fails where the server
+ * log shows nothing (a page that never hydrates); the record is printed beside the failure, so
+ * a red CI run says what the browser saw.
+ */
+export const test = base.extend<{ browserRecord: string[] }>({
+  browserRecord: [
+    async ({ browser }, use, testInfo) => {
+      const started = Date.now();
+      const lines: string[] = [];
+      const note = (text: string) => lines.push(`+${Date.now() - started} ms ${text}`);
+      const pending = new Map<object, string>();
+      const watch = (context: BrowserContext) => {
+        context.on("console", (m) => note(`console.${m.type()} ${m.page()?.url() ?? ""}: ${m.text()}`));
+        context.on("weberror", (e) => note(`page error ${e.page()?.url() ?? ""}: ${e.error().message}`));
+        context.on("request", (r) => pending.set(r, `${r.method()} ${r.url()} (asked at +${Date.now() - started} ms)`));
+        context.on("requestfinished", (r) => pending.delete(r));
+        context.on("requestfailed", (r) => {
+          pending.delete(r);
+          note(`request failed ${r.method()} ${r.url()}: ${r.failure()?.errorText}`);
+        });
+        context.on("response", (r) => {
+          if (r.status() >= 400) note(`answer ${r.status()} to ${r.request().method()} ${r.url()}`);
+        });
+      };
+      const newContext = browser.newContext.bind(browser);
+      browser.newContext = async (options) => {
+        const context = await newContext(options);
+        watch(context);
+        return context;
+      };
+      await use(lines);
+      browser.newContext = newContext;
+      if (testInfo.status !== testInfo.expectedStatus) {
+        const unfinished = [...pending.values()].map((r) => `unfinished ${r}`);
+        const record = [...lines, ...unfinished].join("\n");
+        console.log(`what the browser saw in "${testInfo.title}":\n${record || "(nothing)"}`);
+      }
+    },
+    { auto: true },
+  ],
+});
+
 /** Resolves once the wasm bundle has hydrated the page and event handlers are attached. */
 export async function hydrated(page: Page) {
-  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  try {
+    await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  } catch (error) {
+    // Which of the bundle's files had arrived, and when: a chunk that never came shows here.
+    const state = await page
+      .evaluate(() => ({
+        url: location.href,
+        readyState: document.readyState,
+        scripts: performance
+          .getEntriesByType("resource")
+          .filter((r) => /\.(wasm|js)$/.test(r.name))
+          .map((r) => {
+            const t = r as PerformanceResourceTiming;
+            return `${t.name.split("/").pop()} ${Math.round(t.startTime)}–${Math.round(t.responseEnd)} ms, ${t.transferSize} B`;
+          }),
+      }))
+      .catch((e) => ({ unreadable: String(e) }));
+    throw new Error(`${(error as Error).message}\npage: ${JSON.stringify(state, null, 2)}`);
+  }
 }
 
 /** A slug no earlier run can have taken. */

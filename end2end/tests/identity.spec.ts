@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { expect, Page, test } from "@playwright/test";
-import { hydrated, publicUrl, uniqueSlug, workspaceUrl } from "./helpers";
+import { expect, Page } from "@playwright/test";
+import { hydrated, publicUrl, uniqueSlug, workspaceUrl, test } from "./helpers";
 
 async function register(page: Page, slug: string, email: string, password: string) {
   await page.goto(`${publicUrl}/register?slug=${slug}`);

@@ -1,5 +1,5 @@
-import { expect, test } from "@playwright/test";
-import { hydrated, newWorkspace, workspaceUrl } from "./helpers";
+import { expect } from "@playwright/test";
+import { hydrated, newWorkspace, workspaceUrl, test } from "./helpers";
 
 const csv = (text: string) => ({ name: "catalogue.csv", mimeType: "text/csv", buffer: Buffer.from(text) });
 

@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
-import { expect, Page, test } from "@playwright/test";
-import { createProduct, hydrated, newWorkspace, workspaceUrl } from "./helpers";
+import { expect, Page } from "@playwright/test";
+import { createProduct, hydrated, newWorkspace, workspaceUrl, test } from "./helpers";
 
 /** Fills the order form's "new customer" fields. */
 async function newCustomer(page: Page, name: string, email: string) {

@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
-import { expect, test } from "@playwright/test";
-import { createProduct, hydrated, newWorkspace, port, workspaceUrl } from "./helpers";
+import { expect } from "@playwright/test";
+import { createProduct, hydrated, newWorkspace, port, workspaceUrl, test } from "./helpers";
 
 const consoleUrl = `http://admin.localhost:${port}`;
 

@@ -1,5 +1,5 @@
-import { expect, Page, test } from "@playwright/test";
-import { hydrated, newWorkspace, port, publicUrl, workspaceUrl } from "./helpers";
+import { expect, Page } from "@playwright/test";
+import { hydrated, newWorkspace, port, publicUrl, workspaceUrl, test } from "./helpers";
 
 const consoleUrl = `http://admin.localhost:${port}`;
 

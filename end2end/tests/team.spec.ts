@@ -1,5 +1,5 @@
-import { expect, Page, test } from "@playwright/test";
-import { hydrated, newWorkspace, publicUrl, workspaceUrl } from "./helpers";
+import { expect, Page } from "@playwright/test";
+import { hydrated, newWorkspace, publicUrl, workspaceUrl, test } from "./helpers";
 
 /** Opens the development outbox and follows the newest link to `prefix` mailed to `email`. */
 async function followMailedLink(page: Page, email: string, prefix: string) {
@@ -63,6 +63,7 @@ test("a forgotten password is reset from the emailed link", async ({ browser }) 
   const fresh = await browser.newContext();
   const page = await fresh.newPage();
   await page.goto(`${workspaceUrl(slug)}/login`);
+  await hydrated(page);
   await page.getByRole("link", { name: "Forgot your password?" }).click();
   await hydrated(page);
   await page.getByLabel("Email").fill(email);
