@@ -65,9 +65,15 @@ test("a forgotten password is reset from the emailed link", async ({ browser }) 
   await page.goto(`${workspaceUrl(slug)}/login`);
   await hydrated(page);
   await page.getByRole("link", { name: "Forgot your password?" }).click();
-  await hydrated(page);
+  // The link is followed in the page, and the reset form's code is fetched first: until it
+  // is shown, "Email" is still the sign-in form's field. Filled too early, the address went
+  // into the sign-in form and the reset form was sent empty (422): how CI failed here twice,
+  // reproduced by holding the link area's chunk back 0.8 s.
+  await expect(page).toHaveURL(`${workspaceUrl(slug)}/forgot`);
+  const send = page.getByRole("button", { name: "Email me a reset link" });
+  await expect(send).toBeVisible();
   await page.getByLabel("Email").fill(email);
-  await page.getByRole("button", { name: "Email me a reset link" }).click();
+  await send.click();
   await expect(page.getByTestId("reset-sent")).toBeVisible();
 
   await followMailedLink(page, email, "/reset/");
