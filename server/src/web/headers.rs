@@ -15,7 +15,10 @@ const DEFAULT_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; img
 
 /// Every answer of a site: no sniffing, no referrer beyond this origin, a content security
 /// policy, and — as each one is made for whoever asked, signed in or not — never cached.
-pub(super) async fn security_headers(req: Request, next: Next) -> Response {
+pub(super) async fn security_headers(mut req: Request, next: Next) -> Response {
+    let page_nonce = app::ssr::security::PageNonce::default();
+    req.extensions_mut().insert(page_nonce.clone());
+    let path = req.uri().path().to_owned();
     let mut response = next.run(req).await;
     let headers = response.headers_mut();
     headers.insert(
@@ -29,9 +32,20 @@ pub(super) async fn security_headers(req: Request, next: Next) -> Response {
         );
     }
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        let policy = match page_nonce.get() {
+            // A Leptos page that lost the policy it set (see `PageNonce`).
+            Some(nonce) => {
+                tracing::warn!(
+                    path = %redacted_path(&path),
+                    "page answered without its own policy; set from its nonce"
+                );
+                HeaderValue::from_str(&app::ssr::security::page_policy(nonce)).ok()
+            }
+            None => None,
+        };
         headers.insert(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(DEFAULT_POLICY),
+            policy.unwrap_or(HeaderValue::from_static(DEFAULT_POLICY)),
         );
     }
     if !headers.contains_key(header::CACHE_CONTROL) {
@@ -105,5 +119,55 @@ mod tests {
         assert_eq!(redacted_path("/reset/abc123secret"), "/reset/…");
         assert_eq!(redacted_path("/products/42"), "/products/42");
         assert_eq!(redacted_path("/invite/"), "/invite/");
+    }
+
+    /// A page whose render recorded its nonce gets the page's policy from the middleware if
+    /// its answer came without one; an answer with its own policy keeps it; anything else gets
+    /// the default.
+    #[tokio::test]
+    async fn a_page_that_lost_its_policy_gets_it_back_from_its_nonce() {
+        use axum::routing::get;
+        use tower::ServiceExt;
+
+        async fn lost(req: Request) -> Response {
+            let slot = req
+                .extensions()
+                .get::<app::ssr::security::PageNonce>()
+                .expect("the middleware hands every request a slot")
+                .clone();
+            slot.set_for_test("n0nce");
+            axum::response::Html("<script nonce=\"n0nce\"></script>").into_response()
+        }
+        async fn own() -> Response {
+            (
+                [(header::CONTENT_SECURITY_POLICY, "default-src 'self'")],
+                "own",
+            )
+                .into_response()
+        }
+        let app = axum::Router::new()
+            .route("/lost", get(lost))
+            .route("/own", get(own))
+            .route("/plain", get(|| async { "plain" }))
+            .layer(axum::middleware::from_fn(security_headers));
+        let policy = |path: &'static str| {
+            let app = app.clone();
+            async move {
+                let response = app
+                    .oneshot(Request::get(path).body(Body::empty()).unwrap())
+                    .await
+                    .unwrap();
+                response.headers()[header::CONTENT_SECURITY_POLICY]
+                    .to_str()
+                    .unwrap()
+                    .to_owned()
+            }
+        };
+        assert_eq!(
+            policy("/lost").await,
+            app::ssr::security::page_policy("n0nce")
+        );
+        assert_eq!(policy("/own").await, "default-src 'self'");
+        assert_eq!(policy("/plain").await, DEFAULT_POLICY);
     }
 }

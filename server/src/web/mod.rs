@@ -115,11 +115,14 @@ pub fn router(services: Services, web: WebSettings) -> Router {
         .route(imports::TEMPLATE_PATH, get(imports::template))
         .route("/dev/outbox", get(handlers::outbox_page))
         .route("/docs/api", get(crate::api::docs::reference))
-        .leptos_routes(&leptos_options, routes, {
+        .leptos_routes_with_context(&leptos_options, routes, app::ssr::security::record_nonce, {
             let options = leptos_options.clone();
             move || app::shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler(app::shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context(
+            app::ssr::security::record_nonce,
+            app::shell,
+        ))
         .with_state(leptos_options)
         .layer(
             ServiceBuilder::new()
