@@ -46,8 +46,8 @@ impl PageNonce {
         self.0.get().map(String::as_str)
     }
 
-    /// What `record_nonce` does in a render, for tests of the middleware without one.
-    pub fn set_for_test(&self, nonce: &str) {
+    /// The first nonce stays: a request has one render.
+    pub fn fill(&self, nonce: &str) {
         let _ = self.0.set(nonce.to_owned());
     }
 }
@@ -62,6 +62,6 @@ pub fn record_nonce() {
         return;
     };
     if let Some(slot) = parts.extensions.get::<PageNonce>() {
-        let _ = slot.0.set(nonce.to_string());
+        slot.fill(&nonce);
     }
 }

@@ -18,7 +18,6 @@ const DEFAULT_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; img
 pub(super) async fn security_headers(mut req: Request, next: Next) -> Response {
     let page_nonce = app::ssr::security::PageNonce::default();
     req.extensions_mut().insert(page_nonce.clone());
-    let path = req.uri().path().to_owned();
     let mut response = next.run(req).await;
     let headers = response.headers_mut();
     headers.insert(
@@ -32,17 +31,12 @@ pub(super) async fn security_headers(mut req: Request, next: Next) -> Response {
         );
     }
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
-        let policy = match page_nonce.get() {
-            // A Leptos page that lost the policy it set (see `PageNonce`).
-            Some(nonce) => {
-                tracing::warn!(
-                    path = %redacted_path(&path),
-                    "page answered without its own policy; set from its nonce"
-                );
-                HeaderValue::from_str(&app::ssr::security::page_policy(nonce)).ok()
-            }
-            None => None,
-        };
+        // A Leptos page that lost the policy it set (see `PageNonce`). The request's span
+        // names the (redacted) path.
+        let policy = page_nonce.get().and_then(|nonce| {
+            tracing::warn!("page answered without its own policy; set from its nonce");
+            HeaderValue::from_str(&app::ssr::security::page_policy(nonce)).ok()
+        });
         headers.insert(
             header::CONTENT_SECURITY_POLICY,
             policy.unwrap_or(HeaderValue::from_static(DEFAULT_POLICY)),
@@ -135,7 +129,7 @@ mod tests {
                 .get::<app::ssr::security::PageNonce>()
                 .expect("the middleware hands every request a slot")
                 .clone();
-            slot.set_for_test("n0nce");
+            slot.fill("n0nce");
             axum::response::Html("<script nonce=\"n0nce\"></script>").into_response()
         }
         async fn own() -> Response {

@@ -95,7 +95,8 @@ fn LoadTableRow(row: LoadRow) -> impl IntoView {
     }
 }
 
-/// Bytes for a reader: two significant figures are all an estimate is worth.
+/// Bytes for a reader in the largest unit that keeps them at 1 or more: one decimal below 10,
+/// whole units above, which is all an estimate is worth.
 fn approx_size(bytes: i64) -> String {
     const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
     let mut value = bytes.max(0) as f64;
