@@ -255,27 +255,34 @@ where
 }
 
 /// Moves the focus to the first element of `ids` that takes it (one that exists and is not
-/// disabled), after the current render. Only in the browser: keyboard handlers call it.
+/// disabled): at once if one is on the page already, as when an arrow key moves between
+/// matches (a keyboard's next key may come before the next frame, and must land there);
+/// otherwise after the current render, for what the same change is about to draw. Only in
+/// the browser: keyboard handlers call it.
 pub fn focus_first_of(ids: Vec<String>) {
     #[cfg(feature = "hydrate")]
-    request_animation_frame(move || {
-        use leptos::wasm_bindgen::JsCast;
-        let document = document();
-        for id in ids {
-            let Some(element) = document
-                .get_element_by_id(&id)
-                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
-            else {
-                continue;
-            };
-            let _ = element.focus();
-            if document.active_element().is_some_and(|a| a == *element) {
-                return;
-            }
-        }
-    });
+    if !focus_first_present(&ids) {
+        request_animation_frame(move || {
+            focus_first_present(&ids);
+        });
+    }
     #[cfg(not(feature = "hydrate"))]
     let _ = ids;
+}
+
+#[cfg(feature = "hydrate")]
+fn focus_first_present(ids: &[String]) -> bool {
+    use leptos::wasm_bindgen::JsCast;
+    let document = document();
+    ids.iter().any(|id| {
+        document
+            .get_element_by_id(id)
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+            .is_some_and(|element| {
+                let _ = element.focus();
+                document.active_element().is_some_and(|a| a == *element)
+            })
+    })
 }
 
 /// The message of a failed submission that belongs to no single field (field problems are

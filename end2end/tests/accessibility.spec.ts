@@ -200,7 +200,13 @@ test("a whole order by keyboard alone: sign in, customer, product, quantity, pla
   await tabTo(page, "#customer-search");
   await page.keyboard.type("tabitha");
   await expect(page.getByTestId("customer-match")).toHaveCount(1);
-  await page.keyboard.press("ArrowDown");
+  // The arrow moves the focus at once, not at the next frame: a key pressed straight after it
+  // (a quick hand, a slow device) lands on the match.
+  const focusedAtOnce = await page.locator("#customer-search").evaluate((box) => {
+    box.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowDown", bubbles: true }));
+    return document.activeElement?.id;
+  });
+  expect(focusedAtOnce).toBe("customer-match-0");
   await page.keyboard.press("Enter");
   await expect(page.getByTestId("chosen-customer")).toContainText("Tabitha Keys");
   // Choosing moves the focus on to the product search.
