@@ -125,6 +125,12 @@ test("customers: added on their page, chosen on the order form, their orders lis
   await page.getByTestId("order-row").getByRole("link", { name: "Greenleaf Interiors" }).click();
   await expect(page.getByTestId("customer-filter")).toContainText("Greenleaf Interiors");
   await expect(page.getByTestId("order-row")).toHaveCount(1);
+  // The status filters follow the customer chosen on this same screen.
+  const filters = page.getByRole("navigation", { name: "Filter by status" });
+  await expect(filters.getByRole("link", { name: "Pending" })).toHaveAttribute("href", /^\/orders\?status=PENDING&customer=/);
+  await filters.getByRole("link", { name: "Pending" }).click();
+  await expect(page.getByTestId("customer-filter")).toContainText("Greenleaf Interiors");
+  await expect(page.getByTestId("order-row")).toHaveCount(1);
   await context.close();
 });
 

@@ -57,7 +57,8 @@ fn OrderList(page: Resource<Result<OrderListPage, AppError>>) -> impl IntoView {
     let customer = move || query.read().get("customer").unwrap_or_default();
     // The customer filter stays while the status changes, and the other way round.
     let filter = move |value: &'static str, label: &'static str| {
-        let href = match (value, customer()) {
+        // Follows the query: moving between filters keeps this component and changes only it.
+        let href = move || match (value, customer()) {
             ("", c) if c.is_empty() => "/orders".to_owned(),
             ("", c) => format!("/orders?customer={c}"),
             (v, c) if c.is_empty() => format!("/orders?status={v}"),
