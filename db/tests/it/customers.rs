@@ -359,3 +359,98 @@ async fn the_picker_lists_names_that_start_with_the_text_before_the_others(
     expected.extend(["Clamp", "Desk lamp", "Floor lamp"].map(String::from));
     assert_eq!(seen, expected);
 }
+
+#[sqlx::test(migrator = "db::MIGRATOR")]
+async fn the_picker_lists_skus_that_start_with_the_text_between_names_and_the_rest(
+    _: PgPoolOptions,
+    owner: PgConnectOptions,
+) {
+    let db = app_db(&owner).await;
+    let alpha = owner_scope(&db, "alpha").await;
+    let bravo = owner_scope(&db, "bravo").await;
+    let create = |scope: &db::TenantScope, sku: String, name: String| {
+        let db = db.clone();
+        let scope = scope.clone();
+        async move {
+            let mut input = product(&sku, 100, 1);
+            input.name = domain::ProductName::parse(&name).unwrap();
+            products::create(&db, &scope, &input).await.unwrap()
+        }
+    };
+    for n in 1..=12 {
+        // "Lamp 05" starts both ways: it belongs to the first group only.
+        let sku = if n == 5 {
+            "LAMP-5".into()
+        } else {
+            format!("P-{n}")
+        };
+        create(&alpha, sku, format!("Lamp {n:02}")).await;
+    }
+    for n in 1..=10 {
+        create(&alpha, format!("lam-{n:02}"), format!("Item {n:02}")).await;
+    }
+    for (sku, name) in [
+        ("C-1", "Clamp"),
+        ("F-1", "Floor lamp"),
+        ("XLAM-1", "Widget"),
+    ] {
+        create(&alpha, sku.into(), name.into()).await;
+    }
+    let retired = create(&alpha, "LAM-00".into(), "Retired".into()).await;
+    products::set_archived(&db, &alpha, retired, true)
+        .await
+        .unwrap();
+    // Another workspace's product in each group.
+    for (sku, name) in [
+        ("B-1", "Lamp 00"),
+        ("LAM-000", "Bravo item"),
+        ("B-2", "Bravo lamp"),
+    ] {
+        create(&bravo, sku.into(), name.into()).await;
+    }
+
+    let pages = |text: &'static str| {
+        let db = db.clone();
+        let alpha = alpha.clone();
+        async move {
+            let mut pages = Vec::new();
+            let mut after = None;
+            loop {
+                let page = products::search(&db, &alpha, &search(text), after)
+                    .await
+                    .unwrap();
+                pages.push(
+                    page.matches
+                        .iter()
+                        .map(|m| m.name.clone())
+                        .collect::<Vec<_>>(),
+                );
+                if !page.has_more {
+                    return pages;
+                }
+                after = page.matches.last().map(|m| m.id);
+            }
+        }
+    };
+    let lamps = |range: std::ops::RangeInclusive<u32>| range.map(|n| format!("Lamp {n:02}"));
+    let items = |range: std::ops::RangeInclusive<u32>| range.map(|n| format!("Item {n:02}"));
+    // Names that start with the text, then SKUs (in SKU order), then the rest (in name order);
+    // the third page starts inside the SKU group.
+    assert_eq!(
+        pages("lam").await,
+        [
+            lamps(1..=10).collect::<Vec<_>>(),
+            lamps(11..=12).chain(items(1..=8)).collect(),
+            items(9..=10)
+                .chain(["Clamp", "Floor lamp", "Widget"].map(String::from))
+                .collect(),
+        ]
+    );
+    // Below three characters, names only.
+    assert_eq!(
+        pages("la").await.concat(),
+        lamps(1..=12).collect::<Vec<_>>()
+    );
+    // A SKU's start first, then a SKU that holds the text further in.
+    assert_eq!(pages("LAM-1").await.concat(), ["Item 10", "Widget"]);
+}
