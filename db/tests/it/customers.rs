@@ -454,3 +454,53 @@ async fn the_picker_lists_skus_that_start_with_the_text_between_names_and_the_re
     // A SKU's start first, then a SKU that holds the text further in.
     assert_eq!(pages("LAM-1").await.concat(), ["Item 10", "Widget"]);
 }
+
+#[sqlx::test(migrator = "db::MIGRATOR")]
+async fn the_picker_checks_the_whole_text_when_the_index_is_asked_for_its_rare_words_only(
+    _: PgPoolOptions,
+    owner: PgConnectOptions,
+) {
+    let db = app_db(&owner).await;
+    let alpha = owner_scope(&db, "alpha").await;
+    let bravo = owner_scope(&db, "bravo").await;
+    let create = |scope: &db::TenantScope, sku: String, name: &str| {
+        let db = db.clone();
+        let scope = scope.clone();
+        let name = domain::ProductName::parse(name).unwrap();
+        async move {
+            let mut input = product(&sku, 100, 1);
+            input.name = name;
+            products::create(&db, &scope, &input).await.unwrap()
+        }
+    };
+    // "lamp" is in every name (a common word: the index is asked for "0017" alone); "0017" in
+    // three, in two of them right after "lamp".
+    for n in 1..=30 {
+        create(&alpha, format!("DL-{n}"), &format!("Desk lamp {n:04}")).await;
+    }
+    create(&alpha, "WL-1".into(), "Wall lamp 0017").await;
+    create(&alpha, "FL-1".into(), "Floor 0017 lamp").await;
+    create(&bravo, "DL-17".into(), "Desk lamp 0017").await;
+
+    let names = |text: &'static str| {
+        let db = db.clone();
+        let alpha = alpha.clone();
+        async move {
+            products::search(&db, &alpha, &search(text), None)
+                .await
+                .unwrap()
+                .matches
+                .into_iter()
+                .map(|m| m.name)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        names("lamp 0017").await,
+        ["Desk lamp 0017", "Wall lamp 0017"]
+    );
+    assert_eq!(names("0017 LAMP").await, ["Floor 0017 lamp"]);
+    // Every word common (and no product with both in this order): the whole text goes to the
+    // index.
+    assert!(names("lamp desk").await.is_empty());
+}

@@ -15,7 +15,9 @@
 //! rather than by the planner, which, for a term no product contains, walked the whole
 //! catalogue in name order (100 ms at 100,000 products). A term that only SKUs start with
 //! used to take the trigram path with every one of them (26 ms for "SKU-04" in 100,000): the
-//! SKU group is what keeps it to an index range (migration picker_sku_prefix).
+//! SKU group is what keeps it to an index range (migration picker_sku_prefix). On the
+//! trigram path, the index is asked only for the text's words that are not common in the
+//! window, and the whole text is checked on what it finds (migration picker_uncommon_words).
 
 use domain::{Money, ProductId, SearchText};
 use uuid::Uuid;
