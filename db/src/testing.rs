@@ -20,6 +20,16 @@ impl TestDatabase {
         &self.app_url
     }
 
+    /// The owner role's URL for this database, for tests that run operator commands.
+    pub fn owner_url(&self) -> String {
+        let owner_url = std::env::var("DATABASE_URL").expect("DATABASE_URL names the owner role");
+        let database = self.owner.get_database().expect("a database is named");
+        match owner_url.rsplit_once('/') {
+            Some((server, _)) => format!("{server}/{database}"),
+            None => owner_url,
+        }
+    }
+
     /// Sets a tenant's status the way the platform console will (`active` / `suspended`).
     pub async fn set_tenant_status(&self, slug: &str, status: &str) {
         let mut conn = self.owner.connect().await.expect("owner connects");

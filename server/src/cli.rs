@@ -33,6 +33,9 @@ pub enum CliError {
     Hashing(#[from] app::ssr::passwords::HashError),
     #[error("server: {0}")]
     Serve(String),
+    /// The erasure ran, but the scan after it found rows of the workspace.
+    #[error("rows of the workspace remain after the purge: {0}")]
+    NotErased(String),
 }
 
 impl CliError {
@@ -400,5 +403,55 @@ pub async fn create_api_token(
     );
     println!("{}", minted.secret);
     db.close().await;
+    Ok(())
+}
+
+/// `server tenant purge SLUG --reason TEXT`: erases a suspended workspace's data as the owner
+/// role (the application role may not delete orders), prints what each table lost and the
+/// verification scan's verdict, and fails when the scan finds anything left.
+pub async fn purge_workspace(config: &Config, slug: &str, reason: &str) -> Result<(), CliError> {
+    let slug = arg("SLUG", Slug::parse(slug))?;
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(CliError::Argument {
+            flag: "--reason",
+            reason: "say why, in 1 to 500 characters (it goes into the audit log)".into(),
+        });
+    }
+    if config.database.owner_url.is_empty() {
+        return Err(CliError::setting(
+            "database.owner_url",
+            "not set (Leptos.toml or STOCKROOM_DATABASE_OWNER_URL): a purge deletes orders, which only the owner role may",
+        ));
+    }
+    let db = connect_as(config, &config.database.owner_url, "database.owner_url").await?;
+    let tenant = db::platform::tenants::find_by_slug(&db, &slug)
+        .await?
+        .ok_or_else(|| CliError::Argument {
+            flag: "SLUG",
+            reason: format!("no workspace `{slug}`"),
+        })?;
+    if tenant.is_active() {
+        return Err(CliError::Argument {
+            flag: "SLUG",
+            reason: format!("`{slug}` is active: suspend it in the console first"),
+        });
+    }
+    let report =
+        db::platform::purge::purge(&db, &tenant, "operator: server tenant purge", reason).await?;
+    db.close().await;
+    for (table, rows) in report.removed.iter().filter(|(_, rows)| *rows > 0) {
+        println!("{table}: {rows} rows removed");
+    }
+    println!("{}: {} rows removed in all", slug, report.rows_removed());
+    if !report.verified() {
+        let left: Vec<String> = report
+            .remaining
+            .iter()
+            .map(|(table, rows)| format!("{table} ({rows})"))
+            .collect();
+        return Err(CliError::NotErased(left.join(", ")));
+    }
+    println!("verified: no row of {slug} is left in any table with a tenant_id");
     Ok(())
 }

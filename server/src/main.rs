@@ -1,5 +1,5 @@
 //! The Stockroom server: `serve` (the default), `migrate`, `seed-demo`, `check-config`,
-//! `add-member`, `create-admin`, `generate`, `endpoints`, `api-token create`.
+//! `add-member`, `create-admin`, `generate`, `endpoints`, `api-token create`, `tenant purge`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -100,6 +100,25 @@ enum Command {
         #[command(subcommand)]
         command: ApiTokenCommand,
     },
+    /// Operations on a whole workspace.
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    /// Erase every row of a suspended workspace from every table that has a tenant_id, then
+    /// check that none is left; recorded in the console's audit log. Needs
+    /// database.owner_url. Safe to run again after a stop: it goes on where it was.
+    Purge {
+        /// The workspace's slug.
+        slug: String,
+        /// Why (kept in the audit log).
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -143,6 +162,9 @@ async fn main() -> ExitCode {
             role,
         } => cli::add_member(&config, &workspace, &email, &name, &role).await,
         Command::CreateAdmin { email, name } => cli::create_admin(&config, &email, &name).await,
+        Command::Tenant {
+            command: TenantCommand::Purge { slug, reason },
+        } => cli::purge_workspace(&config, &slug, &reason).await,
         Command::ApiToken {
             command:
                 ApiTokenCommand::Create {

@@ -8,6 +8,7 @@ pub mod directory;
 pub mod generator;
 pub mod invitations;
 pub mod operator;
+pub mod purge;
 pub mod rate_limits;
 pub mod registration;
 pub mod sessions;

@@ -11,6 +11,7 @@ mod imports;
 mod orders_and_products;
 mod plans;
 mod platform;
+mod purge;
 mod rls;
 mod shares;
 mod team;

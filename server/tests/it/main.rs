@@ -13,6 +13,7 @@ mod hostile;
 mod imports;
 mod mail;
 mod nodes;
+mod operator;
 mod picker;
 mod rendering;
 mod shutdown;

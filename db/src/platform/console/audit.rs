@@ -20,12 +20,13 @@ pub struct AuditEntry {
 }
 
 /// Every action the log records, for the filter.
-pub const ACTIONS: [&str; 5] = [
+pub const ACTIONS: [&str; 6] = [
     "change_plan",
     "set_feature_override",
     "set_limit_override",
     "suspend",
     "reactivate",
+    "purge",
 ];
 
 #[derive(Debug, Clone, Default)]

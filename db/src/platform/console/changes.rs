@@ -336,7 +336,7 @@ async fn lock_tenant(
     })
 }
 
-async fn audit(
+pub(crate) async fn audit(
     conn: &mut PgConnection,
     actor: Actor<'_>,
     action: &str,

@@ -1,0 +1,254 @@
+//! Erasing a workspace's data: every row that carries its id, from every table that has a
+//! `tenant_id` column, found in PostgreSQL's catalog rather than listed here, so a table that a
+//! later migration adds is erased without anyone remembering it. Then a scan of the same
+//! tables proves that no row of the workspace is left.
+//!
+//! Only a suspended workspace is erased (suspension has already ended its sessions and stops
+//! every request), and only through the owner role: the application role may not delete
+//! orders or their history. The owner is held to the tenant policies like every role (forced
+//! row-level security), so each transaction pins the workspace as its tenant and cannot reach
+//! another's rows even through a mistake in a statement here.
+//!
+//! Rows go in batches, children before the tables they reference, each batch a transaction of
+//! its own: no long lock on a table every workspace shares, and an erasure stopped at any
+//! point (a kill, a lost connection) is finished by running it again.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use domain::TenantId;
+use serde_json::json;
+use sqlx::Row;
+
+use crate::platform::console::{audit, Actor};
+use crate::scope::begin_for_tenant;
+use crate::{Db, RepoError, Tenant};
+
+/// Rows deleted per transaction.
+pub const PURGE_BATCH: i64 = 1000;
+
+/// A table that holds tenant data, as the catalog names it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TenantTable {
+    pub schema: String,
+    pub name: String,
+}
+
+impl TenantTable {
+    /// The table's name quoted for a statement: it comes from the catalog, never from input,
+    /// and is quoted anyway so that any name PostgreSQL allows is read as a name.
+    fn quoted(&self) -> String {
+        format!("{}.{}", quote_ident(&self.schema), quote_ident(&self.name))
+    }
+
+    pub fn qualified(&self) -> String {
+        format!("{}.{}", self.schema, self.name)
+    }
+}
+
+fn quote_ident(ident: &str) -> String {
+    format!("\"{}\"", ident.replace('"', "\"\""))
+}
+
+/// What one erasure removed, table by table (in the order it went through them), and what
+/// the scan after it found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PurgeReport {
+    pub removed: Vec<(String, u64)>,
+    /// False when a batch budget ran out first: running the erasure again goes on from there.
+    pub finished: bool,
+    /// Tables where rows of the workspace remain, with how many (empty: none anywhere).
+    pub remaining: Vec<(String, i64)>,
+}
+
+impl PurgeReport {
+    pub fn rows_removed(&self) -> u64 {
+        self.removed.iter().map(|(_, n)| n).sum()
+    }
+
+    pub fn verified(&self) -> bool {
+        self.finished && self.remaining.is_empty()
+    }
+}
+
+/// Every ordinary or partitioned table, in any schema but PostgreSQL's own, that has a
+/// `tenant_id` column, ordered so that a table comes before every table it references (its
+/// rows must go first). Fails on a cycle of references, which no order can erase in batches.
+pub async fn tenant_tables(db: &Db) -> Result<Vec<TenantTable>, RepoError> {
+    let mut conn = db.pool().acquire().await?;
+    let tables: Vec<(String, String)> = sqlx::query_as(
+        "SELECT n.nspname::text, c.relname::text
+           FROM pg_class c
+           JOIN pg_namespace n ON n.oid = c.relnamespace
+           JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id'
+                              AND NOT a.attisdropped
+          WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+            AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+            AND n.nspname NOT LIKE 'pg\\_%'",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    // (referencing, referenced) between two of those tables; a table that references itself
+    // needs no order.
+    let references: Vec<(String, String, String, String)> = sqlx::query_as(
+        "SELECT fn.nspname::text, f.relname::text, tn.nspname::text, t.relname::text
+           FROM pg_constraint con
+           JOIN pg_class f ON f.oid = con.conrelid
+           JOIN pg_namespace fn ON fn.oid = f.relnamespace
+           JOIN pg_class t ON t.oid = con.confrelid
+           JOIN pg_namespace tn ON tn.oid = t.relnamespace
+          WHERE con.contype = 'f' AND con.conrelid <> con.confrelid",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let tables: BTreeSet<TenantTable> = tables
+        .into_iter()
+        .map(|(schema, name)| TenantTable { schema, name })
+        .collect();
+    let mut referenced_by: BTreeMap<&TenantTable, BTreeSet<&TenantTable>> =
+        tables.iter().map(|t| (t, BTreeSet::new())).collect();
+    for (from_schema, from, to_schema, to) in &references {
+        let from = TenantTable {
+            schema: from_schema.clone(),
+            name: from.clone(),
+        };
+        let to = TenantTable {
+            schema: to_schema.clone(),
+            name: to.clone(),
+        };
+        if let (Some(from), Some(to)) = (tables.get(&from), tables.get(&to)) {
+            referenced_by.get_mut(to).expect("every table").insert(from);
+        }
+    }
+    // Kahn's order: a table is ready once every table that references it has been placed.
+    let mut order = Vec::with_capacity(tables.len());
+    while !referenced_by.is_empty() {
+        let ready: Vec<&TenantTable> = referenced_by
+            .iter()
+            .filter(|(_, by)| by.is_empty())
+            .map(|(table, _)| *table)
+            .collect();
+        if ready.is_empty() {
+            let cycle: Vec<String> = referenced_by.keys().map(|t| t.qualified()).collect();
+            return Err(RepoError::Delegated {
+                what: "tenant tables",
+                detail: format!(
+                    "these tables reference each other in a cycle: {}",
+                    cycle.join(", ")
+                ),
+            });
+        }
+        for table in ready {
+            referenced_by.remove(table);
+            for by in referenced_by.values_mut() {
+                by.remove(table);
+            }
+            order.push(table.clone());
+        }
+    }
+    Ok(order)
+}
+
+/// Deletes the workspace's rows, table by table in [`tenant_tables`] order, at most
+/// `max_batches` batches in all when given (so a test can stop it half-way), and returns
+/// what each table lost. Refuses a workspace that is not suspended.
+pub async fn remove_rows(
+    db: &Db,
+    tenant: &Tenant,
+    max_batches: Option<u64>,
+) -> Result<(Vec<(String, u64)>, bool), RepoError> {
+    if tenant.is_active() {
+        // Only a suspended workspace: it has no session left and serves no request.
+        return Err(RepoError::Conflict { field: "status" });
+    }
+    let mut removed = Vec::new();
+    let mut batches = 0u64;
+    for table in tenant_tables(db).await? {
+        let statement = format!(
+            "DELETE FROM {t} WHERE tenant_id = $1 AND ctid = ANY (ARRAY (
+                 SELECT ctid FROM {t} WHERE tenant_id = $1 LIMIT $2))",
+            t = table.quoted()
+        );
+        let mut from_table = 0u64;
+        loop {
+            if max_batches.is_some_and(|max| batches >= max) {
+                removed.push((table.qualified(), from_table));
+                return Ok((removed, false));
+            }
+            let mut tx = begin_for_tenant(db, tenant.id()).await?;
+            let done = sqlx::query(&statement)
+                .bind(tenant.id().as_uuid())
+                .bind(PURGE_BATCH)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            tx.commit().await?;
+            batches += 1;
+            from_table += done;
+            if done < PURGE_BATCH as u64 {
+                break;
+            }
+        }
+        removed.push((table.qualified(), from_table));
+    }
+    Ok((removed, true))
+}
+
+/// The verification scan: every tenant table that still holds a row of the workspace, with
+/// how many. Read in one snapshot, so a row written during the scan is seen by the next one.
+pub async fn remaining_rows(db: &Db, tenant_id: TenantId) -> Result<Vec<(String, i64)>, RepoError> {
+    let tables = tenant_tables(db).await?;
+    let mut tx = begin_for_tenant(db, tenant_id).await?;
+    let mut remaining = Vec::new();
+    for table in tables {
+        let count: i64 = sqlx::query(&format!(
+            "SELECT count(*) FROM {} WHERE tenant_id = $1",
+            table.quoted()
+        ))
+        .bind(tenant_id.as_uuid())
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        if count > 0 {
+            remaining.push((table.qualified(), count));
+        }
+    }
+    tx.commit().await?;
+    Ok(remaining)
+}
+
+/// Erases a suspended workspace's data, scans for what is left, and records both in the
+/// console's audit log (who asked, why, the rows removed per table, the scan's verdict). The
+/// workspace's registry entry stays: the audit log names it, and its slug stays taken.
+pub async fn purge(
+    db: &Db,
+    tenant: &Tenant,
+    requested_by: &str,
+    reason: &str,
+) -> Result<PurgeReport, RepoError> {
+    let started = time::OffsetDateTime::now_utc();
+    let (removed, finished) = remove_rows(db, tenant, None).await?;
+    let remaining = remaining_rows(db, tenant.id()).await?;
+    let report = PurgeReport {
+        removed,
+        finished,
+        remaining,
+    };
+    let mut tx = begin_for_tenant(db, tenant.id()).await?;
+    audit(
+        &mut tx,
+        Actor::System(requested_by),
+        "purge",
+        Some(tenant.id()),
+        json!({ "slug": tenant.slug().as_str(), "reason": reason, "started_at": started.to_string() }),
+        json!({
+            "rows_removed": report.rows_removed(),
+            "tables": report.removed.iter().filter(|(_, n)| *n > 0).map(|(t, n)| json!({ "table": t, "rows": n })).collect::<Vec<_>>(),
+            "verified": report.verified(),
+            "remaining": report.remaining.iter().map(|(t, n)| json!({ "table": t, "rows": n })).collect::<Vec<_>>(),
+            "finished_at": time::OffsetDateTime::now_utc().to_string(),
+        }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(report)
+}
