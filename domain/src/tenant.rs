@@ -32,15 +32,29 @@ impl PlanCode {
 pub enum TenantStatus {
     Active,
     Suspended,
+    /// Its owner deleted it: closed, its data kept until the purge.
+    Deleting,
+    /// Its data is erased; the registry row is all that is left.
+    Purged,
 }
 
 impl TenantStatus {
     pub fn from_db(status: &str) -> Self {
-        // Anything but an explicit "active" is treated as closed: failing shut is the safe side.
-        if status == "active" {
-            Self::Active
-        } else {
-            Self::Suspended
+        // Anything not recognised is treated as closed: failing shut is the safe side.
+        match status {
+            "active" => Self::Active,
+            "deleting" => Self::Deleting,
+            "purged" => Self::Purged,
+            _ => Self::Suspended,
+        }
+    }
+
+    pub fn as_db(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Suspended => "suspended",
+            Self::Deleting => "deleting",
+            Self::Purged => "purged",
         }
     }
 }

@@ -83,3 +83,25 @@ test("a forgotten password is reset from the emailed link", async ({ browser }) 
   await expect(page.getByTestId("dashboard-heading")).toHaveText("Welcome, Olive Owner");
   await fresh.close();
 });
+
+test("an owner deletes the workspace and its address says it is scheduled for deletion", async ({ browser }) => {
+  const { slug, page, context } = await newWorkspace(browser, "leave");
+  await page.goto(`${workspaceUrl(slug)}/team`);
+  await hydrated(page);
+  const form = page.getByTestId("delete-workspace");
+  // A wrong address is refused on its field, and nothing happens.
+  await form.getByLabel(/Type the workspace's address/).fill("not-this-one");
+  await form.getByLabel("Your password").fill("owner-secret-42");
+  await form.getByRole("button", { name: "Delete this workspace" }).click();
+  await expect(form.getByText(`Type this workspace's address, ${slug}, to confirm.`)).toBeVisible();
+  await expect(form.getByLabel(/Type the workspace's address/)).toBeFocused();
+
+  await form.getByLabel(/Type the workspace's address/).fill(slug);
+  await form.getByRole("button", { name: "Delete this workspace" }).click();
+  await expect(page).toHaveURL(`${workspaceUrl(slug)}/`);
+  await expect(page.getByTestId("scheduled-for-deletion")).toHaveText("This workspace is scheduled for deletion");
+  // Signed out: the sign-in page is the same notice.
+  await page.goto(`${workspaceUrl(slug)}/login`);
+  await expect(page.getByTestId("scheduled-for-deletion")).toBeVisible();
+  await context.close();
+});

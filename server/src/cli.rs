@@ -406,9 +406,10 @@ pub async fn create_api_token(
     Ok(())
 }
 
-/// `server tenant purge SLUG --reason TEXT`: erases a suspended workspace's data as the owner
-/// role (the application role may not delete orders), prints what each table lost and the
-/// verification scan's verdict, and fails when the scan finds anything left.
+/// `server tenant purge SLUG --reason TEXT`: erases a closed (suspended, or deleted by its
+/// owner) workspace's data as the owner role (the application role may not delete orders),
+/// prints what each table lost and the verification scan's verdict, and fails when the scan
+/// finds anything left.
 pub async fn purge_workspace(config: &Config, slug: &str, reason: &str) -> Result<(), CliError> {
     let slug = arg("SLUG", Slug::parse(slug))?;
     let reason = reason.trim();
@@ -418,15 +419,10 @@ pub async fn purge_workspace(config: &Config, slug: &str, reason: &str) -> Resul
             reason: "say why, in 1 to 500 characters (it goes into the audit log)".into(),
         });
     }
-    if config.database.owner_url.is_empty() {
-        return Err(CliError::setting(
-            "database.owner_url",
-            "not set (Leptos.toml or STOCKROOM_DATABASE_OWNER_URL): a purge deletes orders, which only the owner role may",
-        ));
-    }
-    let db = connect_as(config, &config.database.owner_url, "database.owner_url").await?;
+    let db = connect_owner(config, "a purge").await?;
     let tenant = db::platform::tenants::find_by_slug(&db, &slug)
         .await?
+        .filter(|t| t.status() != domain::TenantStatus::Purged)
         .ok_or_else(|| CliError::Argument {
             flag: "SLUG",
             reason: format!("no workspace `{slug}`"),
@@ -437,21 +433,68 @@ pub async fn purge_workspace(config: &Config, slug: &str, reason: &str) -> Resul
             reason: format!("`{slug}` is active: suspend it in the console first"),
         });
     }
-    let report =
-        db::platform::purge::purge(&db, &tenant, "operator: server tenant purge", reason).await?;
+    let outcome = purge_one(&db, &tenant, "operator: server tenant purge", reason).await;
     db.close().await;
-    for (table, rows) in report.removed.iter().filter(|(_, rows)| *rows > 0) {
-        println!("{table}: {rows} rows removed");
+    outcome
+}
+
+/// `server tenant purge-due`: every workspace its owner deleted whose grace period is over,
+/// oldest first. One that fails does not stop the others; the command then fails naming them.
+pub async fn purge_due(config: &Config) -> Result<(), CliError> {
+    let db = connect_owner(config, "a purge").await?;
+    let due = db::platform::lifecycle::due_for_purge(&db).await?;
+    let mut failed = Vec::new();
+    for tenant in &due {
+        let reason = "deleted by its owner; the grace period is over";
+        if let Err(err) = purge_one(&db, tenant, "operator: server tenant purge-due", reason).await
+        {
+            eprintln!("{}: {err}", tenant.slug());
+            failed.push(tenant.slug().to_string());
+        }
     }
-    println!("{}: {} rows removed in all", slug, report.rows_removed());
+    db.close().await;
+    println!(
+        "{} workspaces due, {} erased",
+        due.len(),
+        due.len() - failed.len()
+    );
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::NotErased(failed.join(", ")))
+    }
+}
+
+async fn connect_owner(config: &Config, what: &str) -> Result<db::Db, CliError> {
+    if config.database.owner_url.is_empty() {
+        return Err(CliError::setting(
+            "database.owner_url",
+            format!("not set (Leptos.toml or STOCKROOM_DATABASE_OWNER_URL): {what} deletes orders, which only the owner role may"),
+        ));
+    }
+    connect_as(config, &config.database.owner_url, "database.owner_url").await
+}
+
+async fn purge_one(
+    db: &db::Db,
+    tenant: &db::Tenant,
+    by: &str,
+    reason: &str,
+) -> Result<(), CliError> {
+    let slug = tenant.slug().to_string();
+    let report = db::platform::purge::purge(db, tenant, by, reason).await?;
+    for (table, rows) in report.removed.iter().filter(|(_, rows)| *rows > 0) {
+        println!("{slug}: {table}: {rows} rows removed");
+    }
+    println!("{slug}: {} rows removed in all", report.rows_removed());
     if !report.verified() {
         let left: Vec<String> = report
             .remaining
             .iter()
             .map(|(table, rows)| format!("{table} ({rows})"))
             .collect();
-        return Err(CliError::NotErased(left.join(", ")));
+        return Err(CliError::NotErased(format!("{slug}: {}", left.join(", "))));
     }
-    println!("verified: no row of {slug} is left in any table with a tenant_id");
+    println!("{slug}: verified, no row of it is left in any table with a tenant_id; its address is free again");
     Ok(())
 }

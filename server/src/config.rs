@@ -153,6 +153,7 @@ impl Default for MailConfig {
 pub struct AccountsConfig {
     pub invitation_ttl_hours: u64,
     pub password_reset_ttl_mins: u64,
+    pub deletion_grace_days: u64,
 }
 
 impl Default for AccountsConfig {
@@ -160,6 +161,7 @@ impl Default for AccountsConfig {
         Self {
             invitation_ttl_hours: 72,
             password_reset_ttl_mins: 60,
+            deletion_grace_days: 30,
         }
     }
 }
@@ -332,6 +334,9 @@ impl Config {
         }
         if self.accounts.invitation_ttl_hours == 0 || self.accounts.password_reset_ttl_mins == 0 {
             return Err("accounts: link lifetimes must be at least 1".into());
+        }
+        if self.accounts.deletion_grace_days > 3650 {
+            return Err("accounts.deletion_grace_days: at most 3650 (ten years)".into());
         }
         Ok(())
     }

@@ -152,6 +152,7 @@ pub fn routers(config: &Config, db: Db, passwords: PasswordHasher) -> Result<Rou
         },
         invitation_ttl: Duration::from_secs(config.accounts.invitation_ttl_hours * 3600),
         password_reset_ttl: Duration::from_secs(config.accounts.password_reset_ttl_mins * 60),
+        deletion_grace: Duration::from_secs(config.accounts.deletion_grace_days * 86_400),
         show_outbox: config.mail.show_outbox,
     });
     let services = Services {

@@ -1,5 +1,5 @@
 //! The Stockroom server: `serve` (the default), `migrate`, `seed-demo`, `check-config`,
-//! `add-member`, `create-admin`, `generate`, `endpoints`, `api-token create`, `tenant purge`.
+//! `add-member`, `create-admin`, `generate`, `endpoints`, `api-token create`, `tenant purge`, `tenant purge-due`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -119,6 +119,9 @@ enum TenantCommand {
         #[arg(long)]
         reason: String,
     },
+    /// Erase every workspace its owner deleted whose grace period is over (run it daily, e.g.
+    /// from cron). Needs database.owner_url.
+    PurgeDue,
 }
 
 #[derive(Subcommand)]
@@ -165,6 +168,9 @@ async fn main() -> ExitCode {
         Command::Tenant {
             command: TenantCommand::Purge { slug, reason },
         } => cli::purge_workspace(&config, &slug, &reason).await,
+        Command::Tenant {
+            command: TenantCommand::PurgeDue,
+        } => cli::purge_due(&config).await,
         Command::ApiToken {
             command:
                 ApiTokenCommand::Create {

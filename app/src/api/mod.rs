@@ -10,9 +10,16 @@ use crate::AppError;
 pub enum SiteKind {
     Public,
     Console,
-    Workspace { slug: String, name: String },
+    Workspace {
+        slug: String,
+        name: String,
+    },
     UnknownWorkspace,
-    SuspendedWorkspace { name: String },
+    /// Suspended by the platform, or (`deleting`) deleted by its owner and awaiting erasure.
+    SuspendedWorkspace {
+        name: String,
+        deleting: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,6 +55,7 @@ pub async fn load_site() -> Result<SiteInfo, AppError> {
         Site::UnknownWorkspace => SiteKind::UnknownWorkspace,
         Site::SuspendedWorkspace(t) => SiteKind::SuspendedWorkspace {
             name: t.name().to_owned(),
+            deleting: t.status() == domain::TenantStatus::Deleting,
         },
     };
     let settings = call.settings();

@@ -261,3 +261,91 @@ pub async fn transfer_ownership(id: String) -> Result<(), AppError> {
         .await
         .map_err(|e| call.internal("session cycle", e))
 }
+
+#[cfg(feature = "ssr")]
+const NOT_YOUR_PASSWORD: &str = "That is not your password.";
+
+/// Deletes the workspace: OWNER only, confirmed by typing its address (slug) and the owner's
+/// own password. It closes at once (everyone is signed out; its address, API tokens,
+/// invitations and password resets all refuse) and its data is erased after the grace period
+/// (`[accounts] deletion_grace_days`), until when the platform's support can restore it.
+/// Every owner is told by email.
+#[server]
+pub async fn delete_workspace(slug: String, password: String) -> Result<(), AppError> {
+    use crate::FieldErrors;
+
+    let call = crate::ssr::MemberCall::open()?;
+    if call.scope().member().role != Role::Owner {
+        return Err(AppError::Forbidden);
+    }
+    let tenant = call.tenant().clone();
+    let mut errors = FieldErrors::default();
+    let typed = slug.trim().to_ascii_lowercase();
+    let confirmed = errors.check(
+        "slug",
+        if typed == tenant.slug().as_str() {
+            Ok(())
+        } else {
+            Err(format!(
+                "Type this workspace's address, {}, to confirm.",
+                tenant.slug().as_str()
+            ))
+        },
+    );
+    let password = errors.check(
+        "password",
+        domain::Password::attempt(&password).map_err(|_| NOT_YOUR_PASSWORD),
+    );
+    let ((), password) = errors.into_values((confirmed, password))?;
+    let stored = call
+        .run(db::tenant::members::own_password_hash(
+            call.db(),
+            call.scope(),
+        ))
+        .await?;
+    let matches = call
+        .services()
+        .passwords
+        .verify(&password, Some(&stored))
+        .await
+        .map_err(|e| call.internal("password check", e))?;
+    if !matches {
+        return Err(AppError::field("password", NOT_YOUR_PASSWORD));
+    }
+    let scheduled = call
+        .run(db::platform::lifecycle::schedule_deletion(
+            call.db(),
+            call.scope(),
+            call.settings().deletion_grace,
+        ))
+        .await?;
+    tracing::info!(request_id = %call.request_id(), tenant = %tenant.id(), delete_after = %scheduled.delete_after, "workspace scheduled for deletion");
+    let request_id = call.request_id().to_owned();
+    let services = call.services().clone();
+    let by = call.scope().member().name.clone();
+    tokio::spawn(async move {
+        let body = format!(
+            "Hello,\n\n{by} deleted the workspace {name} ({url}) on Stockroom. It is closed: nobody can \
+             sign in to it, and its API tokens no longer work.\n\nIts data is kept until {date}, then \
+             erased for good. Until then our support can restore it if this was a mistake: reply to \
+             this message.\n",
+            name = tenant.name(),
+            url = services.settings.workspace_url(tenant.slug().as_str()),
+            date = super::common::when(scheduled.delete_after),
+        );
+        for owner in &scheduled.owners {
+            if let Err(err) = services
+                .mailer
+                .send(
+                    owner,
+                    "Your Stockroom workspace is scheduled for deletion",
+                    body.clone(),
+                )
+                .await
+            {
+                tracing::error!(request_id = %request_id, tenant = %tenant.id(), error = %err, "deletion notice not sent");
+            }
+        }
+    });
+    Ok(())
+}

@@ -165,7 +165,9 @@ pub fn ServerPage() -> impl IntoView {
 #[component]
 pub fn SuspendedPage() -> impl IntoView {
     with_site(|info| match info.kind.clone() {
-        SiteKind::SuspendedWorkspace { name } => view! { <Suspended name info /> }.into_any(),
+        SiteKind::SuspendedWorkspace { name, deleting } => {
+            view! { <Suspended name deleting info /> }.into_any()
+        }
         _ => view! { <NotFound /> }.into_any(),
     })
 }
@@ -209,7 +211,19 @@ pub fn NoSuchWorkspace(info: crate::SiteInfo) -> impl IntoView {
 }
 
 #[component]
-fn Suspended(name: String, info: crate::SiteInfo) -> impl IntoView {
+fn Suspended(name: String, deleting: bool, info: crate::SiteInfo) -> impl IntoView {
+    if deleting {
+        return view! {
+            <Title text="Workspace scheduled for deletion" />
+            <Frame title=name info>
+                <h1 class="text-2xl font-semibold" data-testid="scheduled-for-deletion">"This workspace is scheduled for deletion"</h1>
+                <p class="mt-2 text-slate-600">
+                    "Its owner deleted it, so nobody can sign in to it. Its data is kept for a while, then erased for good. If this was a mistake, its owner can reply to the email they received to have it restored."
+                </p>
+            </Frame>
+        }
+        .into_any();
+    }
     view! {
         <Title text="Workspace suspended" />
         <Frame title=name info>
@@ -219,6 +233,7 @@ fn Suspended(name: String, info: crate::SiteInfo) -> impl IntoView {
             </p>
         </Frame>
     }
+    .into_any()
 }
 
 /// Percent-encodes a query-string value (everything but unreserved characters).

@@ -5,9 +5,10 @@ use leptos_meta::Title;
 
 use super::layout::workspace_page;
 use crate::api::team::{
-    load_team, ChangeMemberRole, InvitationRow, InviteMember, MemberRow, RemoveMember,
-    ResendInvitation, RevokeInvitation, TeamView, TransferOwnership,
+    load_team, ChangeMemberRole, DeleteWorkspace, InvitationRow, InviteMember, MemberRow,
+    RemoveMember, ResendInvitation, RevokeInvitation, TeamView, TransferOwnership,
 };
+use crate::api::SiteKind;
 use crate::components::{
     field_error, focus_first_error, form_error, ErrorNotice, Field, Notice, NoticeKind,
     SubmitButton,
@@ -38,7 +39,13 @@ pub fn TeamPage() -> impl IntoView {
         },
         |_| load_team(),
     );
-    workspace_page(move |_| view! { <Team actions team /> })
+    workspace_page(move |info| {
+        let slug = match info.kind {
+            SiteKind::Workspace { slug, .. } => slug,
+            _ => String::new(),
+        };
+        view! { <Team actions team slug /> }
+    })
 }
 
 /// Every action of the page, so the list reloads after any of them.
@@ -53,7 +60,11 @@ struct TeamActions {
 }
 
 #[component]
-fn Team(actions: TeamActions, team: Resource<Result<TeamView, AppError>>) -> impl IntoView {
+fn Team(
+    actions: TeamActions,
+    team: Resource<Result<TeamView, AppError>>,
+    slug: String,
+) -> impl IntoView {
     view! {
         <Title text="Team" />
         <h1 class="text-2xl font-semibold">"Team"</h1>
@@ -65,12 +76,23 @@ fn Team(actions: TeamActions, team: Resource<Result<TeamView, AppError>>) -> imp
             <Outcome action=actions.transfer done="Ownership transferred. You are now an admin." />
         </div>
         <Suspense fallback=|| view! { <p class="mt-6 text-slate-500">"Loading the team…"</p> }>
-            {move || Suspend::new(async move {
+            {move || {
+                let slug = slug.clone();
+                Suspend::new(async move {
                 match team.await {
                     Err(err) => view! { <ErrorNotice err /> }.into_any(),
-                    Ok(team) => view! { <TeamBody team actions /> }.into_any(),
+                    Ok(team) => {
+                        let owner = team.viewer_role == Role::Owner;
+                        let slug = slug.clone();
+                        view! {
+                            <TeamBody team actions />
+                            {owner.then(|| view! { <DeleteWorkspaceForm slug /> })}
+                        }
+                        .into_any()
+                    }
                 }
-            })}
+            })
+            }}
         </Suspense>
     }
 }
@@ -265,5 +287,36 @@ fn InvitationLine(invitation: InvitationRow, actions: TeamActions) -> impl IntoV
                 </ActionForm>
             </div>
         </li>
+    }
+}
+
+/// The owner's "delete this workspace", confirmed by its address and their password. Once it
+/// succeeds the workspace is closed, so the browser goes to its address, which says so.
+#[component]
+fn DeleteWorkspaceForm(slug: String) -> impl IntoView {
+    let action = ServerAction::<DeleteWorkspace>::new();
+    let general_error = form_error(action);
+    focus_first_error(action);
+    Effect::new(move |_| {
+        if matches!(action.value().get(), Some(Ok(()))) {
+            #[cfg(feature = "hydrate")]
+            let _ = window().location().set_href("/");
+        }
+    });
+    view! {
+        <section class="mt-8 max-w-xl rounded-lg border border-red-200 bg-white p-4" data-testid="delete-workspace">
+            <h2 class="text-lg font-semibold text-red-800">"Delete this workspace"</h2>
+            <p class="mt-1 text-sm text-slate-600">
+                "Everyone is signed out at once, and its address, API tokens and invitations stop working. Its data is kept for a grace period, during which support can restore it, then erased for good. Every owner gets an email."
+            </p>
+            <ActionForm action attr:class="mt-3 space-y-3" attr:novalidate="true">
+                <Field name="slug" label=format!("Type the workspace's address, {slug}, to confirm") autocomplete="off" error=field_error(action, "slug") />
+                <Field name="password" label="Your password" kind="password" autocomplete="current-password" error=field_error(action, "password") />
+                {move || general_error.get().map(|text| view! { <Notice kind=NoticeKind::Error text /> })}
+                <button type="submit" class="rounded-md bg-red-700 px-4 py-2 text-sm font-medium text-white hover:bg-red-800 disabled:opacity-60" disabled=move || action.pending().get()>
+                    "Delete this workspace"
+                </button>
+            </ActionForm>
+        </section>
     }
 }

@@ -356,6 +356,7 @@ pub fn conflict_message(field: &str) -> &'static str {
         "email" => "This email address is already in use here (or already invited: resend that invitation instead).",
         "sku" => "Another product in this workspace already has this SKU.",
         "customer_email" => "Another customer already has this email address: choose them instead.",
+        "status" => "This workspace is no longer active.",
         _ => "This value is already in use.",
     }
 }

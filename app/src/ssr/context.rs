@@ -44,6 +44,8 @@ pub struct SiteSettings {
     pub invitation_ttl: Duration,
     /// How long a password reset link works.
     pub password_reset_ttl: Duration,
+    /// How long a workspace its owner deleted is kept (and can be restored) before its erasure.
+    pub deletion_grace: Duration,
     /// Development only: the public site lists the mail outbox at `/dev/outbox`.
     pub show_outbox: bool,
 }

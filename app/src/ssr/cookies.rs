@@ -85,6 +85,7 @@ pub(crate) fn test_settings(scheme: &str) -> SiteSettings {
         },
         invitation_ttl: std::time::Duration::from_secs(60),
         password_reset_ttl: std::time::Duration::from_secs(60),
+        deletion_grace: std::time::Duration::from_secs(60),
         show_outbox: false,
     }
 }

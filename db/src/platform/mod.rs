@@ -7,6 +7,7 @@ pub mod demo;
 pub mod directory;
 pub mod generator;
 pub mod invitations;
+pub mod lifecycle;
 pub mod operator;
 pub mod purge;
 pub mod rate_limits;

@@ -3,8 +3,8 @@
 //! later migration adds is erased without anyone remembering it. Then a scan of the same
 //! tables proves that no row of the workspace is left.
 //!
-//! Only a suspended workspace is erased (suspension has already ended its sessions and stops
-//! every request), and only through the owner role: the application role may not delete
+//! Only a closed workspace is erased (suspended, or deleted by its owner: either has already
+//! ended its sessions and refuses every request), and only through the owner role: the application role may not delete
 //! orders or their history. The owner is held to the tenant policies like every role (forced
 //! row-level security), so each transaction pins the workspace as its tenant and cannot reach
 //! another's rows even through a mistake in a statement here.
@@ -157,7 +157,7 @@ pub async fn remove_rows(
     max_batches: Option<u64>,
 ) -> Result<(Vec<(String, u64)>, bool), RepoError> {
     if tenant.is_active() {
-        // Only a suspended workspace: it has no session left and serves no request.
+        // Only a closed workspace: it has no session left and serves no request.
         return Err(RepoError::Conflict { field: "status" });
     }
     let mut removed = Vec::new();
@@ -216,9 +216,10 @@ pub async fn remaining_rows(db: &Db, tenant_id: TenantId) -> Result<Vec<(String,
     Ok(remaining)
 }
 
-/// Erases a suspended workspace's data, scans for what is left, and records both in the
-/// console's audit log (who asked, why, the rows removed per table, the scan's verdict). The
-/// workspace's registry entry stays: the audit log names it, and its slug stays taken.
+/// Erases a closed (suspended, or deleted by its owner) workspace's data, scans for what is
+/// left, and records both in the console's audit log (who asked, why, the rows removed per
+/// table, the scan's verdict). When the scan finds nothing, the workspace is marked purged and
+/// its slug given back; its registry row stays, since the audit log names it.
 pub async fn purge(
     db: &Db,
     tenant: &Tenant,
@@ -250,5 +251,8 @@ pub async fn purge(
     )
     .await?;
     tx.commit().await?;
+    if report.verified() {
+        crate::platform::lifecycle::mark_purged(db, tenant).await?;
+    }
     Ok(report)
 }

@@ -187,3 +187,115 @@ async fn a_suspended_workspace_is_erased_from_every_tenant_table_and_no_one_else
         rows(&alpha_before)
     );
 }
+
+#[sqlx::test(migrator = "db::MIGRATOR")]
+async fn an_owner_deletes_the_workspace_the_console_restores_it_and_the_purge_frees_its_address(
+    options: PgPoolOptions,
+    owner: PgConnectOptions,
+) {
+    use std::time::Duration;
+
+    use db::platform::lifecycle;
+
+    let db = app_db(&owner).await;
+    let owner_pool = options.connect_with(owner.clone()).await.unwrap();
+    let owner_db = db::Db::from_pool(owner_pool.clone());
+    let (alpha, owner_id) = workspace(&db, "alpha", "owner@alpha.test").await;
+    let owner_scope = db::TenantScope::for_member(&db, &alpha, owner_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let admin = add_member(&db, &alpha, "admin@alpha.test", Role::Admin).await;
+    let member = add_member(&db, &alpha, "member@alpha.test", Role::Member).await;
+    let (bravo, _) = workspace(&db, "bravo", "owner@bravo.test").await;
+    let status = |slug: &'static str| {
+        let db = db.clone();
+        async move {
+            db::platform::tenants::find_by_slug(&db, &domain::Slug::parse(slug).unwrap())
+                .await
+                .unwrap()
+                .map(|t| t.status())
+        }
+    };
+
+    for scope in [&admin, &member] {
+        let refused = lifecycle::schedule_deletion(&db, scope, Duration::from_secs(3600)).await;
+        assert!(
+            matches!(refused, Err(db::RepoError::Forbidden)),
+            "{refused:?}"
+        );
+    }
+    assert_eq!(status("alpha").await, Some(TenantStatus::Active));
+
+    let scheduled = lifecycle::schedule_deletion(&db, &owner_scope, Duration::from_secs(86_400))
+        .await
+        .unwrap();
+    assert_eq!(
+        scheduled
+            .owners
+            .iter()
+            .map(|e| e.as_str())
+            .collect::<Vec<_>>(),
+        ["owner@alpha.test"]
+    );
+    let in_a_day = time::OffsetDateTime::now_utc() + time::Duration::days(1);
+    assert!((scheduled.delete_after - in_a_day).abs() < time::Duration::minutes(1));
+    assert_eq!(status("alpha").await, Some(TenantStatus::Deleting));
+    assert_eq!(status("bravo").await, Some(TenantStatus::Active));
+    // A second request, and a purge before the date, find nothing to do.
+    let again = lifecycle::schedule_deletion(&db, &owner_scope, Duration::ZERO).await;
+    assert!(
+        matches!(again, Err(db::RepoError::Conflict { field: "status" })),
+        "{again:?}"
+    );
+    assert!(lifecycle::due_for_purge(&db).await.unwrap().is_empty());
+
+    // The console cannot suspend it instead (that would cancel the date), but can restore it.
+    let console = console_scope(&db).await;
+    let suspend = console::set_status(&db, &console, alpha.id(), TenantStatus::Suspended).await;
+    assert!(
+        matches!(suspend, Err(db::RepoError::Conflict { .. })),
+        "{suspend:?}"
+    );
+    console::set_status(&db, &console, alpha.id(), TenantStatus::Active)
+        .await
+        .unwrap();
+    assert_eq!(status("alpha").await, Some(TenantStatus::Active));
+    let detail = console::tenant_detail(&db, &console, &domain::Slug::parse("alpha").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(detail.overview.delete_after, None);
+
+    // Deleted again with no grace: due at once, purged, and its address free again.
+    lifecycle::schedule_deletion(&db, &owner_scope, Duration::ZERO)
+        .await
+        .unwrap();
+    let due = lifecycle::due_for_purge(&db).await.unwrap();
+    assert_eq!(due.iter().map(|t| t.id()).collect::<Vec<_>>(), [alpha.id()]);
+    let report = purge::purge(&owner_db, &due[0], "test", "grace period over")
+        .await
+        .unwrap();
+    assert!(report.verified(), "{report:?}");
+    assert_eq!(status("alpha").await, None);
+    assert!(lifecycle::due_for_purge(&db).await.unwrap().is_empty());
+    let restore = console::set_status(&db, &console, alpha.id(), TenantStatus::Active).await;
+    assert!(
+        matches!(restore, Err(db::RepoError::Conflict { .. })),
+        "{restore:?}"
+    );
+    workspace(&db, "alpha", "someone@else.test").await;
+    assert_eq!(status("bravo").await, Some(TenantStatus::Active));
+
+    let actions: Vec<String> = sqlx::query_scalar(
+        "SELECT action FROM console_audit WHERE target_tenant_id = $1 ORDER BY at",
+    )
+    .bind(alpha.id().as_uuid())
+    .fetch_all(&owner_pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        actions,
+        ["schedule_deletion", "restore", "schedule_deletion", "purge"]
+    );
+    let _ = bravo;
+}

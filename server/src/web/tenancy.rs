@@ -84,6 +84,10 @@ pub(super) async fn resolve_site(
         HostKind::Workspace(slug) => {
             match db::platform::tenants::find_by_slug(&services.db, &slug).await {
                 Ok(Some(tenant)) if tenant.is_active() => Site::Workspace(tenant),
+                // Erased: nothing of it is left to show, not even that it was there.
+                Ok(Some(tenant)) if tenant.status() == domain::TenantStatus::Purged => {
+                    Site::UnknownWorkspace
+                }
                 Ok(Some(tenant)) => Site::SuspendedWorkspace(tenant),
                 Ok(None) => Site::UnknownWorkspace,
                 Err(err) => {

@@ -246,6 +246,15 @@ pub(crate) fn functions() -> Vec<Function> {
         ),
         f(team::RemoveMember::PATH, Owner, &[("id", ID, Other)]),
         f(team::TransferOwnership::PATH, Owner, &[("id", ID, Other)]),
+        // The password is not alpha's: whatever the other argument, nothing is deleted.
+        f(
+            team::DeleteWorkspace::PATH,
+            Owner,
+            &[
+                ("slug", "alpha", Field("slug")),
+                ("password", "not-the-password", Field("password")),
+            ],
+        ),
         f(api_tokens::LoadApiTokens::PATH, Owner, &[]),
         f(
             api_tokens::CreateApiToken::PATH,

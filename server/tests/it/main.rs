@@ -11,6 +11,7 @@ mod fair_share;
 mod hardening;
 mod hostile;
 mod imports;
+mod lifecycle;
 mod mail;
 mod nodes;
 mod operator;

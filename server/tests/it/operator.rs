@@ -72,11 +72,11 @@ async fn tenant_purge_erases_a_suspended_workspace_and_refuses_anything_else() {
     let out = purge(&database, &["alpha", "--reason", "asked to leave"]);
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
-    assert!(stdout.contains("public.users: 1 rows removed"), "{stdout}");
     assert!(
-        stdout.contains("verified: no row of alpha is left"),
+        stdout.contains("alpha: public.users: 1 rows removed"),
         "{stdout}"
     );
+    assert!(stdout.contains("alpha: verified"), "{stdout}");
     assert!(db::platform::auth::find_credentials(
         &database.db,
         &alpha,
@@ -97,8 +97,80 @@ async fn tenant_purge_erases_a_suspended_workspace_and_refuses_anything_else() {
     .await
     .unwrap()
     .is_some());
-    // Again: nothing left to remove, and the scan still passes.
+    // Erased, the workspace is gone: its address is free, and a second purge finds nothing.
     let again = purge(&database, &["alpha", "--reason", "once more"]);
-    assert!(again.status.success());
-    assert!(text(&again.stdout).contains("0 rows removed in all"));
+    assert!(!again.status.success());
+    assert!(text(&again.stderr).contains("no workspace `alpha`"));
+    register(
+        &database.db,
+        NewWorkspace {
+            name: &WorkspaceName::parse("New alpha").unwrap(),
+            slug: &Slug::parse("alpha").unwrap(),
+            owner_name: &PersonName::parse("Someone else").unwrap(),
+            owner_email: &Email::parse("new@alpha.test").unwrap(),
+            owner_password_hash: "not-a-real-hash",
+            welcome_ticket_digest: None,
+        },
+    )
+    .await
+    .expect("the address of an erased workspace can be registered again");
+}
+
+#[tokio::test]
+async fn tenant_purge_due_erases_the_workspaces_whose_grace_period_is_over() {
+    let database = db::testing::fresh_database().await;
+    let mut owners = Vec::new();
+    for slug in ["due", "later", "kept"] {
+        let (tenant, owner) = register(
+            &database.db,
+            NewWorkspace {
+                name: &WorkspaceName::parse("Shop").unwrap(),
+                slug: &Slug::parse(slug).unwrap(),
+                owner_name: &PersonName::parse("Owner").unwrap(),
+                owner_email: &Email::parse(&format!("owner@{slug}.test")).unwrap(),
+                owner_password_hash: "not-a-real-hash",
+                welcome_ticket_digest: None,
+            },
+        )
+        .await
+        .unwrap();
+        owners.push((tenant, owner));
+    }
+    for ((tenant, owner), grace) in owners.iter().zip([0, 86_400]) {
+        let scope = db::TenantScope::for_member(&database.db, tenant, *owner)
+            .await
+            .unwrap()
+            .unwrap();
+        db::platform::lifecycle::schedule_deletion(
+            &database.db,
+            &scope,
+            std::time::Duration::from_secs(grace),
+        )
+        .await
+        .unwrap();
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_server"))
+        .args(["tenant", "purge-due"])
+        .env("STOCKROOM_CONFIG", "/nonexistent/Leptos.toml")
+        .env("STOCKROOM_DATABASE_URL", database.app_url())
+        .env("STOCKROOM_DATABASE_OWNER_URL", database.owner_url())
+        .env("STOCKROOM_LOG_FILTER", "warn")
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("due: verified"), "{stdout}");
+    assert!(stdout.contains("1 workspaces due, 1 erased"), "{stdout}");
+    let status = |slug: &'static str| {
+        let db = database.db.clone();
+        async move {
+            db::platform::tenants::find_by_slug(&db, &Slug::parse(slug).unwrap())
+                .await
+                .unwrap()
+                .map(|t| t.status())
+        }
+    };
+    assert_eq!(status("due").await, None, "erased, its address given back");
+    assert_eq!(status("later").await, Some(domain::TenantStatus::Deleting));
+    assert_eq!(status("kept").await, Some(domain::TenantStatus::Active));
 }

@@ -21,7 +21,11 @@ pub struct TenantRow {
     pub slug: String,
     pub name: String,
     pub plan: String,
+    /// Not active: suspended, deleted by its owner, or purged.
     pub suspended: bool,
+    pub status: domain::TenantStatus,
+    /// "2026-12-30 14:05 UTC": when a workspace its owner deleted will be erased.
+    pub delete_after: Option<String>,
     pub members: i64,
     pub products: i64,
     pub orders_this_month: i64,
@@ -78,7 +82,9 @@ fn row_of(t: db::platform::console::TenantOverview) -> TenantRow {
         slug: t.slug,
         name: t.name,
         plan: t.plan_name,
-        suspended: t.status == domain::TenantStatus::Suspended,
+        suspended: t.status != domain::TenantStatus::Active,
+        status: t.status,
+        delete_after: t.delete_after.map(super::common::when),
         members: t.members,
         products: t.products,
         orders_this_month: t.orders_this_month,

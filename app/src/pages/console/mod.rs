@@ -160,7 +160,7 @@ fn TenantTable(tenants: Vec<TenantRow>) -> impl IntoView {
                                 <span class="block font-mono text-xs text-slate-500">{t.slug}</span>
                             </td>
                             <td class="px-4 py-2" data-testid="tenant-plan">{t.plan}</td>
-                            <td class="px-4 py-2">{if t.suspended { "Suspended" } else { "Active" }}</td>
+                            <td class="px-4 py-2" data-testid="tenant-row-status">{status_label(t.status)}</td>
                             <td class="px-4 py-2 text-right tabular-nums">{t.members}</td>
                             <td class="px-4 py-2 text-right tabular-nums">{t.products}</td>
                             <td class="px-4 py-2 text-right tabular-nums">{t.orders_this_month}</td>
@@ -172,4 +172,14 @@ fn TenantTable(tenants: Vec<TenantRow>) -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+/// A workspace's status, as the console's lists and pages name it.
+pub(crate) fn status_label(status: domain::TenantStatus) -> &'static str {
+    match status {
+        domain::TenantStatus::Active => "Active",
+        domain::TenantStatus::Suspended => "Suspended",
+        domain::TenantStatus::Deleting => "Scheduled for deletion",
+        domain::TenantStatus::Purged => "Erased",
+    }
 }

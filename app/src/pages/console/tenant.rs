@@ -1,5 +1,6 @@
 //! `/tenants/:slug`: one workspace as the console sees it, and the changes made there.
 
+use domain::TenantStatus;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
@@ -87,6 +88,16 @@ where
 fn TenantDetail(detail: TenantDetailView, actions: TenantActions) -> impl IntoView {
     let slug = detail.tenant.slug.clone();
     let suspended = detail.tenant.suspended;
+    let status = detail.tenant.status;
+    let status_text = match status {
+        TenantStatus::Active => "Active.".to_owned(),
+        TenantStatus::Suspended => "Suspended: its people are signed out and cannot sign in.".to_owned(),
+        TenantStatus::Deleting => format!(
+            "Scheduled for deletion by its owner: closed, and erased after {}. Restoring makes it active again.",
+            detail.tenant.delete_after.clone().unwrap_or_default()
+        ),
+        TenantStatus::Purged => "Erased: its data is gone.".to_owned(),
+    };
     let current_plan = detail.plan_code.clone();
     let (plan_slug, status_slug) = (slug.clone(), slug.clone());
     view! {
@@ -116,7 +127,8 @@ fn TenantDetail(detail: TenantDetailView, actions: TenantActions) -> impl IntoVi
             </section>
             <section class="rounded-lg border border-slate-200 bg-white p-4">
                 <h2 class="font-semibold">"Status"</h2>
-                <p class="mt-1 text-sm" data-testid="tenant-status">{if suspended { "Suspended: its people are signed out and cannot sign in." } else { "Active." }}</p>
+                <p class="mt-1 text-sm" data-testid="tenant-status">{status_text}</p>
+                {(status != TenantStatus::Purged).then(|| view! {
                 <ActionForm action=actions.status attr:class="mt-2">
                     <input type="hidden" name="slug" value=status_slug />
                     <input type="hidden" name="status" value=if suspended { "active" } else { "suspended" } />
@@ -125,9 +137,14 @@ fn TenantDetail(detail: TenantDetailView, actions: TenantActions) -> impl IntoVi
                     } else {
                         "rounded-md border border-red-300 px-3 py-1.5 text-sm text-red-700 hover:bg-red-50"
                     }>
-                        {if suspended { "Reactivate" } else { "Suspend" }}
+                        {match status {
+                            TenantStatus::Deleting => "Restore",
+                            _ if suspended => "Reactivate",
+                            _ => "Suspend",
+                        }}
                     </button>
                 </ActionForm>
+                })}
             </section>
         </div>
         <section class="mt-6 rounded-lg border border-slate-200 bg-white p-4">

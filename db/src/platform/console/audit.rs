@@ -20,12 +20,14 @@ pub struct AuditEntry {
 }
 
 /// Every action the log records, for the filter.
-pub const ACTIONS: [&str; 6] = [
+pub const ACTIONS: [&str; 8] = [
     "change_plan",
     "set_feature_override",
     "set_limit_override",
     "suspend",
     "reactivate",
+    "schedule_deletion",
+    "restore",
     "purge",
 ];
 

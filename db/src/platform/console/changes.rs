@@ -60,12 +60,20 @@ pub async fn set_status(
 ) -> Result<(), RepoError> {
     let mut tx = begin_for_tenant(db, tenant_id).await?;
     let before = lock_tenant(&mut tx, tenant_id).await?;
-    let status = match status {
-        TenantStatus::Active => "active",
-        TenantStatus::Suspended => "suspended",
+    let restoring = before.status == TenantStatus::Deleting.as_db();
+    // The console suspends and reactivates; a workspace its owner deleted can only be
+    // restored (made active) until it is purged, and a purged one is gone.
+    let allowed = match status {
+        TenantStatus::Active => before.status != TenantStatus::Purged.as_db(),
+        TenantStatus::Suspended => !restoring && before.status != TenantStatus::Purged.as_db(),
+        TenantStatus::Deleting | TenantStatus::Purged => false,
     };
+    if !allowed {
+        return Err(RepoError::Conflict { field: "status" });
+    }
+    let status = status.as_db();
     sqlx::query!(
-        "UPDATE tenants SET status = $2 WHERE id = $1",
+        "UPDATE tenants SET status = $2, delete_after = NULL WHERE id = $1",
         tenant_id.as_uuid(),
         status
     )
@@ -81,10 +89,10 @@ pub async fn set_status(
         .execute(&mut *tx)
         .await?;
     }
-    let action = if status == "active" {
-        "reactivate"
-    } else {
-        "suspend"
+    let action = match status {
+        "active" if restoring => "restore",
+        "active" => "reactivate",
+        _ => "suspend",
     };
     audit(
         &mut tx,
@@ -176,7 +184,7 @@ async fn change_override<O: Override>(
 
 /// Commits a change to one tenant and makes every process forget what it kept of it (its
 /// registry row, its caps, and on suspension its sessions).
-async fn commit_announced(
+pub(crate) async fn commit_announced(
     db: &Db,
     mut tx: crate::scope::TenantTx,
     tenant_id: TenantId,
@@ -312,14 +320,14 @@ impl Override for LimitSetting {
     }
 }
 
-struct TenantState {
-    plan_code: String,
-    status: String,
+pub(crate) struct TenantState {
+    pub(crate) plan_code: String,
+    pub(crate) status: String,
 }
 
 /// Locks the registry row, so console changes to one tenant apply one after another and each
 /// audit row's "before" is what really came before.
-async fn lock_tenant(
+pub(crate) async fn lock_tenant(
     conn: &mut PgConnection,
     tenant_id: TenantId,
 ) -> Result<TenantState, RepoError> {

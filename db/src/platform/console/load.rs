@@ -45,7 +45,7 @@ pub async fn load_overview(
     let ids: Vec<Uuid> = rows.iter().map(|r| r.tenant.as_uuid()).collect();
     let found = sqlx::query!(
         r#"SELECT t.id AS "id!", t.slug AS "slug!", t.name AS "name!", t.plan_code AS "plan_code!",
-                  p.name AS "plan_name!", t.status AS "status!", t.created_at AS "created_at!",
+                  p.name AS "plan_name!", t.status AS "status!", t.delete_after, t.created_at AS "created_at!",
                   coalesce(c.members, 0) AS "members!", coalesce(c.products, 0) AS "products!",
                   coalesce(c.orders_this_month, 0) AS "orders_this_month!",
                   coalesce(f.row_count, 0) AS "row_count!", coalesce(f.approx_bytes, 0) AS "approx_bytes!"
@@ -70,6 +70,7 @@ pub async fn load_overview(
                     plan_code: r.plan_code.clone(),
                     plan_name: r.plan_name.clone(),
                     status: TenantStatus::from_db(&r.status),
+                    delete_after: r.delete_after,
                     created_at: r.created_at,
                     members: r.members,
                     products: r.products,

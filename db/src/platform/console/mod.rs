@@ -14,7 +14,7 @@ mod tenants;
 
 pub use admins::{create_admin, find_admin_credentials, record_admin_sign_in, AdminCredentials};
 pub use audit::{audit_log, AuditEntry, AuditFilter, AuditPage, ACTIONS};
-pub(crate) use changes::audit;
+pub(crate) use changes::{audit, commit_announced, lock_tenant};
 pub use changes::{change_plan, set_feature_override, set_limit_override, set_status};
 pub use load::{load_overview, Footprint, LoadOverview, WorkspaceLoad};
 pub use tenants::{

@@ -18,6 +18,8 @@ pub struct TenantOverview {
     pub plan_code: String,
     pub plan_name: String,
     pub status: TenantStatus,
+    /// When a workspace its owner deleted will be erased.
+    pub delete_after: Option<OffsetDateTime>,
     pub created_at: OffsetDateTime,
     pub members: i64,
     pub products: i64,
@@ -53,7 +55,7 @@ pub async fn list_tenants(
                   AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3::uuid))
                 ORDER BY created_at DESC, id DESC
                 LIMIT $4)
-           SELECT t.id, t.slug, t.name, t.plan_code, p.name AS plan_name, t.status, t.created_at,
+           SELECT t.id, t.slug, t.name, t.plan_code, p.name AS plan_name, t.status, t.delete_after, t.created_at,
                   coalesce(c.members, 0) AS "members!", coalesce(c.products, 0) AS "products!",
                   coalesce(c.orders_this_month, 0) AS "orders_this_month!"
              FROM page t
@@ -78,6 +80,7 @@ pub async fn list_tenants(
             plan_code: r.plan_code,
             plan_name: r.plan_name,
             status: TenantStatus::from_db(&r.status),
+            delete_after: r.delete_after,
             created_at: r.created_at,
             members: r.members,
             products: r.products,
@@ -159,7 +162,7 @@ async fn list_tenants_exact(
     slug: &Slug,
 ) -> Result<Option<TenantOverview>, RepoError> {
     let row = sqlx::query!(
-        r#"SELECT t.id, t.slug, t.name, t.plan_code, p.name AS plan_name, t.status, t.created_at,
+        r#"SELECT t.id, t.slug, t.name, t.plan_code, p.name AS plan_name, t.status, t.delete_after, t.created_at,
                   coalesce(c.members, 0) AS "members!", coalesce(c.products, 0) AS "products!",
                   coalesce(c.orders_this_month, 0) AS "orders_this_month!"
              FROM tenants t
@@ -178,6 +181,7 @@ async fn list_tenants_exact(
         plan_code: r.plan_code,
         plan_name: r.plan_name,
         status: TenantStatus::from_db(&r.status),
+        delete_after: r.delete_after,
         created_at: r.created_at,
         members: r.members,
         products: r.products,

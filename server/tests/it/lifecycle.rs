@@ -1,0 +1,203 @@
+//! A workspace its owner deletes: who may, how it is confirmed, and that it closes at once for
+//! everyone and everything (sessions, pages, API tokens, sign-in), and for nobody else.
+
+use app::api::account::{LoadInvitation, RequestPasswordReset};
+use app::api::console::SetTenantStatus;
+use app::api::team::{DeleteWorkspace, InviteMember};
+use app::api::LoadSite;
+use app::SiteInfo;
+use domain::Role;
+use reqwest::header::HeaderMap;
+use reqwest::StatusCode;
+
+use crate::support::{error_of, eventually, session_cookie, TestApp};
+
+async fn signed_in(app: &TestApp, slug: &str, cookie: &str) -> bool {
+    let site: SiteInfo = app
+        .call::<LoadSite>(Some(slug), &[], Some(cookie), HeaderMap::new())
+        .await
+        .json()
+        .await
+        .unwrap();
+    site.viewer.is_some()
+}
+
+async fn delete(
+    app: &TestApp,
+    host: &str,
+    cookie: &str,
+    slug: &str,
+    password: &str,
+) -> reqwest::Response {
+    app.call::<DeleteWorkspace>(
+        Some(host),
+        &[("slug", slug), ("password", password)],
+        Some(cookie),
+        HeaderMap::new(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn an_owner_deletes_the_workspace_and_it_closes_at_once_for_it_alone() {
+    let app = TestApp::spawn().await;
+    let owner = app
+        .register("alpha", "owner@alpha.test", "alpha-password-1")
+        .await;
+    let bravo = app
+        .register("bravo", "owner@bravo.test", "bravo-password-1")
+        .await;
+    let admin = app
+        .add_member("alpha", "admin@alpha.test", Role::Admin, "admin-password-1")
+        .await;
+    let member = app
+        .add_member(
+            "alpha",
+            "member@alpha.test",
+            Role::Member,
+            "member-password-1",
+        )
+        .await;
+    let token = crate::api::token(&app, "alpha", &owner, "read").await;
+    let invited = app
+        .call::<InviteMember>(
+            Some("alpha"),
+            &[("email", "new@alpha.test"), ("role", "MEMBER")],
+            Some(&owner),
+            HeaderMap::new(),
+        )
+        .await;
+    assert_eq!(invited.status(), StatusCode::OK);
+    let invitation = eventually(|| app.mail_to("new@alpha.test", "invited").pop()).await;
+    let invitation = app
+        .link_path(&invitation, "alpha", "/invite/")
+        .trim_start_matches("/invite/")
+        .to_owned();
+    let load_invitation = || async {
+        app.call::<LoadInvitation>(
+            Some("alpha"),
+            &[("token", invitation.as_str())],
+            None,
+            HeaderMap::new(),
+        )
+        .await
+    };
+    assert_eq!(load_invitation().await.status(), StatusCode::OK);
+    assert_eq!(
+        crate::api::get(&app, "alpha", "/products", &token)
+            .await
+            .status,
+        StatusCode::OK
+    );
+
+    // Not an owner, or not of this workspace: refused, and nothing changes.
+    for (cookie, password) in [(&admin, "admin-password-1"), (&member, "member-password-1")] {
+        let refused = delete(&app, "alpha", cookie, "alpha", password).await;
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    }
+    let foreign = delete(&app, "alpha", &bravo, "alpha", "bravo-password-1").await;
+    assert_eq!(foreign.status(), StatusCode::FORBIDDEN);
+    let own = delete(&app, "bravo", &bravo, "alpha", "bravo-password-1").await;
+    assert!(error_of(own).await.message_for("slug").is_some());
+    // Confirmed wrongly: a message on the field.
+    let wrong_slug = delete(&app, "alpha", &owner, "alpah", "alpha-password-1").await;
+    let err = error_of(wrong_slug).await;
+    assert!(
+        err.message_for("slug").unwrap().contains("alpha"),
+        "{err:?}"
+    );
+    let wrong_password = delete(&app, "alpha", &owner, "alpha", "not-my-password").await;
+    assert!(error_of(wrong_password)
+        .await
+        .message_for("password")
+        .is_some());
+    assert!(signed_in(&app, "alpha", &owner).await);
+    assert!(signed_in(&app, "alpha", &admin).await);
+
+    let deleted = delete(&app, "alpha", &owner, " Alpha ", "alpha-password-1").await;
+    assert_eq!(deleted.status(), StatusCode::OK);
+    for cookie in [&owner, &admin, &member] {
+        assert!(
+            !signed_in(&app, "alpha", cookie).await,
+            "everyone signed out"
+        );
+    }
+    let page = app.get(Some("alpha"), "/", None).await;
+    assert_eq!(page.status(), StatusCode::FORBIDDEN);
+    assert!(page
+        .text()
+        .await
+        .unwrap()
+        .contains("This workspace is scheduled for deletion"));
+    assert_eq!(
+        crate::api::get(&app, "alpha", "/products", &token)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let sign_in = app
+        .sign_in("alpha", "owner@alpha.test", "alpha-password-1")
+        .await;
+    assert!(session_cookie(&sign_in).is_none(), "{}", sign_in.status());
+    let again = delete(&app, "alpha", &owner, "alpha", "alpha-password-1").await;
+    assert_ne!(again.status(), StatusCode::OK);
+    assert_ne!(load_invitation().await.status(), StatusCode::OK);
+    let reset = app
+        .call::<RequestPasswordReset>(
+            Some("alpha"),
+            &[("email", "owner@alpha.test")],
+            None,
+            HeaderMap::new(),
+        )
+        .await;
+    assert_ne!(reset.status(), StatusCode::OK);
+    let notice = eventually(|| {
+        let mail = app.mail_to(
+            "owner@alpha.test",
+            "Your Stockroom workspace is scheduled for deletion",
+        );
+        (!mail.is_empty()).then_some(mail)
+    })
+    .await;
+    assert_eq!(notice.len(), 1);
+    assert!(notice[0].contains("restore"), "{}", notice[0]);
+    assert!(app
+        .mail_to(
+            "admin@alpha.test",
+            "Your Stockroom workspace is scheduled for deletion"
+        )
+        .is_empty());
+
+    // Nobody else notices.
+    assert!(signed_in(&app, "bravo", &bravo).await);
+    assert_eq!(
+        app.get(Some("bravo"), "/", Some(&bravo)).await.status(),
+        StatusCode::OK
+    );
+
+    // Support restores it from the console: everything works again, nothing was lost.
+    let console = app
+        .console_admin("root@platform.test", "console-password-1")
+        .await;
+    let restored = app
+        .call::<SetTenantStatus>(
+            Some("admin"),
+            &[("slug", "alpha"), ("status", "active")],
+            Some(&console),
+            HeaderMap::new(),
+        )
+        .await;
+    assert_eq!(restored.status(), StatusCode::OK);
+    let sign_in = app
+        .sign_in("alpha", "owner@alpha.test", "alpha-password-1")
+        .await;
+    let owner = session_cookie(&sign_in).expect("the owner signs in again");
+    assert!(signed_in(&app, "alpha", &owner).await);
+    assert_eq!(load_invitation().await.status(), StatusCode::OK);
+    assert_eq!(
+        crate::api::get(&app, "alpha", "/products", &token)
+            .await
+            .status,
+        StatusCode::OK
+    );
+}
