@@ -190,8 +190,23 @@ pub async fn remove_rows(
         }
         removed.push((table.qualified(), from_table));
     }
+    // Platform rows that name the workspace inside a key rather than in a tenant_id column:
+    // the password-reset throttle counts per "<workspace id>:<email>".
+    let mut tx = begin_for_tenant(db, tenant.id()).await?;
+    let keys = sqlx::query!(
+        "DELETE FROM rate_limit_events WHERE starts_with(key, $1 || ':')",
+        tenant.id().to_string()
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    removed.push((RATE_LIMIT_KEYS.to_owned(), keys));
     Ok((removed, true))
 }
+
+/// How the report names the throttle rows keyed by the workspace.
+const RATE_LIMIT_KEYS: &str = "public.rate_limit_events (keys naming it)";
 
 /// The verification scan: every tenant table that still holds a row of the workspace, with
 /// how many. Read in one snapshot, so a row written during the scan is seen by the next one.
@@ -211,6 +226,15 @@ pub async fn remaining_rows(db: &Db, tenant_id: TenantId) -> Result<Vec<(String,
         if count > 0 {
             remaining.push((table.qualified(), count));
         }
+    }
+    let keys = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM rate_limit_events WHERE starts_with(key, $1 || ':')"#,
+        tenant_id.to_string()
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if keys > 0 {
+        remaining.push((RATE_LIMIT_KEYS.to_owned(), keys));
     }
     tx.commit().await?;
     Ok(remaining)

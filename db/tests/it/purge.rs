@@ -99,6 +99,26 @@ async fn a_suspended_workspace_is_erased_from_every_tenant_table_and_no_one_else
         .unwrap();
         tx.commit().await.unwrap();
     }
+    // The password-reset throttle keys its rows by "<workspace id>:<email>".
+    for tenant in &tenants {
+        sqlx::query("INSERT INTO rate_limit_events (bucket, key) VALUES ('reset-email', $1)")
+            .bind(format!("{}:owner@x.test", tenant.id()))
+            .execute(&owner_pool)
+            .await
+            .unwrap();
+    }
+    let throttle_keys = |tenant: TenantId| {
+        let owner_pool = owner_pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT count(*) FROM rate_limit_events WHERE key LIKE $1 || ':%'",
+            )
+            .bind(tenant.to_string())
+            .fetch_one(&owner_pool)
+            .await
+            .unwrap()
+        }
+    };
     let tables = purge::tenant_tables(&owner_db).await.unwrap();
     let position = |name: &str| tables.iter().position(|t| t.qualified() == name).unwrap();
     assert!(position("public.test_product_notes") < position("public.products"));
@@ -149,6 +169,8 @@ async fn a_suspended_workspace_is_erased_from_every_tenant_table_and_no_one_else
     assert!(report.verified(), "{report:?}");
     let alpha_after = fingerprint(&owner_pool, alpha.id()).await;
     assert_eq!(rows(&alpha_after), 0, "{alpha_after:?}");
+    assert_eq!(throttle_keys(alpha.id()).await, 0);
+    assert_eq!(throttle_keys(bravo.id()).await, 1);
     assert_eq!(fingerprint(&owner_pool, bravo.id()).await, bravo_before);
     assert!(rows(&bravo_before) > 0);
 
@@ -184,7 +206,8 @@ async fn a_suspended_workspace_is_erased_from_every_tenant_table_and_no_one_else
     assert_eq!(entry.2["verified"], true);
     assert_eq!(
         entry.2["rows_removed"].as_i64().unwrap(),
-        rows(&alpha_before)
+        rows(&alpha_before) + 1,
+        "every tenant table's rows and the throttle's key"
     );
 }
 
