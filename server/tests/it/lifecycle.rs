@@ -4,23 +4,11 @@
 use app::api::account::{LoadInvitation, RequestPasswordReset};
 use app::api::console::SetTenantStatus;
 use app::api::team::{DeleteWorkspace, InviteMember};
-use app::api::LoadSite;
-use app::SiteInfo;
 use domain::Role;
 use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 
 use crate::support::{error_of, eventually, session_cookie, TestApp};
-
-async fn signed_in(app: &TestApp, slug: &str, cookie: &str) -> bool {
-    let site: SiteInfo = app
-        .call::<LoadSite>(Some(slug), &[], Some(cookie), HeaderMap::new())
-        .await
-        .json()
-        .await
-        .unwrap();
-    site.viewer.is_some()
-}
 
 async fn delete(
     app: &TestApp,
@@ -59,6 +47,11 @@ async fn an_owner_deletes_the_workspace_and_it_closes_at_once_for_it_alone() {
         )
         .await;
     let token = crate::api::token(&app, "alpha", &owner, "read").await;
+    let api_status = || async {
+        crate::api::get(&app, "alpha", "/products", &token)
+            .await
+            .status
+    };
     let invited = app
         .call::<InviteMember>(
             Some("alpha"),
@@ -83,12 +76,7 @@ async fn an_owner_deletes_the_workspace_and_it_closes_at_once_for_it_alone() {
         .await
     };
     assert_eq!(load_invitation().await.status(), StatusCode::OK);
-    assert_eq!(
-        crate::api::get(&app, "alpha", "/products", &token)
-            .await
-            .status,
-        StatusCode::OK
-    );
+    assert_eq!(api_status().await, StatusCode::OK);
 
     // Not an owner, or not of this workspace: refused, and nothing changes.
     for (cookie, password) in [(&admin, "admin-password-1"), (&member, "member-password-1")] {
@@ -111,16 +99,13 @@ async fn an_owner_deletes_the_workspace_and_it_closes_at_once_for_it_alone() {
         .await
         .message_for("password")
         .is_some());
-    assert!(signed_in(&app, "alpha", &owner).await);
-    assert!(signed_in(&app, "alpha", &admin).await);
+    assert!(app.signed_in("alpha", &owner).await);
+    assert!(app.signed_in("alpha", &admin).await);
 
     let deleted = delete(&app, "alpha", &owner, " Alpha ", "alpha-password-1").await;
     assert_eq!(deleted.status(), StatusCode::OK);
     for cookie in [&owner, &admin, &member] {
-        assert!(
-            !signed_in(&app, "alpha", cookie).await,
-            "everyone signed out"
-        );
+        assert!(!app.signed_in("alpha", cookie).await, "everyone signed out");
     }
     let page = app.get(Some("alpha"), "/", None).await;
     assert_eq!(page.status(), StatusCode::FORBIDDEN);
@@ -129,12 +114,7 @@ async fn an_owner_deletes_the_workspace_and_it_closes_at_once_for_it_alone() {
         .await
         .unwrap()
         .contains("This workspace is scheduled for deletion"));
-    assert_eq!(
-        crate::api::get(&app, "alpha", "/products", &token)
-            .await
-            .status,
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(api_status().await, StatusCode::FORBIDDEN);
     let sign_in = app
         .sign_in("alpha", "owner@alpha.test", "alpha-password-1")
         .await;
@@ -169,7 +149,7 @@ async fn an_owner_deletes_the_workspace_and_it_closes_at_once_for_it_alone() {
         .is_empty());
 
     // Nobody else notices.
-    assert!(signed_in(&app, "bravo", &bravo).await);
+    assert!(app.signed_in("bravo", &bravo).await);
     assert_eq!(
         app.get(Some("bravo"), "/", Some(&bravo)).await.status(),
         StatusCode::OK
@@ -192,12 +172,7 @@ async fn an_owner_deletes_the_workspace_and_it_closes_at_once_for_it_alone() {
         .sign_in("alpha", "owner@alpha.test", "alpha-password-1")
         .await;
     let owner = session_cookie(&sign_in).expect("the owner signs in again");
-    assert!(signed_in(&app, "alpha", &owner).await);
+    assert!(app.signed_in("alpha", &owner).await);
     assert_eq!(load_invitation().await.status(), StatusCode::OK);
-    assert_eq!(
-        crate::api::get(&app, "alpha", "/products", &token)
-            .await
-            .status,
-        StatusCode::OK
-    );
+    assert_eq!(api_status().await, StatusCode::OK);
 }

@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 
 use app::api::console::SetTenantStatus;
 use app::api::team::RemoveMember;
-use app::api::LoadSite;
 use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 
@@ -90,16 +89,6 @@ async fn until<T>(within: Duration, mut check: impl AsyncFnMut() -> Option<T>) -
     }
 }
 
-async fn signed_in(node: &Server, slug: &str, cookie: &str) -> bool {
-    let site: app::SiteInfo = node
-        .call::<LoadSite>(Some(slug), &[], Some(cookie), HeaderMap::new())
-        .await
-        .json()
-        .await
-        .unwrap();
-    site.viewer.is_some()
-}
-
 #[tokio::test]
 async fn what_one_process_changes_the_other_honours_at_once() {
     let database = db::testing::fresh_database().await;
@@ -156,8 +145,8 @@ async fn what_one_process_changes_the_other_honours_at_once() {
     .unwrap();
     let bo = session_cookie(&two.sign_in("alpha", "bo@alpha.test", "bo-password-1").await).unwrap();
     // Process two has Bo's session and membership in memory now.
-    assert!(signed_in(&two, "alpha", &bo).await);
-    assert!(signed_in(&two, "alpha", &bo).await);
+    assert!(two.signed_in("alpha", &bo).await);
+    assert!(two.signed_in("alpha", &bo).await);
 
     // Removed through process one: Bo's very next request on process two is signed out.
     let removed = one
@@ -170,7 +159,7 @@ async fn what_one_process_changes_the_other_honours_at_once() {
         .await;
     assert_eq!(removed.status(), StatusCode::OK);
     assert!(
-        !signed_in(&two, "alpha", &bo).await,
+        !two.signed_in("alpha", &bo).await,
         "removal is honoured at once"
     );
 
@@ -257,7 +246,7 @@ async fn what_one_process_changes_the_other_honours_at_once() {
             .await,
     )
     .unwrap();
-    assert!(signed_in(&two, "alpha", &carl).await);
+    assert!(two.signed_in("alpha", &carl).await);
     let before = two.listeners(&database).await;
     assert_eq!(before.len(), 1);
     database.cut_connection(before[0]).await;
@@ -271,7 +260,7 @@ async fn what_one_process_changes_the_other_honours_at_once() {
         .await;
     assert_eq!(removed.status(), StatusCode::OK);
     assert!(
-        !signed_in(&two, "alpha", &carl).await,
+        !two.signed_in("alpha", &carl).await,
         "a change made while process two was not listening is still honoured"
     );
     // And process two listens again.

@@ -5,9 +5,10 @@ use std::process::{Command, Output};
 use db::platform::registration::{register, NewWorkspace};
 use domain::{Email, PersonName, Slug, WorkspaceName};
 
-fn purge(database: &db::testing::TestDatabase, args: &[&str]) -> Output {
+/// `server tenant <args>` against this database, as the operator runs it.
+fn tenant(database: &db::testing::TestDatabase, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_server"))
-        .args(["tenant", "purge"])
+        .arg("tenant")
         .args(args)
         .env("STOCKROOM_CONFIG", "/nonexistent/Leptos.toml")
         .env("STOCKROOM_DATABASE_URL", database.app_url())
@@ -17,27 +18,40 @@ fn purge(database: &db::testing::TestDatabase, args: &[&str]) -> Output {
         .unwrap()
 }
 
+fn purge(database: &db::testing::TestDatabase, args: &[&str]) -> Output {
+    tenant(database, &[&["purge"], args].concat())
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A workspace with one owner, `owner@<slug>.test`.
+async fn workspace(
+    database: &db::testing::TestDatabase,
+    slug: &str,
+    name: &str,
+) -> (db::Tenant, domain::UserId) {
+    register(
+        &database.db,
+        NewWorkspace {
+            name: &WorkspaceName::parse(name).unwrap(),
+            slug: &Slug::parse(slug).unwrap(),
+            owner_name: &PersonName::parse("Owner").unwrap(),
+            owner_email: &Email::parse(&format!("owner@{slug}.test")).unwrap(),
+            owner_password_hash: "not-a-real-hash",
+            welcome_ticket_digest: None,
+        },
+    )
+    .await
+    .unwrap()
 }
 
 #[tokio::test]
 async fn tenant_purge_erases_a_suspended_workspace_and_refuses_anything_else() {
     let database = db::testing::fresh_database().await;
     for slug in ["alpha", "bravo"] {
-        register(
-            &database.db,
-            NewWorkspace {
-                name: &WorkspaceName::parse("Shop").unwrap(),
-                slug: &Slug::parse(slug).unwrap(),
-                owner_name: &PersonName::parse("Owner").unwrap(),
-                owner_email: &Email::parse(&format!("owner@{slug}.test")).unwrap(),
-                owner_password_hash: "not-a-real-hash",
-                welcome_ticket_digest: None,
-            },
-        )
-        .await
-        .unwrap();
+        workspace(&database, slug, "Shop").await;
     }
     let refusals: [(&[&str], &str); 4] = [
         (&["alpha", "--reason", "left"], "is active: suspend it"),
@@ -101,19 +115,8 @@ async fn tenant_purge_erases_a_suspended_workspace_and_refuses_anything_else() {
     let again = purge(&database, &["alpha", "--reason", "once more"]);
     assert!(!again.status.success());
     assert!(text(&again.stderr).contains("no workspace `alpha`"));
-    register(
-        &database.db,
-        NewWorkspace {
-            name: &WorkspaceName::parse("New alpha").unwrap(),
-            slug: &Slug::parse("alpha").unwrap(),
-            owner_name: &PersonName::parse("Someone else").unwrap(),
-            owner_email: &Email::parse("new@alpha.test").unwrap(),
-            owner_password_hash: "not-a-real-hash",
-            welcome_ticket_digest: None,
-        },
-    )
-    .await
-    .expect("the address of an erased workspace can be registered again");
+    // The address of an erased workspace can be registered again.
+    workspace(&database, "alpha", "New alpha").await;
 }
 
 #[tokio::test]
@@ -121,20 +124,7 @@ async fn tenant_purge_due_erases_the_workspaces_whose_grace_period_is_over() {
     let database = db::testing::fresh_database().await;
     let mut owners = Vec::new();
     for slug in ["due", "later", "kept"] {
-        let (tenant, owner) = register(
-            &database.db,
-            NewWorkspace {
-                name: &WorkspaceName::parse("Shop").unwrap(),
-                slug: &Slug::parse(slug).unwrap(),
-                owner_name: &PersonName::parse("Owner").unwrap(),
-                owner_email: &Email::parse(&format!("owner@{slug}.test")).unwrap(),
-                owner_password_hash: "not-a-real-hash",
-                welcome_ticket_digest: None,
-            },
-        )
-        .await
-        .unwrap();
-        owners.push((tenant, owner));
+        owners.push(workspace(&database, slug, "Shop").await);
     }
     for ((tenant, owner), grace) in owners.iter().zip([0, 86_400]) {
         let scope = db::TenantScope::for_member(&database.db, tenant, *owner)
@@ -149,14 +139,7 @@ async fn tenant_purge_due_erases_the_workspaces_whose_grace_period_is_over() {
         .await
         .unwrap();
     }
-    let out = Command::new(env!("CARGO_BIN_EXE_server"))
-        .args(["tenant", "purge-due"])
-        .env("STOCKROOM_CONFIG", "/nonexistent/Leptos.toml")
-        .env("STOCKROOM_DATABASE_URL", database.app_url())
-        .env("STOCKROOM_DATABASE_OWNER_URL", database.owner_url())
-        .env("STOCKROOM_LOG_FILTER", "warn")
-        .output()
-        .unwrap();
+    let out = tenant(&database, &["purge-due"]);
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
     assert!(stdout.contains("due: verified"), "{stdout}");

@@ -115,6 +115,17 @@ impl Server {
         ready.is_ok_and(|response| response.status() == StatusCode::OK)
     }
 
+    /// Whether `cookie` still signs someone in on `slug`'s host.
+    pub async fn signed_in(&self, slug: &str, cookie: &str) -> bool {
+        let site: app::SiteInfo = self
+            .call::<app::api::LoadSite>(Some(slug), &[], Some(cookie), HeaderMap::new())
+            .await
+            .json()
+            .await
+            .unwrap();
+        site.viewer.is_some()
+    }
+
     pub async fn get(&self, slug: Option<&str>, path: &str, cookie: Option<&str>) -> Response {
         let mut request = self
             .client

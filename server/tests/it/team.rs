@@ -32,11 +32,6 @@ async fn site(app: &TestApp, slug: &str, cookie: &str) -> SiteInfo {
         .unwrap()
 }
 
-/// Whether `cookie` still signs someone in on `slug`.
-async fn signed_in(app: &TestApp, slug: &str, cookie: &str) -> bool {
-    site(app, slug, cookie).await.viewer.is_some()
-}
-
 async fn invite(app: &TestApp, slug: &str, cookie: &str, email: &str, role: &str) -> StatusCode {
     app.call::<InviteMember>(
         Some(slug),
@@ -457,7 +452,7 @@ async fn removing_or_changing_a_member_ends_their_sessions_at_once() {
             .await,
     )
     .unwrap();
-    assert!(signed_in(&app, "alpha", &mo).await);
+    assert!(app.signed_in("alpha", &mo).await);
     let mo_id = member(&team(&app, "alpha", &owner).await, "mo@alpha.test")
         .id
         .clone();
@@ -472,11 +467,11 @@ async fn removing_or_changing_a_member_ends_their_sessions_at_once() {
         .await;
     assert_eq!(demote.status(), StatusCode::OK);
     assert!(
-        !signed_in(&app, "alpha", &mo).await,
+        !app.signed_in("alpha", &mo).await,
         "role change signs them out"
     );
-    assert!(!signed_in(&app, "alpha", &mo_elsewhere).await, "everywhere");
-    assert!(signed_in(&app, "alpha", &owner).await, "the owner stays");
+    assert!(!app.signed_in("alpha", &mo_elsewhere).await, "everywhere");
+    assert!(app.signed_in("alpha", &owner).await, "the owner stays");
 
     let mo = session_cookie(
         &app.sign_in("alpha", "mo@alpha.test", "member-password-1")
@@ -495,10 +490,7 @@ async fn removing_or_changing_a_member_ends_their_sessions_at_once() {
         )
         .await;
     assert_eq!(remove.status(), StatusCode::OK);
-    assert!(
-        !signed_in(&app, "alpha", &mo).await,
-        "removal signs them out"
-    );
+    assert!(!app.signed_in("alpha", &mo).await, "removal signs them out");
     let page = app.get(Some("alpha"), "/products", Some(&mo)).await;
     let body = page.text().await.unwrap();
     assert!(
@@ -554,13 +546,10 @@ async fn ownership_moves_in_one_step_and_the_last_owner_stays() {
     // The session carries on under a new id: no server process holds the old owner's role
     // for it any more.
     let moved = session_cookie(&transfer).expect("the session gets a new id");
-    assert!(
-        !signed_in(&app, "alpha", &owner).await,
-        "the old id is dead"
-    );
+    assert!(!app.signed_in("alpha", &owner).await, "the old id is dead");
     let owner = moved;
     assert!(
-        signed_in(&app, "alpha", &owner).await,
+        app.signed_in("alpha", &owner).await,
         "the one who transferred stays signed in"
     );
     assert_eq!(
@@ -569,7 +558,7 @@ async fn ownership_moves_in_one_step_and_the_last_owner_stays() {
         "and is an admin from the very next request"
     );
     assert!(
-        !signed_in(&app, "alpha", &ada).await,
+        !app.signed_in("alpha", &ada).await,
         "the new owner's old sessions end"
     );
     let view = team(&app, "alpha", &owner).await;
@@ -689,9 +678,9 @@ async fn a_password_reset_is_mailed_works_once_and_ends_other_sessions() {
         )
         .await;
     let fresh = session_cookie(&reset).expect("reset signs this browser in");
-    assert!(signed_in(&app, "alpha", &fresh).await);
+    assert!(app.signed_in("alpha", &fresh).await);
     assert!(
-        !signed_in(&app, "alpha", &old_session).await,
+        !app.signed_in("alpha", &old_session).await,
         "every older session ends"
     );
     assert!(!valid("alpha").await, "single use");
@@ -740,7 +729,7 @@ async fn changing_your_password_keeps_this_session_and_ends_the_others() {
         .await;
     assert!(error_of(wrong).await.message_for("current").is_some());
     assert!(
-        signed_in(&app, "alpha", &there).await,
+        app.signed_in("alpha", &there).await,
         "a refused change ends nothing"
     );
 
@@ -756,8 +745,8 @@ async fn changing_your_password_keeps_this_session_and_ends_the_others() {
         )
         .await;
     assert_eq!(changed.status(), StatusCode::OK);
-    assert!(signed_in(&app, "alpha", &here).await);
-    assert!(!signed_in(&app, "alpha", &there).await);
+    assert!(app.signed_in("alpha", &here).await);
+    assert!(!app.signed_in("alpha", &there).await);
     let renamed = app
         .call::<app::api::account::UpdateProfile>(
             Some("alpha"),
