@@ -472,7 +472,7 @@ async fn the_tenant_list_searches_pages_and_counts_each_tenants_usage(
     let (charlie_tenant, _) = tenant_and_owner(&db, "charlie").await;
     set_plan(&db, bravo_tenant.id(), "PRO").await;
 
-    let all = console::list_tenants(&db, &console, None, None, 50)
+    let all = console::list_tenants(&db, &console, None, None, None, 50)
         .await
         .unwrap();
     let slugs: Vec<&str> = all.tenants.iter().map(|t| t.slug.as_str()).collect();
@@ -504,6 +504,7 @@ async fn the_tenant_list_searches_pages_and_counts_each_tenants_usage(
         &console,
         SearchText::parse(" BRAV ").unwrap().as_ref(),
         None,
+        None,
         50,
     )
     .await
@@ -514,6 +515,7 @@ async fn the_tenant_list_searches_pages_and_counts_each_tenants_usage(
         &db,
         &console,
         SearchText::parse("shop c").unwrap().as_ref(),
+        None,
         None,
         50,
     )
@@ -526,13 +528,14 @@ async fn the_tenant_list_searches_pages_and_counts_each_tenants_usage(
         &console,
         SearchText::parse("%").unwrap().as_ref(),
         None,
+        None,
         50,
     )
     .await
     .unwrap();
     assert!(wildcard.tenants.is_empty(), "a typed % is a literal");
 
-    let first = console::list_tenants(&db, &console, None, None, 2)
+    let first = console::list_tenants(&db, &console, None, None, None, 2)
         .await
         .unwrap();
     assert!(first.has_more);
@@ -541,6 +544,7 @@ async fn the_tenant_list_searches_pages_and_counts_each_tenants_usage(
     let second = console::list_tenants(
         &db,
         &console,
+        None,
         None,
         Some(TenantCursor {
             created_at: last.created_at,

@@ -265,6 +265,20 @@ async fn an_owner_deletes_the_workspace_the_console_restores_it_and_the_purge_fr
     assert!((scheduled.delete_after - in_a_day).abs() < time::Duration::minutes(1));
     assert_eq!(status("alpha").await, Some(TenantStatus::Deleting));
     assert_eq!(status("bravo").await, Some(TenantStatus::Active));
+    // The console lists the workspaces pending deletion, with their date.
+    let console = console_scope(&db).await;
+    let pending =
+        console::list_tenants(&db, &console, None, Some(TenantStatus::Deleting), None, 50)
+            .await
+            .unwrap();
+    assert_eq!(
+        pending
+            .tenants
+            .iter()
+            .map(|t| (t.slug.as_str(), t.delete_after))
+            .collect::<Vec<_>>(),
+        [("alpha", Some(scheduled.delete_after))]
+    );
     // A second request, and a purge before the date, find nothing to do.
     let again = lifecycle::schedule_deletion(&db, &owner_scope, Duration::ZERO).await;
     assert!(
@@ -274,7 +288,6 @@ async fn an_owner_deletes_the_workspace_the_console_restores_it_and_the_purge_fr
     assert!(lifecycle::due_for_purge(&db).await.unwrap().is_empty());
 
     // The console cannot suspend it instead (that would cancel the date), but can restore it.
-    let console = console_scope(&db).await;
     let suspend = console::set_status(&db, &console, alpha.id(), TenantStatus::Suspended).await;
     assert!(
         matches!(suspend, Err(db::RepoError::Conflict { .. })),

@@ -287,7 +287,11 @@ pub(crate) fn functions() -> Vec<Function> {
         f(
             console::ListTenants::PATH,
             ConsoleAdmin,
-            &[("search", "alp", Field("search")), ("after", "", Other)],
+            &[
+                ("search", "alp", Field("search")),
+                ("status", "deleting", Field("status")),
+                ("after", "", Other),
+            ],
         ),
         f(
             console::LoadTenant::PATH,

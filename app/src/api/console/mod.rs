@@ -200,13 +200,29 @@ pub async fn console_sign_in(email: String, password: String) -> Result<(), AppE
 #[server]
 pub async fn list_tenants(
     search: Option<String>,
+    status: Option<String>,
     after: Option<String>,
 ) -> Result<TenantListView, AppError> {
     use super::common::{next_cursor, page_after, PAGE_SIZE};
     use db::platform::console::{list_tenants, TenantCursor};
+    use domain::TenantStatus;
 
     let call = crate::ssr::ConsoleCall::open()?;
     let search = super::common::search("search", search.as_deref())?;
+    let status = match status.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(given) => Some(
+            [
+                TenantStatus::Active,
+                TenantStatus::Suspended,
+                TenantStatus::Deleting,
+                TenantStatus::Purged,
+            ]
+            .into_iter()
+            .find(|s| s.as_db() == given)
+            .ok_or_else(|| AppError::field("status", "Choose a status from the list."))?,
+        ),
+    };
     let after =
         page_after(after.as_deref())?.map(|(created_at, id)| TenantCursor { created_at, id });
     let page = call
@@ -214,6 +230,7 @@ pub async fn list_tenants(
             call.db(),
             call.scope(),
             search.as_ref(),
+            status,
             after,
             PAGE_SIZE,
         ))

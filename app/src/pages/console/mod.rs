@@ -1,5 +1,6 @@
 //! The platform console's screens, on `admin.<base>` only.
 
+use domain::TenantStatus;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{Form, Redirect, A};
@@ -93,10 +94,17 @@ pub fn tenant_list_resource() -> TenantListResource {
             (
                 signed_in.version(),
                 query.read().get("q").unwrap_or_default(),
+                query.read().get("status").unwrap_or_default(),
                 query.read().get("after"),
             )
         },
-        |(_, q, after)| list_tenants((!q.is_empty()).then_some(q), after),
+        |(_, q, status, after)| {
+            list_tenants(
+                (!q.is_empty()).then_some(q),
+                (!status.is_empty()).then_some(status),
+                after,
+            )
+        },
     )
 }
 
@@ -105,14 +113,22 @@ pub fn tenant_list_resource() -> TenantListResource {
 pub fn ConsoleTenants(page: TenantListResource) -> impl IntoView {
     let query = use_query_map();
     let search = move || query.read().get("q").unwrap_or_default();
+    let status = move || query.read().get("status").unwrap_or_default();
     view! {
         <Title text="Tenants" />
         <div class="flex flex-wrap items-end justify-between gap-3">
             <h1 class="text-2xl font-semibold">"Tenants"</h1>
-            <Form method="GET" action="/" attr:class="flex gap-2" attr:role="search">
+            <Form method="GET" action="/" attr:class="flex flex-wrap gap-2" attr:role="search">
                 <label for="tenant-search" class="sr-only">"Search by address or name"</label>
                 <input id="tenant-search" type="search" name="q" value=search placeholder="Search address or name"
                     class="w-56 rounded-md border border-slate-300 px-3 py-1.5" />
+                <label for="tenant-status" class="sr-only">"Status"</label>
+                <select id="tenant-status" name="status" class="rounded-md border border-slate-300 bg-white px-2 py-1.5" data-testid="tenant-status-filter">
+                    <option value="">"Any status"</option>
+                    {[TenantStatus::Active, TenantStatus::Suspended, TenantStatus::Deleting, TenantStatus::Purged].into_iter().map(|s| view! {
+                        <option value=s.as_db() selected=move || status() == s.as_db()>{status_label(s)}</option>
+                    }).collect_view()}
+                </select>
                 <button type="submit" class="rounded-md border border-slate-300 bg-white px-3 py-1.5 hover:bg-slate-100">"Search"</button>
             </Form>
         </div>
@@ -121,7 +137,9 @@ pub fn ConsoleTenants(page: TenantListResource) -> impl IntoView {
                 match page.await {
                     Err(err) => view! { <ErrorNotice err /> }.into_any(),
                     Ok(page) => {
-                        let next = page.next.clone().map(|after| format!("/?q={}&after={after}", search()));
+                        let next = page.next.clone().map(|after| {
+                            format!("/?q={}&status={}&after={after}", super::encode_query(&search()), super::encode_query(&status()))
+                        });
                         view! {
                             <TenantTable tenants=page.tenants />
                             {next.map(|href| view! { <a href=href class="mt-4 inline-block text-indigo-700 underline">"Next page →"</a> })}
@@ -160,7 +178,10 @@ fn TenantTable(tenants: Vec<TenantRow>) -> impl IntoView {
                                 <span class="block font-mono text-xs text-slate-500">{t.slug}</span>
                             </td>
                             <td class="px-4 py-2" data-testid="tenant-plan">{t.plan}</td>
-                            <td class="px-4 py-2" data-testid="tenant-row-status">{status_label(t.status)}</td>
+                            <td class="px-4 py-2" data-testid="tenant-row-status">
+                                {status_label(t.status)}
+                                {t.delete_after.map(|at| view! { <span class="block text-xs text-slate-500">{format!("erased after {at}")}</span> })}
+                            </td>
                             <td class="px-4 py-2 text-right tabular-nums">{t.members}</td>
                             <td class="px-4 py-2 text-right tabular-nums">{t.products}</td>
                             <td class="px-4 py-2 text-right tabular-nums">{t.orders_this_month}</td>

@@ -43,6 +43,7 @@ pub async fn list_tenants(
     db: &Db,
     _scope: &ConsoleScope,
     search: Option<&SearchText>,
+    status: Option<TenantStatus>,
     after: Option<TenantCursor>,
     limit: i64,
 ) -> Result<TenantPage, RepoError> {
@@ -52,6 +53,7 @@ pub async fn list_tenants(
         r#"WITH page AS (
                SELECT * FROM tenants
                 WHERE ($1::text IS NULL OR slug ILIKE $1 OR name ILIKE $1)
+                  AND ($5::text IS NULL OR status = $5)
                   AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3::uuid))
                 ORDER BY created_at DESC, id DESC
                 LIMIT $4)
@@ -65,7 +67,8 @@ pub async fn list_tenants(
         pattern,
         after.map(|c| c.created_at),
         after.map(|c| c.id),
-        limit + 1
+        limit + 1,
+        status.map(TenantStatus::as_db)
     )
     .fetch_all(&mut *db.platform().await?)
     .await?;
