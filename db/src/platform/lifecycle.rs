@@ -12,6 +12,9 @@ use crate::platform::console::{audit, commit_announced, lock_tenant, Actor};
 use crate::scope::begin_for_tenant;
 use crate::{Db, RepoError, Tenant, TenantScope};
 
+/// The start of the placeholder slug a purged workspace keeps; no registration may take one.
+pub const PURGED_SLUG_PREFIX: &str = "purged-";
+
 /// What the owners are told: when the data goes, and who they are.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScheduledDeletion {
@@ -62,14 +65,18 @@ pub async fn schedule_deletion(
     .into_iter()
     .map(|e| Email::parse(&e).map_err(|_| RepoError::corrupt("users.email")))
     .collect::<Result<Vec<_>, _>>()?;
-    let requested_by = format!("owner {}", scope.member().email.as_str());
+    // The owner by id, not email: the audit log outlives the purge and keeps no personal data.
     audit(
         &mut tx,
-        Actor::System(&requested_by),
+        Actor::System("workspace owner"),
         "schedule_deletion",
         Some(tenant_id),
         json!({ "status": before.status }),
-        json!({ "status": "deleting", "delete_after": delete_after.to_string() }),
+        json!({
+            "status": "deleting",
+            "delete_after": delete_after.to_string(),
+            "by_user": scope.member().user_id.to_string(),
+        }),
     )
     .await?;
     commit_announced(db, tx, tenant_id).await?;
@@ -105,17 +112,22 @@ pub async fn due_for_purge(db: &Db) -> Result<Vec<Tenant>, RepoError> {
 }
 
 /// After a verified erasure: the workspace is marked purged and its slug given back (the row
-/// keeps a placeholder slug that no one can register, `purged-` and a digest of its id).
+/// keeps a placeholder slug that registration refuses, [`PURGED_SLUG_PREFIX`] and a digest of
+/// its id).
 pub(crate) async fn mark_purged(db: &Db, tenant: &Tenant) -> Result<(), RepoError> {
     let mut tx = begin_for_tenant(db, tenant.id()).await?;
-    sqlx::query!(
+    let marked = sqlx::query!(
         "UPDATE tenants
             SET status = 'purged', purged_at = now(), delete_after = NULL,
                 slug = 'purged-' || substr(md5(id::text), 1, 32)
-          WHERE id = $1",
+          WHERE id = $1 AND status <> 'active' AND purge_started_at IS NOT NULL",
         tenant.id().as_uuid()
     )
     .execute(&mut *tx)
-    .await?;
+    .await?
+    .rows_affected();
+    if marked != 1 {
+        return Err(RepoError::Conflict { field: "status" });
+    }
     commit_announced(db, tx, tenant.id()).await
 }

@@ -15,11 +15,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use domain::TenantId;
+use domain::{TenantId, TenantStatus};
 use serde_json::json;
 use sqlx::Row;
 
-use crate::platform::console::{audit, Actor};
+use crate::platform::console::{audit, lock_tenant, Actor};
 use crate::scope::begin_for_tenant;
 use crate::{Db, RepoError, Tenant};
 
@@ -156,10 +156,7 @@ pub async fn remove_rows(
     tenant: &Tenant,
     max_batches: Option<u64>,
 ) -> Result<(Vec<(String, u64)>, bool), RepoError> {
-    if tenant.is_active() {
-        // Only a closed workspace: it has no session left and serves no request.
-        return Err(RepoError::Conflict { field: "status" });
-    }
+    begin_purge(db, tenant).await?;
     let mut removed = Vec::new();
     let mut batches = 0u64;
     for table in tenant_tables(db).await? {
@@ -208,8 +205,29 @@ pub async fn remove_rows(
 /// How the report names the throttle rows keyed by the workspace.
 const RATE_LIMIT_KEYS: &str = "public.rate_limit_events (keys naming it)";
 
+/// Checks, on the registry row as it is now (not as the caller loaded it), that the workspace
+/// is closed, and marks its purge as begun. Both under the row's lock, which the console's
+/// status change takes too: a restore that commits first makes this refuse, and once this has
+/// committed the console refuses to restore.
+async fn begin_purge(db: &Db, tenant: &Tenant) -> Result<(), RepoError> {
+    let mut tx = begin_for_tenant(db, tenant.id()).await?;
+    let state = lock_tenant(&mut tx, tenant.id()).await?;
+    // Only a closed workspace: it has no session left and serves no request.
+    if state.status == TenantStatus::Active.as_db() {
+        return Err(RepoError::Conflict { field: "status" });
+    }
+    sqlx::query!(
+        "UPDATE tenants SET purge_started_at = coalesce(purge_started_at, now()) WHERE id = $1",
+        tenant.id().as_uuid()
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// The verification scan: every tenant table that still holds a row of the workspace, with
-/// how many. Read in one snapshot, so a row written during the scan is seen by the next one.
+/// how many, counted in one transaction.
 pub async fn remaining_rows(db: &Db, tenant_id: TenantId) -> Result<Vec<(String, i64)>, RepoError> {
     let tables = tenant_tables(db).await?;
     let mut tx = begin_for_tenant(db, tenant_id).await?;

@@ -21,6 +21,14 @@ const WELCOME_TICKET_SECS: i64 = 120;
 /// Creates the tenant and its OWNER in one transaction. Two registrations racing for one slug
 /// meet at the unique constraint: one commits, the other gets `Conflict { field: "slug" }`.
 pub async fn register(db: &Db, new: NewWorkspace<'_>) -> Result<(Tenant, UserId), RepoError> {
+    // Taken for good: the placeholder of a purged workspace.
+    if new
+        .slug
+        .as_str()
+        .starts_with(super::lifecycle::PURGED_SLUG_PREFIX)
+    {
+        return Err(RepoError::Conflict { field: "slug" });
+    }
     let tenant_id = TenantId::from_uuid(uuid::Uuid::new_v4());
     let user_id = UserId::from_uuid(uuid::Uuid::new_v4());
     let mut tx = db.begin().await?;

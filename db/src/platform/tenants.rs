@@ -89,6 +89,12 @@ pub async fn find_by_slug(db: &Db, slug: &Slug) -> Result<Option<Tenant>, RepoEr
 
 /// Whether a slug is still free. Says nothing about who holds a taken one.
 pub async fn slug_available(db: &Db, slug: &Slug) -> Result<bool, RepoError> {
+    if slug
+        .as_str()
+        .starts_with(super::lifecycle::PURGED_SLUG_PREFIX)
+    {
+        return Ok(false);
+    }
     let taken = sqlx::query_scalar!(
         "SELECT EXISTS (SELECT 1 FROM tenants WHERE slug = $1) AS \"taken!\"",
         slug.as_str()

@@ -302,12 +302,41 @@ async fn an_owner_deletes_the_workspace_the_console_restores_it_and_the_purge_fr
         .unwrap();
     assert_eq!(detail.overview.delete_after, None);
 
-    // Deleted again with no grace: due at once, purged, and its address free again.
+    // Deleted again with no grace: due at once. Restored after the purge job listed it, the
+    // purge finds it active on the row itself and deletes nothing.
     lifecycle::schedule_deletion(&db, &owner_scope, Duration::ZERO)
         .await
         .unwrap();
     let due = lifecycle::due_for_purge(&db).await.unwrap();
     assert_eq!(due.iter().map(|t| t.id()).collect::<Vec<_>>(), [alpha.id()]);
+    console::set_status(&db, &console, alpha.id(), TenantStatus::Active)
+        .await
+        .unwrap();
+    let stale = purge::purge(&owner_db, &due[0], "test", "grace period over").await;
+    assert!(
+        matches!(stale, Err(db::RepoError::Conflict { field: "status" })),
+        "{stale:?}"
+    );
+    assert!(db::TenantScope::for_member(&db, &alpha, owner_id)
+        .await
+        .unwrap()
+        .is_some());
+
+    // Once a purge has begun, nothing brings the workspace back; run again, it finishes, and
+    // its address is free again.
+    lifecycle::schedule_deletion(&db, &owner_scope, Duration::ZERO)
+        .await
+        .unwrap();
+    let due = lifecycle::due_for_purge(&db).await.unwrap();
+    let (_, finished) = purge::remove_rows(&owner_db, &due[0], Some(1))
+        .await
+        .unwrap();
+    assert!(!finished);
+    let late = console::set_status(&db, &console, alpha.id(), TenantStatus::Active).await;
+    assert!(
+        matches!(late, Err(db::RepoError::Conflict { .. })),
+        "{late:?}"
+    );
     let report = purge::purge(&owner_db, &due[0], "test", "grace period over")
         .await
         .unwrap();
@@ -319,8 +348,37 @@ async fn an_owner_deletes_the_workspace_the_console_restores_it_and_the_purge_fr
         matches!(restore, Err(db::RepoError::Conflict { .. })),
         "{restore:?}"
     );
+    // Nor can the console write anything for it again (rows no purge would find).
+    let plan = console::change_plan(
+        &db,
+        console::Actor::Console(&console),
+        alpha.id(),
+        &domain::PlanCode::new("PRO"),
+    )
+    .await;
+    assert!(
+        matches!(plan, Err(db::RepoError::Conflict { .. })),
+        "{plan:?}"
+    );
     workspace(&db, "alpha", "someone@else.test").await;
     assert_eq!(status("bravo").await, Some(TenantStatus::Active));
+    // A purged workspace's placeholder address is taken for good.
+    let placeholder = db::platform::registration::register(
+        &db,
+        db::platform::registration::NewWorkspace {
+            name: &domain::WorkspaceName::parse("Squatter").unwrap(),
+            slug: &domain::Slug::parse("purged-0123456789abcdef").unwrap(),
+            owner_name: &domain::PersonName::parse("Someone").unwrap(),
+            owner_email: &domain::Email::parse("someone@squat.test").unwrap(),
+            owner_password_hash: "hash",
+            welcome_ticket_digest: None,
+        },
+    )
+    .await;
+    assert!(
+        matches!(placeholder, Err(db::RepoError::Conflict { field: "slug" })),
+        "{placeholder:?}"
+    );
 
     let actions: Vec<String> = sqlx::query_scalar(
         "SELECT action FROM console_audit WHERE target_tenant_id = $1 ORDER BY at",
@@ -331,7 +389,14 @@ async fn an_owner_deletes_the_workspace_the_console_restores_it_and_the_purge_fr
     .unwrap();
     assert_eq!(
         actions,
-        ["schedule_deletion", "restore", "schedule_deletion", "purge"]
+        [
+            "schedule_deletion",
+            "restore",
+            "schedule_deletion",
+            "restore",
+            "schedule_deletion",
+            "purge"
+        ]
     );
     let _ = bravo;
 }

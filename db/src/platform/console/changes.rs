@@ -31,6 +31,7 @@ pub async fn change_plan(
         return Err(RepoError::Invalid { field: "plan" });
     }
     let before = lock_tenant(&mut tx, tenant_id).await?;
+    before.refuse_if_erased()?;
     sqlx::query!(
         "UPDATE tenants SET plan_code = $2 WHERE id = $1",
         tenant_id.as_uuid(),
@@ -60,12 +61,13 @@ pub async fn set_status(
 ) -> Result<(), RepoError> {
     let mut tx = begin_for_tenant(db, tenant_id).await?;
     let before = lock_tenant(&mut tx, tenant_id).await?;
+    before.refuse_if_erased()?;
     let restoring = before.status == TenantStatus::Deleting.as_db();
     // The console suspends and reactivates; a workspace its owner deleted can only be
-    // restored (made active) until it is purged, and a purged one is gone.
+    // restored (made active), and only until its purge begins.
     let allowed = match status {
-        TenantStatus::Active => before.status != TenantStatus::Purged.as_db(),
-        TenantStatus::Suspended => !restoring && before.status != TenantStatus::Purged.as_db(),
+        TenantStatus::Active => true,
+        TenantStatus::Suspended => !restoring,
         TenantStatus::Deleting | TenantStatus::Purged => false,
     };
     if !allowed {
@@ -157,7 +159,7 @@ async fn change_override<O: Override>(
     setting: O,
 ) -> Result<(), RepoError> {
     let mut tx = begin_for_tenant(db, tenant_id).await?;
-    lock_tenant(&mut tx, tenant_id).await?;
+    lock_tenant(&mut tx, tenant_id).await?.refuse_if_erased()?;
     if !O::known(&mut tx, code).await? {
         return Err(RepoError::Invalid { field: O::FIELD });
     }
@@ -323,6 +325,18 @@ impl Override for LimitSetting {
 pub(crate) struct TenantState {
     pub(crate) plan_code: String,
     pub(crate) status: String,
+    /// A purge has begun: nothing may bring the workspace back or change it.
+    pub(crate) purge_started: bool,
+}
+
+impl TenantState {
+    /// Refuses any change to a workspace whose erasure has begun or ended.
+    fn refuse_if_erased(&self) -> Result<(), RepoError> {
+        if self.purge_started || self.status == TenantStatus::Purged.as_db() {
+            return Err(RepoError::Conflict { field: "status" });
+        }
+        Ok(())
+    }
 }
 
 /// Locks the registry row, so console changes to one tenant apply one after another and each
@@ -332,7 +346,8 @@ pub(crate) async fn lock_tenant(
     tenant_id: TenantId,
 ) -> Result<TenantState, RepoError> {
     let row = sqlx::query!(
-        "SELECT plan_code, status FROM tenants WHERE id = $1 FOR UPDATE",
+        r#"SELECT plan_code, status, purge_started_at IS NOT NULL AS "purge_started!"
+             FROM tenants WHERE id = $1 FOR UPDATE"#,
         tenant_id.as_uuid()
     )
     .fetch_optional(&mut *conn)
@@ -341,6 +356,7 @@ pub(crate) async fn lock_tenant(
     Ok(TenantState {
         plan_code: row.plan_code,
         status: row.status,
+        purge_started: row.purge_started,
     })
 }
 
