@@ -132,10 +132,19 @@ async fn workspace(services: &Services, host: &str) -> Result<Tenant, ApiError> 
         HostKind::Workspace(slug) => {
             match db::platform::tenants::find_by_slug(&services.db, &slug).await {
                 Ok(Some(tenant)) if tenant.is_active() => Ok(tenant),
-                Ok(Some(_)) => Err(ApiError::new(
-                    Kind::WorkspaceSuspended,
-                    "This workspace is suspended; its owner can contact support.",
-                )),
+                Ok(Some(tenant)) => match tenant.status() {
+                    // Erased: nothing of it is left to answer for, not even that it was there.
+                    domain::TenantStatus::Purged => Err(no_workspace()),
+                    // The same kind (clients already handle it), in its own words.
+                    domain::TenantStatus::Deleting => Err(ApiError::new(
+                        Kind::WorkspaceSuspended,
+                        "This workspace is scheduled for deletion; its API no longer answers.",
+                    )),
+                    _ => Err(ApiError::new(
+                        Kind::WorkspaceSuspended,
+                        "This workspace is suspended; its owner can contact support.",
+                    )),
+                },
                 Ok(None) => Err(no_workspace()),
                 Err(err) => {
                     tracing::warn!(error = %err, "tenant lookup failed");

@@ -114,7 +114,17 @@ async fn an_owner_deletes_the_workspace_and_it_closes_at_once_for_it_alone() {
         .await
         .unwrap()
         .contains("This workspace is scheduled for deletion"));
-    assert_eq!(api_status().await, StatusCode::FORBIDDEN);
+    let closed = crate::api::get(&app, "alpha", "/products", &token).await;
+    assert_eq!(closed.status, StatusCode::FORBIDDEN);
+    assert_eq!(closed.problem(), "workspace-suspended", "{}", closed.text);
+    assert!(
+        closed.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("scheduled for deletion"),
+        "{}",
+        closed.text
+    );
     let sign_in = app
         .sign_in("alpha", "owner@alpha.test", "alpha-password-1")
         .await;
