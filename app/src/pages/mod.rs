@@ -212,28 +212,28 @@ pub fn NoSuchWorkspace(info: crate::SiteInfo) -> impl IntoView {
 
 #[component]
 fn Suspended(name: String, deleting: bool, info: crate::SiteInfo) -> impl IntoView {
-    if deleting {
-        return view! {
-            <Title text="Workspace scheduled for deletion" />
-            <Frame title=name info>
-                <h1 class="text-2xl font-semibold" data-testid="scheduled-for-deletion">"This workspace is scheduled for deletion"</h1>
-                <p class="mt-2 text-slate-600">
-                    "Its owner deleted it, so nobody can sign in to it. Its data is kept for a while, then erased for good. If this was a mistake, its owner can reply to the email they received to have it restored."
-                </p>
-            </Frame>
-        }
-        .into_any();
-    }
+    let (title, testid, heading, text) = if deleting {
+        (
+            "Workspace scheduled for deletion",
+            "scheduled-for-deletion",
+            "This workspace is scheduled for deletion",
+            "Its owner deleted it, so nobody can sign in to it. Its data is kept for a while, then erased for good. If this was a mistake, its owner can reply to the email they received to have it restored.",
+        )
+    } else {
+        (
+            "Workspace suspended",
+            "suspended",
+            "This workspace is suspended",
+            "Nobody can sign in to it at the moment. Its owner can contact support to reactivate it.",
+        )
+    };
     view! {
-        <Title text="Workspace suspended" />
+        <Title text=title />
         <Frame title=name info>
-            <h1 class="text-2xl font-semibold" data-testid="suspended">"This workspace is suspended"</h1>
-            <p class="mt-2 text-slate-600">
-                "Nobody can sign in to it at the moment. Its owner can contact support to reactivate it."
-            </p>
+            <h1 class="text-2xl font-semibold" data-testid=testid>{heading}</h1>
+            <p class="mt-2 text-slate-600">{text}</p>
         </Frame>
     }
-    .into_any()
 }
 
 /// Percent-encodes a query-string value (everything but unreserved characters).

@@ -86,17 +86,6 @@ pub async fn schedule_deletion(
     })
 }
 
-/// When a workspace scheduled for deletion will be erased (`None` for any other).
-pub async fn deletion_date(db: &Db, tenant: &Tenant) -> Result<Option<OffsetDateTime>, RepoError> {
-    Ok(sqlx::query_scalar!(
-        "SELECT delete_after FROM tenants WHERE id = $1 AND status = 'deleting'",
-        tenant.id().as_uuid()
-    )
-    .fetch_optional(&mut *db.platform().await?)
-    .await?
-    .flatten())
-}
-
 /// Workspaces whose grace period is over, oldest first.
 pub async fn due_for_purge(db: &Db) -> Result<Vec<Tenant>, RepoError> {
     let rows = sqlx::query!(

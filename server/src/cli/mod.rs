@@ -1,5 +1,6 @@
 //! The server's subcommands besides `serve`: migrations, the demo workspace, accounts made
-//! from the command line, and bulk data. Each fails with one line that names what to fix.
+//! from the command line, bulk data, and (`tenant`) whole-workspace operations. Each fails with
+//! one line that names what to fix.
 
 use std::fmt::Display;
 use std::sync::Arc;
@@ -8,6 +9,9 @@ use domain::{Email, Password, PersonName, PlanCode, Role, Slug, WorkspaceName};
 
 use crate::config::Config;
 use crate::{connect, connect_as, password_hasher};
+
+mod tenant;
+pub use tenant::{purge_due, purge_workspace};
 
 /// Why a command (or start-up) failed, phrased for the operator who ran it.
 #[derive(Debug, thiserror::Error)]
@@ -154,13 +158,7 @@ pub async fn seed_demo(config: &Config, reset: bool) -> Result<(), CliError> {
         }
     };
     if reset {
-        if config.database.owner_url.is_empty() {
-            return Err(CliError::setting(
-                "database.owner_url",
-                "not set (Leptos.toml or STOCKROOM_DATABASE_OWNER_URL): --reset deletes orders, which only the owner role may",
-            ));
-        }
-        let owner_db = connect_as(config, &config.database.owner_url, "database.owner_url").await?;
+        let owner_db = connect_owner(config, "--reset").await?;
         db::platform::demo::reset(&owner_db, tenant.id()).await?;
         owner_db.close().await;
         tracing::info!("demo data deleted");
@@ -406,66 +404,9 @@ pub async fn create_api_token(
     Ok(())
 }
 
-/// `server tenant purge SLUG --reason TEXT`: erases a closed (suspended, or deleted by its
-/// owner) workspace's data as the owner role (the application role may not delete orders),
-/// prints what each table lost and the verification scan's verdict, and fails when the scan
-/// finds anything left.
-pub async fn purge_workspace(config: &Config, slug: &str, reason: &str) -> Result<(), CliError> {
-    let slug = arg("SLUG", Slug::parse(slug))?;
-    let reason = reason.trim();
-    if reason.is_empty() || reason.chars().count() > 500 {
-        return Err(CliError::Argument {
-            flag: "--reason",
-            reason: "say why, in 1 to 500 characters (it goes into the audit log)".into(),
-        });
-    }
-    let db = connect_owner(config, "a purge").await?;
-    let tenant = db::platform::tenants::find_by_slug(&db, &slug)
-        .await?
-        .filter(|t| t.status() != domain::TenantStatus::Purged)
-        .ok_or_else(|| CliError::Argument {
-            flag: "SLUG",
-            reason: format!("no workspace `{slug}`"),
-        })?;
-    if tenant.is_active() {
-        return Err(CliError::Argument {
-            flag: "SLUG",
-            reason: format!("`{slug}` is active: suspend it in the console first"),
-        });
-    }
-    let outcome = purge_one(&db, &tenant, "operator: server tenant purge", reason).await;
-    db.close().await;
-    outcome
-}
-
-/// `server tenant purge-due`: every workspace its owner deleted whose grace period is over,
-/// oldest first. One that fails does not stop the others; the command then fails naming them.
-pub async fn purge_due(config: &Config) -> Result<(), CliError> {
-    let db = connect_owner(config, "a purge").await?;
-    let due = db::platform::lifecycle::due_for_purge(&db).await?;
-    let mut failed = Vec::new();
-    for tenant in &due {
-        let reason = "deleted by its owner; the grace period is over";
-        if let Err(err) = purge_one(&db, tenant, "operator: server tenant purge-due", reason).await
-        {
-            eprintln!("{}: {err}", tenant.slug());
-            failed.push(tenant.slug().to_string());
-        }
-    }
-    db.close().await;
-    println!(
-        "{} workspaces due, {} erased",
-        due.len(),
-        due.len() - failed.len()
-    );
-    if failed.is_empty() {
-        Ok(())
-    } else {
-        Err(CliError::NotErased(failed.join(", ")))
-    }
-}
-
-async fn connect_owner(config: &Config, what: &str) -> Result<db::Db, CliError> {
+/// The owner role's connection, for the commands that delete what the application role may
+/// not (`what` names the command in the error when `database.owner_url` is missing).
+pub(crate) async fn connect_owner(config: &Config, what: &str) -> Result<db::Db, CliError> {
     if config.database.owner_url.is_empty() {
         return Err(CliError::setting(
             "database.owner_url",
@@ -473,28 +414,4 @@ async fn connect_owner(config: &Config, what: &str) -> Result<db::Db, CliError> 
         ));
     }
     connect_as(config, &config.database.owner_url, "database.owner_url").await
-}
-
-async fn purge_one(
-    db: &db::Db,
-    tenant: &db::Tenant,
-    by: &str,
-    reason: &str,
-) -> Result<(), CliError> {
-    let slug = tenant.slug().to_string();
-    let report = db::platform::purge::purge(db, tenant, by, reason).await?;
-    for (table, rows) in report.removed.iter().filter(|(_, rows)| *rows > 0) {
-        println!("{slug}: {table}: {rows} rows removed");
-    }
-    println!("{slug}: {} rows removed in all", report.rows_removed());
-    if !report.verified() {
-        let left: Vec<String> = report
-            .remaining
-            .iter()
-            .map(|(table, rows)| format!("{table} ({rows})"))
-            .collect();
-        return Err(CliError::NotErased(format!("{slug}: {}", left.join(", "))));
-    }
-    println!("{slug}: verified, no row of it is left in any table with a tenant_id; its address is free again");
-    Ok(())
 }
