@@ -77,6 +77,8 @@ pub enum Refusal {
     NotOnYourself,
     /// Too many exports are already waiting for this workspace.
     TooManyPendingExports,
+    /// The export's file was kept for the configured time and is gone.
+    ExportExpired,
     /// The row changed since the form that edits it was opened (an edit names the version it
     /// started from).
     Stale,

@@ -6,6 +6,7 @@
 
 pub mod cache;
 pub mod caches;
+pub mod catalog;
 mod error;
 mod listener;
 pub mod load;

@@ -1,3 +1,5 @@
+import * as fs from "node:fs";
+import * as zlib from "node:zlib";
 import { expect, Page } from "@playwright/test";
 import { hydrated, newWorkspace, publicUrl, workspaceUrl, test } from "./helpers";
 
@@ -84,10 +86,28 @@ test("a forgotten password is reset from the emailed link", async ({ browser }) 
   await fresh.close();
 });
 
-test("an owner deletes the workspace and its address says it is scheduled for deletion", async ({ browser }) => {
+test("an owner exports everything, deletes the workspace, and its address says it is scheduled for deletion", async ({
+  browser,
+}) => {
   const { slug, page, context } = await newWorkspace(browser, "leave");
   await page.goto(`${workspaceUrl(slug)}/team`);
   await hydrated(page);
+  // The deletion form points to the export first; following it is a client-side navigation.
+  await page.getByTestId("delete-workspace").getByRole("link", { name: "export the whole workspace" }).click();
+  await expect(page).toHaveURL(`${workspaceUrl(slug)}/exports`);
+  await page.getByTestId("export-workspace").click();
+  const download = page.getByTestId("export-row").filter({ hasText: "Whole workspace" }).getByTestId("export-download");
+  await expect(download).toBeVisible({ timeout: 20_000 });
+  const [file] = await Promise.all([page.waitForEvent("download"), download.click()]);
+  expect(file.suggestedFilename()).toMatch(new RegExp(`^${slug}-workspace-.*\\.tar\\.gz$`));
+  const archive = zlib.gunzipSync(fs.readFileSync((await file.path())!)).toString("utf8");
+  expect(archive).toContain(`${slug}-`);
+  expect(archive).toContain('"format": "stockroom-workspace-export"');
+  expect(archive).toContain("public.products.ndjson");
+  expect(archive).not.toContain("$argon2");
+
+  await page.goBack();
+  await expect(page).toHaveURL(`${workspaceUrl(slug)}/team`);
   const form = page.getByTestId("delete-workspace");
   // A wrong address is refused on its field, and nothing happens.
   await form.getByLabel(/Type the workspace's address/).fill("not-this-one");

@@ -154,6 +154,7 @@ pub struct AccountsConfig {
     pub invitation_ttl_hours: u64,
     pub password_reset_ttl_mins: u64,
     pub deletion_grace_days: u64,
+    pub export_keep_hours: u64,
 }
 
 impl Default for AccountsConfig {
@@ -162,6 +163,7 @@ impl Default for AccountsConfig {
             invitation_ttl_hours: 72,
             password_reset_ttl_mins: 60,
             deletion_grace_days: 30,
+            export_keep_hours: 168,
         }
     }
 }
@@ -334,6 +336,9 @@ impl Config {
         }
         if self.accounts.invitation_ttl_hours == 0 || self.accounts.password_reset_ttl_mins == 0 {
             return Err("accounts: link lifetimes must be at least 1".into());
+        }
+        if !(1..=8760).contains(&self.accounts.export_keep_hours) {
+            return Err("accounts.export_keep_hours: from 1 to 8760 (a year)".into());
         }
         if self.accounts.deletion_grace_days > 3650 {
             return Err("accounts.deletion_grace_days: at most 3650 (ten years)".into());

@@ -129,7 +129,9 @@ pub struct Routers {
 /// The export worker is started here too, so every server (and every test server) runs one.
 pub fn routers(config: &Config, db: Db, passwords: PasswordHasher) -> Result<Routers, CliError> {
     let mailer = mailer(config)?;
-    let exports = ExportQueue::default();
+    let exports = ExportQueue::new(Duration::from_secs(
+        config.accounts.export_keep_hours * 3600,
+    ));
     tokio::spawn(exports.clone().run(db.clone(), EXPORT_POLL));
     let imports = ImportQueue::default();
     tokio::spawn(imports.clone().run(db.clone(), EXPORT_POLL));

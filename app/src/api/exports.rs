@@ -1,5 +1,6 @@
-//! CSV exports of products and orders (a plan feature). Requesting one queues a background
-//! job; the page shows its progress and a download link when it is done.
+//! CSV exports of products and orders (a plan feature), and the whole workspace in one
+//! archive (its owners', on every plan). Requesting one queues a background job; the page
+//! shows its progress and a download link when it is done, until the file expires.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -9,9 +10,9 @@ use crate::AppError;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExportRow {
     pub id: String,
-    /// "Products" / "Orders"
+    /// "Products" / "Orders" / "Whole workspace"
     pub kind: String,
-    /// "Waiting", "Running", "Ready", "Failed"
+    /// "Waiting", "Running", "Ready", "Failed", "Expired"
     pub status: String,
     pub done: bool,
     pub pending: bool,
@@ -22,14 +23,20 @@ pub struct ExportRow {
     pub requested_by: String,
     pub requested_at: String,
     pub error: Option<String>,
-    /// Where the file is served (members of this workspace only).
+    /// Where the file is served (members of this workspace only), while it is.
     pub download: Option<String>,
+    /// "Download CSV" / "Download archive"
+    pub download_label: String,
+    /// "Available until 7 Dec 2026, 14:05", while it is.
+    pub available_until: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExportsView {
     /// `None` when the plan includes exports; otherwise why not and how to get them.
     pub locked: Option<AppError>,
+    /// Whether the viewer may export the whole workspace (its owners).
+    pub owner: bool,
     pub exports: Vec<ExportRow>,
 }
 
@@ -43,16 +50,19 @@ fn row_of(job: db::tenant::exports::ExportJob) -> ExportRow {
         _ => 0,
     };
     let status = match job.status {
+        ExportStatus::Done if job.expired => "Expired",
         ExportStatus::Queued => "Waiting",
         ExportStatus::Running => "Running",
         ExportStatus::Done => "Ready",
         ExportStatus::Failed => "Failed",
     };
+    let served = job.status == ExportStatus::Done && !job.expired;
     ExportRow {
         id: job.id.to_string(),
         kind: match job.kind {
             ExportKind::Products => "Products".into(),
             ExportKind::Orders => "Orders".into(),
+            ExportKind::Workspace => "Whole workspace".into(),
         },
         status: status.into(),
         done: job.status == ExportStatus::Done,
@@ -65,8 +75,15 @@ fn row_of(job: db::tenant::exports::ExportJob) -> ExportRow {
         requested_by: job.requested_by,
         requested_at: super::common::when(job.created_at),
         error: job.error,
-        download: (job.status == ExportStatus::Done)
-            .then(|| format!("/exports/{}/download", job.id)),
+        download: served.then(|| format!("/exports/{}/download", job.id)),
+        download_label: match job.kind {
+            ExportKind::Workspace => "Download archive".into(),
+            _ => "Download CSV".into(),
+        },
+        available_until: job
+            .expires_at
+            .filter(|_| served)
+            .map(|at| format!("Available until {}", super::common::when(at))),
     }
 }
 
@@ -91,12 +108,13 @@ pub async fn load_exports() -> Result<ExportsView, AppError> {
         .await?;
     Ok(ExportsView {
         locked,
+        owner: call.scope().member().role == domain::Role::Owner,
         exports: exports.into_iter().map(row_of).collect(),
     })
 }
 
-/// Queues an export of `kind` ("products" or "orders"). Refused with an upgrade prompt when
-/// the plan does not include CSV export.
+/// Queues an export of `kind`: "products" or "orders" (refused with an upgrade prompt when
+/// the plan does not include CSV export), or "workspace" (owners only).
 #[server]
 pub async fn request_export(kind: String) -> Result<(), AppError> {
     use db::tenant::exports::ExportKind;
@@ -105,7 +123,13 @@ pub async fn request_export(kind: String) -> Result<(), AppError> {
     let kind = match kind.as_str() {
         "products" => ExportKind::Products,
         "orders" => ExportKind::Orders,
-        _ => return Err(AppError::field("kind", "Choose products or orders.")),
+        "workspace" => ExportKind::Workspace,
+        _ => {
+            return Err(AppError::field(
+                "kind",
+                "Choose products, orders or the whole workspace.",
+            ))
+        }
     };
     call.run(db::tenant::exports::request(call.db(), call.scope(), kind))
         .await?;

@@ -6,7 +6,8 @@ use crate::api::exports::{load_exports, ExportRow, ExportsView, RequestExport};
 use crate::components::{ErrorNotice, Notice, NoticeKind};
 use crate::AppError;
 
-/// `/exports`: CSV exports of products and orders, with their progress and download links.
+/// `/exports`: CSV exports of products and orders, and for owners the whole workspace in one
+/// archive, with their progress and download links.
 #[component]
 pub fn ExportsPage() -> impl IntoView {
     let request = ServerAction::<RequestExport>::new();
@@ -70,12 +71,14 @@ fn ExportsBody(data: ExportsView, request: ServerAction<RequestExport>) -> impl 
             </ActionForm>
         }
     };
+    let owner = data.owner;
     view! {
         {locked.map(|err| view! { <UpgradePrompt err /> })}
         <div class="mt-4 flex flex-wrap gap-3" data-testid="export-buttons">
             {button("products", "Export products")}
             {button("orders", "Export orders")}
         </div>
+        {owner.then(|| view! { <WholeWorkspace request /> })}
         {move || match request.value().get() {
             Some(Err(err)) => Some(view! { <Notice kind=NoticeKind::Error text=err.to_string() /> }),
             _ => None,
@@ -114,11 +117,41 @@ fn ExportLine(export: ExportRow) -> impl IntoView {
                 </div>
             })}
             {export.download.map(|href| view! {
-                <a href=href rel="external" download="" class="rounded-md border border-slate-300 px-3 py-1.5 hover:bg-slate-100" data-testid="export-download">
-                    {format!("Download CSV ({})", export.progress)}
-                </a>
+                <div class="text-right">
+                    <a href=href rel="external" download="" class="rounded-md border border-slate-300 px-3 py-1.5 hover:bg-slate-100" data-testid="export-download">
+                        {format!("{} ({})", export.download_label, export.progress)}
+                    </a>
+                    {export.available_until.map(|until| view! { <span class="mt-1 block text-xs text-slate-500">{until}</span> })}
+                </div>
             })}
         </li>
+    }
+}
+
+/// The owners' copy of everything: not a plan feature, so offered even where CSV exports are
+/// locked.
+#[component]
+fn WholeWorkspace(request: ServerAction<RequestExport>) -> impl IntoView {
+    view! {
+        <section class="mt-8 rounded-lg border border-slate-200 bg-white p-4" data-testid="workspace-export">
+            <h2 class="text-lg font-semibold">"Everything in this workspace"</h2>
+            <p class="mt-1 text-sm text-slate-600">
+                "One archive with every record of this workspace — products, stock, customers, orders, members and their history — "
+                "as JSON files with a manifest of their counts and checksums. Passwords and access tokens are never included. "
+                "Only owners can ask for it and download it."
+            </p>
+            <ActionForm action=request attr:class="mt-3">
+                <input type="hidden" name="kind" value="workspace" />
+                <button
+                    type="submit"
+                    disabled=move || request.pending().get()
+                    class="rounded-md border border-slate-300 px-4 py-2 text-sm font-medium hover:bg-slate-100 disabled:cursor-not-allowed disabled:text-slate-400"
+                    data-testid="export-workspace"
+                >
+                    "Export the whole workspace"
+                </button>
+            </ActionForm>
+        </section>
     }
 }
 

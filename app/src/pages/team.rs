@@ -309,6 +309,11 @@ fn DeleteWorkspaceForm(slug: String) -> impl IntoView {
             <p class="mt-1 text-sm text-slate-600">
                 "Everyone is signed out at once, and its address, API tokens and invitations stop working. Its data is kept for a grace period, during which support can restore it, then erased for good. Every owner gets an email."
             </p>
+            <p class="mt-1 text-sm text-slate-600">
+                "To keep a copy, "
+                <a href="/exports" class="font-medium text-indigo-700 hover:underline">"export the whole workspace"</a>
+                " first."
+            </p>
             <ActionForm action attr:class="mt-3 space-y-3" attr:novalidate="true">
                 <Field name="slug" label=format!("Type the workspace's address, {slug}, to confirm") autocomplete="off" error=field_error(action, "slug") />
                 <Field name="password" label="Your password" kind="password" autocomplete="current-password" error=field_error(action, "password") />

@@ -324,6 +324,9 @@ pub fn refusal_message(refusal: &Refusal) -> String {
         Refusal::TooManyPendingExports => {
             "Several exports are still running. Please wait for them to finish.".into()
         }
+        Refusal::ExportExpired => {
+            "This export has expired. Please ask for a new one.".into()
+        }
         Refusal::Stale => STALE.into(),
         Refusal::EmptyOrder => "Add at least one product.".into(),
         Refusal::ImportHasErrors => {

@@ -13,41 +13,17 @@
 //! its own: no long lock on a table every workspace shares, and an erasure stopped at any
 //! point (a kill, a lost connection) is finished by running it again.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use domain::{TenantId, TenantStatus};
 use serde_json::json;
 use sqlx::Row;
 
+use crate::catalog::tenant_tables;
 use crate::platform::console::{audit, lock_tenant, Actor};
 use crate::scope::begin_for_tenant;
 use crate::{Db, RepoError, Tenant};
 
 /// Rows deleted per transaction.
 pub const PURGE_BATCH: i64 = 1000;
-
-/// A table that holds tenant data, as the catalog names it.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct TenantTable {
-    pub schema: String,
-    pub name: String,
-}
-
-impl TenantTable {
-    /// The table's name quoted for a statement: it comes from the catalog, never from input,
-    /// and is quoted anyway so that any name PostgreSQL allows is read as a name.
-    fn quoted(&self) -> String {
-        format!("{}.{}", quote_ident(&self.schema), quote_ident(&self.name))
-    }
-
-    pub fn qualified(&self) -> String {
-        format!("{}.{}", self.schema, self.name)
-    }
-}
-
-fn quote_ident(ident: &str) -> String {
-    format!("\"{}\"", ident.replace('"', "\"\""))
-}
 
 /// What one erasure removed, table by table (in the order it went through them), and what
 /// the scan after it found.
@@ -68,84 +44,6 @@ impl PurgeReport {
     pub fn verified(&self) -> bool {
         self.finished && self.remaining.is_empty()
     }
-}
-
-/// Every ordinary or partitioned table, in any schema but PostgreSQL's own, that has a
-/// `tenant_id` column, ordered so that a table comes before every table it references (its
-/// rows must go first). Fails on a cycle of references, which no order can erase in batches.
-pub async fn tenant_tables(db: &Db) -> Result<Vec<TenantTable>, RepoError> {
-    let mut conn = db.pool().acquire().await?;
-    let tables: Vec<(String, String)> = sqlx::query_as(
-        "SELECT n.nspname::text, c.relname::text
-           FROM pg_class c
-           JOIN pg_namespace n ON n.oid = c.relnamespace
-           JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id'
-                              AND NOT a.attisdropped
-          WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
-            AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-            AND n.nspname NOT LIKE 'pg\\_%'",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    // (referencing, referenced) between two of those tables; a table that references itself
-    // needs no order.
-    let references: Vec<(String, String, String, String)> = sqlx::query_as(
-        "SELECT fn.nspname::text, f.relname::text, tn.nspname::text, t.relname::text
-           FROM pg_constraint con
-           JOIN pg_class f ON f.oid = con.conrelid
-           JOIN pg_namespace fn ON fn.oid = f.relnamespace
-           JOIN pg_class t ON t.oid = con.confrelid
-           JOIN pg_namespace tn ON tn.oid = t.relnamespace
-          WHERE con.contype = 'f' AND con.conrelid <> con.confrelid",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    let tables: BTreeSet<TenantTable> = tables
-        .into_iter()
-        .map(|(schema, name)| TenantTable { schema, name })
-        .collect();
-    let mut referenced_by: BTreeMap<&TenantTable, BTreeSet<&TenantTable>> =
-        tables.iter().map(|t| (t, BTreeSet::new())).collect();
-    for (from_schema, from, to_schema, to) in &references {
-        let from = TenantTable {
-            schema: from_schema.clone(),
-            name: from.clone(),
-        };
-        let to = TenantTable {
-            schema: to_schema.clone(),
-            name: to.clone(),
-        };
-        if let (Some(from), Some(to)) = (tables.get(&from), tables.get(&to)) {
-            referenced_by.get_mut(to).expect("every table").insert(from);
-        }
-    }
-    // Kahn's order: a table is ready once every table that references it has been placed.
-    let mut order = Vec::with_capacity(tables.len());
-    while !referenced_by.is_empty() {
-        let ready: Vec<&TenantTable> = referenced_by
-            .iter()
-            .filter(|(_, by)| by.is_empty())
-            .map(|(table, _)| *table)
-            .collect();
-        if ready.is_empty() {
-            let cycle: Vec<String> = referenced_by.keys().map(|t| t.qualified()).collect();
-            return Err(RepoError::Delegated {
-                what: "tenant tables",
-                detail: format!(
-                    "these tables reference each other in a cycle: {}",
-                    cycle.join(", ")
-                ),
-            });
-        }
-        for table in ready {
-            referenced_by.remove(table);
-            for by in referenced_by.values_mut() {
-                by.remove(table);
-            }
-            order.push(table.clone());
-        }
-    }
-    Ok(order)
 }
 
 /// Deletes the workspace's rows, table by table in [`tenant_tables`] order, at most

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 mod api_tokens;
+mod catalog;
 mod common;
 mod customers;
 mod demo;

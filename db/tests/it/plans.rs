@@ -17,6 +17,9 @@ use domain::{
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 
+/// How long the finished exports of these tests are kept.
+const KEEP: std::time::Duration = std::time::Duration::from_secs(3600);
+
 async fn active_products(db: &Db, scope: &TenantScope) -> usize {
     products::list(
         db,
@@ -1222,7 +1225,9 @@ async fn more_than_three_pending_exports_are_refused(_: PgPoolOptions, owner: Pg
     assert!(exports::request(&db, &ann, ExportKind::Products)
         .await
         .is_err());
-    exports::finish(&db, &ann, jobs[0], 0, b"").await.unwrap();
+    exports::finish(&db, &ann, jobs[0], 0, b"", KEEP)
+        .await
+        .unwrap();
     exports::request(&db, &ann, ExportKind::Products)
         .await
         .unwrap();
@@ -1328,7 +1333,7 @@ async fn a_finished_export_is_downloaded_by_its_own_workspace_only(
 
     let err = exports::download(&db, &ann, done).await.err().unwrap();
     assert!(matches!(err, RepoError::NotFound), "running: {err:?}");
-    exports::finish(&db, &ann, done, 2, b"sku,name\nA,a\nB,b\n")
+    exports::finish(&db, &ann, done, 2, b"sku,name\nA,a\nB,b\n", KEEP)
         .await
         .unwrap();
     exports::fail(&db, &ann, failed, "disk full").await.unwrap();
@@ -1379,8 +1384,10 @@ async fn a_finished_export_is_downloaded_by_its_own_workspace_only(
     assert_eq!(exports::recent(&db, &ann, 1).await.unwrap().len(), 1);
 
     // A finished job is not finished again, nor touched by another workspace's worker.
-    exports::finish(&db, &ann, done, 9, b"other").await.unwrap();
-    exports::finish(&db, &other, done, 9, b"other")
+    exports::finish(&db, &ann, done, 9, b"other", KEEP)
+        .await
+        .unwrap();
+    exports::finish(&db, &other, done, 9, b"other", KEEP)
         .await
         .unwrap();
     assert_eq!(
@@ -1578,7 +1585,7 @@ async fn a_late_failure_does_not_undo_a_finished_export(_: PgPoolOptions, owner:
         exports::claim_next(&db, 60.0).await.unwrap().unwrap().id,
         job
     );
-    exports::finish(&db, &ann, job, 1, b"sku\nA\n")
+    exports::finish(&db, &ann, job, 1, b"sku\nA\n", KEEP)
         .await
         .unwrap();
 

@@ -119,7 +119,7 @@ async fn a_suspended_workspace_is_erased_from_every_tenant_table_and_no_one_else
             .unwrap()
         }
     };
-    let tables = purge::tenant_tables(&owner_db).await.unwrap();
+    let tables = db::catalog::tenant_tables(&owner_db).await.unwrap();
     let position = |name: &str| tables.iter().position(|t| t.qualified() == name).unwrap();
     assert!(position("public.test_product_notes") < position("public.products"));
     assert!(position("public.order_lines") < position("public.orders"));

@@ -143,10 +143,19 @@ pub(super) async fn download_export(
     {
         Ok(file) => {
             let date = file.created_at.date();
-            let name = format!("{}-{}-{}.csv", tenant.slug(), file.kind.as_str(), date);
+            let (extension, content_type) = match file.kind {
+                db::tenant::exports::ExportKind::Workspace => ("tar.gz", "application/gzip"),
+                _ => ("csv", "text/csv; charset=utf-8"),
+            };
+            let name = format!(
+                "{}-{}-{}.{extension}",
+                tenant.slug(),
+                file.kind.as_str(),
+                date
+            );
             (
                 [
-                    (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                    (header::CONTENT_TYPE, content_type.to_owned()),
                     (
                         header::CONTENT_DISPOSITION,
                         format!("attachment; filename=\"{name}\""),
@@ -158,11 +167,19 @@ pub(super) async fn download_export(
                 .into_response()
         }
         Err(db::RepoError::NotFound) => not_found(NO_EXPORT),
+        Err(db::RepoError::Refused(db::Refusal::ExportExpired)) => (
+            StatusCode::GONE,
+            Html(plain_page(
+                "Export expired",
+                "This export was kept for a limited time and has been discarded. Ask for a new one on the Exports page.",
+            )),
+        )
+            .into_response(),
         Err(db::RepoError::Forbidden | db::RepoError::PlanRequired { .. }) => (
             StatusCode::FORBIDDEN,
             Html(plain_page(
                 "Not available",
-                "Exports are for the workspace's admins and owners, on a plan that includes them.",
+                "CSV exports are for the workspace's admins and owners, on a plan that includes them; the whole workspace's archive is for its owners.",
             )),
         )
             .into_response(),

@@ -21,3 +21,4 @@ mod shutdown;
 mod support;
 mod team;
 mod tenancy;
+mod workspace_export;

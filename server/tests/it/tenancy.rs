@@ -587,6 +587,7 @@ async fn every_server_function_refuses_another_workspaces_session() {
                 ("email", "ann@alpha.test"),
                 ("slug", "alpha"),
                 ("password", "alpha-password-1"),
+                ("kind", "workspace"),
             ])
             .send()
             .await

@@ -1,20 +1,26 @@
-//! CSV exports: requested by an ADMIN or OWNER, run by a background worker inside the same
-//! tenant's scope (the requester's), downloaded by that tenant's ADMINs and OWNERs only.
+//! Exports: CSV files of the products or the orders, requested by an ADMIN or OWNER, and the
+//! whole workspace in one archive, requested by an OWNER. A background worker runs each
+//! inside the same tenant's scope (the requester's); a file is downloaded by that tenant's
+//! ADMINs and OWNERs only (the archive by its OWNERs only), until it expires.
 //!
 //! Two deliberate choices. A MEMBER may read the catalogue and the orders on screen, but
 //! taking the whole of them away in one file is a manager's decision, as it is in the
 //! businesses this serves. And the plan's `csv_export` feature gates the files as well as new
 //! requests: after a downgrade the old files stay (an upgrade brings them back) but are not
-//! served, or a downgrade would not be one. The worker's side is in
-//! `worker`, the rows it reads in `rows`.
+//! served, or a downgrade would not be one. The whole-workspace archive is
+//! not gated: a workspace's data is its own to take on any plan. The worker's side is in
+//! `worker`, the rows it reads in `rows` and, for the archive, `workspace`.
 
 mod rows;
 mod worker;
+mod workspace;
 
 pub use rows::{count_rows, order_batch, product_batch, OrderLineRecord, ProductRecord};
 pub use worker::{
-    claim_next, fail, fail_unscoped, finish, job_for_worker, record_progress, ClaimedJob,
+    claim_next, discard_expired, fail, fail_unscoped, finish, job_for_worker, record_progress,
+    ClaimedJob,
 };
+pub use workspace::{ExportTable, OmittedTable, WorkspaceSnapshot};
 
 use domain::{ExportId, Feature, Role};
 use time::OffsetDateTime;
@@ -27,6 +33,8 @@ use crate::{Db, Refusal, RepoError, TenantScope};
 pub enum ExportKind {
     Products,
     Orders,
+    /// Every table of the workspace, in one archive.
+    Workspace,
 }
 
 impl ExportKind {
@@ -34,6 +42,23 @@ impl ExportKind {
         match self {
             ExportKind::Products => "products",
             ExportKind::Orders => "orders",
+            ExportKind::Workspace => "workspace",
+        }
+    }
+
+    /// Who may ask for it and download it.
+    fn role(self) -> Role {
+        match self {
+            ExportKind::Workspace => Role::Owner,
+            ExportKind::Products | ExportKind::Orders => Role::Admin,
+        }
+    }
+
+    /// The plan feature it needs, if any.
+    fn feature(self) -> Option<Feature> {
+        match self {
+            ExportKind::Workspace => None,
+            ExportKind::Products | ExportKind::Orders => Some(Feature::CsvExport),
         }
     }
 
@@ -41,6 +66,7 @@ impl ExportKind {
         match raw {
             "products" => Ok(ExportKind::Products),
             "orders" => Ok(ExportKind::Orders),
+            "workspace" => Ok(ExportKind::Workspace),
             _ => Err(RepoError::corrupt("export_jobs.kind")),
         }
     }
@@ -78,23 +104,29 @@ pub struct ExportJob {
     pub size_bytes: Option<i64>,
     pub created_at: OffsetDateTime,
     pub finished_at: Option<OffsetDateTime>,
+    /// When its file stops being served (and is discarded).
+    pub expires_at: Option<OffsetDateTime>,
+    /// Finished, and its file is no longer served.
+    pub expired: bool,
 }
 
 /// More than this many exports waiting or running for one workspace is refused: one person
 /// clicking fast must not fill the queue for everyone.
 const MAX_PENDING_PER_TENANT: i64 = 3;
 
-/// Queues an export. ADMIN and OWNER; gated by the plan (`csv_export`), checked in this
-/// same transaction.
+/// Queues an export. CSV files: ADMIN and OWNER, gated by the plan (`csv_export`), checked
+/// in this same transaction. The whole workspace: OWNER, on any plan.
 pub async fn request(
     db: &Db,
     scope: &TenantScope,
     kind: ExportKind,
 ) -> Result<ExportId, RepoError> {
-    scope.require(Role::Admin)?;
+    scope.require(kind.role())?;
     let tenant = scope.tenant_id().as_uuid();
     let mut tx = scope.begin(db).await?;
-    super::plan::require_feature_in(&mut tx, scope.tenant_id(), Feature::CsvExport).await?;
+    if let Some(feature) = kind.feature() {
+        super::plan::require_feature_in(&mut tx, scope.tenant_id(), feature).await?;
+    }
     // Serialises requests per tenant so the pending count below cannot be raced past.
     sqlx::query!(
         "SELECT pg_advisory_xact_lock(hashtextextended('export:' || $1::uuid::text, 0))",
@@ -125,20 +157,23 @@ pub async fn request(
     Ok(ExportId::from_uuid(id))
 }
 
-/// The workspace's most recent exports, newest first, without their content. ADMIN and OWNER.
+/// The workspace's most recent exports, newest first, without their content. ADMIN and
+/// OWNER; whole-workspace archives only to OWNERs.
 pub async fn recent(db: &Db, scope: &TenantScope, limit: i64) -> Result<Vec<ExportJob>, RepoError> {
     scope.require(Role::Admin)?;
     let mut tx = scope.begin(db).await?;
     let rows = sqlx::query!(
         r#"SELECT j.id, j.kind, j.status, u.name AS requested_by, j.rows_done, j.rows_total, j.error,
-                  octet_length(j.content)::int8 AS size_bytes, j.created_at, j.finished_at
+                  octet_length(j.content)::int8 AS size_bytes, j.created_at, j.finished_at,
+                  j.expires_at, coalesce(j.expires_at < now(), false) AS "expired!"
              FROM export_jobs j
              JOIN users u ON u.tenant_id = j.tenant_id AND u.id = j.requested_by
-            WHERE j.tenant_id = $1
+            WHERE j.tenant_id = $1 AND (j.kind <> 'workspace' OR $3)
             ORDER BY j.created_at DESC, j.id DESC
             LIMIT $2"#,
         scope.tenant_id().as_uuid(),
-        limit.clamp(1, 100)
+        limit.clamp(1, 100),
+        scope.member().role == Role::Owner
     )
     .fetch_all(&mut *tx)
     .await?;
@@ -156,6 +191,8 @@ pub async fn recent(db: &Db, scope: &TenantScope, limit: i64) -> Result<Vec<Expo
                 size_bytes: r.size_bytes,
                 created_at: r.created_at,
                 finished_at: r.finished_at,
+                expires_at: r.expires_at,
+                expired: r.expired || (r.status == "done" && r.size_bytes.is_none()),
             })
         })
         .collect()
@@ -167,26 +204,34 @@ pub struct ExportFile {
     pub content: Vec<u8>,
 }
 
-/// A finished export's file, to an ADMIN or OWNER while the plan includes exports. Another
-/// workspace's export id is `NotFound`, like one that does not exist; so is one that is not
-/// finished.
+/// A finished export's file, to whom its kind allows (see [`request`]), while the plan
+/// includes it and until it expires (`Refused(ExportExpired)`). Another workspace's export id
+/// is `NotFound`, like one that does not exist; so is one that is not finished.
 pub async fn download(db: &Db, scope: &TenantScope, id: ExportId) -> Result<ExportFile, RepoError> {
     scope.require(Role::Admin)?;
     let mut tx = scope.begin(db).await?;
     let row = sqlx::query!(
-        r#"SELECT kind, created_at, content AS "content!" FROM export_jobs
-            WHERE tenant_id = $1 AND id = $2 AND status = 'done' AND content IS NOT NULL"#,
+        r#"SELECT kind, created_at, content, coalesce(expires_at < now(), false) AS "expired!"
+             FROM export_jobs
+            WHERE tenant_id = $1 AND id = $2 AND status = 'done'"#,
         scope.tenant_id().as_uuid(),
         id.as_uuid()
     )
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(RepoError::NotFound)?;
-    super::plan::require_feature_in(&mut tx, scope.tenant_id(), Feature::CsvExport).await?;
+    let kind = ExportKind::parse(&row.kind)?;
+    scope.require(kind.role())?;
+    if let Some(feature) = kind.feature() {
+        super::plan::require_feature_in(&mut tx, scope.tenant_id(), feature).await?;
+    }
     end_read(tx);
-    Ok(ExportFile {
-        kind: ExportKind::parse(&row.kind)?,
-        created_at: row.created_at,
-        content: row.content,
-    })
+    match row.content {
+        Some(content) if !row.expired => Ok(ExportFile {
+            kind,
+            created_at: row.created_at,
+            content,
+        }),
+        _ => Err(RepoError::Refused(Refusal::ExportExpired)),
+    }
 }

@@ -20,6 +20,7 @@ pub struct ProductRecord {
     pub created_at: OffsetDateTime,
 }
 
+/// Rows a CSV export will write (an archive counts its own, `WorkspaceSnapshot::tables`).
 pub async fn count_rows(db: &Db, scope: &TenantScope, kind: ExportKind) -> Result<i64, RepoError> {
     let mut tx = scope.begin(db).await?;
     let tenant = scope.tenant_id().as_uuid();
@@ -39,6 +40,12 @@ pub async fn count_rows(db: &Db, scope: &TenantScope, kind: ExportKind) -> Resul
             )
             .fetch_one(&mut *tx)
             .await?
+        }
+        ExportKind::Workspace => {
+            return Err(RepoError::Delegated {
+                what: "export row count",
+                detail: "an archive counts its tables in its own snapshot".into(),
+            })
         }
     };
     end_read(tx);

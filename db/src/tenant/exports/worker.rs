@@ -1,6 +1,8 @@
 //! The background worker's side of an export: claim a job, find whose scope it runs in,
 //! record progress, finish or fail it.
 
+use std::time::Duration;
+
 use domain::{ExportId, TenantId};
 
 use super::ExportKind;
@@ -95,7 +97,10 @@ async fn mark_failed(
     Ok(())
 }
 
-/// Records how far a running job has come; doubles as its heartbeat.
+/// Records how far a running job has come; doubles as its heartbeat. The worker's own
+/// bookkeeping in the job's workspace, outside the requester's share of connections: a
+/// whole-workspace export holds one place for its snapshot while it records progress, and a
+/// workspace whose share is one connection would otherwise wait on itself.
 pub async fn record_progress(
     db: &Db,
     scope: &TenantScope,
@@ -103,7 +108,7 @@ pub async fn record_progress(
     rows_done: i64,
     rows_total: i64,
 ) -> Result<(), RepoError> {
-    let mut tx = scope.begin(db).await?;
+    let mut tx = begin_for_tenant(db, scope.tenant_id()).await?;
     sqlx::query!(
         "UPDATE export_jobs SET rows_done = $3, rows_total = $4, heartbeat_at = now()
           WHERE tenant_id = $1 AND id = $2 AND status = 'running'",
@@ -118,26 +123,39 @@ pub async fn record_progress(
     Ok(())
 }
 
+/// Stores a finished job's file, served for `keep_for` from now.
 pub async fn finish(
     db: &Db,
     scope: &TenantScope,
     id: ExportId,
     rows: i64,
     content: &[u8],
+    keep_for: Duration,
 ) -> Result<(), RepoError> {
     let mut tx = scope.begin(db).await?;
     sqlx::query!(
         "UPDATE export_jobs
             SET status = 'done', rows_done = $3, rows_total = $3, content = $4, finished_at = now(),
-                heartbeat_at = now()
+                heartbeat_at = now(), expires_at = now() + make_interval(secs => $5)
           WHERE tenant_id = $1 AND id = $2 AND status = 'running'",
         scope.tenant_id().as_uuid(),
         id.as_uuid(),
         rows,
-        content
+        content,
+        keep_for.as_secs_f64()
     )
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Discards the files of every workspace's exports that have expired, and returns how many.
+/// Through a database function that returns the count only (the worker learns no tenant).
+pub async fn discard_expired(db: &Db) -> Result<i64, RepoError> {
+    Ok(
+        sqlx::query_scalar!(r#"SELECT discard_expired_exports() AS "discarded!""#)
+            .fetch_one(&mut *db.platform().await?)
+            .await?,
+    )
 }

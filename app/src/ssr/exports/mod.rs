@@ -1,6 +1,10 @@
-//! The background worker that turns queued export jobs into CSV files. Each job runs inside
-//! the scope of the member who asked for it, through the same repository functions and tenant
-//! transactions as a request, so row-level security applies to it as to them.
+//! The background worker that turns queued export jobs into CSV files and whole-workspace
+//! archives (`archive`). Each job runs inside the scope of the member who asked for it,
+//! through the same repository functions and tenant transactions as a request, so row-level
+//! security applies to it as to them. Finished files are kept for the configured time, then
+//! discarded.
+
+mod archive;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,17 +20,29 @@ const PRODUCT_BATCH: i64 = 1000;
 const ORDER_BATCH: i64 = 500;
 /// A running job whose heartbeat is older than this was abandoned by a dead worker.
 const STALE_AFTER_SECS: f64 = 120.0;
+/// How often the worker discards expired files (a scan of every workspace's jobs).
+const DISCARD_EVERY: Duration = Duration::from_secs(600);
 
 /// Wakes the worker when a job is queued, so exports start at once instead of at the next
 /// poll. Cloned into the services every request sees.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct ExportQueue {
     wake: Arc<Notify>,
     /// Jobs this process's worker ran, for the metrics.
     ran: Arc<std::sync::atomic::AtomicU64>,
+    /// How long a finished file is served.
+    keep_for: Duration,
 }
 
 impl ExportQueue {
+    pub fn new(keep_for: Duration) -> Self {
+        Self {
+            wake: Arc::default(),
+            ran: Arc::default(),
+            keep_for,
+        }
+    }
+
     pub fn jobs_run(&self) -> u64 {
         self.ran.load(std::sync::atomic::Ordering::Relaxed)
     }
@@ -38,8 +54,17 @@ impl ExportQueue {
     /// Runs forever: claims and runs jobs one after another, then sleeps until woken or until
     /// `poll` passes (jobs queued by another server process, or left by a dead worker).
     pub async fn run(self, db: Db, poll: Duration) {
+        let mut discarded_at: Option<std::time::Instant> = None;
         loop {
-            match run_next(&db).await {
+            if discarded_at.is_none_or(|at| at.elapsed() >= DISCARD_EVERY) {
+                match exports::discard_expired(&db).await {
+                    Ok(0) => {}
+                    Ok(files) => tracing::info!(files, "expired export files discarded"),
+                    Err(err) => tracing::warn!(error = %err, "discarding expired exports failed"),
+                }
+                discarded_at = Some(std::time::Instant::now());
+            }
+            match run_next(&db, self.keep_for).await {
                 Ok(true) => {
                     self.ran.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     continue;
@@ -52,18 +77,23 @@ impl ExportQueue {
     }
 }
 
-/// Claims one job and runs it to the end. Returns whether there was a job.
-pub async fn run_next(db: &Db) -> Result<bool, RepoError> {
+/// Claims one job and runs it to the end, its file to be kept for `keep_for`. Returns whether
+/// there was a job.
+pub async fn run_next(db: &Db, keep_for: Duration) -> Result<bool, RepoError> {
     let Some(job) = exports::claim_next(db, STALE_AFTER_SECS).await? else {
         return Ok(false);
     };
     let span = tracing::info_span!("export", tenant = %job.tenant_id, job = %job.id);
     // `instrument`, not `span.enter()`: a guard held across awaits would tag whatever other
     // task runs on this thread meanwhile with this workspace.
-    run_claimed(db, job).instrument(span).await
+    run_claimed(db, job, keep_for).instrument(span).await
 }
 
-async fn run_claimed(db: &Db, job: exports::ClaimedJob) -> Result<bool, RepoError> {
+async fn run_claimed(
+    db: &Db,
+    job: exports::ClaimedJob,
+    keep_for: Duration,
+) -> Result<bool, RepoError> {
     let tenant = db::platform::tenants::find_by_id(db, job.tenant_id).await?;
     let Some(tenant) = tenant.filter(|t| t.is_active()) else {
         // A suspended workspace's work waits for nobody: failed, not left to be claimed again.
@@ -87,13 +117,24 @@ async fn run_claimed(db: &Db, job: exports::ClaimedJob) -> Result<bool, RepoErro
         .await?;
         return Ok(true);
     };
+    if kind == ExportKind::Workspace && scope.member().role != domain::Role::Owner {
+        exports::fail(
+            db,
+            &scope,
+            job.id,
+            "The person who asked for this export is no longer an owner.",
+        )
+        .await?;
+        return Ok(true);
+    }
     let result = match kind {
         ExportKind::Products => products_csv(db, &scope, job.id, tenant.currency()).await,
         ExportKind::Orders => orders_csv(db, &scope, job.id, tenant.currency()).await,
+        ExportKind::Workspace => archive::workspace_archive(db, &scope, job.id, &tenant).await,
     };
     match result {
         Ok((rows, content)) => {
-            exports::finish(db, &scope, job.id, rows, &content).await?;
+            exports::finish(db, &scope, job.id, rows, &content, keep_for).await?;
             tracing::info!(rows, bytes = content.len(), "export finished");
         }
         Err(err) => {
@@ -118,6 +159,10 @@ enum ExportError {
     Csv(#[from] csv::Error),
     #[error("csv buffer: {0}")]
     Buffer(String),
+    #[error("archive: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("manifest: {0}")]
+    Manifest(serde_json::Error),
 }
 
 fn writer() -> csv::Writer<Vec<u8>> {
@@ -141,7 +186,7 @@ fn cell(value: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-fn timestamp(at: time::OffsetDateTime) -> String {
+pub(super) fn timestamp(at: time::OffsetDateTime) -> String {
     at.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
 }

@@ -6,6 +6,8 @@ use sqlx::{ConnectOptions, Connection};
 
 use crate::Db;
 
+mod import;
+
 /// A migrated scratch database: `db` is the application role's handle; the owner's
 /// connection is kept for the few platform changes tests need before the console exists.
 pub struct TestDatabase {
