@@ -3,6 +3,7 @@
 //! crate: this crate is compiled to wasm too.
 
 mod api_token;
+mod audit;
 mod catalog;
 mod contact;
 mod email;
@@ -18,6 +19,7 @@ mod slug;
 mod tenant;
 
 pub use api_token::{ApiTokenRole, ApiTokenRoleError};
+pub use audit::AUDIT_ACTIONS;
 pub use catalog::{
     parse_quantity, parse_stock, CountError, Description, DescriptionError, Sku, SkuError,
     DESCRIPTION_MAX,

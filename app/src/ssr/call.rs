@@ -360,6 +360,7 @@ pub fn conflict_message(field: &str) -> &'static str {
         "sku" => "Another product in this workspace already has this SKU.",
         "customer_email" => "Another customer already has this email address: choose them instead.",
         "status" => "This workspace is no longer active.",
+        "purge" => "Only a closed workspace is purged: suspend it first.",
         _ => "This value is already in use.",
     }
 }

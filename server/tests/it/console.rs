@@ -5,7 +5,8 @@
 use crate::support::{error_of, session_cookie, TestApp};
 use app::api::console::{
     AuditView, ChangeTenantPlan, ConsoleSignIn, ListTenants, LoadAudit, LoadOverview, LoadTenant,
-    SetFeatureOverride, SetLimitOverride, SetTenantStatus, TenantDetailView, TenantListView,
+    RequestTenantPurge, SetFeatureOverride, SetLimitOverride, SetTenantStatus, TenantDetailView,
+    TenantListView,
 };
 use app::api::exports::{ExportsView, LoadExports, RequestExport};
 use app::api::LoadSite;
@@ -27,6 +28,7 @@ fn console_paths() -> Vec<&'static str> {
         SetLimitOverride::PATH,
         LoadAudit::PATH,
         LoadOverview::PATH,
+        RequestTenantPurge::PATH,
     ]
 }
 
@@ -83,6 +85,7 @@ async fn a_tenant_session_cannot_reach_the_console_and_the_other_way_round() {
         ("feature", "csv_export"),
         ("limit", "max_products"),
         ("value", "on"),
+        ("reason", "asked"),
     ];
 
     for path in console_paths() {

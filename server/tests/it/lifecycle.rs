@@ -186,3 +186,132 @@ async fn an_owner_deletes_the_workspace_and_it_closes_at_once_for_it_alone() {
     assert_eq!(load_invitation().await.status(), StatusCode::OK);
     assert_eq!(api_status().await, StatusCode::OK);
 }
+
+/// "Purge now" in the console: only for a closed workspace and with a reason, audited; the
+/// purge job erases it on its next run, and the console then shows the verification.
+#[tokio::test]
+async fn the_console_purges_a_closed_workspace_now_and_shows_the_verification() {
+    use app::api::console::{LoadAudit, LoadTenant, RequestTenantPurge, TenantDetailView};
+
+    let app = TestApp::spawn().await;
+    app.register("alpha", "owner@alpha.test", "alpha-password-1")
+        .await;
+    let bravo = app
+        .register("bravo", "owner@bravo.test", "bravo-password-1")
+        .await;
+    let console = app
+        .console_admin("root@platform.test", "console-password-1")
+        .await;
+    let purge_now = |reason: &'static str| {
+        let console = console.clone();
+        let app = &app;
+        async move {
+            app.call::<RequestTenantPurge>(
+                Some("admin"),
+                &[("slug", "alpha"), ("reason", reason)],
+                Some(&console),
+                HeaderMap::new(),
+            )
+            .await
+        }
+    };
+
+    // Active: refused, and nothing changes.
+    let refused = purge_now("left us").await;
+    assert_eq!(
+        error_of(refused).await,
+        app::AppError::field(
+            "purge",
+            "Only a closed workspace is purged: suspend it first."
+        )
+    );
+    assert_eq!(
+        app.tenant("alpha").await.status(),
+        domain::TenantStatus::Active
+    );
+
+    app.call::<SetTenantStatus>(
+        Some("admin"),
+        &[("slug", "alpha"), ("status", "suspended")],
+        Some(&console),
+        HeaderMap::new(),
+    )
+    .await;
+    // No reason: refused on its field.
+    let refused = purge_now("   ").await;
+    assert!(matches!(
+        error_of(refused).await,
+        app::AppError::Validation { fields } if fields[0].field == "reason"
+    ));
+    assert_eq!(
+        app.tenant("alpha").await.status(),
+        domain::TenantStatus::Suspended
+    );
+
+    assert_eq!(
+        purge_now("asked by its owner by phone").await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.tenant("alpha").await.status(),
+        domain::TenantStatus::Deleting
+    );
+    let audit = app
+        .call::<LoadAudit>(
+            Some("admin"),
+            &[("tenant", "alpha"), ("action", "request_purge")],
+            Some(&console),
+            HeaderMap::new(),
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(audit.contains("asked by its owner by phone"), "{audit}");
+    // Asked twice: the second is a no-op the audit log still records, not an error.
+    assert_eq!(purge_now("again").await.status(), StatusCode::OK);
+
+    let out = crate::support::tenant_command(&app.database, &["purge-due"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("alpha: verified"), "{stdout}");
+
+    // Its registry row keeps a placeholder slug; the console finds it by its status.
+    let list = app
+        .call::<app::api::console::ListTenants>(
+            Some("admin"),
+            &[("status", "purged")],
+            Some(&console),
+            HeaderMap::new(),
+        )
+        .await
+        .json::<app::api::console::TenantListView>()
+        .await
+        .unwrap();
+    assert_eq!(list.tenants.len(), 1);
+    let detail: TenantDetailView = app
+        .call::<LoadTenant>(
+            Some("admin"),
+            &[("slug", &list.tenants[0].slug)],
+            Some(&console),
+            HeaderMap::new(),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let purge = detail.last_purge.expect("the purge's outcome is shown");
+    assert!(purge.verified && purge.remaining.is_empty(), "{purge:?}");
+    assert!(purge.rows_removed > 0);
+    // Once erased, "purge now" is refused; bravo never noticed.
+    let again = app
+        .call::<RequestTenantPurge>(
+            Some("admin"),
+            &[("slug", &list.tenants[0].slug), ("reason", "again")],
+            Some(&console),
+            HeaderMap::new(),
+        )
+        .await;
+    assert_ne!(again.status(), StatusCode::OK);
+    assert!(app.signed_in("bravo", &bravo).await);
+}

@@ -1,22 +1,11 @@
 //! Operator commands, run as the real binary against a scratch database.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use db::platform::registration::{register, NewWorkspace};
 use domain::{Email, PersonName, Slug, WorkspaceName};
 
-/// `server tenant <args>` against this database, as the operator runs it.
-fn tenant(database: &db::testing::TestDatabase, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_server"))
-        .arg("tenant")
-        .args(args)
-        .env("STOCKROOM_CONFIG", "/nonexistent/Leptos.toml")
-        .env("STOCKROOM_DATABASE_URL", database.app_url())
-        .env("STOCKROOM_DATABASE_OWNER_URL", database.owner_url())
-        .env("STOCKROOM_LOG_FILTER", "warn")
-        .output()
-        .unwrap()
-}
+use crate::support::tenant_command as tenant;
 
 fn purge(database: &db::testing::TestDatabase, args: &[&str]) -> Output {
     tenant(database, &[&["purge"], args].concat())

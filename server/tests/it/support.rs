@@ -621,3 +621,16 @@ impl TestApp {
         .unwrap();
     }
 }
+
+/// `server tenant <args>` against this database, as the operator runs it.
+pub fn tenant_command(database: &db::testing::TestDatabase, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .arg("tenant")
+        .args(args)
+        .env("STOCKROOM_CONFIG", "/nonexistent/Leptos.toml")
+        .env("STOCKROOM_DATABASE_URL", database.app_url())
+        .env("STOCKROOM_DATABASE_OWNER_URL", database.owner_url())
+        .env("STOCKROOM_LOG_FILTER", "warn")
+        .output()
+        .unwrap()
+}

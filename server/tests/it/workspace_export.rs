@@ -10,7 +10,7 @@ use app::api::exports::{ExportsView, LoadExports, RequestExport};
 use axum::http::{HeaderMap, StatusCode};
 use sha2::{Digest, Sha256};
 
-use crate::support::{error_of, eventually_async, TestApp};
+use crate::support::{error_of, eventually_async, tenant_command, TestApp};
 
 const PASSWORD: &str = "alpha-password-1";
 
@@ -217,14 +217,10 @@ async fn an_owner_exports_everything_and_it_comes_back_equal_after_the_purge() {
 
     // Closed and purged: nothing of alpha is left.
     app.database.set_tenant_status("alpha", "suspended").await;
-    let purged = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
-        .args(["tenant", "purge", "alpha", "--reason", "export round trip"])
-        .env("STOCKROOM_CONFIG", "/nonexistent/Leptos.toml")
-        .env("STOCKROOM_DATABASE_URL", app.database.app_url())
-        .env("STOCKROOM_DATABASE_OWNER_URL", app.database.owner_url())
-        .env("STOCKROOM_LOG_FILTER", "warn")
-        .output()
-        .unwrap();
+    let purged = tenant_command(
+        &app.database,
+        &["purge", "alpha", "--reason", "export round trip"],
+    );
     assert!(purged.status.success(), "{purged:?}");
     for (table, omitted, _) in &exported {
         assert!(app.database.table_rows(id, table, omitted).await.is_empty());

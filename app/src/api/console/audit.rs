@@ -19,7 +19,6 @@ pub struct AuditRow {
 pub struct AuditView {
     pub entries: Vec<AuditRow>,
     pub next: Option<String>,
-    pub actions: Vec<String>,
 }
 
 #[cfg(feature = "ssr")]
@@ -83,6 +82,5 @@ pub async fn load_audit(
                 tenant: e.tenant_slug,
             })
             .collect(),
-        actions: ACTIONS.into_iter().map(str::to_owned).collect(),
     })
 }

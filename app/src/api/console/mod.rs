@@ -10,10 +10,12 @@ use crate::AppError;
 
 mod audit;
 mod changes;
+mod erasure;
 mod load;
 
 pub use audit::*;
 pub use changes::*;
+pub use erasure::*;
 pub use load::*;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,6 +76,8 @@ pub struct TenantDetailView {
     pub plans: Vec<Choice>,
     pub features: Vec<FeatureSetting>,
     pub limits: Vec<LimitSetting>,
+    /// How its last purge ended, if it had one.
+    pub last_purge: Option<PurgeResult>,
 }
 
 #[cfg(feature = "ssr")]
@@ -300,6 +304,14 @@ pub async fn load_tenant(slug: String) -> Result<TenantDetailView, AppError> {
     });
     let limits = quotas.chain(shares).collect();
     let workspace_url = call.settings().workspace_url(&detail.overview.slug);
+    let last_purge = call
+        .run(db::platform::console::last_purge(
+            call.db(),
+            call.scope(),
+            detail.overview.id,
+        ))
+        .await?
+        .map(erasure::purge_result);
     Ok(TenantDetailView {
         plan_code: detail.overview.plan_code.clone(),
         tenant: row_of(detail.overview),
@@ -313,5 +325,6 @@ pub async fn load_tenant(slug: String) -> Result<TenantDetailView, AppError> {
             .collect(),
         features,
         limits,
+        last_purge,
     })
 }

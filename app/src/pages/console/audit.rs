@@ -36,7 +36,7 @@ fn ConsoleAudit(page: Resource<Result<AuditView, AppError>>) -> impl IntoView {
             <label class="block">"Action"
                 <select name="action" class="mt-1 block rounded-md border border-slate-300 px-2 py-1">
                     <option value="">"Any"</option>
-                    {["change_plan", "set_feature_override", "set_limit_override", "suspend", "reactivate", "schedule_deletion", "restore", "purge"].into_iter().map(|a| view! {
+                    {domain::AUDIT_ACTIONS.into_iter().map(|a| view! {
                         <option value=a selected=move || get("action").as_deref() == Some(a)>{a}</option>
                     }).collect_view()}
                 </select>

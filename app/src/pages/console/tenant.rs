@@ -8,8 +8,8 @@ use leptos_router::hooks::use_params_map;
 
 use super::console_page;
 use crate::api::console::{
-    load_tenant, ChangeTenantPlan, SetFeatureOverride, SetLimitOverride, SetTenantStatus,
-    TenantDetailView,
+    load_tenant, ChangeTenantPlan, PurgeResult, RequestTenantPurge, SetFeatureOverride,
+    SetLimitOverride, SetTenantStatus, TenantDetailView,
 };
 use crate::components::{field_error, ErrorNotice, Field, Notice, NoticeKind};
 use crate::AppError;
@@ -23,6 +23,7 @@ pub fn ConsoleTenantPage() -> impl IntoView {
         status: ServerAction::new(),
         feature: ServerAction::new(),
         limit: ServerAction::new(),
+        purge: ServerAction::new(),
     };
     let detail = Resource::new(
         move || {
@@ -32,6 +33,7 @@ pub fn ConsoleTenantPage() -> impl IntoView {
                 actions.status.version().get(),
                 actions.feature.version().get(),
                 actions.limit.version().get(),
+                actions.purge.version().get(),
             )
         },
         |(slug, ..)| load_tenant(slug),
@@ -45,6 +47,7 @@ struct TenantActions {
     status: ServerAction<SetTenantStatus>,
     feature: ServerAction<SetFeatureOverride>,
     limit: ServerAction<SetLimitOverride>,
+    purge: ServerAction<RequestTenantPurge>,
 }
 
 #[component]
@@ -58,6 +61,7 @@ fn ConsoleTenant(
             <Saved action=actions.status text="Status changed." />
             <Saved action=actions.feature text="Feature setting saved." />
             <Saved action=actions.limit text="Limit saved." />
+            <Saved action=actions.purge text="Purge requested: the next run of the purge job erases it." />
         </div>
         <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -147,6 +151,9 @@ fn TenantDetail(detail: TenantDetailView, actions: TenantActions) -> impl IntoVi
                 })}
             </section>
         </div>
+        {(status != TenantStatus::Active).then(|| view! {
+            <Erasure slug=slug.clone() status last_purge=detail.last_purge.clone() action=actions.purge />
+        })}
         <section class="mt-6 rounded-lg border border-slate-200 bg-white p-4">
             <h2 class="font-semibold">"Features"</h2>
             <ul class="mt-2 divide-y divide-slate-100 text-sm">
@@ -208,5 +215,45 @@ fn TenantDetail(detail: TenantDetailView, actions: TenantActions) -> impl IntoVi
             </ul>
         </section>
         <a href=format!("/audit?tenant={slug}") class="mt-6 inline-block text-indigo-700 underline">"This tenant's audit log"</a>
+    }
+}
+
+/// A closed workspace's erasure: how its last purge ended, and "purge now" until one begins.
+#[component]
+fn Erasure(
+    slug: String,
+    status: TenantStatus,
+    last_purge: Option<PurgeResult>,
+    action: ServerAction<RequestTenantPurge>,
+) -> impl IntoView {
+    let purge_started = last_purge.is_some() || status == TenantStatus::Purged;
+    view! {
+        <section class="mt-6 rounded-lg border border-red-200 bg-white p-4" data-testid="erasure">
+            <h2 class="font-semibold">"Erasure"</h2>
+            {last_purge.map(|p| view! {
+                <p class="mt-1 text-sm" data-testid="purge-result">
+                    {format!("Purged on {}: {} rows removed. ", p.at, p.rows_removed)}
+                    {if p.verified {
+                        "Verified: no row of this workspace is left in any table.".to_owned()
+                    } else {
+                        format!("Not verified: rows remain in {}. Run the purge again.", p.remaining.join(", "))
+                    }}
+                </p>
+            })}
+            {(!purge_started).then(|| view! {
+                <p class="mt-1 text-sm text-slate-600">
+                    "Purging erases every record of this workspace for good. It is done by the purge job ("
+                    <code>"server tenant purge-due"</code>
+                    ", which holds the database rights the web server does not have) on its next run; this page then shows its verification."
+                </p>
+                <ActionForm action attr:class="mt-3 flex flex-wrap items-start gap-2" attr:novalidate="true">
+                    <input type="hidden" name="slug" value=slug />
+                    <div class="w-80">
+                        <Field name="reason" label="Reason (kept in the audit log)" autocomplete="off" error=field_error(action, "reason") />
+                    </div>
+                    <button type="submit" class="mt-6 rounded-md bg-red-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-red-800">"Purge now"</button>
+                </ActionForm>
+            })}
+        </section>
     }
 }

@@ -20,16 +20,7 @@ pub struct AuditEntry {
 }
 
 /// Every action the log records, for the filter.
-pub const ACTIONS: [&str; 8] = [
-    "change_plan",
-    "set_feature_override",
-    "set_limit_override",
-    "suspend",
-    "reactivate",
-    "schedule_deletion",
-    "restore",
-    "purge",
-];
+pub use domain::AUDIT_ACTIONS as ACTIONS;
 
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {

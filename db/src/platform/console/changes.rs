@@ -331,7 +331,7 @@ pub(crate) struct TenantState {
 
 impl TenantState {
     /// Refuses any change to a workspace whose erasure has begun or ended.
-    fn refuse_if_erased(&self) -> Result<(), RepoError> {
+    pub(super) fn refuse_if_erased(&self) -> Result<(), RepoError> {
         if self.purge_started || self.status == TenantStatus::Purged.as_db() {
             return Err(RepoError::Conflict { field: "status" });
         }

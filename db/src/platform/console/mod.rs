@@ -9,6 +9,7 @@
 mod admins;
 mod audit;
 mod changes;
+mod erasure;
 mod load;
 mod tenants;
 
@@ -16,6 +17,7 @@ pub use admins::{create_admin, find_admin_credentials, record_admin_sign_in, Adm
 pub use audit::{audit_log, AuditEntry, AuditFilter, AuditPage, ACTIONS};
 pub(crate) use changes::{audit, commit_announced, lock_tenant};
 pub use changes::{change_plan, set_feature_override, set_limit_override, set_status};
+pub use erasure::{last_purge, request_purge, PurgeOutcome};
 pub use load::{load_overview, Footprint, LoadOverview, WorkspaceLoad};
 pub use tenants::{
     list_tenants, plans, tenant_detail, FeatureOverride, LimitOverrideRow, PlanSummary,
