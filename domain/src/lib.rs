@@ -34,8 +34,8 @@ pub use ids::{
 };
 pub use money::{Currency, Money, MoneyError};
 pub use name::{
-    CustomerName, CustomerNameError, PersonName, PersonNameError, ProductName, ProductNameError,
-    TokenName, TokenNameError, WorkspaceName, WorkspaceNameError,
+    AuditReason, AuditReasonError, CustomerName, CustomerNameError, PersonName, PersonNameError,
+    ProductName, ProductNameError, TokenName, TokenNameError, WorkspaceName, WorkspaceNameError,
 };
 pub use order::{OrderStatus, OrderStatusParseError};
 pub use password::{Password, PasswordError, MIN_PASSWORD_CHARS};

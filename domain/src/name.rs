@@ -70,6 +70,12 @@ bounded_text!(
     "Enter a name for the token."
 );
 bounded_text!(
+    AuditReason,
+    AuditReasonError,
+    500,
+    "Say why: the audit log keeps the reason."
+);
+bounded_text!(
     CustomerName,
     CustomerNameError,
     120,

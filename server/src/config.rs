@@ -75,6 +75,8 @@ pub struct DatabaseConfig {
     pub transaction_pooling: bool,
     pub listen_url: String,
     pub lock_timeout_ms: u64,
+    pub migration_lock_timeout_ms: u64,
+    pub migration_statement_timeout_secs: u64,
 }
 
 impl Default for DatabaseConfig {
@@ -88,6 +90,8 @@ impl Default for DatabaseConfig {
             transaction_pooling: false,
             listen_url: String::new(),
             lock_timeout_ms: 5000,
+            migration_lock_timeout_ms: 5000,
+            migration_statement_timeout_secs: 600,
         }
     }
 }

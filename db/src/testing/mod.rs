@@ -159,3 +159,35 @@ pub async fn fresh_database() -> TestDatabase {
         app_url,
     }
 }
+
+impl TestDatabase {
+    /// Applies the migrations in `dir` (a test's own, numbered after the real ones) on top of
+    /// this database, as `server migrate` applies the real ones.
+    pub async fn migrate_extra(
+        &self,
+        dir: &std::path::Path,
+        limits: crate::MigrationLimits,
+    ) -> Result<(), crate::StartupError> {
+        let mut migrator = sqlx::migrate::Migrator::new(dir)
+            .await
+            .expect("the test's migrations read");
+        migrator.set_ignore_missing(true);
+        Db::migrate_with(&migrator, &self.owner_url(), limits).await
+    }
+
+    /// Reads `table` in a transaction left open until the returned connection is dropped, as a
+    /// long report would: its lock lets every reader and writer through, and nothing that needs
+    /// the table to itself.
+    pub async fn read_in_open_transaction(&self, table: &str) -> sqlx::PgConnection {
+        let mut conn = self.app_connection().await;
+        sqlx::query("BEGIN")
+            .execute(&mut conn)
+            .await
+            .expect("begin");
+        sqlx::query(&format!("SELECT count(*) FROM {table}"))
+            .execute(&mut conn)
+            .await
+            .expect("table read");
+        conn
+    }
+}

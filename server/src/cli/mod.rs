@@ -75,7 +75,13 @@ pub async fn migrate(config: &Config) -> Result<(), CliError> {
             "not set (Leptos.toml or STOCKROOM_DATABASE_OWNER_URL)",
         ));
     }
-    db::Db::migrate(&config.database.owner_url)
+    let limits = db::MigrationLimits {
+        lock_timeout: std::time::Duration::from_millis(config.database.migration_lock_timeout_ms),
+        statement_timeout: std::time::Duration::from_secs(
+            config.database.migration_statement_timeout_secs,
+        ),
+    };
+    db::Db::migrate(&config.database.owner_url, limits)
         .await
         .map_err(|e| CliError::setting("database.owner_url", e))?;
     tracing::info!("migrations applied");

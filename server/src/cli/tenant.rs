@@ -11,13 +11,8 @@ use crate::config::Config;
 /// finds anything left.
 pub async fn purge_workspace(config: &Config, slug: &str, reason: &str) -> Result<(), CliError> {
     let slug = arg("SLUG", Slug::parse(slug))?;
-    let reason = reason.trim();
-    if reason.is_empty() || reason.chars().count() > 500 {
-        return Err(CliError::Argument {
-            flag: "--reason",
-            reason: "say why, in 1 to 500 characters (it goes into the audit log)".into(),
-        });
-    }
+    let reason = arg("--reason", domain::AuditReason::parse(reason))?;
+    let reason = reason.as_str();
     let db = connect_owner(config, "a purge").await?;
     let tenant = db::platform::tenants::find_by_slug(&db, &slug)
         .await?

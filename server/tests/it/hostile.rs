@@ -312,6 +312,14 @@ pub(crate) fn functions() -> Vec<Function> {
             ],
         ),
         f(
+            console::RequestTenantPurge::PATH,
+            ConsoleAdmin,
+            &[
+                ("slug", "alpha", Other),
+                ("reason", "asked to leave", Field("reason")),
+            ],
+        ),
+        f(
             console::SetFeatureOverride::PATH,
             ConsoleAdmin,
             &[

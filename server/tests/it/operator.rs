@@ -146,3 +146,36 @@ async fn tenant_purge_due_erases_the_workspaces_whose_grace_period_is_over() {
     assert_eq!(status("later").await, Some(domain::TenantStatus::Deleting));
     assert_eq!(status("kept").await, Some(domain::TenantStatus::Active));
 }
+
+/// A migration that needs a table to itself while a long transaction reads it gives up after
+/// the lock timeout instead of queueing (and every request behind it), and applies once the
+/// table is free.
+#[tokio::test]
+async fn a_migration_that_would_wait_on_a_busy_table_fails_fast_then_applies() {
+    let database = db::testing::fresh_database().await;
+    let dir = std::env::temp_dir().join(format!("stockroom-migrations-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("29990101000000_busy_table.sql"),
+        "ALTER TABLE products ADD COLUMN busy_test integer;\n",
+    )
+    .unwrap();
+    let limits = db::MigrationLimits {
+        lock_timeout: std::time::Duration::from_millis(200),
+        statement_timeout: std::time::Duration::from_secs(30),
+    };
+
+    let reader = database.read_in_open_transaction("products").await;
+    let started = std::time::Instant::now();
+    let refused = database.migrate_extra(&dir, limits).await.unwrap_err();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(3),
+        "waited {:?}",
+        started.elapsed()
+    );
+    assert!(refused.to_string().contains("lock timeout"), "{refused}");
+
+    drop(reader);
+    database.migrate_extra(&dir, limits).await.unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+}

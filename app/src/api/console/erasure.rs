@@ -34,34 +34,19 @@ pub(super) fn purge_result(outcome: db::platform::console::PurgeOutcome) -> Purg
     }
 }
 
-/// The longest reason the audit log keeps.
-#[cfg(feature = "ssr")]
-const MAX_REASON_CHARS: usize = 500;
-
 /// Makes a suspended or deleted workspace due for purging now, with the reason for the audit
 /// log; the purge job erases it on its next run.
 #[server]
 pub async fn request_tenant_purge(slug: String, reason: String) -> Result<(), AppError> {
     let call = crate::ssr::ConsoleCall::open()?;
-    let reason = reason.trim();
-    if reason.is_empty() {
-        return Err(AppError::field(
-            "reason",
-            "Say why this workspace is purged now: the audit log keeps it.",
-        ));
-    }
-    if reason.chars().count() > MAX_REASON_CHARS {
-        return Err(AppError::field(
-            "reason",
-            format!("Keep the reason under {MAX_REASON_CHARS} characters."),
-        ));
-    }
+    let reason = domain::AuditReason::parse(&reason)
+        .map_err(|e| AppError::field("reason", e.to_string()))?;
     let tenant = tenant_id(&call, &slug).await?;
     call.run(db::platform::console::request_purge(
         call.db(),
         call.scope(),
         tenant,
-        reason,
+        reason.as_str(),
     ))
     .await
 }
