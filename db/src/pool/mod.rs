@@ -367,7 +367,10 @@ impl Db {
         limits: MigrationLimits,
     ) -> Result<(), StartupError> {
         let options = parse_url(owner_url)?.options([
-            ("lock_timeout", format!("{}ms", limits.lock_timeout.as_millis())),
+            (
+                "lock_timeout",
+                format!("{}ms", limits.lock_timeout.as_millis()),
+            ),
             (
                 "statement_timeout",
                 format!("{}ms", limits.statement_timeout.as_millis()),
