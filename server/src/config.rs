@@ -77,6 +77,7 @@ pub struct DatabaseConfig {
     pub lock_timeout_ms: u64,
     pub migration_lock_timeout_ms: u64,
     pub migration_statement_timeout_secs: u64,
+    pub schema_check_secs: u64,
 }
 
 impl Default for DatabaseConfig {
@@ -92,6 +93,7 @@ impl Default for DatabaseConfig {
             lock_timeout_ms: 5000,
             migration_lock_timeout_ms: 5000,
             migration_statement_timeout_secs: 600,
+            schema_check_secs: 10,
         }
     }
 }
@@ -290,6 +292,9 @@ impl Config {
                 "server.base_domain: `{}` must be a host name, optionally with :port",
                 self.server.base_domain
             ));
+        }
+        if self.database.schema_check_secs == 0 {
+            return Err("database.schema_check_secs must be at least 1".into());
         }
         if self.database.max_connections == 0 {
             return Err("database.max_connections must be at least 1".into());

@@ -99,6 +99,33 @@ pub fn password_hasher(config: &Config) -> Result<PasswordHasher, CliError> {
 /// another server process, or abandoned by a dead one).
 const EXPORT_POLL: Duration = Duration::from_secs(5);
 
+/// Checks every `every` whether the database has the migrations this build expects; while it
+/// lacks one, the site answers "being upgraded" (`web::schema_gate`). Logged when it changes.
+async fn watch_schema(db: Db, every: Duration) {
+    let mut was_behind = false;
+    loop {
+        match db.check_schema().await {
+            Ok(missing) if !missing.is_empty() && !was_behind => {
+                tracing::error!(
+                    missing = ?missing,
+                    "the database lacks migrations this build expects: every request gets 503 until `server migrate` applies them"
+                );
+                was_behind = true;
+            }
+            Ok(missing) if missing.is_empty() && was_behind => {
+                tracing::info!(
+                    "the database has every migration this build expects: serving again"
+                );
+                was_behind = false;
+            }
+            Ok(_) => {}
+            // The outage guard answers for an unreachable database; this check waits for it.
+            Err(err) => tracing::debug!(error = %err, "schema check failed"),
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
 /// The mail transport the settings ask for: SMTP when `mail.smtp_url` is set, else the outbox.
 pub fn mailer(config: &Config) -> Result<Mailer, CliError> {
     if config.mail.smtp_url.is_empty() {
@@ -133,6 +160,10 @@ pub fn routers(config: &Config, db: Db, passwords: PasswordHasher) -> Result<Rou
         config.accounts.export_keep_hours * 3600,
     ));
     tokio::spawn(exports.clone().run(db.clone(), EXPORT_POLL));
+    tokio::spawn(watch_schema(
+        db.clone(),
+        Duration::from_secs(config.database.schema_check_secs),
+    ));
     let imports = ImportQueue::default();
     tokio::spawn(imports.clone().run(db.clone(), EXPORT_POLL));
     let settings = Arc::new(SiteSettings {

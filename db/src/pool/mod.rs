@@ -1,4 +1,5 @@
 mod outage;
+mod schema;
 mod shares;
 
 use std::sync::Arc;
@@ -108,6 +109,7 @@ pub struct Db {
     outage: Arc<Outage>,
     shares: Arc<ConnectionShares>,
     load: Arc<crate::load::TenantLoad>,
+    schema: Arc<schema::SchemaState>,
 }
 
 impl Db {
@@ -170,6 +172,7 @@ impl Db {
                 settings.acquire_timeout,
             )),
             load: Arc::default(),
+            schema: Arc::default(),
         };
         if let Some(listen_options) = listen_options {
             db.listen(listen_options);
@@ -210,6 +213,7 @@ impl Db {
             transaction_pooling: false,
             lock_timeout_ms: LOCK_TIMEOUT.as_millis() as u64,
             outage: Arc::new(Outage::new()),
+            schema: Arc::default(),
         }
     }
 

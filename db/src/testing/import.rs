@@ -10,15 +10,7 @@ impl TestDatabase {
     /// An owner connection inside a transaction pinned to `tenant`.
     async fn owner_pinned(&self, tenant: uuid::Uuid) -> PgConnection {
         let mut conn = self.owner.connect().await.expect("owner connects");
-        sqlx::query("BEGIN")
-            .execute(&mut conn)
-            .await
-            .expect("begin");
-        sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
-            .bind(tenant.to_string())
-            .execute(&mut conn)
-            .await
-            .expect("tenant pinned");
+        super::begin_pinned(&mut conn, tenant).await;
         conn
     }
 

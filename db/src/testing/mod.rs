@@ -79,15 +79,7 @@ impl TestDatabase {
     /// dropped, so a write to it waits inside its workspace's transaction.
     pub async fn lock_product(&self, tenant: domain::TenantId, sku: &str) -> sqlx::PgConnection {
         let mut conn = self.app_connection().await;
-        sqlx::query("BEGIN")
-            .execute(&mut conn)
-            .await
-            .expect("begin");
-        sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
-            .bind(tenant.to_string())
-            .execute(&mut conn)
-            .await
-            .expect("tenant pinned");
+        begin_pinned(&mut conn, tenant.as_uuid()).await;
         let locked: Option<i32> = sqlx::query_scalar(
             "SELECT 1 FROM products WHERE tenant_id = $1 AND sku = $2 FOR UPDATE",
         )
@@ -113,6 +105,34 @@ impl TestDatabase {
 /// and returns a handle connected as the application role (`STOCKROOM_TEST_APP_URL`).
 /// `./dev test` sets both and throws the whole cluster away afterwards.
 pub async fn fresh_database() -> TestDatabase {
+    fresh_database_migrated(&crate::MIGRATOR).await
+}
+
+/// Like [`fresh_database`], with every migration but the newest applied: a database a new
+/// build finds behind it until `server migrate` runs.
+pub async fn fresh_database_one_migration_behind() -> TestDatabase {
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations");
+    let copy = std::env::temp_dir().join(format!("stockroom-behind-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&copy).expect("temporary migrations directory");
+    let mut files: Vec<_> = std::fs::read_dir(&source)
+        .expect("migrations listed")
+        .map(|entry| entry.expect("migration entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "sql"))
+        .collect();
+    files.sort();
+    files.pop();
+    for file in &files {
+        std::fs::copy(file, copy.join(file.file_name().expect("a file name")))
+            .expect("migration copied");
+    }
+    let migrator = sqlx::migrate::Migrator::new(copy.as_path())
+        .await
+        .expect("migrations read");
+    std::fs::remove_dir_all(&copy).ok();
+    fresh_database_migrated(&migrator).await
+}
+
+async fn fresh_database_migrated(migrations: &sqlx::migrate::Migrator) -> TestDatabase {
     let owner_url = std::env::var("DATABASE_URL")
         .expect("DATABASE_URL names the owner role (./dev test sets it)");
     let app_url = std::env::var("STOCKROOM_TEST_APP_URL")
@@ -134,7 +154,7 @@ pub async fn fresh_database() -> TestDatabase {
         .connect()
         .await
         .expect("connect to the test database");
-    crate::MIGRATOR
+    migrations
         .run(&mut migrator)
         .await
         .expect("migrations apply");
@@ -190,4 +210,17 @@ impl TestDatabase {
             .expect("table read");
         conn
     }
+}
+
+/// Opens a transaction on `conn` with `tenant` pinned, as the repository's are.
+async fn begin_pinned(conn: &mut sqlx::PgConnection, tenant: uuid::Uuid) {
+    sqlx::query("BEGIN")
+        .execute(&mut *conn)
+        .await
+        .expect("begin");
+    sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
+        .bind(tenant.to_string())
+        .execute(&mut *conn)
+        .await
+        .expect("tenant pinned");
 }

@@ -123,3 +123,11 @@ fn bearer_scheme() -> openapi::security::SecurityScheme {
             .build(),
     )
 }
+
+/// The API's 503 problem with `Retry-After`, for refusals made before its router (an upgrade
+/// under way: `web::schema_gate`).
+pub(crate) fn unavailable_for(retry_after_secs: u32) -> Response {
+    call::unavailable()
+        .with_retry_after(retry_after_secs)
+        .into_response()
+}

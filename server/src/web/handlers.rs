@@ -20,6 +20,13 @@ use super::html::{escape_html, html_page, linkify, not_found, plain_page, unavai
 const NOTHING_HERE: &str = "There is nothing at this address.";
 
 pub(super) async fn readyz(Extension(services): Extension<Services>) -> Response {
+    if services.db.schema_behind() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database migrations missing",
+        )
+            .into_response();
+    }
     match tokio::time::timeout(Duration::from_secs(2), services.db.is_ready()).await {
         Ok(true) => (StatusCode::OK, "ready").into_response(),
         _ => (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response(),

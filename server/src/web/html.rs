@@ -16,6 +16,22 @@ pub(super) fn unavailable() -> Response {
         .into_response()
 }
 
+/// While the database lacks a migration this build expects: a deploy is under way.
+pub(super) fn upgrading() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::RETRY_AFTER, UPGRADE_RETRY_SECS.to_string())],
+        Html(plain_page(
+            "Being upgraded",
+            "Stockroom is being upgraded. Please try again in a minute: nothing you saved is lost.",
+        )),
+    )
+        .into_response()
+}
+
+/// `Retry-After` while an upgrade is under way.
+pub(super) const UPGRADE_RETRY_SECS: u32 = 30;
+
 pub(super) fn not_found(message: &str) -> Response {
     (
         StatusCode::NOT_FOUND,

@@ -10,6 +10,7 @@ mod headers;
 mod html;
 mod imports;
 mod proxies;
+mod schema_gate;
 mod tenancy;
 
 use std::time::Duration;
@@ -188,6 +189,10 @@ pub fn router(services: Services, web: WebSettings) -> Router {
                 )),
         )
         .merge(site_routes)
+        .layer(middleware::from_fn_with_state(
+            services.clone(),
+            schema_gate::refuse_while_behind,
+        ))
         .layer(Extension(services))
         .layer(Extension(web.rates.clone()))
         .layer(

@@ -8,7 +8,7 @@ use app::api::console::{
     RequestTenantPurge, SetFeatureOverride, SetLimitOverride, SetTenantStatus, TenantDetailView,
     TenantListView,
 };
-use app::api::exports::{ExportsView, LoadExports, RequestExport};
+use app::api::exports::RequestExport;
 use app::api::LoadSite;
 use app::AppError;
 use leptos::server_fn::ServerFn;
@@ -61,14 +61,6 @@ async fn detail(app: &TestApp, console: &str, slug: &str) -> TenantDetailView {
         .await;
     assert_eq!(response.status(), StatusCode::OK);
     response.json().await.unwrap()
-}
-
-async fn exports(app: &TestApp, slug: &str, cookie: &str) -> ExportsView {
-    app.call::<LoadExports>(Some(slug), &[], Some(cookie), HeaderMap::new())
-        .await
-        .json()
-        .await
-        .unwrap()
 }
 
 #[tokio::test]
@@ -266,7 +258,7 @@ async fn an_upgrade_unlocks_csv_export_on_the_next_request_and_the_file_stays_in
         }
         other => panic!("expected PlanRequired, got {other:?}"),
     }
-    assert!(exports(&app, "alpha", &alpha).await.locked.is_some());
+    assert!(app.exports("alpha", &alpha).await.locked.is_some());
 
     // Bad input to the console changes nothing.
     let unknown = app
@@ -299,11 +291,11 @@ async fn an_upgrade_unlocks_csv_export_on_the_next_request_and_the_file_stays_in
         .await;
     assert_eq!(upgrade.status(), StatusCode::OK);
     assert!(
-        exports(&app, "alpha", &alpha).await.locked.is_none(),
+        app.exports("alpha", &alpha).await.locked.is_none(),
         "the next request sees PRO"
     );
     assert!(
-        exports(&app, "bravo", &bravo).await.locked.is_some(),
+        app.exports("bravo", &bravo).await.locked.is_some(),
         "bravo is still FREE"
     );
 
@@ -319,7 +311,7 @@ async fn an_upgrade_unlocks_csv_export_on_the_next_request_and_the_file_stays_in
         assert_eq!(queued.status(), StatusCode::OK, "{kind}");
     }
     let done = crate::support::eventually_async(|| async {
-        let view = exports(&app, "alpha", &alpha).await;
+        let view = app.exports("alpha", &alpha).await;
         (view.exports.len() == 2 && view.exports.iter().all(|e| e.done)).then_some(view)
     })
     .await;
@@ -383,7 +375,7 @@ async fn an_upgrade_unlocks_csv_export_on_the_next_request_and_the_file_stays_in
         "{}",
         anonymous.status()
     );
-    assert!(exports(&app, "bravo", &bravo).await.exports.is_empty());
+    assert!(app.exports("bravo", &bravo).await.exports.is_empty());
 
     // The upgrade is in the audit log, with before and after.
     let audit: AuditView = app
@@ -440,8 +432,8 @@ async fn overrides_and_suspension_apply_to_one_tenant_and_are_audited() {
     )
     .await;
     assert_eq!(on.status(), StatusCode::OK);
-    assert!(exports(&app, "alpha", &alpha).await.locked.is_none());
-    assert!(exports(&app, "bravo", &bravo).await.locked.is_some());
+    assert!(app.exports("alpha", &alpha).await.locked.is_none());
+    assert!(app.exports("bravo", &bravo).await.locked.is_some());
 
     // A product limit of 1 for alpha: the second product is refused, with the limit named.
     let negative = call(

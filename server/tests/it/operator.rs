@@ -179,3 +179,60 @@ async fn a_migration_that_would_wait_on_a_busy_table_fails_fast_then_applies() {
     database.migrate_extra(&dir, limits).await.unwrap();
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A server whose database lacks the newest migration it expects answers every request with
+/// a clear 503 and `Retry-After` (pages, server functions, the API), says why on its readiness
+/// probe, and serves again by itself once `server migrate` has run.
+#[tokio::test]
+async fn a_database_one_migration_behind_is_refused_until_server_migrate() {
+    use app::api::LoadSite;
+    use reqwest::StatusCode;
+
+    let database = db::testing::fresh_database_one_migration_behind().await;
+    let app = crate::support::TestApp::spawn_on(
+        database,
+        |config| config.database.schema_check_secs = 1,
+        crate::support::test_hasher(),
+    )
+    .await;
+    let page = crate::support::eventually_async(|| async {
+        let page = app.get(None, "/", None).await;
+        (page.status() == StatusCode::SERVICE_UNAVAILABLE).then_some(page)
+    })
+    .await;
+    assert_eq!(page.headers()["retry-after"], "30");
+    assert!(page.text().await.unwrap().contains("being upgraded"));
+    let workspace = app.get(Some("alpha"), "/login", None).await;
+    assert_eq!(workspace.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let call = app
+        .call::<LoadSite>(None, &[], None, reqwest::header::HeaderMap::new())
+        .await;
+    assert_eq!(call.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        crate::support::error_of(call).await,
+        app::AppError::Unavailable
+    );
+    let api = app.get(Some("alpha"), "/api/v1/products", None).await;
+    assert_eq!(api.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(api.headers()["retry-after"], "30");
+    assert_eq!(
+        app.get(None, "/healthz", None).await.status(),
+        StatusCode::OK
+    );
+    let ready = app.get(None, "/readyz", None).await;
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(ready.text().await.unwrap().contains("migrations"));
+
+    let migrated = crate::support::server_command(&app.database, &["migrate"]);
+    assert!(migrated.status.success(), "{migrated:?}");
+    crate::support::eventually_async(|| async {
+        (app.get(None, "/", None).await.status() == StatusCode::OK).then_some(())
+    })
+    .await;
+    assert_eq!(
+        app.get(None, "/readyz", None).await.status(),
+        StatusCode::OK
+    );
+    app.register("alpha", "ann@alpha.test", "alpha-password-1")
+        .await;
+}

@@ -61,8 +61,16 @@ impl TestApp {
         adjust: impl FnOnce(&mut Config),
         passwords: PasswordHasher,
     ) -> Self {
+        Self::spawn_on(db::testing::fresh_database().await, adjust, passwords).await
+    }
+
+    /// Like [`TestApp::spawn_with_hasher`], on a database the test prepared.
+    pub async fn spawn_on(
+        database: db::testing::TestDatabase,
+        adjust: impl FnOnce(&mut Config),
+        passwords: PasswordHasher,
+    ) -> Self {
         capture_server_logs();
-        let database = db::testing::fresh_database().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let mut config = Config::default();
@@ -624,8 +632,12 @@ impl TestApp {
 
 /// `server tenant <args>` against this database, as the operator runs it.
 pub fn tenant_command(database: &db::testing::TestDatabase, args: &[&str]) -> std::process::Output {
+    server_command(database, &[&["tenant"], args].concat())
+}
+
+/// `server <args>` against this database, as the operator runs it.
+pub fn server_command(database: &db::testing::TestDatabase, args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_server"))
-        .arg("tenant")
         .args(args)
         .env("STOCKROOM_CONFIG", "/nonexistent/Leptos.toml")
         .env("STOCKROOM_DATABASE_URL", database.app_url())
@@ -633,4 +645,15 @@ pub fn tenant_command(database: &db::testing::TestDatabase, args: &[&str]) -> st
         .env("STOCKROOM_LOG_FILTER", "warn")
         .output()
         .unwrap()
+}
+
+impl TestApp {
+    /// The Exports page's data, as the member holding `cookie` sees it.
+    pub async fn exports(&self, slug: &str, cookie: &str) -> app::api::exports::ExportsView {
+        self.call::<app::api::exports::LoadExports>(Some(slug), &[], Some(cookie), HeaderMap::new())
+            .await
+            .json()
+            .await
+            .unwrap()
+    }
 }

@@ -6,21 +6,13 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 
-use app::api::exports::{ExportsView, LoadExports, RequestExport};
+use app::api::exports::RequestExport;
 use axum::http::{HeaderMap, StatusCode};
 use sha2::{Digest, Sha256};
 
 use crate::support::{error_of, eventually_async, tenant_command, TestApp};
 
 const PASSWORD: &str = "alpha-password-1";
-
-async fn exports(app: &TestApp, slug: &str, cookie: &str) -> ExportsView {
-    app.call::<LoadExports>(Some(slug), &[], Some(cookie), HeaderMap::new())
-        .await
-        .json()
-        .await
-        .unwrap()
-}
 
 async fn ask(app: &TestApp, slug: &str, cookie: &str) -> reqwest::Response {
     app.call::<RequestExport>(
@@ -36,7 +28,7 @@ async fn ask(app: &TestApp, slug: &str, cookie: &str) -> reqwest::Response {
 async fn export_workspace(app: &TestApp, slug: &str, cookie: &str) -> String {
     assert_eq!(ask(app, slug, cookie).await.status(), StatusCode::OK);
     eventually_async(|| async {
-        exports(app, slug, cookie)
+        app.exports(slug, cookie)
             .await
             .exports
             .into_iter()
@@ -273,8 +265,8 @@ async fn only_owners_export_the_workspace_and_a_file_expires() {
         )
         .await;
     // On the FREE plan, which has no CSV exports: the workspace's own data is not a feature.
-    assert!(exports(&app, "alpha", &alpha).await.locked.is_some());
-    assert!(exports(&app, "alpha", &alpha).await.owner);
+    assert!(app.exports("alpha", &alpha).await.locked.is_some());
+    assert!(app.exports("alpha", &alpha).await.owner);
 
     for cookie in [&admin, &member] {
         let refused = ask(&app, "alpha", cookie).await;
@@ -283,7 +275,7 @@ async fn only_owners_export_the_workspace_and_a_file_expires() {
     }
     let download = export_workspace(&app, "alpha", &alpha).await;
     // The admin does not see it listed, and may not take it.
-    let listed = exports(&app, "alpha", &admin).await;
+    let listed = app.exports("alpha", &admin).await;
     assert!(!listed.owner);
     assert!(listed.exports.iter().all(|e| e.kind != "Whole workspace"));
     let response = app.get(Some("alpha"), &download, Some(&admin)).await;
@@ -296,7 +288,7 @@ async fn only_owners_export_the_workspace_and_a_file_expires() {
     assert!(!body.contains("alpha"), "{body}");
     let response = app.get(Some("alpha"), &download, Some(&bravo)).await;
     assert_ne!(response.status(), StatusCode::OK);
-    assert!(exports(&app, "bravo", &bravo).await.exports.is_empty());
+    assert!(app.exports("bravo", &bravo).await.exports.is_empty());
 
     // Expired: refused with its own page, listed as expired, and its file discarded.
     let tenant = app.tenant("alpha").await;
@@ -304,7 +296,7 @@ async fn only_owners_export_the_workspace_and_a_file_expires() {
     let response = app.get(Some("alpha"), &download, Some(&alpha)).await;
     assert_eq!(response.status(), StatusCode::GONE);
     assert!(response.text().await.unwrap().contains("expired"));
-    let view = exports(&app, "alpha", &alpha).await;
+    let view = app.exports("alpha", &alpha).await;
     let row = view
         .exports
         .iter()
