@@ -21,7 +21,10 @@ pub use caches::Change;
 pub use error::{LineProblem, Refusal, RepoError};
 pub use listener::LISTENER_NAME;
 pub use platform::tenants::Tenant;
-pub use pool::{Db, DbSettings, MigrationLimits, StartupError, LOCK_TIMEOUT, TENANT_CACHE_TTL};
+pub use pool::{
+    DatabaseKey, DatabasePools, Db, DbSettings, LentConnection, MigrationLimits, OpenPool,
+    PoolLimits, StartupError, LOCK_TIMEOUT, TENANT_CACHE_TTL,
+};
 pub use scope::{ApiAccess, Member, TenantScope, TokenCheck};
 
 /// The schema's migrations, embedded so the binary can migrate without the source tree.

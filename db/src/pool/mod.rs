@@ -1,3 +1,4 @@
+mod databases;
 mod outage;
 mod schema;
 mod shares;
@@ -7,6 +8,7 @@ use std::time::Duration;
 #[cfg(test)]
 use std::time::Instant;
 
+pub use databases::{DatabaseKey, DatabasePools, LentConnection, OpenPool, PoolLimits};
 use outage::Outage;
 use shares::ConnectionShares;
 

@@ -7,6 +7,7 @@ mod api_tokens;
 mod catalog;
 mod common;
 mod customers;
+mod databases;
 mod demo;
 mod imports;
 mod orders_and_products;
