@@ -92,6 +92,21 @@ export async function newWorkspace(browser: Browser, prefix: string) {
   return { slug, page, context };
 }
 
+export const consoleUrl = `http://admin.localhost:${port}`;
+
+/** A new browser context signed in to the platform console, as the account `./dev test` makes. */
+export async function consoleSignedIn(browser: Browser) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${consoleUrl}/login`);
+  await hydrated(page);
+  await page.getByLabel("Email").fill(process.env.STOCKROOM_E2E_ADMIN_EMAIL!);
+  await page.getByLabel("Password").fill(process.env.STOCKROOM_E2E_ADMIN_PASSWORD!);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByTestId("tenant-row").first()).toBeVisible();
+  return { page, context };
+}
+
 export async function createProduct(page: Page, slug: string, name: string, sku: string, price: string, stock: string) {
   await page.goto(`${workspaceUrl(slug)}/products/new`);
   await hydrated(page);

@@ -1,13 +1,12 @@
 import * as fs from "node:fs";
 import { expect } from "@playwright/test";
-import { createProduct, hydrated, newWorkspace, port, workspaceUrl, test } from "./helpers";
-
-const consoleUrl = `http://admin.localhost:${port}`;
+import { consoleSignedIn, consoleUrl, createProduct, hydrated, newWorkspace, workspaceUrl, test } from "./helpers";
 
 test("a console admin upgrades a FREE workspace to PRO and its CSV export starts working", async ({ browser }) => {
-  const admin = process.env.STOCKROOM_E2E_ADMIN_EMAIL;
-  const adminPassword = process.env.STOCKROOM_E2E_ADMIN_PASSWORD;
-  test.skip(!admin || !adminPassword, "./dev test creates the console account this needs");
+  test.skip(
+    !process.env.STOCKROOM_E2E_ADMIN_EMAIL || !process.env.STOCKROOM_E2E_ADMIN_PASSWORD,
+    "./dev test creates the console account this needs",
+  );
 
   const { slug, page: owner, context } = await newWorkspace(browser, "plans");
   await createProduct(owner, slug, "Green mug", "MUG-GREEN", "9.50", "4");
@@ -21,13 +20,7 @@ test("a console admin upgrades a FREE workspace to PRO and its CSV export starts
   await expect(owner.getByTestId("product-usage")).toHaveText("1 / 100 products");
 
   // The platform admin upgrades the workspace in the console.
-  const consoleContext = await browser.newContext();
-  const consolePage = await consoleContext.newPage();
-  await consolePage.goto(`${consoleUrl}/`);
-  await hydrated(consolePage);
-  await consolePage.getByLabel("Email").fill(admin!);
-  await consolePage.getByLabel("Password").fill(adminPassword!);
-  await consolePage.getByRole("button", { name: "Sign in" }).click();
+  const { page: consolePage, context: consoleContext } = await consoleSignedIn(browser);
   await consolePage.getByRole("search").getByRole("searchbox").fill(slug);
   await consolePage.getByRole("button", { name: "Search" }).click();
   const row = consolePage.getByTestId("tenant-row").filter({ hasText: slug });

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as zlib from "node:zlib";
 import { expect, Page } from "@playwright/test";
-import { hydrated, newWorkspace, publicUrl, workspaceUrl, test } from "./helpers";
+import { consoleSignedIn, consoleUrl, hydrated, newWorkspace, publicUrl, workspaceUrl, test } from "./helpers";
 
 /** Opens the development outbox and follows the newest link to `prefix` mailed to `email`. */
 async function followMailedLink(page: Page, email: string, prefix: string) {
@@ -123,5 +123,47 @@ test("an owner exports everything, deletes the workspace, and its address says i
   // Signed out: the sign-in page is the same notice.
   await page.goto(`${workspaceUrl(slug)}/login`);
   await expect(page.getByTestId("scheduled-for-deletion")).toBeVisible();
+  await context.close();
+});
+
+test("support marks a deleted workspace for purging now, then restores it when its owner asks", async ({ browser }) => {
+  test.skip(!process.env.STOCKROOM_E2E_ADMIN_EMAIL, "./dev test creates the console account this needs");
+  const { slug, page, context } = await newWorkspace(browser, "erase");
+  await page.goto(`${workspaceUrl(slug)}/team`);
+  await hydrated(page);
+  const form = page.getByTestId("delete-workspace");
+  await form.getByLabel(/Type the workspace's address/).fill(slug);
+  await form.getByLabel("Your password").fill("owner-secret-42");
+  await form.getByRole("button", { name: "Delete this workspace" }).click();
+  await expect(page.getByTestId("scheduled-for-deletion")).toBeVisible();
+
+  const { page: support, context: supportContext } = await consoleSignedIn(browser);
+  await support.goto(`${consoleUrl}/tenants/${slug}`);
+  await hydrated(support);
+  await expect(support.getByTestId("tenant-status")).toContainText("Scheduled for deletion");
+  const erasure = support.getByTestId("erasure");
+  // No reason: refused on its field, nothing changes.
+  await erasure.getByRole("button", { name: "Purge now" }).click();
+  await expect(erasure.getByText("Say why: the audit log keeps the reason.")).toBeVisible();
+  await erasure.getByLabel(/Reason/).fill("asked by its owner by phone");
+  await erasure.getByRole("button", { name: "Purge now" }).click();
+  await expect(support.getByRole("status").filter({ hasText: "Purge requested" })).toBeVisible();
+
+  // The owner changes their mind before the purge job runs: restored, and the workspace works.
+  await support.getByRole("button", { name: "Restore" }).click();
+  await expect(support.getByTestId("tenant-status")).toHaveText("Active.");
+  await expect(support.getByTestId("erasure")).toHaveCount(0);
+  await support.goto(`${consoleUrl}/audit?tenant=${slug}`);
+  await expect(support.getByTestId("audit-action").nth(0)).toHaveText("restore");
+  await expect(support.getByTestId("audit-action").nth(1)).toHaveText("request_purge");
+  await supportContext.close();
+
+  await page.goto(`${workspaceUrl(slug)}/login`);
+  await hydrated(page);
+  await expect(page.getByTestId("scheduled-for-deletion")).toHaveCount(0);
+  await page.getByLabel("Email").fill(`owner@${slug}.test`);
+  await page.getByLabel("Password").fill("owner-secret-42");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByTestId("dashboard-heading")).toBeVisible();
   await context.close();
 });

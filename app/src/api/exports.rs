@@ -16,7 +16,7 @@ pub struct ExportRow {
     pub status: String,
     pub done: bool,
     pub pending: bool,
-    /// "1,200 of 5,000 rows"
+    /// "1200 of 5000 rows" while it runs, "5000 rows" once done
     pub progress: String,
     /// 0–100, for the progress bar.
     pub percent: u8,
@@ -68,6 +68,7 @@ fn row_of(job: db::tenant::exports::ExportJob) -> ExportRow {
         done: job.status == ExportStatus::Done,
         pending: matches!(job.status, ExportStatus::Queued | ExportStatus::Running),
         progress: match job.rows_total {
+            _ if job.status == ExportStatus::Done => format!("{} rows", job.rows_done),
             Some(total) => format!("{} of {} rows", job.rows_done, total),
             None => "Not started".into(),
         },
