@@ -62,6 +62,9 @@ pub struct OpenPool {
 
 struct Entry {
     pool: PgPool,
+    /// Which opening of this database's pool it is: a lease taken from a pool since closed
+    /// must not count against the one opened after it.
+    generation: u64,
     /// Callers holding or about to take a connection from it: it is not closed while any do.
     lenders: usize,
     last_used: Instant,
@@ -73,6 +76,8 @@ struct State {
     /// Pools taken out of `pools` whose connections are still closing: they count against
     /// `max_pools` until they are gone, so the budget holds while they close.
     closing: usize,
+    /// Pools opened so far, for [`Entry::generation`].
+    opened: u64,
 }
 
 /// The pools, by database. Shared by every request of a process (`Arc`).
@@ -108,12 +113,17 @@ impl DerefMut for LentConnection {
 struct Lease {
     pools: Arc<DatabasePools>,
     key: DatabaseKey,
+    generation: u64,
 }
 
 impl Drop for Lease {
     fn drop(&mut self) {
         let mut state = self.pools.lock();
-        if let Some(entry) = state.pools.get_mut(&self.key) {
+        if let Some(entry) = state
+            .pools
+            .get_mut(&self.key)
+            .filter(|entry| entry.generation == self.generation)
+        {
             entry.lenders = entry.lenders.saturating_sub(1);
             entry.last_used = Instant::now();
         }
@@ -153,7 +163,7 @@ impl DatabasePools {
             return Err(RepoError::NotFound);
         }
         let deadline = tokio::time::Instant::now() + self.limits.acquire_timeout;
-        let pool = loop {
+        let (pool, generation) = loop {
             let notified = self.room.notified();
             tokio::pin!(notified);
             // Registered before the state is read, so a release in between is not missed.
@@ -163,19 +173,22 @@ impl DatabasePools {
                 if let Some(entry) = state.pools.get_mut(key) {
                     entry.lenders += 1;
                     entry.last_used = Instant::now();
-                    break entry.pool.clone();
+                    break (entry.pool.clone(), entry.generation);
                 }
                 if state.pools.len() + state.closing < self.limits.max_pools {
                     let pool = self.open_pool(key)?;
+                    state.opened += 1;
+                    let generation = state.opened;
                     state.pools.insert(
                         key.clone(),
                         Entry {
                             pool: pool.clone(),
+                            generation,
                             lenders: 1,
                             last_used: Instant::now(),
                         },
                     );
-                    break pool;
+                    break (pool, generation);
                 }
                 let victim = state
                     .pools
@@ -189,7 +202,10 @@ impl DatabasePools {
                 })
             };
             match evicted {
-                Some(entry) => self.finish_closing(entry.pool).await,
+                // Waited for so that the budget holds; closed even if this caller goes away.
+                Some(entry) => {
+                    let _ = self.start_closing(entry.pool).await;
+                }
                 None => {
                     if tokio::time::timeout_at(deadline, notified).await.is_err() {
                         return Err(RepoError::Unavailable(sqlx::Error::PoolTimedOut));
@@ -200,6 +216,7 @@ impl DatabasePools {
         let lease = Lease {
             pools: self.clone(),
             key: key.clone(),
+            generation,
         };
         let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
         let conn = tokio::time::timeout(remaining, pool.acquire())
@@ -222,16 +239,20 @@ impl DatabasePools {
             .connect_lazy_with(cluster.clone().database(&key.database)))
     }
 
-    /// Closes a pool taken out of the map (nobody was lending from it), then gives its room
-    /// back.
-    async fn finish_closing(&self, pool: PgPool) {
-        pool.close().await;
-        self.lock().closing -= 1;
-        self.room.notify_waiters();
+    /// Closes a pool taken out of the map (counted in `closing`), then gives its room back:
+    /// in a task of its own, so that the count comes down even if the caller that evicted it
+    /// is cancelled while it waits.
+    fn start_closing(self: &Arc<Self>, pool: PgPool) -> tokio::task::JoinHandle<()> {
+        let pools = self.clone();
+        tokio::spawn(async move {
+            pool.close().await;
+            pools.lock().closing -= 1;
+            pools.room.notify_waiters();
+        })
     }
 
     /// Closes the pools nobody has used for `idle_close`; returns how many.
-    pub async fn close_idle(&self) -> usize {
+    pub async fn close_idle(self: &Arc<Self>) -> usize {
         let idle: Vec<PgPool> = {
             let mut state = self.lock();
             let keys: Vec<DatabaseKey> = state
@@ -248,13 +269,13 @@ impl DatabasePools {
         };
         let closed = idle.len();
         for pool in idle {
-            self.finish_closing(pool).await;
+            let _ = self.start_closing(pool).await;
         }
         closed
     }
 
     /// Closes every pool, waiting for lent connections to come back (at shutdown).
-    pub async fn close_all(&self) {
+    pub async fn close_all(self: &Arc<Self>) {
         let all: Vec<PgPool> = {
             let mut state = self.lock();
             let all: Vec<PgPool> = state.pools.drain().map(|(_, entry)| entry.pool).collect();
@@ -262,7 +283,7 @@ impl DatabasePools {
             all
         };
         for pool in all {
-            self.finish_closing(pool).await;
+            let _ = self.start_closing(pool).await;
         }
     }
 

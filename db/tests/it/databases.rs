@@ -132,7 +132,7 @@ async fn two_hundred_databases_stay_within_the_connection_budget(
         "{peak} connections open at once, over the budget of 40"
     );
     assert!(
-        peak > 20,
+        peak >= 15,
         "the load really used many pools ({peak} connections)"
     );
     assert!(pools.open_pools().len() <= 20);
