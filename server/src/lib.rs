@@ -256,6 +256,11 @@ async fn serve_metrics(config: &Config, metrics: axum::Router) -> Result<(), Cli
 
 pub async fn serve(config: Config) -> Result<(), CliError> {
     let db = connect_with(&config, true).await?;
+    // Before the first request, so that none is served by a build ahead of its database; the
+    // watcher `routers` starts keeps checking after.
+    if let Err(err) = db.check_schema().await {
+        tracing::warn!(error = %err, "the first schema check failed; the watcher tries again");
+    }
     let Routers {
         app: router,
         metrics,

@@ -86,11 +86,12 @@ pub async fn schedule_deletion(
     })
 }
 
-/// Workspaces whose grace period is over, oldest first.
+/// Workspaces whose grace period is over, and suspended ones the console asked to purge
+/// now, oldest date first.
 pub async fn due_for_purge(db: &Db) -> Result<Vec<Tenant>, RepoError> {
     let rows = sqlx::query!(
         "SELECT id, slug, name, plan_code, status, currency FROM tenants
-          WHERE status = 'deleting' AND delete_after <= now()
+          WHERE status IN ('deleting', 'suspended') AND delete_after <= now()
           ORDER BY delete_after, id"
     )
     .fetch_all(&mut *db.platform().await?)

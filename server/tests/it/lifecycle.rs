@@ -252,9 +252,17 @@ async fn the_console_purges_a_closed_workspace_now_and_shows_the_verification() 
         purge_now("asked by its owner by phone").await.status(),
         StatusCode::OK
     );
+    // Still suspended (reactivating would cancel it), and due now.
     assert_eq!(
         app.tenant("alpha").await.status(),
-        domain::TenantStatus::Deleting
+        domain::TenantStatus::Suspended
+    );
+    let due = db::platform::lifecycle::due_for_purge(&app.database.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        due.iter().map(|t| t.slug().as_str()).collect::<Vec<_>>(),
+        ["alpha"]
     );
     let audit = app
         .call::<LoadAudit>(
@@ -270,6 +278,34 @@ async fn the_console_purges_a_closed_workspace_now_and_shows_the_verification() 
     assert!(audit.contains("asked by its owner by phone"), "{audit}");
     // Asked twice: the second is a no-op the audit log still records, not an error.
     assert_eq!(purge_now("again").await.status(), StatusCode::OK);
+
+    // Reactivating a suspended workspace cancels its purge.
+    app.register("charlie", "owner@charlie.test", "charlie-password-1")
+        .await;
+    for (status, reason) in [("suspended", None), ("active", Some("changed our mind"))] {
+        if let Some(reason) = reason {
+            let asked = app
+                .call::<RequestTenantPurge>(
+                    Some("admin"),
+                    &[("slug", "charlie"), ("reason", reason)],
+                    Some(&console),
+                    HeaderMap::new(),
+                )
+                .await;
+            assert_eq!(asked.status(), StatusCode::OK);
+        }
+        app.call::<SetTenantStatus>(
+            Some("admin"),
+            &[("slug", "charlie"), ("status", status)],
+            Some(&console),
+            HeaderMap::new(),
+        )
+        .await;
+    }
+    assert_eq!(
+        app.tenant("charlie").await.status(),
+        domain::TenantStatus::Active
+    );
 
     let out = crate::support::tenant_command(&app.database, &["purge-due"]);
     let stdout = String::from_utf8_lossy(&out.stdout);

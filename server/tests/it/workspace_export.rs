@@ -279,7 +279,7 @@ async fn only_owners_export_the_workspace_and_a_file_expires() {
     assert!(!listed.owner);
     assert!(listed.exports.iter().all(|e| e.kind != "Whole workspace"));
     let response = app.get(Some("alpha"), &download, Some(&admin)).await;
-    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
     // Another workspace's owner: on their own host it does not exist; on alpha's, their
     // session is nobody.
     let response = app.get(Some("bravo"), &download, Some(&bravo)).await;

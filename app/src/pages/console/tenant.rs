@@ -95,7 +95,10 @@ fn TenantDetail(detail: TenantDetailView, actions: TenantActions) -> impl IntoVi
     let status = detail.tenant.status;
     let status_text = match status {
         TenantStatus::Active => "Active.".to_owned(),
-        TenantStatus::Suspended => "Suspended: its people are signed out and cannot sign in.".to_owned(),
+        TenantStatus::Suspended => match &detail.tenant.delete_after {
+            None => "Suspended: its people are signed out and cannot sign in.".to_owned(),
+            Some(_) => "Suspended, and to be purged by the next run of the purge job. Reactivating cancels the purge.".to_owned(),
+        },
         TenantStatus::Deleting => format!(
             "Scheduled for deletion by its owner: closed, and erased after {}. Restoring makes it active again.",
             detail.tenant.delete_after.clone().unwrap_or_default()
@@ -152,7 +155,8 @@ fn TenantDetail(detail: TenantDetailView, actions: TenantActions) -> impl IntoVi
             </section>
         </div>
         {(status != TenantStatus::Active).then(|| view! {
-            <Erasure slug=slug.clone() status last_purge=detail.last_purge.clone() action=actions.purge />
+            <Erasure slug=slug.clone() status last_purge=detail.last_purge.clone() action=actions.purge
+                requested=status == TenantStatus::Suspended && detail.tenant.delete_after.is_some() />
         })}
         <section class="mt-6 rounded-lg border border-slate-200 bg-white p-4">
             <h2 class="font-semibold">"Features"</h2>
@@ -225,8 +229,14 @@ fn Erasure(
     status: TenantStatus,
     last_purge: Option<PurgeResult>,
     action: ServerAction<RequestTenantPurge>,
+    /// A purge of this suspended workspace was asked for and has not run yet.
+    requested: bool,
 ) -> impl IntoView {
     let purge_started = last_purge.is_some() || status == TenantStatus::Purged;
+    // Refusals that concern the workspace rather than the reason (it is active again, or its
+    // purge has begun): shown above the form, which has no field of that name.
+    let (not_closed, erased) = (field_error(action, "purge"), field_error(action, "status"));
+    let refused = move || not_closed.get().or_else(|| erased.get());
     view! {
         <section class="mt-6 rounded-lg border border-red-200 bg-white p-4" data-testid="erasure">
             <h2 class="font-semibold">"Erasure"</h2>
@@ -240,7 +250,8 @@ fn Erasure(
                     }}
                 </p>
             })}
-            {(!purge_started).then(|| view! {
+            {move || refused().map(|text| view! { <Notice kind=NoticeKind::Error text /> })}
+            {(!purge_started && !requested).then(|| view! {
                 <p class="mt-1 text-sm text-slate-600">
                     "Purging erases every record of this workspace for good. It is done by the purge job ("
                     <code>"server tenant purge-due"</code>

@@ -3,9 +3,11 @@
 //! object per row, the columns the schema marks as credentials left out), a `manifest.json`
 //! (schema version, and per file its table, row count, size and SHA-256) and a README.
 //!
-//! Every table is read from one snapshot of the workspace, through the owner's scope. Each
-//! file is written to a temporary file first (a tar entry states its size before its bytes),
-//! so that no table is held in memory; compressing runs on the blocking pool.
+//! Every table is read from one snapshot of the workspace, through the owner's scope, into a
+//! temporary file of its own (a tar entry states its size before its bytes), so no table's
+//! rows are held in memory; compressing runs on the blocking pool once the snapshot is closed.
+//! The compressed archive itself is held in memory and stored in the job's row, as CSV exports
+//! are.
 
 use std::io::{BufWriter, Seek, SeekFrom, Write};
 
@@ -51,7 +53,7 @@ struct Workspace<'a> {
     name: &'a str,
 }
 
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 struct FileEntry {
     path: String,
     table: String,
@@ -61,7 +63,7 @@ struct FileEntry {
     omitted_columns: Vec<Omitted>,
 }
 
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 struct Omitted {
     name: String,
     why: String,
@@ -70,32 +72,61 @@ struct Omitted {
 type Archive = tar::Builder<GzEncoder<Vec<u8>>>;
 
 /// Writes the archive of the scope's workspace (its owner's scope) and returns its rows in
-/// all and its bytes.
+/// all and its bytes. The snapshot stays open only while the rows are read into temporary
+/// files (a long-open snapshot holds back vacuum for every workspace); compressing them comes
+/// after it is closed.
 pub(super) async fn workspace_archive(
     db: &Db,
     scope: &TenantScope,
     job: ExportId,
     tenant: &Tenant,
 ) -> Result<(i64, Vec<u8>), ExportError> {
+    let created = OffsetDateTime::now_utc();
+    let folder = format!("{}-{}", tenant.slug(), created.date());
     let mut snapshot = WorkspaceSnapshot::open(db, scope).await?;
-    let written = write_archive(db, scope, job, tenant, &mut snapshot).await;
+    let spooled = spool_tables(db, scope, job, &folder, &mut snapshot).await;
+    let omitted_tables = snapshot
+        .omitted()
+        .iter()
+        .map(|o| Omitted {
+            name: o.table.qualified(),
+            why: o.why.clone(),
+        })
+        .collect();
     snapshot.close();
-    written
+    let (rows, spooled) = spooled?;
+    let manifest = Manifest {
+        format: "stockroom-workspace-export",
+        format_version: 1,
+        workspace: Workspace {
+            id: tenant.id().to_string(),
+            slug: tenant.slug().as_str(),
+            name: tenant.name(),
+        },
+        schema_version: WorkspaceSnapshot::schema_version(),
+        created_at: timestamp(created),
+        files: spooled.iter().map(|(entry, _)| entry.clone()).collect(),
+        omitted_tables,
+    };
+    let manifest = serde_json::to_vec_pretty(&manifest).map_err(ExportError::Manifest)?;
+    let bytes = tokio::task::spawn_blocking(move || pack(&folder, spooled, &manifest, created))
+        .await
+        .map_err(|e| ExportError::Buffer(e.to_string()))??;
+    Ok((rows, bytes))
 }
 
-async fn write_archive(
+/// Reads every table of the snapshot into a temporary file of its own, recording progress
+/// as it goes; returns the rows in all and each file with its manifest entry.
+async fn spool_tables(
     db: &Db,
     scope: &TenantScope,
     job: ExportId,
-    tenant: &Tenant,
+    folder: &str,
     snapshot: &mut WorkspaceSnapshot,
-) -> Result<(i64, Vec<u8>), ExportError> {
-    let created = OffsetDateTime::now_utc();
-    let folder = format!("{}-{}", tenant.slug(), created.date());
+) -> Result<(i64, Vec<(FileEntry, std::fs::File)>), ExportError> {
     let total: i64 = snapshot.tables().iter().map(|t| t.rows).sum();
     exports::record_progress(db, scope, job, 0, total).await?;
-    let mut archive = Archive::new(GzEncoder::new(Vec::new(), flate2::Compression::default()));
-    let mut files = Vec::new();
+    let mut spooled = Vec::new();
     let mut done = 0i64;
     for index in 0..snapshot.tables().len() {
         let table = snapshot.tables()[index].clone();
@@ -116,48 +147,37 @@ async fn write_archive(
             exports::record_progress(db, scope, job, done, total.max(done)).await?;
         }
         let (file, rows, bytes, sha256) = out.finish()?;
-        archive = append_file(archive, path.clone(), file, bytes, created).await?;
-        files.push(file_entry(&table, path, rows, bytes, sha256));
+        spooled.push((file_entry(&table, path, rows, bytes, sha256), file));
     }
-    let manifest = Manifest {
-        format: "stockroom-workspace-export",
-        format_version: 1,
-        workspace: Workspace {
-            id: tenant.id().to_string(),
-            slug: tenant.slug().as_str(),
-            name: tenant.name(),
-        },
-        schema_version: WorkspaceSnapshot::schema_version(),
-        created_at: timestamp(created),
-        files,
-        omitted_tables: snapshot
-            .omitted()
-            .iter()
-            .map(|o| Omitted {
-                name: o.table.qualified(),
-                why: o.why.clone(),
-            })
-            .collect(),
-    };
-    let manifest = serde_json::to_vec_pretty(&manifest).map_err(ExportError::Manifest)?;
-    let bytes = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, std::io::Error> {
-        append_bytes(
-            &mut archive,
-            &format!("{folder}/manifest.json"),
-            &manifest,
-            created,
-        )?;
-        append_bytes(
-            &mut archive,
-            &format!("{folder}/README.txt"),
-            README.as_bytes(),
-            created,
-        )?;
-        archive.into_inner()?.finish()
-    })
-    .await
-    .map_err(|e| ExportError::Buffer(e.to_string()))??;
-    Ok((done, bytes))
+    Ok((done, spooled))
+}
+
+/// The .tar.gz: every spooled table, then the manifest and the README. Blocking (file reads
+/// and compression): run on the blocking pool.
+fn pack(
+    folder: &str,
+    spooled: Vec<(FileEntry, std::fs::File)>,
+    manifest: &[u8],
+    created: OffsetDateTime,
+) -> Result<Vec<u8>, std::io::Error> {
+    let mut archive = Archive::new(GzEncoder::new(Vec::new(), flate2::Compression::default()));
+    for (entry, mut file) in spooled {
+        file.seek(SeekFrom::Start(0))?;
+        archive.append_data(&mut header(entry.bytes, created), &entry.path, file)?;
+    }
+    append_bytes(
+        &mut archive,
+        &format!("{folder}/manifest.json"),
+        manifest,
+        created,
+    )?;
+    append_bytes(
+        &mut archive,
+        &format!("{folder}/README.txt"),
+        README.as_bytes(),
+        created,
+    )?;
+    archive.into_inner()?.finish()
 }
 
 fn file_entry(
@@ -200,24 +220,6 @@ fn append_bytes(
     created: OffsetDateTime,
 ) -> std::io::Result<()> {
     archive.append_data(&mut header(bytes.len() as u64, created), path, bytes)
-}
-
-/// Compresses one table's file into the archive, on the blocking pool.
-async fn append_file(
-    mut archive: Archive,
-    path: String,
-    mut file: std::fs::File,
-    size: u64,
-    created: OffsetDateTime,
-) -> Result<Archive, ExportError> {
-    tokio::task::spawn_blocking(move || -> std::io::Result<Archive> {
-        file.seek(SeekFrom::Start(0))?;
-        archive.append_data(&mut header(size, created), &path, file)?;
-        Ok(archive)
-    })
-    .await
-    .map_err(|e| ExportError::Buffer(e.to_string()))?
-    .map_err(ExportError::from)
 }
 
 /// A table's file being written, with its digest and counts kept as it grows.

@@ -17,8 +17,10 @@ use crate::scope::begin_for_tenant;
 use crate::{Db, RepoError};
 
 /// Makes a closed workspace (suspended, or deleted by its owner and in its grace period) due
-/// for purging now. An active workspace is `Conflict { field: "purge" }`: it must be closed
-/// first, so that nobody is working in it when it goes; one whose purge has begun or ended is
+/// for purging now: its `delete_after` becomes now, its status stays, so that cancelling
+/// brings it back as it was (reactivating a suspended one, restoring a deleted one, both clear
+/// the date). An active workspace is `Conflict { field: "purge" }`: it must be closed first,
+/// so that nobody is working in it when it goes; one whose purge has begun or ended is
 /// `Conflict { field: "status" }`.
 pub async fn request_purge(
     db: &Db,
@@ -33,7 +35,7 @@ pub async fn request_purge(
         return Err(RepoError::Conflict { field: "purge" });
     }
     let was = sqlx::query!(
-        "UPDATE tenants t SET status = 'deleting', delete_after = now()
+        "UPDATE tenants t SET delete_after = now()
            FROM (SELECT delete_after FROM tenants WHERE id = $1) old
           WHERE t.id = $1
          RETURNING old.delete_after",
@@ -47,7 +49,7 @@ pub async fn request_purge(
         "request_purge",
         Some(tenant_id),
         json!({ "status": before.status, "delete_after": was.delete_after.map(|at| at.to_string()) }),
-        json!({ "status": TenantStatus::Deleting.as_db(), "reason": reason }),
+        json!({ "status": before.status, "reason": reason }),
     )
     .await?;
     commit_announced(db, tx, tenant_id).await

@@ -206,12 +206,14 @@ pub struct ExportFile {
 
 /// A finished export's file, to whom its kind allows (see [`request`]), while the plan
 /// includes it and until it expires (`Refused(ExportExpired)`). Another workspace's export id
-/// is `NotFound`, like one that does not exist; so is one that is not finished.
+/// is `NotFound`, like one that does not exist; so is one that is not finished, and an
+/// archive to anyone but an owner (admins are not shown archives, so for them none exists).
+/// The file itself is read only once all that is checked.
 pub async fn download(db: &Db, scope: &TenantScope, id: ExportId) -> Result<ExportFile, RepoError> {
     scope.require(Role::Admin)?;
     let mut tx = scope.begin(db).await?;
     let row = sqlx::query!(
-        r#"SELECT kind, created_at, content, coalesce(expires_at < now(), false) AS "expired!"
+        r#"SELECT kind, created_at, content IS NOT NULL AND coalesce(expires_at >= now(), true) AS "served!"
              FROM export_jobs
             WHERE tenant_id = $1 AND id = $2 AND status = 'done'"#,
         scope.tenant_id().as_uuid(),
@@ -221,17 +223,28 @@ pub async fn download(db: &Db, scope: &TenantScope, id: ExportId) -> Result<Expo
     .await?
     .ok_or(RepoError::NotFound)?;
     let kind = ExportKind::parse(&row.kind)?;
-    scope.require(kind.role())?;
+    if kind == ExportKind::Workspace && scope.member().role != Role::Owner {
+        return Err(RepoError::NotFound);
+    }
     if let Some(feature) = kind.feature() {
         super::plan::require_feature_in(&mut tx, scope.tenant_id(), feature).await?;
     }
-    end_read(tx);
-    match row.content {
-        Some(content) if !row.expired => Ok(ExportFile {
-            kind,
-            created_at: row.created_at,
-            content,
-        }),
-        _ => Err(RepoError::Refused(Refusal::ExportExpired)),
+    if !row.served {
+        return Err(RepoError::Refused(Refusal::ExportExpired));
     }
+    let content = sqlx::query_scalar!(
+        r#"SELECT content AS "content!" FROM export_jobs
+            WHERE tenant_id = $1 AND id = $2 AND content IS NOT NULL"#,
+        scope.tenant_id().as_uuid(),
+        id.as_uuid()
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(RepoError::Refused(Refusal::ExportExpired))?;
+    end_read(tx);
+    Ok(ExportFile {
+        kind,
+        created_at: row.created_at,
+        content,
+    })
 }
