@@ -79,6 +79,8 @@ pub enum Refusal {
     TooManyPendingExports,
     /// The export's file was kept for the configured time and is gone.
     ExportExpired,
+    /// An archive of the whole workspace is already waiting or being written.
+    ArchiveUnderWay,
     /// The row changed since the form that edits it was opened (an edit names the version it
     /// started from).
     Stale,

@@ -324,6 +324,9 @@ pub fn refusal_message(refusal: &Refusal) -> String {
         Refusal::TooManyPendingExports => {
             "Several exports are still running. Please wait for them to finish.".into()
         }
+        Refusal::ArchiveUnderWay => {
+            "An export of the whole workspace is already under way: it appears below when it is ready.".into()
+        }
         Refusal::ExportExpired => {
             "This export has expired. Please ask for a new one.".into()
         }

@@ -1193,6 +1193,36 @@ async fn exports_need_the_csv_export_feature(_: PgPoolOptions, owner: PgConnectO
     assert_eq!(exports::recent(&db, &ann, 10).await.unwrap().len(), 1);
 }
 
+/// An archive of the whole workspace waits alone (each reads every table) and does not use
+/// up the CSV exports' places, which admins ask for without seeing the owners' archives.
+#[sqlx::test(migrator = "db::MIGRATOR")]
+async fn one_archive_at_a_time_apart_from_the_csv_queue(_: PgPoolOptions, owner: PgConnectOptions) {
+    let db = app_db(&owner).await;
+    let (_, ann) = pro_tenant(&db, "alpha").await;
+    exports::request(&db, &ann, ExportKind::Workspace)
+        .await
+        .unwrap();
+    let err = exports::request(&db, &ann, ExportKind::Workspace)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, RepoError::Refused(Refusal::ArchiveUnderWay)),
+        "{err:?}"
+    );
+    for _ in 0..3 {
+        exports::request(&db, &ann, ExportKind::Products)
+            .await
+            .unwrap();
+    }
+    let err = exports::request(&db, &ann, ExportKind::Orders)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, RepoError::Refused(Refusal::TooManyPendingExports)),
+        "{err:?}"
+    );
+}
+
 #[sqlx::test(migrator = "db::MIGRATOR")]
 async fn more_than_three_pending_exports_are_refused(_: PgPoolOptions, owner: PgConnectOptions) {
     let db = app_db(&owner).await;

@@ -110,9 +110,12 @@ pub struct ExportJob {
     pub expired: bool,
 }
 
-/// More than this many exports waiting or running for one workspace is refused: one person
-/// clicking fast must not fill the queue for everyone.
+/// More than this many CSV exports waiting or running for one workspace is refused: one
+/// person clicking fast must not fill the queue for everyone. Whole-workspace archives are
+/// counted apart, one at a time (each reads every table): an owner's archive never uses up the
+/// admins' CSV exports, which they could not even see waiting.
 const MAX_PENDING_PER_TENANT: i64 = 3;
+const MAX_PENDING_ARCHIVES: i64 = 1;
 
 /// Queues an export. CSV files: ADMIN and OWNER, gated by the plan (`csv_export`), checked
 /// in this same transaction. The whole workspace: OWNER, on any plan.
@@ -134,14 +137,23 @@ pub async fn request(
     )
     .execute(&mut *tx)
     .await?;
+    let archive = kind == ExportKind::Workspace;
     let pending = sqlx::query_scalar!(
-        r#"SELECT count(*) AS "n!" FROM export_jobs WHERE tenant_id = $1 AND status IN ('queued', 'running')"#,
-        tenant
+        r#"SELECT count(*) AS "n!" FROM export_jobs
+            WHERE tenant_id = $1 AND status IN ('queued', 'running') AND (kind = 'workspace') = $2"#,
+        tenant,
+        archive
     )
     .fetch_one(&mut *tx)
     .await?;
-    if pending >= MAX_PENDING_PER_TENANT {
-        return Err(RepoError::Refused(Refusal::TooManyPendingExports));
+    match (archive, pending) {
+        (true, pending) if pending >= MAX_PENDING_ARCHIVES => {
+            return Err(RepoError::Refused(Refusal::ArchiveUnderWay));
+        }
+        (false, pending) if pending >= MAX_PENDING_PER_TENANT => {
+            return Err(RepoError::Refused(Refusal::TooManyPendingExports));
+        }
+        _ => {}
     }
     let id = Uuid::new_v4();
     sqlx::query!(
