@@ -53,6 +53,11 @@ pub enum RepoError {
     /// workspace is busy with its own work (the other workspaces are not held up by it).
     #[error("connection share used up ({places} connections)")]
     ShareUsedUp { places: usize },
+    /// The workspace's data is being placed in (or moved to) another database: it is served
+    /// again in a moment. Also what a transaction meets in a database the workspace has left
+    /// (`app_enter_tenant`), when this process had not yet heard of the move.
+    #[error("the workspace is being moved between databases")]
+    Moving,
     /// The database could not be reached in time; worth retrying later.
     #[error("database unavailable: {0}")]
     Unavailable(#[source] sqlx::Error),
@@ -81,6 +86,8 @@ pub enum Refusal {
     ExportExpired,
     /// An archive of the whole workspace is already waiting or being written.
     ArchiveUnderWay,
+    /// The workspace has a database of its own, which this operation does not reach yet.
+    DedicatedDatabase,
     /// The row changed since the form that edits it was opened (an edit names the version it
     /// started from).
     Stale,
@@ -169,6 +176,8 @@ impl From<sqlx::Error> for RepoError {
                     at: std::panic::Location::caller(),
                 }
             }
+            // Raised by app_enter_tenant (see its migration).
+            sqlx::Error::Database(db) if db.code().as_deref() == Some("SR001") => RepoError::Moving,
             // read_only_sql_transaction: a read-only scope (a read API token) tried to write.
             // The API refuses writes before they start; this is the backstop underneath.
             sqlx::Error::Database(db) if db.code().as_deref() == Some("25006") => {

@@ -4,6 +4,8 @@ use domain::{ApiTokenId, ApiTokenRole, Email, Role, TenantId, UserId};
 use sqlx::{PgConnection, Postgres, Transaction};
 use tokio::sync::OwnedSemaphorePermit;
 
+use crate::platform::tenants::Placement;
+use crate::pool::Lease;
 use crate::tenant::shares::Shares;
 use crate::{Db, RepoError, Tenant};
 
@@ -21,6 +23,8 @@ pub struct TenantScope {
     /// Every transaction of a read-only scope (a read API token's) is `READ ONLY`, so a write
     /// fails in PostgreSQL even where the code above forgot to refuse it.
     read_only: bool,
+    /// Where the workspace's data lives: the scope's transactions open there.
+    placement: Placement,
 }
 
 /// The signed-in person, as the tenant knows them.
@@ -40,7 +44,7 @@ impl TenantScope {
         tenant: &Tenant,
         user_id: UserId,
     ) -> Result<Option<Self>, RepoError> {
-        let mut tx = begin_for_tenant(db, tenant.id()).await?;
+        let mut tx = begin_for_tenant(db, tenant).await?;
         let row = sqlx::query!(
             r#"SELECT id, email, name, role FROM users WHERE tenant_id = $1 AND id = $2 AND removed_at IS NULL"#,
             tenant.id().as_uuid(),
@@ -65,6 +69,7 @@ impl TenantScope {
             member,
             shares: Shares::from_caps(&caps),
             read_only: false,
+            placement: tenant.placement().clone(),
         }))
     }
 
@@ -83,7 +88,7 @@ impl TenantScope {
             return Ok(TokenCheck::Valid(access));
         }
         let epoch = db.caches.epoch();
-        let mut tx = begin_for_tenant(db, tenant.id()).await?;
+        let mut tx = begin_for_tenant(db, tenant).await?;
         // Usage is recorded at most once a minute (when the token is read rather than
         // remembered), so most reads write nothing.
         let row = sqlx::query!(
@@ -161,6 +166,7 @@ impl TenantScope {
                 member,
                 shares: Shares::from_caps(&caps),
                 read_only: token_role == ApiTokenRole::Read,
+                placement: tenant.placement().clone(),
             },
             token_id: ApiTokenId::from_uuid(row.id),
             prefix: row.prefix,
@@ -226,9 +232,9 @@ impl TenantScope {
     /// Opens this scope's transaction. Repository functions run every statement inside it.
     pub(crate) async fn begin(&self, db: &Db) -> Result<TenantTx, RepoError> {
         let begin = if self.read_only {
-            "BEGIN READ ONLY"
+            "SET TRANSACTION READ ONLY; "
         } else {
-            "BEGIN"
+            ""
         };
         self.begin_shared(db, begin).await
     }
@@ -236,19 +242,29 @@ impl TenantScope {
     /// A read-only transaction whose statements all see one snapshot, for reads made of
     /// several queries that must agree with each other.
     pub(crate) async fn begin_snapshot(&self, db: &Db) -> Result<TenantTx, RepoError> {
-        self.begin_shared(db, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            .await
+        self.begin_shared(
+            db,
+            "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; ",
+        )
+        .await
+    }
+
+    /// A transaction for the platform's own bookkeeping in the workspace (a job's progress),
+    /// outside the member's share of connections.
+    pub(crate) async fn begin_outside_share(&self, db: &Db) -> Result<TenantTx, RepoError> {
+        begin_with_tenant(db, "", self.tenant_id, &self.placement, &Shares::default()).await
     }
 
     /// A member's transactions keep to the workspace's shares: a place in its part of the
     /// pool is taken before a connection is asked for, and its statement timeout travels in
     /// the first message with the tenant.
-    async fn begin_shared(&self, db: &Db, begin: &'static str) -> Result<TenantTx, RepoError> {
+    async fn begin_shared(&self, db: &Db, mode: &'static str) -> Result<TenantTx, RepoError> {
         let place = match self.shares.connections_percent {
             Some(percent) => db.share_place(self.tenant_id, percent).await?,
             None => None,
         };
-        let mut tx = begin_with_tenant(db, begin, self.tenant_id, &self.shares).await?;
+        let mut tx =
+            begin_with_tenant(db, mode, self.tenant_id, &self.placement, &self.shares).await?;
         tx.place = place;
         Ok(tx)
     }
@@ -258,14 +274,23 @@ impl TenantScope {
 /// one, for as long as the transaction lasts.
 pub(crate) struct TenantTx {
     tx: Transaction<'static, Postgres>,
+    /// For a workspace with a database of its own: keeps that database's pool open while the
+    /// transaction holds one of its connections. Declared after `tx`, so dropped after it.
+    lease: Option<Lease>,
     place: Option<OwnedSemaphorePermit>,
     held: HeldConnection,
 }
 
 impl TenantTx {
     pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
-        let Self { tx, place, held } = self;
+        let Self {
+            tx,
+            lease,
+            place,
+            held,
+        } = self;
         let committed = tx.commit().await;
+        drop(lease);
         drop(place);
         drop(held);
         committed
@@ -274,8 +299,14 @@ impl TenantTx {
     /// Ends the transaction at once, releasing its row locks now rather than when the dropped
     /// transaction's ROLLBACK goes out with the connection's next use.
     pub(crate) async fn rollback(self) -> Result<(), sqlx::Error> {
-        let Self { tx, place, held } = self;
+        let Self {
+            tx,
+            lease,
+            place,
+            held,
+        } = self;
         let rolled_back = tx.rollback().await;
+        drop(lease);
         drop(place);
         drop(held);
         rolled_back
@@ -330,20 +361,54 @@ pub struct ApiAccess {
     pub role: ApiTokenRole,
 }
 
-/// A transaction whose first statement pins `app.tenant_id` for its own lifetime only
-/// (`is_local = true`), so a pooled connection never carries a tenant into the next request.
-pub(crate) async fn begin_for_tenant(db: &Db, tenant_id: TenantId) -> Result<TenantTx, RepoError> {
-    begin_with_tenant(db, "BEGIN", tenant_id, &Shares::default()).await
+/// A transaction in the workspace's own database (the shared one, or its dedicated one),
+/// whose first statement pins `app.tenant_id` for its own lifetime only (`is_local = true`),
+/// so a pooled connection never carries a tenant into the next request.
+pub(crate) async fn begin_for_tenant(db: &Db, tenant: &Tenant) -> Result<TenantTx, RepoError> {
+    begin_with_tenant(db, "", tenant.id(), tenant.placement(), &Shares::default()).await
 }
 
-/// `BEGIN` and the `set_config`s travel in one message, so pinning the tenant (and the lock
-/// and statement timeouts) costs no round trip of its own. The id is a formatted UUID (hex
-/// digits and hyphens only) and the timeout a number, never text from a request, so both
-/// are safe inside the statement.
+/// [`begin_for_tenant`] for work that carries only its workspace's id (a job row, the
+/// console): the registry says where the workspace lives.
+pub(crate) async fn begin_for_tenant_id(
+    db: &Db,
+    tenant_id: TenantId,
+) -> Result<TenantTx, RepoError> {
+    let tenant = crate::platform::tenants::find_by_id(db, tenant_id)
+        .await?
+        .ok_or(RepoError::NotFound)?;
+    begin_for_tenant(db, &tenant).await
+}
+
+/// A transaction in the control database pinned to `tenant_id`, for work on the workspace's
+/// registry row and the platform's records of it (the console, the lifecycle), never on its
+/// data: it does not check where the workspace's data lives, so it works for every workspace.
+pub(crate) async fn begin_in_control(db: &Db, tenant_id: TenantId) -> Result<TenantTx, RepoError> {
+    let statement = format!(
+        "BEGIN; SELECT set_config('app.tenant_id', '{tenant_id}', true), {}",
+        db.lock_timeout_setting()
+    );
+    let tx = db.begin_with(statement).await?;
+    Ok(TenantTx::new(db, tx, None, tenant_id))
+}
+
+/// The transaction's settings, the check of where the workspace lives and its `BEGIN` travel
+/// in one message, so they cost no round trip of their own. The id is a formatted UUID (hex
+/// digits and hyphens only) and the timeouts numbers, never text from a request, so all are
+/// safe inside the statement. `mode` is a `SET TRANSACTION …; ` (or nothing).
+///
+/// `app_enter_tenant` (see its migration) refuses a workspace whose data does not live in this
+/// database now, and takes the workspace's shared lock that a move waits on. It runs *before*
+/// `BEGIN`, in the implicit transaction the statements of one message share, which `BEGIN`
+/// then turns into the real one (its lock and settings included): when it refuses, that
+/// implicit transaction ends with the message and the connection goes back to the pool clean.
+/// After a `BEGIN`, a refusal would leave the connection inside an aborted transaction that
+/// sqlx (0.8.6) does not know it opened, and the next request on it would fail.
 async fn begin_with_tenant(
     db: &Db,
-    begin: &'static str,
+    mode: &'static str,
     tenant_id: TenantId,
+    placement: &Placement,
     shares: &Shares,
 ) -> Result<TenantTx, RepoError> {
     let statement_timeout = shares
@@ -356,19 +421,32 @@ async fn begin_with_tenant(
         })
         .unwrap_or_default();
     let statement = format!(
-        "{begin}; SELECT set_config('app.tenant_id', '{tenant_id}', true), {}{statement_timeout}",
+        "{mode}SELECT set_config('app.tenant_id', '{tenant_id}', true), {}{statement_timeout}; \
+         SELECT app_enter_tenant('{tenant_id}'); BEGIN",
         db.lock_timeout_setting()
     );
-    let tx = db.begin_with(statement).await?;
-    Ok(TenantTx {
-        tx,
-        place: None,
-        held: HeldConnection {
-            tenant: tenant_id,
-            since: std::time::Instant::now(),
-            load: db.load_handle(),
-        },
-    })
+    let (tx, lease) = db.begin_at(placement, statement).await?;
+    Ok(TenantTx::new(db, tx, lease, tenant_id))
+}
+
+impl TenantTx {
+    fn new(
+        db: &Db,
+        tx: Transaction<'static, Postgres>,
+        lease: Option<Lease>,
+        tenant: TenantId,
+    ) -> Self {
+        TenantTx {
+            tx,
+            lease,
+            place: None,
+            held: HeldConnection {
+                tenant,
+                since: std::time::Instant::now(),
+                load: db.load_handle(),
+            },
+        }
+    }
 }
 
 /// Ends a transaction that only read. Dropping it rolls it back, and sqlx sends that

@@ -61,6 +61,17 @@ async fn open(
         transaction_pooling: config.database.transaction_pooling,
         lock_timeout: Duration::from_millis(config.database.lock_timeout_ms),
         listen_url,
+        clusters: config
+            .clusters
+            .iter()
+            .map(|(name, cluster)| (name.clone(), cluster.url.clone()))
+            .collect(),
+        databases: db::PoolLimits {
+            per_database: config.placements.per_database_connections,
+            max_pools: config.placements.max_open_pools,
+            idle_close: Duration::from_secs(config.placements.idle_close_secs),
+            acquire_timeout: Duration::from_millis(config.database.acquire_timeout_ms),
+        },
     })
     .await
     .map_err(|e| CliError::setting(setting, e))
@@ -98,6 +109,19 @@ pub fn password_hasher(config: &Config) -> Result<PasswordHasher, CliError> {
 /// How often the export and import workers look for work they were not woken for (queued by
 /// another server process, or abandoned by a dead one).
 const EXPORT_POLL: Duration = Duration::from_secs(5);
+
+/// Gives back, every `idle_close / 2`, the connections of workspace databases nobody used for
+/// `idle_close`, so a closed pool is at most half that late.
+async fn close_idle_pools(databases: std::sync::Arc<db::DatabasePools>, idle_close: Duration) {
+    let mut every = tokio::time::interval((idle_close / 2).max(Duration::from_secs(1)));
+    loop {
+        every.tick().await;
+        let closed = databases.close_idle().await;
+        if closed > 0 {
+            tracing::debug!(closed, "idle workspace database pools closed");
+        }
+    }
+}
 
 /// Checks every `every` whether the database has the migrations this build expects; while it
 /// lacks one, the site answers "being upgraded" (`web::schema_gate`). Logged when it changes.
@@ -160,6 +184,12 @@ pub fn routers(config: &Config, db: Db, passwords: PasswordHasher) -> Result<Rou
         config.accounts.export_keep_hours * 3600,
     ));
     tokio::spawn(exports.clone().run(db.clone(), EXPORT_POLL));
+    if let Some(databases) = db.databases().cloned() {
+        tokio::spawn(close_idle_pools(
+            databases,
+            Duration::from_secs(config.placements.idle_close_secs),
+        ));
+    }
     tokio::spawn(watch_schema(
         db.clone(),
         Duration::from_secs(config.database.schema_check_secs),

@@ -139,6 +139,10 @@ impl Call {
                 tracing::warn!(request_id = %self.ctx.request_id, tenant = %self.tenant_label(), error = %source, "database unavailable");
                 AppError::Unavailable
             }
+            RepoError::Moving => {
+                tracing::info!(request_id = %self.ctx.request_id, tenant = %self.tenant_label(), "refused while the workspace moves between databases");
+                AppError::Unavailable
+            }
             RepoError::Internal(source) => {
                 tracing::error!(request_id = %self.ctx.request_id, tenant = %self.tenant_label(), error = %source, "repository error");
                 AppError::Internal {
@@ -326,6 +330,9 @@ pub fn refusal_message(refusal: &Refusal) -> String {
         }
         Refusal::ArchiveUnderWay => {
             "An export of the whole workspace is already under way: it appears below when it is ready.".into()
+        }
+        Refusal::DedicatedDatabase => {
+            "This workspace has a database of its own, which this action does not reach yet.".into()
         }
         Refusal::ExportExpired => {
             "This export has expired. Please ask for a new one.".into()

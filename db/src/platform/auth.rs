@@ -17,7 +17,7 @@ pub async fn find_credentials(
     tenant: &Tenant,
     email: &Email,
 ) -> Result<Option<Credentials>, RepoError> {
-    let mut tx = begin_for_tenant(db, tenant.id()).await?;
+    let mut tx = begin_for_tenant(db, tenant).await?;
     let row = sqlx::query!(
         "SELECT id, password_hash FROM users WHERE tenant_id = $1 AND email = $2 AND removed_at IS NULL",
         tenant.id().as_uuid(),
@@ -33,7 +33,7 @@ pub async fn find_credentials(
 }
 
 pub async fn record_sign_in(db: &Db, tenant: &Tenant, user_id: UserId) -> Result<(), RepoError> {
-    let mut tx = begin_for_tenant(db, tenant.id()).await?;
+    let mut tx = begin_for_tenant(db, tenant).await?;
     sqlx::query!(
         "UPDATE users SET last_sign_in_at = now() WHERE tenant_id = $1 AND id = $2",
         tenant.id().as_uuid(),
@@ -72,7 +72,7 @@ pub async fn issue_ticket(
     token_digest: &str,
     ttl_secs: i64,
 ) -> Result<(), RepoError> {
-    let mut tx = begin_for_tenant(db, tenant.id()).await?;
+    let mut tx = begin_for_tenant(db, tenant).await?;
     insert_ticket(
         &mut tx,
         tenant.id(),
@@ -119,7 +119,7 @@ pub async fn redeem_ticket(
     purpose: TicketPurpose,
     token_digest: &str,
 ) -> Result<Option<UserId>, RepoError> {
-    let mut tx = begin_for_tenant(db, tenant.id()).await?;
+    let mut tx = begin_for_tenant(db, tenant).await?;
     let user = take_ticket(&mut tx, tenant.id(), purpose, token_digest).await?;
     tx.commit().await?;
     Ok(user)
@@ -153,7 +153,7 @@ pub async fn ticket_is_valid(
     purpose: TicketPurpose,
     token_digest: &str,
 ) -> Result<bool, RepoError> {
-    let mut tx = begin_for_tenant(db, tenant.id()).await?;
+    let mut tx = begin_for_tenant(db, tenant).await?;
     let valid = sqlx::query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM sign_in_tickets t JOIN users u ON u.tenant_id = t.tenant_id AND u.id = t.user_id
                            WHERE t.tenant_id = $1 AND t.token_digest = $2 AND t.purpose = $3
@@ -178,7 +178,7 @@ pub async fn issue_password_reset(
     token_digest: &str,
     ttl_secs: i64,
 ) -> Result<Option<String>, RepoError> {
-    let mut tx = begin_for_tenant(db, tenant.id()).await?;
+    let mut tx = begin_for_tenant(db, tenant).await?;
     let member = sqlx::query!(
         "SELECT id, name FROM users WHERE tenant_id = $1 AND email = $2 AND removed_at IS NULL",
         tenant.id().as_uuid(),
@@ -215,7 +215,7 @@ pub async fn reset_password<E: std::fmt::Display>(
     token_digest: &str,
     hash: impl std::future::Future<Output = Result<String, E>>,
 ) -> Result<Option<UserId>, RepoError> {
-    let mut tx = begin_for_tenant(db, tenant.id()).await?;
+    let mut tx = begin_for_tenant(db, tenant).await?;
     let Some(user_id) = take_ticket(
         &mut tx,
         tenant.id(),

@@ -33,7 +33,7 @@ pub async fn find(
     tenant: &Tenant,
     token_digest: &str,
 ) -> Result<Option<InvitationDetails>, RepoError> {
-    let mut tx = begin_for_tenant(db, tenant.id()).await?;
+    let mut tx = begin_for_tenant(db, tenant).await?;
     let row = sqlx::query!(
         r#"SELECT i.email, i.role, u.name AS invited_by, i.expires_at,
                   i.accepted_at IS NOT NULL AS "accepted!", i.revoked_at IS NOT NULL AS "revoked!",
@@ -85,7 +85,7 @@ pub async fn accept<E: std::fmt::Display>(
     hash: impl std::future::Future<Output = Result<String, E>>,
 ) -> Result<UserId, RepoError> {
     let tenant_id = tenant.id().as_uuid();
-    let mut tx = begin_for_tenant(db, tenant.id()).await?;
+    let mut tx = begin_for_tenant(db, tenant).await?;
     let invitation = sqlx::query!(
         r#"SELECT id, email, role,
                   accepted_at IS NULL AND revoked_at IS NULL AND expires_at > now() AS "open!"

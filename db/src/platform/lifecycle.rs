@@ -9,7 +9,8 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 use crate::platform::console::{audit, commit_announced, lock_tenant, Actor};
-use crate::scope::begin_for_tenant;
+use crate::platform::tenants::TenantRow;
+use crate::scope::begin_in_control;
 use crate::{Db, RepoError, Tenant, TenantScope};
 
 /// The start of the placeholder slug a purged workspace keeps; no registration may take one.
@@ -33,7 +34,7 @@ pub async fn schedule_deletion(
 ) -> Result<ScheduledDeletion, RepoError> {
     scope.require(Role::Owner)?;
     let tenant_id = scope.tenant_id();
-    let mut tx = begin_for_tenant(db, tenant_id).await?;
+    let mut tx = begin_in_control(db, tenant_id).await?;
     let before = lock_tenant(&mut tx, tenant_id).await?;
     if before.status != TenantStatus::Active.as_db() {
         return Err(RepoError::Conflict { field: "status" });
@@ -89,23 +90,22 @@ pub async fn schedule_deletion(
 /// Workspaces whose grace period is over, and suspended ones the console asked to purge
 /// now, oldest date first.
 pub async fn due_for_purge(db: &Db) -> Result<Vec<Tenant>, RepoError> {
-    let rows = sqlx::query!(
-        "SELECT id, slug, name, plan_code, status, currency FROM tenants
+    let rows = sqlx::query_as!(
+        TenantRow,
+        "SELECT id, slug, name, plan_code, status, currency, placement_cluster, placement_database, placement_state FROM tenants
           WHERE status IN ('deleting', 'suspended') AND delete_after <= now()
           ORDER BY delete_after, id"
     )
     .fetch_all(&mut *db.platform().await?)
     .await?;
-    rows.into_iter()
-        .map(|r| Tenant::from_row(r.id, &r.slug, r.name, r.plan_code, &r.status, &r.currency))
-        .collect()
+    rows.into_iter().map(Tenant::try_from).collect()
 }
 
 /// After a verified erasure: the workspace is marked purged and its slug given back (the row
 /// keeps a placeholder slug that registration refuses, [`PURGED_SLUG_PREFIX`] and a digest of
 /// its id).
 pub(crate) async fn mark_purged(db: &Db, tenant: &Tenant) -> Result<(), RepoError> {
-    let mut tx = begin_for_tenant(db, tenant.id()).await?;
+    let mut tx = begin_in_control(db, tenant.id()).await?;
     let marked = sqlx::query!(
         "UPDATE tenants
             SET status = 'purged', purged_at = now(), delete_after = NULL,

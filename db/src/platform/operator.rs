@@ -18,7 +18,7 @@ pub async fn add_member(
     password_hash: &str,
 ) -> Result<UserId, RepoError> {
     let id = uuid::Uuid::new_v4();
-    let mut tx = begin_for_tenant(db, tenant.id()).await?;
+    let mut tx = begin_for_tenant(db, tenant).await?;
     crate::tenant::plan::reserve(&mut tx, tenant.id(), domain::LimitKind::Members, 1).await?;
     sqlx::query!(
         "INSERT INTO users (tenant_id, id, email, name, password_hash, role) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -38,7 +38,7 @@ pub async fn add_member(
 /// The workspace's longest-standing owner, as a scope: whom an operator's command acts for
 /// when it needs a member (an API token made from the command line is that owner's).
 pub async fn first_owner(db: &Db, tenant: &Tenant) -> Result<Option<TenantScope>, RepoError> {
-    let mut tx = begin_for_tenant(db, tenant.id()).await?;
+    let mut tx = begin_for_tenant(db, tenant).await?;
     let owner = sqlx::query_scalar!(
         "SELECT id FROM users
           WHERE tenant_id = $1 AND role = 'OWNER' AND removed_at IS NULL

@@ -19,7 +19,7 @@ use sqlx::Row;
 
 use crate::catalog::tenant_tables;
 use crate::platform::console::{audit, lock_tenant, Actor};
-use crate::scope::begin_for_tenant;
+use crate::scope::{begin_for_tenant, begin_for_tenant_id, begin_in_control};
 use crate::{Db, RepoError, Tenant};
 
 /// Rows deleted per transaction.
@@ -69,7 +69,7 @@ pub async fn remove_rows(
                 removed.push((table.qualified(), from_table));
                 return Ok((removed, false));
             }
-            let mut tx = begin_for_tenant(db, tenant.id()).await?;
+            let mut tx = begin_for_tenant(db, tenant).await?;
             let done = sqlx::query(&statement)
                 .bind(tenant.id().as_uuid())
                 .bind(PURGE_BATCH)
@@ -87,7 +87,7 @@ pub async fn remove_rows(
     }
     // Platform rows that name the workspace inside a key rather than in a tenant_id column:
     // the password-reset throttle counts per "<workspace id>:<email>".
-    let mut tx = begin_for_tenant(db, tenant.id()).await?;
+    let mut tx = begin_in_control(db, tenant.id()).await?;
     let keys = sqlx::query!(
         "DELETE FROM rate_limit_events WHERE starts_with(key, $1 || ':')",
         tenant.id().to_string()
@@ -108,7 +108,12 @@ const RATE_LIMIT_KEYS: &str = "public.rate_limit_events (keys naming it)";
 /// status change takes too: a restore that commits first makes this refuse, and once this has
 /// committed the console refuses to restore.
 async fn begin_purge(db: &Db, tenant: &Tenant) -> Result<(), RepoError> {
-    let mut tx = begin_for_tenant(db, tenant.id()).await?;
+    // Its rows are in a database of its own, which the owner role's handle here does not
+    // reach; erasing one is dropping that database, which comes with moving workspaces.
+    if tenant.placement().dedicated().is_some() {
+        return Err(RepoError::Refused(crate::Refusal::DedicatedDatabase));
+    }
+    let mut tx = begin_in_control(db, tenant.id()).await?;
     let state = lock_tenant(&mut tx, tenant.id()).await?;
     // Only a closed workspace: it has no session left and serves no request.
     if state.status == TenantStatus::Active.as_db() {
@@ -128,7 +133,7 @@ async fn begin_purge(db: &Db, tenant: &Tenant) -> Result<(), RepoError> {
 /// how many, counted in one transaction.
 pub async fn remaining_rows(db: &Db, tenant_id: TenantId) -> Result<Vec<(String, i64)>, RepoError> {
     let tables = tenant_tables(db).await?;
-    let mut tx = begin_for_tenant(db, tenant_id).await?;
+    let mut tx = begin_for_tenant_id(db, tenant_id).await?;
     let mut remaining = Vec::new();
     for table in tables {
         let count: i64 = sqlx::query(&format!(
@@ -174,7 +179,7 @@ pub async fn purge(
         finished,
         remaining,
     };
-    let mut tx = begin_for_tenant(db, tenant.id()).await?;
+    let mut tx = begin_in_control(db, tenant.id()).await?;
     audit(
         &mut tx,
         Actor::System(requested_by),

@@ -1,5 +1,6 @@
 use domain::{Email, PersonName, Slug, TenantId, UserId, WorkspaceName};
 
+use crate::platform::tenants::TenantRow;
 use crate::scope::set_tenant;
 use crate::{Db, RepoError, Tenant};
 
@@ -32,23 +33,18 @@ pub async fn register(db: &Db, new: NewWorkspace<'_>) -> Result<(Tenant, UserId)
     let tenant_id = TenantId::from_uuid(uuid::Uuid::new_v4());
     let user_id = UserId::from_uuid(uuid::Uuid::new_v4());
     let mut tx = db.begin().await?;
-    let row = sqlx::query!(
+    let tenant: Tenant = sqlx::query_as!(
+        TenantRow,
         "INSERT INTO tenants (id, slug, name) VALUES ($1, $2, $3)
-         RETURNING id, slug, name, plan_code, status, currency",
+         RETURNING id, slug, name, plan_code, status, currency,
+                   placement_cluster, placement_database, placement_state",
         tenant_id.as_uuid(),
         new.slug.as_str(),
         new.name.as_str()
     )
     .fetch_one(&mut *tx)
-    .await?;
-    let tenant = Tenant::from_row(
-        row.id,
-        &row.slug,
-        row.name,
-        row.plan_code,
-        &row.status,
-        &row.currency,
-    )?;
+    .await?
+    .try_into()?;
     // From here on the transaction acts as the new tenant, so RLS checks the owner's row too.
     set_tenant(&mut tx, tenant_id).await?;
     sqlx::query!(

@@ -44,7 +44,7 @@ pub async fn reserve_sign_in_attempt(
     policy: ThrottlePolicy,
 ) -> Result<Attempt, RepoError> {
     let tenant_id = tenant.id().as_uuid();
-    let mut tx = begin_for_tenant(db, tenant.id()).await?;
+    let mut tx = begin_for_tenant(db, tenant).await?;
     let known_device = match device {
         Some(device) => sqlx::query_scalar!(
             r#"SELECT EXISTS (
@@ -171,7 +171,7 @@ pub async fn sign_in_succeeded(
     device: Option<&str>,
     attempt: Attempt,
 ) -> Result<(), RepoError> {
-    let mut tx = begin_for_tenant(db, tenant.id()).await?;
+    let mut tx = begin_for_tenant(db, tenant).await?;
     match (attempt, device) {
         (Attempt::FromKnownDevice, Some(device)) => {
             sqlx::query!(
@@ -214,7 +214,7 @@ pub async fn remember_device(
     user_id: UserId,
     device: &str,
 ) -> Result<(), RepoError> {
-    let mut tx = begin_for_tenant(db, tenant.id()).await?;
+    let mut tx = begin_for_tenant(db, tenant).await?;
     sqlx::query!(
         "INSERT INTO known_devices (tenant_id, user_id, token_digest) VALUES ($1, $2, $3)
          ON CONFLICT (tenant_id, token_digest) DO UPDATE SET last_used_at = now()

@@ -96,6 +96,14 @@ pub struct LentConnection {
     _lease: Lease,
 }
 
+impl LentConnection {
+    /// The connection and the claim that keeps its pool open, for a transaction that owns
+    /// the connection and must hold the claim as long as it lasts.
+    pub(crate) fn into_parts(self) -> (PoolConnection<Postgres>, Lease) {
+        (self.conn, self._lease)
+    }
+}
+
 impl Deref for LentConnection {
     type Target = PgConnection;
     fn deref(&self) -> &PgConnection {
@@ -110,7 +118,7 @@ impl DerefMut for LentConnection {
 }
 
 /// A caller's claim on a pool; dropping it lets the pool be closed again.
-struct Lease {
+pub(crate) struct Lease {
     pools: Arc<DatabasePools>,
     key: DatabaseKey,
     generation: u64,

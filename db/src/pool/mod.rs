@@ -9,6 +9,7 @@ use std::time::Duration;
 #[cfg(test)]
 use std::time::Instant;
 
+pub(crate) use databases::Lease;
 pub use databases::{DatabaseKey, DatabasePools, LentConnection, OpenPool, PoolLimits};
 pub use migrate::MigrationLimits;
 use outage::Outage;
@@ -42,6 +43,11 @@ pub struct DbSettings {
     /// role: `url` itself, or behind a transaction-pooling proxy (which cannot carry `LISTEN`)
     /// a direct address. `None`: nothing is kept in memory and every request reads through.
     pub listen_url: Option<String>,
+    /// The registered clusters that hold workspaces' own databases: each one's name and its
+    /// application role's URL (whose database part is replaced by the workspace's).
+    pub clusters: Vec<(String, String)>,
+    /// The pools to those databases, under one budget.
+    pub databases: PoolLimits,
 }
 
 /// The default for [`DbSettings::lock_timeout`] and for handles made with [`Db::from_pool`].
@@ -114,6 +120,8 @@ pub struct Db {
     shares: Arc<ConnectionShares>,
     load: Arc<crate::load::TenantLoad>,
     schema: Arc<schema::SchemaState>,
+    /// The workspaces' own databases; `None` when no cluster is registered.
+    databases: Option<Arc<DatabasePools>>,
 }
 
 impl Db {
@@ -132,6 +140,15 @@ impl Db {
             options = options.options([("lock_timeout", lock_timeout_ms.to_string())]);
         }
         let target = describe(&options);
+        let databases = if settings.clusters.is_empty() {
+            None
+        } else {
+            let mut clusters = std::collections::HashMap::new();
+            for (name, url) in &settings.clusters {
+                clusters.insert(name.clone(), parse_url(url)?);
+            }
+            Some(DatabasePools::new(clusters, settings.databases.clone()))
+        };
         // One direct attempt first: the pool would only report "timed out", while this says
         // "connection refused" or "password authentication failed".
         let probe = tokio::time::timeout(settings.acquire_timeout, options.connect()).await;
@@ -177,6 +194,7 @@ impl Db {
             )),
             load: Arc::default(),
             schema: Arc::default(),
+            databases,
         };
         if let Some(listen_options) = listen_options {
             db.listen(listen_options);
@@ -218,7 +236,23 @@ impl Db {
             lock_timeout_ms: LOCK_TIMEOUT.as_millis() as u64,
             outage: Arc::new(Outage::new()),
             schema: Arc::default(),
+            databases: None,
         }
+    }
+
+    /// The same handle reaching workspaces' own databases on `clusters` (tests and tools).
+    pub fn with_clusters(
+        mut self,
+        clusters: std::collections::HashMap<String, PgConnectOptions>,
+        limits: PoolLimits,
+    ) -> Self {
+        self.databases = Some(DatabasePools::new(clusters, limits));
+        self
+    }
+
+    /// The pools to workspaces' own databases, if any cluster is registered.
+    pub fn databases(&self) -> Option<&Arc<DatabasePools>> {
+        self.databases.as_ref()
     }
 
     /// The same handle with another lock timeout for its transactions (tests provoke one).
@@ -312,6 +346,39 @@ impl Db {
         self.outage.guard(opened).await
     }
 
+    /// A transaction opened by `statement` where a workspace placed at `placement` keeps its
+    /// data, with the claim on that database's pool when it is not the control database.
+    pub(crate) async fn begin_at(
+        &self,
+        placement: &crate::platform::tenants::Placement,
+        statement: String,
+    ) -> Result<(Transaction<'static, Postgres>, Option<Lease>), crate::RepoError> {
+        use crate::platform::tenants::Placement;
+        let home = match placement {
+            Placement::Shared => return Ok((self.begin_with(statement).await?, None)),
+            Placement::Dedicated { ready: false, .. } => return Err(crate::RepoError::Moving),
+            Placement::Dedicated { home, .. } => home.clone(),
+        };
+        let Some(pools) = self.databases.clone() else {
+            return Err(unregistered(&home.cluster));
+        };
+        // In a task of its own for the reason given at `begin_with`. `Transaction::begin` (public
+        // but undocumented in sqlx 0.8) is how a transaction takes ownership of a connection that
+        // did not come from `Pool::begin`; its custom statement is sent as the `BEGIN`.
+        let begin = tokio::spawn(async move {
+            let lent = match pools.acquire(&home).await {
+                Err(crate::RepoError::NotFound) => return Err(unregistered(&home.cluster)),
+                other => other?,
+            };
+            let (conn, lease) = lent.into_parts();
+            let tx = Transaction::begin(conn, Some(statement.into())).await?;
+            Ok((tx, Some(lease)))
+        });
+        begin
+            .await
+            .map_err(|_| crate::RepoError::Unavailable(sqlx::Error::WorkerCrashed))?
+    }
+
     /// A connection for platform statements; see [`PlatformConn`].
     pub(crate) async fn platform(&self) -> Result<PlatformConn, sqlx::Error> {
         Ok(if self.transaction_pooling {
@@ -340,6 +407,14 @@ impl Db {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// A workspace placed on a cluster this process was not told about: the deployer's settings
+/// and the registry disagree.
+fn unregistered(cluster: &str) -> crate::RepoError {
+    crate::RepoError::Internal(sqlx::Error::Configuration(
+        format!("cluster `{cluster}` holds a workspace but is not registered in [clusters]").into(),
+    ))
 }
 
 fn parse_url(url: &str) -> Result<PgConnectOptions, StartupError> {

@@ -66,7 +66,7 @@ pub async fn of(db: &Db, tenant: &Tenant) -> Result<Shares, RepoError> {
     if let Some(caps) = db.caches.caps(tenant.id()) {
         return Ok(Shares::from_caps(&caps));
     }
-    let mut tx = begin_for_tenant(db, tenant.id()).await?;
+    let mut tx = begin_for_tenant(db, tenant).await?;
     let caps = caps(db, &mut tx, tenant.id()).await?;
     end_read(tx);
     Ok(Shares::from_caps(&caps))

@@ -108,6 +108,10 @@ impl ApiCall {
                 tracing::warn!(request_id = %request_id, tenant = %tenant, token = %token, error = %source, "database unavailable");
                 unavailable()
             }
+            RepoError::Moving => {
+                tracing::info!(request_id = %request_id, tenant = %tenant, token = %token, "refused while the workspace moves between databases");
+                unavailable()
+            }
             RepoError::StatementTimeout { at } => {
                 tracing::warn!(request_id = %request_id, tenant = %tenant, token = %token, statement = %at, "statement timed out");
                 ApiError::new(Kind::Unavailable, app::AppError::TooSlow.to_string())

@@ -8,7 +8,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{Actor, ConsoleScope};
-use crate::scope::begin_for_tenant;
+use crate::scope::begin_in_control;
 use crate::{Db, Refusal, RepoError};
 
 /// Moves a tenant to another plan; takes effect on the tenant's next request. This is the
@@ -20,7 +20,7 @@ pub async fn change_plan(
     tenant_id: TenantId,
     plan: &PlanCode,
 ) -> Result<(), RepoError> {
-    let mut tx = begin_for_tenant(db, tenant_id).await?;
+    let mut tx = begin_in_control(db, tenant_id).await?;
     let known = sqlx::query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM plans WHERE code = $1) AS "known!""#,
         plan.as_str()
@@ -59,7 +59,7 @@ pub async fn set_status(
     tenant_id: TenantId,
     status: TenantStatus,
 ) -> Result<(), RepoError> {
-    let mut tx = begin_for_tenant(db, tenant_id).await?;
+    let mut tx = begin_in_control(db, tenant_id).await?;
     let before = lock_tenant(&mut tx, tenant_id).await?;
     before.refuse_if_erased()?;
     let restoring = before.status == TenantStatus::Deleting.as_db();
@@ -158,7 +158,7 @@ async fn change_override<O: Override>(
     code: &str,
     setting: O,
 ) -> Result<(), RepoError> {
-    let mut tx = begin_for_tenant(db, tenant_id).await?;
+    let mut tx = begin_in_control(db, tenant_id).await?;
     lock_tenant(&mut tx, tenant_id).await?.refuse_if_erased()?;
     if !O::known(&mut tx, code).await? {
         return Err(RepoError::Invalid { field: O::FIELD });

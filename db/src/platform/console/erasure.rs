@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 
 use super::changes::{audit, commit_announced, lock_tenant};
 use super::{Actor, ConsoleScope};
-use crate::scope::begin_for_tenant;
+use crate::scope::begin_in_control;
 use crate::{Db, RepoError};
 
 /// Makes a closed workspace (suspended, or deleted by its owner and in its grace period) due
@@ -28,7 +28,7 @@ pub async fn request_purge(
     tenant_id: TenantId,
     reason: &str,
 ) -> Result<(), RepoError> {
-    let mut tx = begin_for_tenant(db, tenant_id).await?;
+    let mut tx = begin_in_control(db, tenant_id).await?;
     let before = lock_tenant(&mut tx, tenant_id).await?;
     before.refuse_if_erased()?;
     if before.status == TenantStatus::Active.as_db() {

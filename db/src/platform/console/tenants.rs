@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::ConsoleScope;
-use crate::scope::{begin_for_tenant, end_read};
+use crate::scope::{begin_for_tenant_id, end_read};
 use crate::tenant::plan::{entitlements_in, Entitlements};
 use crate::{Db, RepoError};
 
@@ -124,7 +124,7 @@ pub async fn tenant_detail(
 ) -> Result<TenantDetail, RepoError> {
     let page = list_tenants_exact(db, scope, slug).await?;
     let overview = page.ok_or(RepoError::NotFound)?;
-    let mut tx = begin_for_tenant(db, overview.id).await?;
+    let mut tx = begin_for_tenant_id(db, overview.id).await?;
     let entitlements = entitlements_in(&mut tx, overview.id).await?;
     let feature_overrides = sqlx::query!(
         "SELECT feature, enabled FROM tenant_feature_overrides WHERE tenant_id = $1 ORDER BY feature",

@@ -14,7 +14,7 @@ use book::OrderBook;
 use domain::{TenantId, UserId};
 use uuid::Uuid;
 
-use crate::scope::{begin_for_tenant, set_tenant};
+use crate::scope::{begin_for_tenant, begin_for_tenant_id, set_tenant};
 use crate::{Db, RepoError, Tenant};
 
 /// (SKU, name, price in cents, stock): kitchen, desk, apparel and home goods.
@@ -110,7 +110,7 @@ const DAYS: u64 = 60;
 /// Whether the demo still needs its data: a workspace that has products or orders (seeded
 /// before, or used since) is left alone.
 pub async fn needs_seeding(db: &Db, tenant: &Tenant) -> Result<bool, RepoError> {
-    let mut tx = begin_for_tenant(db, tenant.id()).await?;
+    let mut tx = begin_for_tenant(db, tenant).await?;
     let used = sqlx::query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM products WHERE tenant_id = $1)
                OR EXISTS (SELECT 1 FROM orders WHERE tenant_id = $1) AS "used!""#,
@@ -235,7 +235,7 @@ pub async fn seed(
 /// for migrations; row-level security still holds it to this one tenant.
 pub async fn reset(db: &Db, tenant: TenantId) -> Result<(), RepoError> {
     let t = tenant.as_uuid();
-    let mut tx = begin_for_tenant(db, tenant).await?;
+    let mut tx = begin_for_tenant_id(db, tenant).await?;
     sqlx::query!("DELETE FROM order_events WHERE tenant_id = $1", t)
         .execute(&mut *tx)
         .await?;

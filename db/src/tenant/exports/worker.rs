@@ -6,7 +6,7 @@ use std::time::Duration;
 use domain::{ExportId, TenantId};
 
 use super::ExportKind;
-use crate::scope::{begin_for_tenant, end_read};
+use crate::scope::{begin_for_tenant, begin_for_tenant_id, end_read};
 use crate::{Db, RepoError, Tenant, TenantScope};
 
 /// A claimed job, as the worker sees it before it has a scope.
@@ -38,7 +38,7 @@ pub async fn job_for_worker(
     tenant: &Tenant,
     id: ExportId,
 ) -> Result<(ExportKind, domain::UserId), RepoError> {
-    let mut tx = begin_for_tenant(db, tenant.id()).await?;
+    let mut tx = begin_for_tenant(db, tenant).await?;
     let row = sqlx::query!(
         "SELECT kind, requested_by FROM export_jobs WHERE tenant_id = $1 AND id = $2",
         tenant.id().as_uuid(),
@@ -62,7 +62,7 @@ pub async fn fail_unscoped(
     id: ExportId,
     reason: &str,
 ) -> Result<(), RepoError> {
-    let mut tx = begin_for_tenant(db, tenant_id).await?;
+    let mut tx = begin_for_tenant_id(db, tenant_id).await?;
     mark_failed(&mut tx, tenant_id, id, reason).await?;
     tx.commit().await?;
     Ok(())
@@ -108,7 +108,7 @@ pub async fn record_progress(
     rows_done: i64,
     rows_total: i64,
 ) -> Result<(), RepoError> {
-    let mut tx = begin_for_tenant(db, scope.tenant_id()).await?;
+    let mut tx = scope.begin_outside_share(db).await?;
     sqlx::query!(
         "UPDATE export_jobs SET rows_done = $3, rows_total = $4, heartbeat_at = now()
           WHERE tenant_id = $1 AND id = $2 AND status = 'running'",

@@ -3,7 +3,7 @@
 
 use domain::{ImportId, TenantId, UserId};
 
-use crate::scope::{begin_for_tenant, end_read};
+use crate::scope::{begin_for_tenant, begin_for_tenant_id, end_read};
 use crate::{Db, RepoError, Tenant, TenantScope};
 
 /// A claimed import, as the worker sees it before it has a scope.
@@ -38,7 +38,7 @@ pub async fn job_for_worker(
     tenant: &Tenant,
     id: ImportId,
 ) -> Result<Option<UserId>, RepoError> {
-    let mut tx = begin_for_tenant(db, tenant.id()).await?;
+    let mut tx = begin_for_tenant(db, tenant).await?;
     let applied_by = sqlx::query_scalar!(
         "SELECT applied_by FROM product_imports WHERE tenant_id = $1 AND id = $2",
         tenant.id().as_uuid(),
@@ -60,7 +60,7 @@ pub async fn fail_unscoped(
     id: ImportId,
     reason: &str,
 ) -> Result<(), RepoError> {
-    let mut tx = begin_for_tenant(db, tenant_id).await?;
+    let mut tx = begin_for_tenant_id(db, tenant_id).await?;
     sqlx::query!(
         "UPDATE product_imports SET status = 'failed', error = $3, finished_at = now()
           WHERE tenant_id = $1 AND id = $2 AND status IN ('queued', 'running')",
