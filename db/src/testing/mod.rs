@@ -7,6 +7,9 @@ use sqlx::{ConnectOptions, Connection};
 use crate::Db;
 
 mod import;
+mod placement;
+
+pub use placement::TEST_CLUSTER;
 
 /// A migrated scratch database: `db` is the application role's handle; the owner's
 /// connection is kept for the few platform changes tests need before the console exists.

@@ -11,6 +11,9 @@ mod databases;
 mod demo;
 mod imports;
 mod orders_and_products;
+// Needs `db::testing` (the feature `./dev test` turns on through the server's dev-dependency).
+#[cfg(feature = "testing")]
+mod placements;
 mod plans;
 mod platform;
 mod purge;

@@ -86,3 +86,46 @@ fn malformed_values_name_the_setting() {
     let err = load("", &[("STOCKROOM_DATABASE_MAX_CONNECTIONS", "many")]).unwrap_err();
     assert!(err.contains("environment"), "{err}");
 }
+
+#[test]
+fn clusters_come_from_the_file_or_the_environment_and_bad_ones_name_themselves() {
+    let config = load(
+        "[clusters.east]\nurl = \"postgres://app@east/postgres\"\nowner_url = \"postgres://own@east/postgres\"\n",
+        &[
+            ("STOCKROOM_CLUSTER_WEST2_URL", "postgres://app@west/postgres"),
+            ("STOCKROOM_CLUSTER_WEST2_OWNER_URL", "postgres://own@west/postgres"),
+            ("STOCKROOM_CLUSTER_EAST_URL", "postgres://app2@east/postgres"),
+        ],
+    )
+    .unwrap();
+    let names: Vec<&str> = config.clusters.keys().map(String::as_str).collect();
+    assert_eq!(names, ["east", "west2"]);
+    assert_eq!(config.clusters["east"].url, "postgres://app2@east/postgres");
+    assert_eq!(
+        config.clusters["east"].owner_url,
+        "postgres://own@east/postgres"
+    );
+    assert_eq!(
+        config.clusters["west2"].owner_url,
+        "postgres://own@west/postgres"
+    );
+
+    let half = load("", &[("STOCKROOM_CLUSTER_NORTH_URL", "postgres://app@n/x")]).unwrap_err();
+    assert!(
+        half.contains("clusters.north") && half.contains("owner_url"),
+        "{half}"
+    );
+    let badly_named = load(
+        "[clusters.East-1]\nurl = \"postgres://a@h/x\"\nowner_url = \"postgres://o@h/x\"\n",
+        &[],
+    )
+    .unwrap_err();
+    assert!(badly_named.contains("clusters.East-1"), "{badly_named}");
+    let unknown_key = load("", &[("STOCKROOM_CLUSTER_EAST_PASSWORD", "x")]).unwrap_err();
+    assert!(
+        unknown_key.contains("STOCKROOM_CLUSTER_EAST_PASSWORD"),
+        "{unknown_key}"
+    );
+    let no_budget = load("[placements]\nmax_open_pools = 0\n", &[]).unwrap_err();
+    assert!(no_budget.contains("placements"), "{no_budget}");
+}

@@ -1,0 +1,156 @@
+//! A stand-in for provisioning, for the tests that prove a workspace placed in a database of
+//! its own is served from there and from nowhere else: a database on the test cluster with
+//! every migration, the workspace's registry row and members copied into it, and the control
+//! database's registry pointing at it. Not the product's provisioning (that comes with
+//! `server tenant provision`); it makes the same end state.
+
+use std::collections::HashMap;
+
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{ConnectOptions, Connection};
+
+use super::{begin_pinned, TestDatabase};
+use crate::{Db, PoolLimits};
+
+/// The test cluster's name in the registry and in the handles these tests use.
+pub const TEST_CLUSTER: &str = "test";
+
+impl TestDatabase {
+    /// The application role's handle with the test cluster registered, as a server with a
+    /// `[clusters.test]` setting has it (same caches and listener as `self.db`).
+    pub fn db_with_clusters(&self, limits: PoolLimits) -> Db {
+        let app: PgConnectOptions = self.app_url.parse().expect("app URL parses");
+        self.db
+            .clone()
+            .with_clusters(HashMap::from([(TEST_CLUSTER.to_owned(), app)]), limits)
+    }
+
+    /// Gives `tenant` a database of its own on the test cluster and returns its name: its
+    /// registry row and its members move there, and the registry says so (`ready`).
+    pub async fn place_dedicated(&self, tenant: uuid::Uuid) -> String {
+        let database = format!("stockroom_w_{}", tenant.simple());
+        let mut admin = self.owner.connect().await.expect("owner connects");
+        sqlx::query(&format!("CREATE DATABASE {database}"))
+            .execute(&mut admin)
+            .await
+            .expect("workspace database created");
+        admin.close().await.ok();
+        let home = self.owner.clone().database(&database);
+        let mut migrating = home.connect().await.expect("owner connects to it");
+        crate::MIGRATOR
+            .run(&mut migrating)
+            .await
+            .expect("migrations apply");
+        migrating.close().await.ok();
+
+        let mut control = self.owner.connect().await.expect("owner connects");
+        begin_pinned(&mut control, tenant).await;
+        let registry: String =
+            sqlx::query_scalar("SELECT to_jsonb(t)::text FROM tenants t WHERE id = $1")
+                .bind(tenant)
+                .fetch_one(&mut control)
+                .await
+                .expect("registry row read");
+        let members: String = sqlx::query_scalar(
+            "SELECT coalesce(jsonb_agg(to_jsonb(u)), '[]')::text FROM users u WHERE tenant_id = $1",
+        )
+        .bind(tenant)
+        .fetch_one(&mut control)
+        .await
+        .expect("members read");
+
+        let mut dedicated = home.connect().await.expect("owner connects to it");
+        begin_pinned(&mut dedicated, tenant).await;
+        for statement in [
+            "INSERT INTO tenants SELECT * FROM jsonb_populate_record(NULL::tenants, $1::jsonb)",
+            "INSERT INTO users SELECT * FROM jsonb_populate_recordset(NULL::users, $2::jsonb)",
+            "UPDATE tenants SET placement_cluster = $3, placement_database = current_database(),
+                                placement_state = 'ready'",
+        ] {
+            sqlx::query(statement)
+                .bind(&registry)
+                .bind(&members)
+                .bind(TEST_CLUSTER)
+                .execute(&mut dedicated)
+                .await
+                .unwrap_or_else(|e| panic!("{statement}: {e}"));
+        }
+        sqlx::query("COMMIT")
+            .execute(&mut dedicated)
+            .await
+            .expect("commit");
+        dedicated.close().await.ok();
+
+        for statement in [
+            "DELETE FROM users WHERE tenant_id = $1",
+            "UPDATE tenants SET placement_cluster = $2, placement_database = $3,
+                                placement_state = 'ready' WHERE id = $1",
+            "COMMIT",
+        ] {
+            sqlx::query(statement)
+                .bind(tenant)
+                .bind(TEST_CLUSTER)
+                .bind(&database)
+                .execute(&mut control)
+                .await
+                .unwrap_or_else(|e| panic!("{statement}: {e}"));
+        }
+        control.close().await.ok();
+        self.db.caches.clear();
+        database
+    }
+
+    /// Sets the registry's state of a placed workspace (`provisioning` / `ready`).
+    pub async fn set_placement_state(&self, tenant: uuid::Uuid, state: &str) {
+        let mut conn = self.owner.connect().await.expect("owner connects");
+        sqlx::query("UPDATE tenants SET placement_state = $2 WHERE id = $1")
+            .bind(tenant)
+            .bind(state)
+            .execute(&mut conn)
+            .await
+            .expect("placement state set");
+        conn.close().await.ok();
+        self.db.caches.clear();
+    }
+
+    /// How many rows of `tenant` `table` holds in `database` (this test's control database
+    /// when `None`), counted as the owner with the workspace pinned.
+    pub async fn count_rows(&self, database: Option<&str>, table: &str, tenant: uuid::Uuid) -> i64 {
+        let options = match database {
+            Some(name) => self.owner.clone().database(name),
+            None => self.owner.clone(),
+        };
+        let mut conn = options.connect().await.expect("owner connects");
+        begin_pinned(&mut conn, tenant).await;
+        let count = sqlx::query_scalar(&format!(
+            "SELECT count(*) FROM {table} WHERE tenant_id = $1"
+        ))
+        .bind(tenant)
+        .fetch_one(&mut conn)
+        .await
+        .expect("rows counted");
+        conn.close().await.ok();
+        count
+    }
+
+    /// Holds the lock a move takes on `tenant` (exclusive, in the control database) until
+    /// [`Self::release_move_lock`].
+    pub async fn hold_move_lock(&self, tenant: uuid::Uuid) -> sqlx::PgConnection {
+        let mut conn = self.owner.connect().await.expect("owner connects");
+        sqlx::query("SELECT pg_advisory_lock(1397903693, hashtext($1::text))")
+            .bind(tenant.to_string())
+            .execute(&mut conn)
+            .await
+            .expect("move lock taken");
+        conn
+    }
+
+    pub async fn release_move_lock(&self, mut held: sqlx::PgConnection, tenant: uuid::Uuid) {
+        sqlx::query("SELECT pg_advisory_unlock(1397903693, hashtext($1::text))")
+            .bind(tenant.to_string())
+            .execute(&mut held)
+            .await
+            .expect("move lock released");
+        held.close().await.ok();
+    }
+}

@@ -1,0 +1,180 @@
+//! Placements: a workspace whose data lives in a database of its own is served from there,
+//! and from nowhere else. Its rows exist only in its database; the other workspace (shared)
+//! sees nothing of it; a process that still believes it shared is refused by the control
+//! database (`app_enter_tenant`), as is every request while its database is being made; and
+//! a move's lock waits for the transactions already running.
+
+use std::time::Duration;
+
+use crate::common::{product, workspace};
+use db::platform::tenants::{find_by_slug, Placement};
+use db::tenant::products::{self, ProductQuery};
+use db::testing::{fresh_database, TEST_CLUSTER};
+use db::{PoolLimits, RepoError, TenantScope};
+use domain::Slug;
+
+fn limits() -> PoolLimits {
+    PoolLimits {
+        per_database: 2,
+        max_pools: 4,
+        idle_close: Duration::from_secs(60),
+        acquire_timeout: Duration::from_secs(5),
+    }
+}
+
+async fn skus(db: &db::Db, scope: &TenantScope) -> Result<Vec<String>, RepoError> {
+    let page = products::list(
+        db,
+        scope,
+        &ProductQuery {
+            limit: 50,
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(page
+        .products
+        .into_iter()
+        .map(|p| p.sku.as_str().to_owned())
+        .collect())
+}
+
+#[tokio::test]
+async fn a_dedicated_workspace_is_served_from_its_own_database_only() {
+    let test = fresh_database().await;
+    let db = test.db_with_clusters(limits());
+    let (alpha, alpha_owner) = workspace(&db, "alpha", "owner@alpha.test").await;
+    let (bravo, bravo_owner) = workspace(&db, "bravo", "owner@bravo.test").await;
+    // Built while bravo is shared, kept the way a process that has not heard of a move keeps
+    // a signed-in member.
+    let stale = TenantScope::for_member(&db, &bravo, bravo_owner)
+        .await
+        .unwrap()
+        .unwrap();
+
+    let database = test.place_dedicated(bravo.id().as_uuid()).await;
+
+    let bravo = find_by_slug(&db, &Slug::parse("bravo").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    match bravo.placement() {
+        Placement::Dedicated { home, ready } => {
+            assert!(*ready);
+            assert_eq!(
+                (home.cluster.as_str(), home.database.as_str()),
+                (TEST_CLUSTER, database.as_str())
+            );
+        }
+        other => panic!("bravo is placed {other:?}"),
+    }
+    let bravo_scope = TenantScope::for_member(&db, &bravo, bravo_owner)
+        .await
+        .unwrap()
+        .expect("bravo's owner is read from bravo's database");
+    let alpha_scope = TenantScope::for_member(&db, &alpha, alpha_owner)
+        .await
+        .unwrap()
+        .unwrap();
+    products::create(&db, &bravo_scope, &product("B-ONLY", 500, 3))
+        .await
+        .unwrap();
+    products::create(&db, &alpha_scope, &product("A-ONLY", 700, 2))
+        .await
+        .unwrap();
+
+    assert_eq!(skus(&db, &bravo_scope).await.unwrap(), ["B-ONLY"]);
+    assert_eq!(skus(&db, &alpha_scope).await.unwrap(), ["A-ONLY"]);
+    let b = bravo.id().as_uuid();
+    let a = alpha.id().as_uuid();
+    assert_eq!(test.count_rows(Some(&database), "products", b).await, 1);
+    assert_eq!(test.count_rows(Some(&database), "users", b).await, 1);
+    assert_eq!(
+        test.count_rows(None, "products", b).await,
+        0,
+        "nothing of bravo in the shared database"
+    );
+    assert_eq!(test.count_rows(None, "users", b).await, 0);
+    assert_eq!(
+        test.count_rows(Some(&database), "products", a).await,
+        0,
+        "nothing of alpha in bravo's"
+    );
+
+    // Alpha's owner cannot reach bravo's member through alpha's workspace, nor the reverse.
+    assert!(TenantScope::for_member(&db, &alpha, bravo_owner)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(TenantScope::for_member(&db, &bravo, alpha_owner)
+        .await
+        .unwrap()
+        .is_none());
+
+    // The scope from before the move opens its transaction in the shared database, which
+    // refuses: bravo's data does not live there any more. Nothing is written there.
+    let refused = products::create(&db, &stale, &product("LATE", 1, 1)).await;
+    assert!(matches!(refused, Err(RepoError::Moving)), "{refused:?}");
+    assert!(matches!(skus(&db, &stale).await, Err(RepoError::Moving)));
+    assert_eq!(test.count_rows(None, "products", b).await, 0);
+
+    // While its database is being made, the registry sends nobody to it. (A database that
+    // serves traffic is only ever left by a move, which marks its own row too.)
+    test.set_placement_state(b, "provisioning").await;
+    let bravo = find_by_slug(&db, &Slug::parse("bravo").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let refused = TenantScope::for_member(&db, &bravo, bravo_owner).await;
+    assert!(matches!(refused, Err(RepoError::Moving)), "{refused:?}");
+    // Alpha carries on.
+    assert_eq!(skus(&db, &alpha_scope).await.unwrap(), ["A-ONLY"]);
+}
+
+#[tokio::test]
+async fn a_workspace_placed_on_an_unregistered_cluster_is_an_internal_error_not_a_fallback() {
+    let test = fresh_database().await;
+    let (bravo, bravo_owner) = workspace(&test.db, "bravo", "owner@bravo.test").await;
+    test.place_dedicated(bravo.id().as_uuid()).await;
+    // `test.db` has no cluster registered: it must not read bravo from the shared database.
+    let bravo = find_by_slug(&test.db, &Slug::parse("bravo").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let refused = TenantScope::for_member(&test.db, &bravo, bravo_owner).await;
+    assert!(
+        matches!(refused, Err(RepoError::Internal(_))),
+        "{refused:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_move_lock_waits_for_the_workspace_transactions_already_running() {
+    let test = fresh_database().await;
+    let (alpha, alpha_owner) = workspace(&test.db, "alpha", "owner@alpha.test").await;
+    let (bravo, bravo_owner) = workspace(&test.db, "bravo", "owner@bravo.test").await;
+    let alpha_scope = TenantScope::for_member(&test.db, &alpha, alpha_owner)
+        .await
+        .unwrap()
+        .unwrap();
+    let bravo_scope = TenantScope::for_member(&test.db, &bravo, bravo_owner)
+        .await
+        .unwrap()
+        .unwrap();
+    let db = test
+        .db
+        .clone()
+        .with_lock_timeout(Duration::from_millis(300));
+
+    // While a move holds alpha's lock, alpha's transactions wait (here: until their lock
+    // timeout) and bravo's do not.
+    let held = test.hold_move_lock(alpha.id().as_uuid()).await;
+    let waited = skus(&db, &alpha_scope).await;
+    assert!(
+        matches!(waited, Err(RepoError::LockTimeout { .. })),
+        "{waited:?}"
+    );
+    assert!(skus(&db, &bravo_scope).await.unwrap().is_empty());
+    test.release_move_lock(held, alpha.id().as_uuid()).await;
+    assert!(skus(&db, &alpha_scope).await.unwrap().is_empty());
+}
