@@ -283,33 +283,31 @@ pub(crate) struct TenantTx {
 
 impl TenantTx {
     pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
-        let Self {
-            tx,
-            lease,
-            place,
-            held,
-        } = self;
-        let committed = tx.commit().await;
-        drop(lease);
-        drop(place);
-        drop(held);
-        committed
+        self.end(true).await
     }
 
     /// Ends the transaction at once, releasing its row locks now rather than when the dropped
     /// transaction's ROLLBACK goes out with the connection's next use.
     pub(crate) async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.end(false).await
+    }
+
+    /// The pool's lease, the share's place and the held-time record go once the database has
+    /// answered, not before.
+    async fn end(self, commit: bool) -> Result<(), sqlx::Error> {
         let Self {
             tx,
             lease,
             place,
             held,
         } = self;
-        let rolled_back = tx.rollback().await;
-        drop(lease);
-        drop(place);
-        drop(held);
-        rolled_back
+        let ended = if commit {
+            tx.commit().await
+        } else {
+            tx.rollback().await
+        };
+        drop((lease, place, held));
+        ended
     }
 }
 
