@@ -29,8 +29,8 @@ pub struct Config {
 pub struct ClusterConfig {
     /// The application role (owns nothing, cannot bypass row-level security).
     pub url: String,
-    /// The owner role: creates and migrates workspace databases (`server tenant provision`,
-    /// `server migrate`); never used by a serving process.
+    /// The owner role: creates and migrates workspace databases; only the commands that do
+    /// need it, and a serving process's settings should leave it out.
     pub owner_url: String,
 }
 
@@ -390,9 +390,11 @@ impl Config {
                     "clusters.{name}: a cluster's name is a lowercase letter then up to 30 lowercase letters or digits"
                 ));
             }
-            if cluster.url.is_empty() || cluster.owner_url.is_empty() {
+            // The owner's URL is for the commands that create and migrate databases; a web
+            // server must not hold it, so it may be left out of a server's settings.
+            if cluster.url.is_empty() {
                 return Err(format!(
-                    "clusters.{name}: both url (the application role) and owner_url (the owner role) are needed"
+                    "clusters.{name}: url (the application role) is needed; owner_url only where databases are created or migrated"
                 ));
             }
         }

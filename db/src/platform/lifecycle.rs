@@ -34,6 +34,20 @@ pub async fn schedule_deletion(
 ) -> Result<ScheduledDeletion, RepoError> {
     scope.require(Role::Owner)?;
     let tenant_id = scope.tenant_id();
+    // Whom to tell: read where the workspace's members live, before the registry changes.
+    let mut home = scope.begin(db).await?;
+    let owners = sqlx::query_scalar!(
+        "SELECT email FROM users
+          WHERE tenant_id = $1 AND role = 'OWNER' AND removed_at IS NULL
+          ORDER BY email",
+        tenant_id.as_uuid()
+    )
+    .fetch_all(&mut *home)
+    .await?
+    .into_iter()
+    .map(|e| Email::parse(&e).map_err(|_| RepoError::corrupt("users.email")))
+    .collect::<Result<Vec<_>, _>>()?;
+    crate::scope::end_read(home);
     let mut tx = begin_in_control(db, tenant_id).await?;
     let before = lock_tenant(&mut tx, tenant_id).await?;
     if before.status != TenantStatus::Active.as_db() {
@@ -55,17 +69,7 @@ pub async fn schedule_deletion(
     )
     .execute(&mut *tx)
     .await?;
-    let owners = sqlx::query_scalar!(
-        "SELECT email FROM users
-          WHERE tenant_id = $1 AND role = 'OWNER' AND removed_at IS NULL
-          ORDER BY email",
-        tenant_id.as_uuid()
-    )
-    .fetch_all(&mut *tx)
-    .await?
-    .into_iter()
-    .map(|e| Email::parse(&e).map_err(|_| RepoError::corrupt("users.email")))
-    .collect::<Result<Vec<_>, _>>()?;
+
     // The owner by id, not email: the audit log outlives the purge and keeps no personal data.
     audit(
         &mut tx,

@@ -110,11 +110,15 @@ fn clusters_come_from_the_file_or_the_environment_and_bad_ones_name_themselves()
         "postgres://own@west/postgres"
     );
 
-    let half = load("", &[("STOCKROOM_CLUSTER_NORTH_URL", "postgres://app@n/x")]).unwrap_err();
-    assert!(
-        half.contains("clusters.north") && half.contains("owner_url"),
-        "{half}"
-    );
+    // A serving process needs the application role's URL only.
+    let serving = load("", &[("STOCKROOM_CLUSTER_NORTH_URL", "postgres://app@n/x")]).unwrap();
+    assert!(serving.clusters["north"].owner_url.is_empty());
+    let half = load(
+        "",
+        &[("STOCKROOM_CLUSTER_NORTH_OWNER_URL", "postgres://o@n/x")],
+    )
+    .unwrap_err();
+    assert!(half.contains("clusters.north: url"), "{half}");
     let badly_named = load(
         "[clusters.East-1]\nurl = \"postgres://a@h/x\"\nowner_url = \"postgres://o@h/x\"\n",
         &[],
