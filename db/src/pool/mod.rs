@@ -145,7 +145,13 @@ impl Db {
         } else {
             let mut clusters = std::collections::HashMap::new();
             for (name, url) in &settings.clusters {
-                clusters.insert(name.clone(), parse_url(url)?);
+                let mut cluster = parse_url(url)?;
+                // Behind the same kind of proxy as the control database: nothing stays
+                // prepared between transactions (see `DbSettings::transaction_pooling`).
+                if settings.transaction_pooling {
+                    cluster = cluster.statement_cache_capacity(0);
+                }
+                clusters.insert(name.clone(), cluster);
             }
             Some(DatabasePools::new(clusters, settings.databases.clone()))
         };
