@@ -17,7 +17,7 @@ pub mod tenant;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use caches::Change;
+pub use caches::{Change, CHANNEL};
 pub use error::{LineProblem, Refusal, RepoError};
 pub use listener::LISTENER_NAME;
 pub use platform::tenants::Tenant;

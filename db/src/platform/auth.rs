@@ -241,8 +241,13 @@ pub async fn reset_password<E: std::fmt::Display>(
     }
     let password_hash = RepoError::delegated("hashing the new password", hash).await?;
     crate::tenant::members::set_password_in(&mut tx, tenant.id(), user_id, &password_hash).await?;
-    let ended =
-        crate::platform::sessions::end_member_sessions(&mut tx, tenant.id(), user_id, None).await?;
+    let ended = crate::platform::sessions::end_member_sessions(
+        tx.control(db).await?,
+        tenant.id(),
+        user_id,
+        None,
+    )
+    .await?;
     tx.commit().await?;
     db.forget(&ended);
     Ok(Some(user_id))

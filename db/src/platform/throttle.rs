@@ -97,31 +97,40 @@ pub async fn reserve_sign_in_attempt(
         tx.commit().await?;
         return Ok(Attempt::FromKnownDevice);
     }
+    // The account's failures live with the workspace's data; the address's are counted
+    // across every workspace, in the control database (`TenantTx::control`).
     sqlx::query!(
-        "SELECT pg_advisory_xact_lock(hashtextextended('sign-in:' || $1::uuid::text || ':' || $2, 0)),
-                pg_advisory_xact_lock(hashtextextended('sign-in-address:' || $3, 0))",
+        "SELECT pg_advisory_xact_lock(hashtextextended('sign-in:' || $1::uuid::text || ':' || $2, 0))",
         tenant_id,
-        email.as_str(),
-        address
+        email.as_str()
     )
     .execute(&mut *tx)
     .await?;
-    let counts = sqlx::query!(
-        r#"SELECT
-             (SELECT count(*) FROM sign_in_failures
-               WHERE tenant_id = $1 AND email = $2 AND device_digest IS NULL
-                 AND failed_at > now() - make_interval(secs => $4)) AS "account!",
-             (SELECT count(*) FROM sign_in_failures_by_address
-               WHERE address = $3::text::inet
-                 AND failed_at > now() - make_interval(secs => $4)) AS "address!""#,
+    sqlx::query!(
+        "SELECT pg_advisory_xact_lock(hashtextextended('sign-in-address:' || $1, 0))",
+        address
+    )
+    .execute(tx.control(db).await?)
+    .await?;
+    let account = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM sign_in_failures
+            WHERE tenant_id = $1 AND email = $2 AND device_digest IS NULL
+              AND failed_at > now() - make_interval(secs => $3)"#,
         tenant_id,
         email.as_str(),
-        address,
         policy.window_secs as f64
     )
     .fetch_one(&mut *tx)
     .await?;
-    if counts.account >= policy.per_account || counts.address >= policy.per_address {
+    let from_address = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM sign_in_failures_by_address
+            WHERE address = $1::text::inet AND failed_at > now() - make_interval(secs => $2)"#,
+        address,
+        policy.window_secs as f64
+    )
+    .fetch_one(tx.control(db).await?)
+    .await?;
+    if account >= policy.per_account || from_address >= policy.per_address {
         tx.commit().await?;
         return Ok(Attempt::Refused);
     }
@@ -148,13 +157,13 @@ pub async fn reserve_sign_in_attempt(
         address,
         policy.window_secs as f64
     )
-    .execute(&mut *tx)
+    .execute(tx.control(db).await?)
     .await?;
     sqlx::query!(
         "INSERT INTO sign_in_failures_by_address (address) VALUES ($1::text::inet)",
         address
     )
-    .execute(&mut *tx)
+    .execute(tx.control(db).await?)
     .await?;
     tx.commit().await?;
     Ok(Attempt::FromElsewhere)
@@ -196,7 +205,7 @@ pub async fn sign_in_succeeded(
                       ORDER BY failed_at DESC LIMIT 1)",
                 address
             )
-            .execute(&mut *tx)
+            .execute(tx.control(db).await?)
             .await?;
         }
     }

@@ -21,6 +21,10 @@ pub(crate) struct TenantTx {
     lease: Option<Lease>,
     pub(super) place: Option<OwnedSemaphorePermit>,
     held: HeldConnection,
+    /// For a workspace with a database of its own: the platform's side of a change (sessions
+    /// ended, announcements heard by every process), in the control database, opened on
+    /// first use by [`TenantTx::control`] and committed right after `tx`.
+    control: Option<Transaction<'static, Postgres>>,
 }
 
 impl TenantTx {
@@ -34,6 +38,30 @@ impl TenantTx {
         self.end(false).await
     }
 
+    /// Where the platform's records of this change go: sessions (ended with a member's
+    /// removal, role or password change) and the `NOTIFY` every process listens for live in
+    /// the control database. For a shared workspace that is this very transaction; for a
+    /// dedicated one, a control transaction opened beside it and committed right after it.
+    ///
+    /// The workspace's change commits first: if the control side then fails, the member's
+    /// sessions outlive the change, but each one is checked against the member in the
+    /// workspace's own database whenever it is not held in memory (and memory keeps nothing
+    /// longer than its short expiry), so a removed member is still refused; the other order
+    /// could end sessions for a change that then rolled back, or announce it before it is
+    /// visible, and a process would cache the old state.
+    pub(crate) async fn control(&mut self, db: &Db) -> Result<&mut PgConnection, RepoError> {
+        if self.lease.is_none() {
+            return Ok(&mut self.tx);
+        }
+        if self.control.is_none() {
+            self.control = Some(
+                db.begin_with(control_statement(db, self.held.tenant))
+                    .await?,
+            );
+        }
+        Ok(self.control.as_mut().expect("opened above"))
+    }
+
     /// The pool's lease, the share's place and the held-time record go once the database has
     /// answered, not before.
     async fn end(self, commit: bool) -> Result<(), sqlx::Error> {
@@ -42,14 +70,28 @@ impl TenantTx {
             lease,
             place,
             held,
+            control,
         } = self;
+        let tenant = held.tenant;
         let ended = if commit {
             tx.commit().await
         } else {
             tx.rollback().await
         };
         drop((lease, place, held));
-        ended
+        let Some(control) = control else {
+            return ended;
+        };
+        if ended.is_err() || !commit {
+            return ended.and(control.rollback().await);
+        }
+        control.commit().await.inspect_err(|err| {
+            tracing::error!(
+                tenant = %tenant, error = %err,
+                "a change committed in the workspace's database, but its sessions and \
+                 announcements in the control database did not"
+            );
+        })
     }
 }
 
@@ -101,12 +143,15 @@ pub(crate) async fn begin_for_tenant_id(
 /// registry row and the platform's records of it (the console, the lifecycle), never on its
 /// data: it does not check where the workspace's data lives, so it works for every workspace.
 pub(crate) async fn begin_in_control(db: &Db, tenant_id: TenantId) -> Result<TenantTx, RepoError> {
-    let statement = format!(
+    let tx = db.begin_with(control_statement(db, tenant_id)).await?;
+    Ok(TenantTx::new(db, tx, None, tenant_id))
+}
+
+fn control_statement(db: &Db, tenant_id: TenantId) -> String {
+    format!(
         "BEGIN; SELECT set_config('app.tenant_id', '{tenant_id}', true), {}",
         db.lock_timeout_setting()
-    );
-    let tx = db.begin_with(statement).await?;
-    Ok(TenantTx::new(db, tx, None, tenant_id))
+    )
 }
 
 /// The transaction's settings, the check of where the workspace lives and its `BEGIN` travel
@@ -162,6 +207,7 @@ impl TenantTx {
                 since: std::time::Instant::now(),
                 load: db.load_handle(),
             },
+            control: None,
         }
     }
 }

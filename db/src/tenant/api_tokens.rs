@@ -117,7 +117,7 @@ pub async fn revoke(db: &Db, scope: &TenantScope, id: ApiTokenId) -> Result<(), 
     .await?
     .ok_or(RepoError::NotFound)?;
     let change = Change::ApiToken(digest);
-    announce(&mut tx, &change).await?;
+    announce(tx.control(db).await?, &change).await?;
     tx.commit().await?;
     db.forget(&[change]);
     Ok(())

@@ -72,8 +72,9 @@ pub async fn change_role(
     keep_an_owner(&owners, user_id)?;
     set_role(&mut tx, scope.tenant_id(), user_id, role).await?;
     withdraw_invitations_beyond(&mut tx, scope.tenant_id(), user_id, Some(role)).await?;
-    let mut ended = end_member_sessions(&mut tx, scope.tenant_id(), user_id, None).await?;
-    ended.push(member_changed(&mut tx, user_id).await?);
+    let mut ended =
+        end_member_sessions(tx.control(db).await?, scope.tenant_id(), user_id, None).await?;
+    ended.push(member_changed(tx.control(db).await?, user_id).await?);
     tx.commit().await?;
     db.forget(&ended);
     Ok(())
@@ -108,8 +109,9 @@ pub async fn remove(db: &Db, scope: &TenantScope, user_id: UserId) -> Result<(),
     .execute(&mut *tx)
     .await?;
     withdraw_invitations_beyond(&mut tx, scope.tenant_id(), user_id, None).await?;
-    let mut ended = end_member_sessions(&mut tx, scope.tenant_id(), user_id, None).await?;
-    ended.push(member_changed(&mut tx, user_id).await?);
+    let mut ended =
+        end_member_sessions(tx.control(db).await?, scope.tenant_id(), user_id, None).await?;
+    ended.push(member_changed(tx.control(db).await?, user_id).await?);
     tx.commit().await?;
     db.forget(&ended);
     Ok(())
@@ -134,10 +136,10 @@ pub async fn transfer_ownership(
     set_role(&mut tx, scope.tenant_id(), to, Role::Owner).await?;
     set_role(&mut tx, scope.tenant_id(), me, Role::Admin).await?;
     withdraw_invitations_beyond(&mut tx, scope.tenant_id(), me, Some(Role::Admin)).await?;
-    let mut ended = end_member_sessions(&mut tx, scope.tenant_id(), to, None).await?;
-    ended.extend(end_member_sessions(&mut tx, scope.tenant_id(), me, keep).await?);
-    ended.push(member_changed(&mut tx, to).await?);
-    ended.push(member_changed(&mut tx, me).await?);
+    let mut ended = end_member_sessions(tx.control(db).await?, scope.tenant_id(), to, None).await?;
+    ended.extend(end_member_sessions(tx.control(db).await?, scope.tenant_id(), me, keep).await?);
+    ended.push(member_changed(tx.control(db).await?, to).await?);
+    ended.push(member_changed(tx.control(db).await?, me).await?);
     tx.commit().await?;
     db.forget(&ended);
     Ok(())
@@ -189,8 +191,13 @@ pub async fn set_own_password(
         password_hash,
     )
     .await?;
-    let ended =
-        end_member_sessions(&mut tx, scope.tenant_id(), scope.member().user_id, keep).await?;
+    let ended = end_member_sessions(
+        tx.control(db).await?,
+        scope.tenant_id(),
+        scope.member().user_id,
+        keep,
+    )
+    .await?;
     tx.commit().await?;
     db.forget(&ended);
     Ok(())

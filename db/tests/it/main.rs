@@ -14,6 +14,8 @@ mod orders_and_products;
 // Needs `db::testing` (the feature `./dev test` turns on through the server's dev-dependency).
 #[cfg(feature = "testing")]
 mod placements;
+#[cfg(feature = "testing")]
+mod placements_platform;
 mod plans;
 mod platform;
 mod purge;

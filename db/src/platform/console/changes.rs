@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::home_copy::copy_plan_home;
 use super::{Actor, ConsoleScope};
 use crate::scope::begin_in_control;
 use crate::{Db, Refusal, RepoError};
@@ -48,7 +49,8 @@ pub async fn change_plan(
         json!({ "plan": plan.as_str() }),
     )
     .await?;
-    commit_announced(db, tx, tenant_id).await
+    commit_announced(db, tx, tenant_id).await?;
+    copy_plan_home(db, tenant_id).await
 }
 
 /// Suspends or reactivates a tenant. A suspended tenant's people are signed out on their
@@ -181,7 +183,8 @@ async fn change_override<O: Override>(
         record(after),
     )
     .await?;
-    commit_announced(db, tx, tenant_id).await
+    commit_announced(db, tx, tenant_id).await?;
+    copy_plan_home(db, tenant_id).await
 }
 
 /// Commits a change to one tenant and makes every process forget what it kept of it (its

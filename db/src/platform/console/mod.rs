@@ -10,6 +10,7 @@ mod admins;
 mod audit;
 mod changes;
 mod erasure;
+mod home_copy;
 mod load;
 mod tenants;
 
