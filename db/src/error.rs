@@ -88,6 +88,11 @@ pub enum Refusal {
     ArchiveUnderWay,
     /// The workspace has a database of its own, which this operation does not reach yet.
     DedicatedDatabase,
+    /// Provisioning places a new or empty workspace: this one holds products, orders or
+    /// customers, whose place changes by a move.
+    HoldsData,
+    /// The workspace is already placed, or being provisioned, on another cluster.
+    PlacedElsewhere { cluster: String },
     /// The row changed since the form that edits it was opened (an edit names the version it
     /// started from).
     Stale,

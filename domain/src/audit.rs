@@ -1,6 +1,6 @@
 /// Every action the console's audit log records: the filter on its page (in the browser) and
 /// the repository (which accepts no other) read this one list.
-pub const AUDIT_ACTIONS: [&str; 9] = [
+pub const AUDIT_ACTIONS: [&str; 10] = [
     "change_plan",
     "set_feature_override",
     "set_limit_override",
@@ -10,4 +10,5 @@ pub const AUDIT_ACTIONS: [&str; 9] = [
     "restore",
     "request_purge",
     "purge",
+    "provision",
 ];

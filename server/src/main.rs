@@ -1,5 +1,5 @@
 //! The Stockroom server: `serve` (the default), `migrate`, `seed-demo`, `check-config`,
-//! `add-member`, `create-admin`, `generate`, `endpoints`, `api-token create`, `tenant purge`, `tenant purge-due`.
+//! `add-member`, `create-admin`, `generate`, `endpoints`, `api-token create`, `tenant purge`, `tenant purge-due`, `tenant provision`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -122,6 +122,16 @@ enum TenantCommand {
     /// Erase every workspace its owner deleted whose grace period is over (run it daily, e.g.
     /// from cron). Needs database.owner_url.
     PurgeDue,
+    /// Give a new or empty workspace a database of its own on a registered cluster (create,
+    /// migrate, copy its members, switch). Needs database.owner_url and the cluster's
+    /// owner_url. Safe to run again after a stop: it goes on where it was.
+    Provision {
+        /// The workspace's slug.
+        slug: String,
+        /// The cluster's name, as [clusters.NAME] in the settings.
+        #[arg(long)]
+        cluster: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -171,6 +181,9 @@ async fn main() -> ExitCode {
         Command::Tenant {
             command: TenantCommand::PurgeDue,
         } => cli::purge_due(&config).await,
+        Command::Tenant {
+            command: TenantCommand::Provision { slug, cluster },
+        } => cli::provision_workspace(&config, &slug, &cluster).await,
         Command::ApiToken {
             command:
                 ApiTokenCommand::Create {

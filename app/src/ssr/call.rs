@@ -334,6 +334,12 @@ pub fn refusal_message(refusal: &Refusal) -> String {
         Refusal::DedicatedDatabase => {
             "This workspace has a database of its own, which this action does not reach yet.".into()
         }
+        Refusal::HoldsData => {
+            "This workspace already holds products, orders or customers: it can only be moved, not provisioned.".into()
+        }
+        Refusal::PlacedElsewhere { cluster } => format!(
+            "This workspace is already placed, or being provisioned, on the cluster \"{cluster}\"."
+        ),
         Refusal::ExportExpired => {
             "This export has expired. Please ask for a new one.".into()
         }

@@ -9,6 +9,7 @@ pub mod generator;
 pub mod invitations;
 pub mod lifecycle;
 pub mod operator;
+pub mod provision;
 pub mod purge;
 pub mod rate_limits;
 pub mod registration;

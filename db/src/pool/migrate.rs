@@ -39,7 +39,17 @@ impl Db {
         owner_url: &str,
         limits: MigrationLimits,
     ) -> Result<(), StartupError> {
-        let options = parse_url(owner_url)?.options([
+        Self::migrate_at(migrator, parse_url(owner_url)?, limits).await
+    }
+
+    /// [`Db::migrate_with`] on connect options already parsed (a workspace's own database,
+    /// named on its cluster's owner URL).
+    pub(crate) async fn migrate_at(
+        migrator: &sqlx::migrate::Migrator,
+        options: sqlx::postgres::PgConnectOptions,
+        limits: MigrationLimits,
+    ) -> Result<(), StartupError> {
+        let options = options.options([
             (
                 "lock_timeout",
                 format!("{}ms", limits.lock_timeout.as_millis()),

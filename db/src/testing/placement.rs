@@ -25,6 +25,35 @@ impl TestDatabase {
             .with_clusters(HashMap::from([(TEST_CLUSTER.to_owned(), app)]), limits)
     }
 
+    /// The control database as the owner role, as the operator's commands reach it.
+    pub async fn owner_db(&self) -> Db {
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(4)
+            .connect_with(self.owner.clone())
+            .await
+            .expect("the owner role connects");
+        Db::from_pool(pool)
+    }
+
+    /// The test cluster as `server tenant provision` is given it.
+    pub fn test_cluster(&self) -> crate::platform::provision::Destination {
+        crate::platform::provision::Destination::new(TEST_CLUSTER, &self.owner_url(), &self.app_url)
+            .expect("the test URLs parse")
+    }
+
+    /// Whether the test cluster has a database by this name.
+    pub async fn database_exists(&self, name: &str) -> bool {
+        let mut conn = self.owner.connect().await.expect("owner connects");
+        let exists =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+                .bind(name)
+                .fetch_one(&mut conn)
+                .await
+                .expect("catalog read");
+        conn.close().await.ok();
+        exists
+    }
+
     /// Gives `tenant` a database of its own on the test cluster and returns its name: its
     /// registry row and its members move there, and the registry says so (`ready`).
     pub async fn place_dedicated(&self, tenant: uuid::Uuid) -> String {

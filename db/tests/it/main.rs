@@ -18,6 +18,8 @@ mod placements;
 mod placements_platform;
 mod plans;
 mod platform;
+#[cfg(feature = "testing")]
+mod provisioning;
 mod purge;
 mod rls;
 mod shares;

@@ -11,7 +11,7 @@ use crate::config::Config;
 use crate::{connect, connect_as, password_hasher};
 
 mod tenant;
-pub use tenant::{purge_due, purge_workspace};
+pub use tenant::{provision_workspace, purge_due, purge_workspace};
 
 /// Why a command (or start-up) failed, phrased for the operator who ran it.
 #[derive(Debug, thiserror::Error)]

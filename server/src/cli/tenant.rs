@@ -2,7 +2,7 @@
 
 use domain::Slug;
 
-use super::{arg, connect_owner, CliError};
+use super::{arg, connect_as, connect_owner, CliError};
 use crate::config::Config;
 
 /// `server tenant purge SLUG --reason TEXT`: erases a closed (suspended, or deleted by its
@@ -81,4 +81,95 @@ async fn purge_one(
     }
     println!("{slug}: verified, no row of it is left in any table with a tenant_id; its address is free again");
     Ok(())
+}
+
+/// `server tenant provision SLUG --cluster NAME`: gives a new or empty workspace a database of
+/// its own on a registered cluster, printing each step as it finishes. Needs
+/// `database.owner_url` (its rows leave the shared database) and the cluster's `owner_url`
+/// (which creates and migrates the database). Safe to run again after a stop or a failure:
+/// it goes on where it was; on a workspace already there it does nothing.
+pub async fn provision_workspace(
+    config: &Config,
+    slug: &str,
+    cluster: &str,
+) -> Result<(), CliError> {
+    use db::platform::provision::{provision, Destination, Provisioned, Step};
+
+    let slug = arg("SLUG", Slug::parse(slug))?;
+    let Some(settings) = config.clusters.get(cluster) else {
+        let known: Vec<&str> = config.clusters.keys().map(String::as_str).collect();
+        return Err(CliError::Argument {
+            flag: "--cluster",
+            reason: format!(
+                "no cluster `{cluster}` in [clusters] (registered: {})",
+                if known.is_empty() {
+                    "none".to_owned()
+                } else {
+                    known.join(", ")
+                }
+            ),
+        });
+    };
+    let owner_env = format!("STOCKROOM_CLUSTER_{}_OWNER_URL", cluster.to_uppercase());
+    if settings.owner_url.is_empty() {
+        return Err(CliError::Argument {
+            flag: "--cluster",
+            reason: format!(
+                "clusters.{cluster}.owner_url is not set (Leptos.toml or {owner_env}): the database is created as the cluster's owner role"
+            ),
+        });
+    }
+    let to = Destination::new(cluster, &settings.owner_url, &settings.url).map_err(|reason| {
+        CliError::Argument {
+            flag: "--cluster",
+            reason: format!("clusters.{cluster}.{reason}"),
+        }
+    })?;
+    if config.database.owner_url.is_empty() {
+        return Err(CliError::setting(
+            "database.owner_url",
+            "not set (Leptos.toml or STOCKROOM_DATABASE_OWNER_URL): the workspace's rows leave the shared database, which only the owner role may delete",
+        ));
+    }
+    let db = connect_as(config, &config.database.owner_url, "database.owner_url").await?;
+    let tenant = db::platform::tenants::find_by_slug(&db, &slug)
+        .await?
+        .filter(|t| t.status() != domain::TenantStatus::Purged)
+        .ok_or_else(|| CliError::Argument {
+            flag: "SLUG",
+            reason: format!("no workspace `{slug}`"),
+        })?;
+    let actor = db::platform::console::Actor::System("operator: server tenant provision");
+    let outcome = provision(&db, tenant.id(), &to, actor, |step| {
+        let done = match step {
+            Step::Marked => "marked as being provisioned; its requests wait until it is ready",
+            Step::Drained => "no transaction of it is still running",
+            Step::Created => "database created",
+            Step::Migrated => "database migrated",
+            Step::Copied => "rows copied",
+            Step::Switched => "switched: served from its own database",
+        };
+        println!("{slug}: {done}");
+        std::ops::ControlFlow::Continue(())
+    })
+    .await;
+    db.close().await;
+    match outcome {
+        Ok(Provisioned::Done { database, rows }) => {
+            println!(
+                "{slug}: placed in database {database} on cluster {cluster} ({rows} rows copied)"
+            );
+            Ok(())
+        }
+        Ok(Provisioned::AlreadyThere { database }) => {
+            println!("{slug}: already in database {database} on cluster {cluster}; nothing to do");
+            Ok(())
+        }
+        Ok(Provisioned::Stopped(step)) => Err(CliError::Serve(format!("stopped after {step:?}"))),
+        Err(db::RepoError::Refused(refusal)) => Err(CliError::Argument {
+            flag: "SLUG",
+            reason: app::ssr::call::refusal_message(&refusal),
+        }),
+        Err(err) => Err(err.into()),
+    }
 }

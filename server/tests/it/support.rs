@@ -637,12 +637,22 @@ pub fn tenant_command(database: &db::testing::TestDatabase, args: &[&str]) -> st
 
 /// `server <args>` against this database, as the operator runs it.
 pub fn server_command(database: &db::testing::TestDatabase, args: &[&str]) -> std::process::Output {
+    server_command_with(database, args, &[])
+}
+
+/// [`server_command`] with more settings in the environment.
+pub fn server_command_with(
+    database: &db::testing::TestDatabase,
+    args: &[&str],
+    settings: &[(&str, &str)],
+) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_server"))
         .args(args)
         .env("STOCKROOM_CONFIG", "/nonexistent/Leptos.toml")
         .env("STOCKROOM_DATABASE_URL", database.app_url())
         .env("STOCKROOM_DATABASE_OWNER_URL", database.owner_url())
         .env("STOCKROOM_LOG_FILTER", "warn")
+        .envs(settings.iter().copied())
         .output()
         .unwrap()
 }

@@ -334,7 +334,7 @@ pub(crate) struct TenantState {
 
 impl TenantState {
     /// Refuses any change to a workspace whose erasure has begun or ended.
-    pub(super) fn refuse_if_erased(&self) -> Result<(), RepoError> {
+    pub(crate) fn refuse_if_erased(&self) -> Result<(), RepoError> {
         if self.purge_started || self.status == TenantStatus::Purged.as_db() {
             return Err(RepoError::Conflict { field: "status" });
         }

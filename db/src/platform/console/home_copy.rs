@@ -7,14 +7,103 @@
 //! copy that a failure left behind is mended by the next change, or by retrying this one.
 
 use domain::TenantId;
+use sqlx::PgConnection;
+use uuid::Uuid;
 
 use crate::platform::tenants::{find_by_id, Placement};
 use crate::scope::{begin_for_tenant, begin_in_control, end_read};
 use crate::{Change, Db, RepoError};
 
+/// A workspace's plan and overrides as the registry has them.
+pub(crate) struct PlanCopy {
+    plan: String,
+    features: Vec<(String, bool)>,
+    limits: Vec<(String, Option<i64>)>,
+}
+
+impl PlanCopy {
+    /// Reads them from the registry, on a control connection pinned to `tenant`.
+    pub(crate) async fn read(conn: &mut PgConnection, tenant: Uuid) -> Result<Self, RepoError> {
+        let plan = sqlx::query_scalar!("SELECT plan_code FROM tenants WHERE id = $1", tenant)
+            .fetch_one(&mut *conn)
+            .await?;
+        let features = sqlx::query!(
+            "SELECT feature, enabled FROM tenant_feature_overrides WHERE tenant_id = $1",
+            tenant
+        )
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|f| (f.feature, f.enabled))
+        .collect();
+        let limits = sqlx::query!(
+            "SELECT limit_code, max_value FROM tenant_limit_overrides WHERE tenant_id = $1",
+            tenant
+        )
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|l| (l.limit_code, l.max_value))
+        .collect();
+        Ok(Self {
+            plan,
+            features,
+            limits,
+        })
+    }
+
+    /// Replaces the copy in the workspace's own database (a connection pinned to `tenant`).
+    pub(crate) async fn write(
+        &self,
+        conn: &mut PgConnection,
+        tenant: Uuid,
+    ) -> Result<(), RepoError> {
+        sqlx::query!(
+            "UPDATE tenants SET plan_code = $2 WHERE id = $1",
+            tenant,
+            self.plan
+        )
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query!(
+            "DELETE FROM tenant_feature_overrides WHERE tenant_id = $1",
+            tenant
+        )
+        .execute(&mut *conn)
+        .await?;
+        let (codes, enabled): (Vec<String>, Vec<bool>) = self.features.iter().cloned().unzip();
+        sqlx::query!(
+            "INSERT INTO tenant_feature_overrides (tenant_id, feature, enabled)
+             SELECT $1, * FROM unnest($2::text[], $3::bool[])",
+            tenant,
+            &codes,
+            &enabled
+        )
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query!(
+            "DELETE FROM tenant_limit_overrides WHERE tenant_id = $1",
+            tenant
+        )
+        .execute(&mut *conn)
+        .await?;
+        let (codes, values): (Vec<String>, Vec<Option<i64>>) = self.limits.iter().cloned().unzip();
+        sqlx::query!(
+            "INSERT INTO tenant_limit_overrides (tenant_id, limit_code, max_value)
+             SELECT $1, * FROM unnest($2::text[], $3::bigint[])",
+            tenant,
+            &codes,
+            &values as &[Option<i64>]
+        )
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
+}
+
 /// Rewrites `tenant_id`'s plan and overrides in its own database from the registry. Nothing
 /// to do for a shared workspace (its data is beside the registry), nor for one still being
-/// provisioned: provisioning copies them once the database is ready.
+/// provisioned: provisioning copies them again under the registry row's lock as it switches.
 pub(crate) async fn copy_plan_home(db: &Db, tenant_id: TenantId) -> Result<(), RepoError> {
     let tenant = find_by_id(db, tenant_id)
         .await?
@@ -34,66 +123,9 @@ pub(crate) async fn copy_plan_home(db: &Db, tenant_id: TenantId) -> Result<(), R
     .await?
     .ok_or(RepoError::NotFound)?;
     let mut control = begin_in_control(db, tenant_id).await?;
-    let plan = sqlx::query_scalar!("SELECT plan_code FROM tenants WHERE id = $1", tenant_uuid)
-        .fetch_one(&mut *control)
-        .await?;
-    let features = sqlx::query!(
-        "SELECT feature, enabled FROM tenant_feature_overrides WHERE tenant_id = $1",
-        tenant_uuid
-    )
-    .fetch_all(&mut *control)
-    .await?;
-    let limits = sqlx::query!(
-        "SELECT limit_code, max_value FROM tenant_limit_overrides WHERE tenant_id = $1",
-        tenant_uuid
-    )
-    .fetch_all(&mut *control)
-    .await?;
+    let copy = PlanCopy::read(&mut control, tenant_uuid).await?;
     end_read(control);
-
-    sqlx::query!(
-        "UPDATE tenants SET plan_code = $2 WHERE id = $1",
-        tenant_uuid,
-        plan
-    )
-    .execute(&mut *home)
-    .await?;
-    sqlx::query!(
-        "DELETE FROM tenant_feature_overrides WHERE tenant_id = $1",
-        tenant_uuid
-    )
-    .execute(&mut *home)
-    .await?;
-    let (codes, enabled): (Vec<String>, Vec<bool>) =
-        features.into_iter().map(|f| (f.feature, f.enabled)).unzip();
-    sqlx::query!(
-        "INSERT INTO tenant_feature_overrides (tenant_id, feature, enabled)
-         SELECT $1, * FROM unnest($2::text[], $3::bool[])",
-        tenant_uuid,
-        &codes,
-        &enabled
-    )
-    .execute(&mut *home)
-    .await?;
-    sqlx::query!(
-        "DELETE FROM tenant_limit_overrides WHERE tenant_id = $1",
-        tenant_uuid
-    )
-    .execute(&mut *home)
-    .await?;
-    let (codes, values): (Vec<String>, Vec<Option<i64>>) = limits
-        .into_iter()
-        .map(|l| (l.limit_code, l.max_value))
-        .unzip();
-    sqlx::query!(
-        "INSERT INTO tenant_limit_overrides (tenant_id, limit_code, max_value)
-         SELECT $1, * FROM unnest($2::text[], $3::bigint[])",
-        tenant_uuid,
-        &codes,
-        &values as &[Option<i64>]
-    )
-    .execute(&mut *home)
-    .await?;
+    copy.write(&mut home, tenant_uuid).await?;
     // The change was announced when the registry committed; a process that read the caps
     // between then and now kept the old copy's, so the change is announced once more.
     let change = Change::Tenant(tenant_id);

@@ -1,0 +1,432 @@
+//! Provisioning: a new or empty workspace gets a database of its own on a registered cluster
+//! (seed 001). The steps, each safe to run again:
+//!
+//! 1. **Marked**: the registry names the workspace's database and says `provisioning`. From
+//!    then on every process refuses the workspace (503, "try again"), and so does the shared
+//!    database itself (`app_enter_tenant`) for a process that has not heard yet.
+//! 2. **Drained**: the move lock, taken once exclusively, waits for the workspace's
+//!    transactions that began before the mark; none can begin after it.
+//! 3. **Created**: the database, by the cluster's owner role, connectable by the owner and
+//!    the application role only.
+//! 4. **Migrated**: the same migrations as everywhere (roles, forced row-level security).
+//! 5. **Copied**: the workspace's rows, in one transaction: every table with forced row-level
+//!    security and a `tenant_id`, found in the catalog, parents first; a copy that a stopped
+//!    run left there is replaced.
+//! 6. **Switched**: in one control transaction, under the registry row's lock, the plan and
+//!    overrides are copied once more (a console change may have come in meanwhile), the rows
+//!    in the shared database are removed and the registry says `ready`; every process hears
+//!    it.
+//!
+//! A stopped run leaves the registry at `provisioning`, which sends nobody anywhere: the
+//! half-made database never receives traffic, and running the command again finishes it.
+
+use std::ops::ControlFlow;
+
+use domain::TenantId;
+use serde_json::json;
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{ConnectOptions, Connection, PgConnection};
+
+use crate::catalog::{quote_ident, tenant_tables_in, TenantTable};
+use crate::platform::console::{audit, commit_announced, lock_tenant, Actor, PlanCopy};
+use crate::scope::begin_in_control;
+use crate::{Db, MigrationLimits, Refusal, RepoError};
+
+/// Where a workspace is provisioned.
+pub struct Destination {
+    /// The cluster's name, in the settings and the registry.
+    cluster: String,
+    /// The cluster's owner role, which creates and migrates the database.
+    owner: PgConnectOptions,
+    /// The cluster's application role: with the owner, the only role that may connect.
+    app_role: String,
+}
+
+impl Destination {
+    /// The cluster `name`, from its owner role's and application role's URLs (the database
+    /// each names is where the owner connects to create one; the application role's only
+    /// its user matters here). `Err` names the URL that does not parse.
+    pub fn new(name: &str, owner_url: &str, app_url: &str) -> Result<Self, String> {
+        let parse = |which: &str, url: &str| {
+            url.parse::<PgConnectOptions>()
+                .map_err(|err| format!("{which} is not a valid URL: {err}"))
+        };
+        let owner = parse("owner_url", owner_url)?;
+        let app = parse("url", app_url)?;
+        Ok(Self {
+            cluster: name.to_owned(),
+            owner,
+            app_role: app.get_username().to_owned(),
+        })
+    }
+}
+
+/// A step provisioning has finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Marked,
+    Drained,
+    Created,
+    Migrated,
+    Copied,
+    Switched,
+}
+
+impl Step {
+    pub const ALL: [Step; 6] = [
+        Step::Marked,
+        Step::Drained,
+        Step::Created,
+        Step::Migrated,
+        Step::Copied,
+        Step::Switched,
+    ];
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Provisioned {
+    /// Placed now; `rows` were copied.
+    Done { database: String, rows: u64 },
+    /// It already lives in its own database on that cluster.
+    AlreadyThere { database: String },
+    /// The caller stopped after this step; running again goes on from there.
+    Stopped(Step),
+}
+
+/// The name of a workspace's own database: from its id, so every run picks the same one.
+pub fn database_name(tenant: TenantId) -> String {
+    format!("stockroom_w_{}", tenant.as_uuid().simple())
+}
+
+/// Tables that carry a `tenant_id` but are the registry's: copied to the workspace's database
+/// (its limits read them there) and kept in the control database, where the console changes
+/// them (see `console::home_copy`).
+const REGISTRY_TABLES: [&str; 2] = ["tenant_feature_overrides", "tenant_limit_overrides"];
+
+/// Places `tenant_id` in a database of its own at `to`, or finishes a placement a stopped run
+/// began. `db` is the control database's handle as the **owner role** (the application role
+/// may not delete a workspace's rows). `after` hears of each finished step and may stop the
+/// run there (`ControlFlow::Break`).
+pub async fn provision(
+    db: &Db,
+    tenant_id: TenantId,
+    to: &Destination,
+    actor: Actor<'_>,
+    mut after: impl FnMut(Step) -> ControlFlow<()>,
+) -> Result<Provisioned, RepoError> {
+    let database = database_name(tenant_id);
+    let mut stop = |step| after(step).is_break().then_some(Provisioned::Stopped(step));
+    if let Some(done) = mark(db, tenant_id, &to.cluster, &database).await? {
+        return Ok(done);
+    }
+    if let Some(stopped) = stop(Step::Marked) {
+        return Ok(stopped);
+    }
+    drain(db, tenant_id).await?;
+    if let Some(stopped) = stop(Step::Drained) {
+        return Ok(stopped);
+    }
+    create_database(to, &database).await?;
+    if let Some(stopped) = stop(Step::Created) {
+        return Ok(stopped);
+    }
+    let home = to.owner.clone().database(&database);
+    Db::migrate_at(&crate::MIGRATOR, home.clone(), MigrationLimits::default())
+        .await
+        .map_err(|err| RepoError::Delegated {
+            what: "migrating the workspace's database",
+            detail: err.to_string(),
+        })?;
+    if let Some(stopped) = stop(Step::Migrated) {
+        return Ok(stopped);
+    }
+    let rows = copy_rows(db, tenant_id, &home, &to.cluster).await?;
+    if let Some(stopped) = stop(Step::Copied) {
+        return Ok(stopped);
+    }
+    switch(db, tenant_id, &home, &to.cluster, &database, actor).await?;
+    if let Some(stopped) = stop(Step::Switched) {
+        return Ok(stopped);
+    }
+    Ok(Provisioned::Done { database, rows })
+}
+
+/// Step 1. `Some` when there is nothing to do (already there).
+async fn mark(
+    db: &Db,
+    tenant_id: TenantId,
+    cluster: &str,
+    database: &str,
+) -> Result<Option<Provisioned>, RepoError> {
+    let mut tx = begin_in_control(db, tenant_id).await?;
+    lock_tenant(&mut tx, tenant_id).await?.refuse_if_erased()?;
+    let placed = sqlx::query!(
+        "SELECT placement_cluster, placement_state FROM tenants WHERE id = $1",
+        tenant_id.as_uuid()
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    match (placed.placement_cluster, placed.placement_state.as_deref()) {
+        (None, _) => {}
+        (Some(here), Some("provisioning")) if here == cluster => return Ok(None),
+        (Some(here), Some("ready")) if here == cluster => {
+            return Ok(Some(Provisioned::AlreadyThere {
+                database: database.to_owned(),
+            }))
+        }
+        (Some(elsewhere), _) => {
+            return Err(RepoError::Refused(Refusal::PlacedElsewhere {
+                cluster: elsewhere,
+            }))
+        }
+    }
+    // Rows of these change place by a move, which verifies what it copied; a new
+    // workspace's few rows (its members, their devices) are copied here.
+    let holds_data = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM products WHERE tenant_id = $1)
+               OR EXISTS (SELECT 1 FROM orders WHERE tenant_id = $1)
+               OR EXISTS (SELECT 1 FROM customers WHERE tenant_id = $1) AS "holds!""#,
+        tenant_id.as_uuid()
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if holds_data {
+        return Err(RepoError::Refused(Refusal::HoldsData));
+    }
+    sqlx::query!(
+        "UPDATE tenants SET placement_cluster = $2, placement_database = $3,
+                            placement_state = 'provisioning'
+          WHERE id = $1",
+        tenant_id.as_uuid(),
+        cluster,
+        database
+    )
+    .execute(&mut *tx)
+    .await?;
+    commit_announced(db, tx, tenant_id).await?;
+    Ok(None)
+}
+
+/// Step 2: the move lock's key, as `app_enter_tenant` takes it shared.
+async fn drain(db: &Db, tenant_id: TenantId) -> Result<(), RepoError> {
+    let mut tx = begin_in_control(db, tenant_id).await?;
+    sqlx::query!(
+        "SELECT pg_advisory_xact_lock(1397903693, hashtext($1::uuid::text))",
+        tenant_id.as_uuid()
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.rollback().await?;
+    Ok(())
+}
+
+/// Step 3. A database left by a stopped run is kept (and finished).
+async fn create_database(to: &Destination, database: &str) -> Result<(), RepoError> {
+    let mut conn = to.owner.connect().await?;
+    let exists = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS "exists!""#,
+        database
+    )
+    .fetch_one(&mut conn)
+    .await?;
+    let name = quote_ident(database);
+    if !exists {
+        match sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await
+        {
+            // Another run of the same provisioning made it first.
+            Err(sqlx::Error::Database(err)) if err.code().as_deref() == Some("42P04") => {}
+            other => {
+                other?;
+            }
+        }
+    }
+    // Every role may connect to a new database by default; this one is the workspace's.
+    sqlx::query(&format!("REVOKE ALL ON DATABASE {name} FROM PUBLIC"))
+        .execute(&mut conn)
+        .await?;
+    sqlx::query(&format!(
+        "GRANT CONNECT, TEMPORARY ON DATABASE {name} TO {}",
+        quote_ident(&to.app_role)
+    ))
+    .execute(&mut conn)
+    .await?;
+    conn.close().await?;
+    Ok(())
+}
+
+/// Connects as the owner to the workspace's database, in a transaction pinned to it: the
+/// tables' forced row-level security holds the owner to this one workspace too.
+async fn pinned(home: &PgConnectOptions, tenant_id: TenantId) -> Result<PgConnection, RepoError> {
+    let mut conn = home.connect().await?;
+    sqlx::query("BEGIN").execute(&mut conn).await?;
+    sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
+        .bind(tenant_id.to_string())
+        .execute(&mut conn)
+        .await?;
+    Ok(conn)
+}
+
+/// The workspace's tables: a `tenant_id` and forced row-level security (the sessions table
+/// has a `tenant_id` too, but it is the platform's), in the catalog's order (children first).
+async fn workspace_tables(conn: &mut PgConnection) -> Result<Vec<TenantTable>, RepoError> {
+    let forced: Vec<(String, String)> = sqlx::query_as(
+        "SELECT n.nspname::text, c.relname::text FROM pg_class c
+           JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE c.relforcerowsecurity",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(tenant_tables_in(conn)
+        .await?
+        .into_iter()
+        .filter(|t| forced.contains(&(t.schema.clone(), t.name.clone())))
+        .collect())
+}
+
+/// Step 5. Rows travel as JSON, table by table: a new workspace's are few (its members).
+async fn copy_rows(
+    db: &Db,
+    tenant_id: TenantId,
+    home: &PgConnectOptions,
+    cluster: &str,
+) -> Result<u64, RepoError> {
+    let tenant = tenant_id.as_uuid();
+    let mut source = begin_in_control(db, tenant_id).await?;
+    let tables = workspace_tables(&mut source).await?;
+    let mut dest = pinned(home, tenant_id).await?;
+    for table in &tables {
+        sqlx::query(&format!(
+            "DELETE FROM {} WHERE tenant_id = $1",
+            table.quoted()
+        ))
+        .bind(tenant)
+        .execute(&mut dest)
+        .await?;
+    }
+    sqlx::query("DELETE FROM tenants WHERE id = $1")
+        .bind(tenant)
+        .execute(&mut dest)
+        .await?;
+    // The registry row anchors the tables' foreign keys; here it names this database.
+    let registry: String =
+        sqlx::query_scalar("SELECT to_jsonb(t)::text FROM tenants t WHERE id = $1")
+            .bind(tenant)
+            .fetch_one(&mut *source)
+            .await?;
+    sqlx::query(
+        "INSERT INTO tenants SELECT * FROM jsonb_populate_record(NULL::tenants, $1::jsonb)",
+    )
+    .bind(&registry)
+    .execute(&mut dest)
+    .await?;
+    sqlx::query(
+        "UPDATE tenants SET placement_cluster = $2, placement_database = current_database(),
+                            placement_state = 'ready'
+          WHERE id = $1",
+    )
+    .bind(tenant)
+    .bind(cluster)
+    .execute(&mut dest)
+    .await?;
+    let mut copied = 0;
+    for table in tables.iter().rev() {
+        let rows: String = sqlx::query_scalar(&format!(
+            "SELECT coalesce(jsonb_agg(to_jsonb(t)), '[]')::text FROM {} t WHERE t.tenant_id = $1",
+            table.quoted()
+        ))
+        .bind(tenant)
+        .fetch_one(&mut *source)
+        .await?;
+        // Generated columns are computed again from the others.
+        let columns: Vec<String> = sqlx::query_scalar(
+            "SELECT quote_ident(attname) FROM pg_attribute
+              WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped
+                AND attgenerated = '' ORDER BY attnum",
+        )
+        .bind(table.quoted())
+        .fetch_all(&mut dest)
+        .await?;
+        let columns = columns.join(", ");
+        copied += sqlx::query(&format!(
+            "INSERT INTO {t} ({columns}) OVERRIDING SYSTEM VALUE
+             SELECT {columns} FROM jsonb_populate_recordset(NULL::{t}, $1::jsonb)",
+            t = table.quoted()
+        ))
+        .bind(&rows)
+        .execute(&mut dest)
+        .await?
+        .rows_affected();
+    }
+    sqlx::query("COMMIT").execute(&mut dest).await?;
+    dest.close().await?;
+    crate::scope::end_read(source);
+    Ok(copied)
+}
+
+/// Step 6.
+async fn switch(
+    db: &Db,
+    tenant_id: TenantId,
+    home: &PgConnectOptions,
+    cluster: &str,
+    database: &str,
+    actor: Actor<'_>,
+) -> Result<(), RepoError> {
+    let tenant = tenant_id.as_uuid();
+    let mut tx = begin_in_control(db, tenant_id).await?;
+    // Console changes take this lock too: none lands between the copy below and the switch.
+    lock_tenant(&mut tx, tenant_id).await?.refuse_if_erased()?;
+    let still = sqlx::query_scalar!(
+        r#"SELECT placement_cluster = $2 AND placement_database = $3
+                  AND placement_state = 'provisioning' AS "still!"
+             FROM tenants WHERE id = $1"#,
+        tenant,
+        cluster,
+        database
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if !still {
+        return Err(RepoError::Conflict { field: "placement" });
+    }
+    let mut dest = pinned(home, tenant_id).await?;
+    PlanCopy::read(&mut tx, tenant)
+        .await?
+        .write(&mut dest, tenant)
+        .await?;
+    sqlx::query("COMMIT").execute(&mut dest).await?;
+    dest.close().await?;
+
+    let mut removed = 0;
+    for table in workspace_tables(&mut tx).await? {
+        if table.schema == "public" && REGISTRY_TABLES.contains(&table.name.as_str()) {
+            continue;
+        }
+        removed += sqlx::query(&format!(
+            "DELETE FROM {} WHERE tenant_id = $1",
+            table.quoted()
+        ))
+        .bind(tenant)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    }
+    sqlx::query!(
+        "UPDATE tenants SET placement_state = 'ready' WHERE id = $1",
+        tenant
+    )
+    .execute(&mut *tx)
+    .await?;
+    audit(
+        &mut tx,
+        actor,
+        "provision",
+        Some(tenant_id),
+        json!({ "placement": "shared" }),
+        json!({ "placement": { "cluster": cluster, "database": database }, "rows_moved": removed }),
+    )
+    .await?;
+    commit_announced(db, tx, tenant_id).await
+}

@@ -1,0 +1,130 @@
+//! `server tenant provision`: the operator's command places a new workspace in a database of
+//! its own on a cluster the settings register, says so step by step, does nothing the
+//! second time, and refuses what it cannot do in one line that names the argument or setting.
+
+use std::process::Output;
+
+use db::platform::registration::{register, NewWorkspace};
+use db::platform::tenants::{find_by_slug, Placement};
+use domain::{Email, PersonName, Slug, WorkspaceName};
+
+use crate::support::server_command_with;
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Settings given in the environment, as a deployer would.
+type Settings<'a> = &'a [(&'a str, &'a str)];
+
+fn provision(
+    database: &db::testing::TestDatabase,
+    args: &[&str],
+    cluster: &[(&str, &str)],
+) -> Output {
+    server_command_with(
+        database,
+        &[&["tenant", "provision"], args].concat(),
+        cluster,
+    )
+}
+
+#[tokio::test]
+async fn tenant_provision_places_a_workspace_on_a_registered_cluster_and_refuses_the_rest() {
+    let database = db::testing::fresh_database().await;
+    for slug in ["alpha", "bravo"] {
+        register(
+            &database.db,
+            NewWorkspace {
+                name: &WorkspaceName::parse("Shop").unwrap(),
+                slug: &Slug::parse(slug).unwrap(),
+                owner_name: &PersonName::parse("Owner").unwrap(),
+                owner_email: &Email::parse(&format!("owner@{slug}.test")).unwrap(),
+                owner_password_hash: "not-a-real-hash",
+                welcome_ticket_digest: None,
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let owner_url = database.owner_url();
+    let registered = [
+        ("STOCKROOM_CLUSTER_EAST_URL", database.app_url()),
+        ("STOCKROOM_CLUSTER_EAST_OWNER_URL", owner_url.as_str()),
+    ];
+    let without_owner = [("STOCKROOM_CLUSTER_EAST_URL", database.app_url())];
+    let refusals: [(&[&str], Settings, &str); 4] = [
+        (
+            &["alpha", "--cluster", "west"],
+            &registered,
+            "--cluster: no cluster `west` in [clusters] (registered: east)",
+        ),
+        (
+            &["alpha", "--cluster", "east"],
+            &without_owner,
+            "clusters.east.owner_url is not set",
+        ),
+        (
+            &["nobody", "--cluster", "east"],
+            &registered,
+            "SLUG: no workspace `nobody`",
+        ),
+        (&["NOT A SLUG!", "--cluster", "east"], &registered, "SLUG:"),
+    ];
+    for (args, settings, expected) in refusals {
+        let out = provision(&database, args, settings);
+        assert!(!out.status.success(), "{args:?}");
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+    }
+
+    let out = provision(&database, &["alpha", "--cluster", "east"], &registered);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("alpha: database created"), "{stdout}");
+    assert!(
+        stdout.contains("alpha: switched: served from its own database"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("alpha: placed in database stockroom_w_"),
+        "{stdout}"
+    );
+    let alpha = find_by_slug(&database.db, &Slug::parse("alpha").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let home = match alpha.placement() {
+        Placement::Dedicated { home, ready: true } => home.clone(),
+        other => panic!("alpha is placed {other:?}"),
+    };
+    assert_eq!(home.cluster, "east");
+    assert_eq!(
+        database
+            .count_rows(Some(&home.database), "users", alpha.id().as_uuid())
+            .await,
+        1
+    );
+    assert_eq!(
+        database
+            .count_rows(None, "users", alpha.id().as_uuid())
+            .await,
+        0
+    );
+
+    let again = provision(&database, &["alpha", "--cluster", "east"], &registered);
+    assert!(again.status.success());
+    assert!(
+        text(&again.stdout).contains("already in database"),
+        "{}",
+        text(&again.stdout)
+    );
+
+    // Bravo is untouched.
+    let bravo = find_by_slug(&database.db, &Slug::parse("bravo").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(bravo.placement(), &Placement::Shared);
+}
