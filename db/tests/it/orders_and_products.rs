@@ -881,7 +881,10 @@ async fn a_read_abandoned_mid_begin_leaves_no_transaction_behind(
             .unwrap();
     let mut read = Box::pin(db::tenant::dashboard::load(&db, &alpha, 7, 5));
     let mut waiting = false;
-    for _ in 0..500 {
+    // A deadline rather than a count of polls: on a loaded machine the spawned BEGIN may take
+    // a while to be scheduled (a count of 500 ran out on a first run beside a build).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::time::Instant::now() < deadline {
         // Polled by hand, so nothing reads the server's answer until the next poll.
         let polled = read.as_mut().poll(&mut Context::from_waker(Waker::noop()));
         assert!(
@@ -900,6 +903,7 @@ async fn a_read_abandoned_mid_begin_leaves_no_transaction_behind(
             waiting = true;
             break;
         }
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
     }
     assert!(waiting, "the read's BEGIN never reached the server");
     drop(read);
