@@ -58,6 +58,10 @@ pub enum RepoError {
     /// (`app_enter_tenant`), when this process had not yet heard of the move.
     #[error("the workspace is being moved between databases")]
     Moving,
+    /// The workspace's own database lacks a migration this build expects: served again once
+    /// `server migrate` has run.
+    #[error("the workspace's database is being upgraded")]
+    Behind,
     /// The database could not be reached in time; worth retrying later.
     #[error("database unavailable: {0}")]
     Unavailable(#[source] sqlx::Error),

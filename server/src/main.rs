@@ -36,8 +36,17 @@ struct Cli {
 enum Command {
     /// Serve the site (the default).
     Serve,
-    /// Apply pending database migrations as the owner role (database.owner_url).
-    Migrate,
+    /// Apply pending database migrations as the owner role (database.owner_url), then to
+    /// every workspace database the registry names (each cluster's owner_url).
+    Migrate {
+        /// How many workspace databases migrate at once.
+        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+        jobs: u16,
+        /// Go on with the other databases after one fails (the command still fails, naming
+        /// each one); otherwise no new one starts after a failure.
+        #[arg(long)]
+        continue_on_error: bool,
+    },
     /// Create the demo workspace and fill it with demo data, once.
     SeedDemo {
         /// Delete the demo's products, customers and orders first and seed them afresh
@@ -165,7 +174,16 @@ async fn main() -> ExitCode {
     telemetry::init(&config.log);
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
-        Command::Migrate => cli::migrate(&config).await,
+        Command::Migrate {
+            jobs,
+            continue_on_error,
+        } => {
+            let options = cli::MigrateOptions {
+                jobs: usize::from(jobs),
+                continue_on_error,
+            };
+            cli::migrate(&config, options).await
+        }
         Command::SeedDemo { reset } => cli::seed_demo(&config, reset).await,
         Command::CheckConfig => Ok(()),
         Command::AddMember {

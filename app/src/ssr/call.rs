@@ -143,6 +143,10 @@ impl Call {
                 tracing::info!(request_id = %self.ctx.request_id, tenant = %self.tenant_label(), "refused while the workspace moves between databases");
                 AppError::Unavailable
             }
+            RepoError::Behind => {
+                tracing::warn!(request_id = %self.ctx.request_id, tenant = %self.tenant_label(), "refused: the workspace's database lacks a migration (run `server migrate`)");
+                AppError::Unavailable
+            }
             RepoError::Internal(source) => {
                 tracing::error!(request_id = %self.ctx.request_id, tenant = %self.tenant_label(), error = %source, "repository error");
                 AppError::Internal {

@@ -191,3 +191,22 @@ pub async fn find_by_id(db: &Db, id: domain::TenantId) -> Result<Option<Tenant>,
     .await?;
     row.map(Tenant::try_from).transpose()
 }
+
+/// Every workspace database the registry names (ready or being provisioned), by cluster then
+/// name: what `server migrate` migrates after the control database.
+pub async fn dedicated_databases(db: &Db) -> Result<Vec<DatabaseKey>, RepoError> {
+    let rows = sqlx::query!(
+        r#"SELECT DISTINCT placement_cluster AS "cluster!", placement_database AS "database!"
+             FROM tenants WHERE placement_cluster IS NOT NULL
+            ORDER BY 1, 2"#
+    )
+    .fetch_all(&mut *db.platform().await?)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| DatabaseKey {
+            cluster: r.cluster,
+            database: r.database,
+        })
+        .collect())
+}

@@ -87,6 +87,8 @@ pub struct DatabasePools {
     state: Mutex<State>,
     /// A pool stopped lending, or one finished closing: room may have come free.
     room: Notify,
+    /// Whether each database has every migration this build expects.
+    pub(crate) schemas: super::schema::DatabaseSchemas,
 }
 
 /// What [`DatabasePools::acquire`] gives out: a connection to one database, which goes back
@@ -149,6 +151,7 @@ impl DatabasePools {
             limits,
             state: Mutex::default(),
             room: Notify::new(),
+            schemas: Default::default(),
         })
     }
 

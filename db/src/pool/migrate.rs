@@ -32,6 +32,17 @@ impl Db {
         Self::migrate_with(&crate::MIGRATOR, owner_url, limits).await
     }
 
+    /// [`Db::migrate`] on `database`, on the cluster whose owner role `owner_url` names (a
+    /// workspace's own database: the URL's own database part is replaced).
+    pub async fn migrate_database(
+        owner_url: &str,
+        database: &str,
+        limits: MigrationLimits,
+    ) -> Result<(), StartupError> {
+        let options = parse_url(owner_url)?.database(database);
+        Self::migrate_at(&crate::MIGRATOR, options, limits).await
+    }
+
     /// [`Db::migrate`] with another set of migrations (a test's).
     #[doc(hidden)]
     pub async fn migrate_with(

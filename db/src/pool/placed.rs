@@ -44,10 +44,11 @@ impl Db {
         // but undocumented in sqlx 0.8) is how a transaction takes ownership of a connection that
         // did not come from `Pool::begin`; its custom statement is sent as the `BEGIN`.
         let begin = tokio::spawn(async move {
-            let lent = match pools.acquire(&home).await {
+            let mut lent = match pools.acquire(&home).await {
                 Err(crate::RepoError::NotFound) => return Err(unregistered(&home.cluster)),
                 other => other?,
             };
+            pools.schemas.gate(&home, &mut lent).await?;
             let (conn, lease) = lent.into_parts();
             let tx = Transaction::begin(conn, Some(statement.into())).await?;
             Ok((tx, Some(lease)))

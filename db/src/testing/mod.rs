@@ -114,6 +114,11 @@ pub async fn fresh_database() -> TestDatabase {
 /// Like [`fresh_database`], with every migration but the newest applied: a database a new
 /// build finds behind it until `server migrate` runs.
 pub async fn fresh_database_one_migration_behind() -> TestDatabase {
+    fresh_database_migrated(&migrator_without_newest().await).await
+}
+
+/// Every migration but the newest.
+async fn migrator_without_newest() -> sqlx::migrate::Migrator {
     let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations");
     let copy = std::env::temp_dir().join(format!("stockroom-behind-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&copy).expect("temporary migrations directory");
@@ -132,7 +137,7 @@ pub async fn fresh_database_one_migration_behind() -> TestDatabase {
         .await
         .expect("migrations read");
     std::fs::remove_dir_all(&copy).ok();
-    fresh_database_migrated(&migrator).await
+    migrator
 }
 
 async fn fresh_database_migrated(migrations: &sqlx::migrate::Migrator) -> TestDatabase {

@@ -41,6 +41,41 @@ impl TestDatabase {
             .expect("the test URLs parse")
     }
 
+    /// Points the registry's `tenant` at `database` on `cluster`, ready, and touches nothing
+    /// else: a placement on a cluster this test cannot reach.
+    pub async fn place_in_registry_only(&self, tenant: uuid::Uuid, cluster: &str, database: &str) {
+        let mut conn = self.owner.connect().await.expect("owner connects");
+        sqlx::query(
+            "UPDATE tenants SET placement_cluster = $2, placement_database = $3,
+                                placement_state = 'ready' WHERE id = $1",
+        )
+        .bind(tenant)
+        .bind(cluster)
+        .bind(database)
+        .execute(&mut conn)
+        .await
+        .expect("placement set");
+        conn.close().await.ok();
+        self.db.caches.clear();
+    }
+
+    /// How many migrations `database` on the test cluster has applied.
+    pub async fn applied_migrations(&self, database: &str) -> i64 {
+        let mut conn = self
+            .owner
+            .clone()
+            .database(database)
+            .connect()
+            .await
+            .expect("owner connects");
+        let applied = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
+            .fetch_one(&mut conn)
+            .await
+            .expect("migrations counted");
+        conn.close().await.ok();
+        applied
+    }
+
     /// Whether the test cluster has a database by this name.
     pub async fn database_exists(&self, name: &str) -> bool {
         let mut conn = self.owner.connect().await.expect("owner connects");
@@ -57,6 +92,20 @@ impl TestDatabase {
     /// Gives `tenant` a database of its own on the test cluster and returns its name: its
     /// registry row and its members move there, and the registry says so (`ready`).
     pub async fn place_dedicated(&self, tenant: uuid::Uuid) -> String {
+        self.place_dedicated_with(tenant, &crate::MIGRATOR).await
+    }
+
+    /// [`Self::place_dedicated`] in a database one migration behind this build.
+    pub async fn place_dedicated_one_migration_behind(&self, tenant: uuid::Uuid) -> String {
+        let behind = super::migrator_without_newest().await;
+        self.place_dedicated_with(tenant, &behind).await
+    }
+
+    async fn place_dedicated_with(
+        &self,
+        tenant: uuid::Uuid,
+        migrator: &sqlx::migrate::Migrator,
+    ) -> String {
         let database = format!("stockroom_w_{}", tenant.simple());
         let mut admin = self.owner.connect().await.expect("owner connects");
         sqlx::query(&format!("CREATE DATABASE {database}"))
@@ -66,7 +115,7 @@ impl TestDatabase {
         admin.close().await.ok();
         let home = self.owner.clone().database(&database);
         let mut migrating = home.connect().await.expect("owner connects to it");
-        crate::MIGRATOR
+        migrator
             .run(&mut migrating)
             .await
             .expect("migrations apply");

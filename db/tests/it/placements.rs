@@ -178,3 +178,41 @@ async fn a_move_lock_waits_for_the_workspace_transactions_already_running() {
     test.release_move_lock(held, alpha.id().as_uuid()).await;
     assert!(skus(&db, &alpha_scope).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_workspace_database_behind_the_build_refuses_its_workspace_only_until_migrated() {
+    let test = fresh_database().await;
+    let db = test.db_with_clusters(limits());
+    let (alpha, alpha_owner) = workspace(&db, "alpha", "owner@alpha.test").await;
+    let (bravo, bravo_owner) = workspace(&db, "bravo", "owner@bravo.test").await;
+    let database = test
+        .place_dedicated_one_migration_behind(bravo.id().as_uuid())
+        .await;
+    let bravo = find_by_slug(&db, &Slug::parse("bravo").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+
+    let refused = TenantScope::for_member(&db, &bravo, bravo_owner).await;
+    assert!(matches!(refused, Err(RepoError::Behind)), "{refused:?}");
+    let alpha_scope = TenantScope::for_member(&db, &alpha, alpha_owner)
+        .await
+        .unwrap()
+        .expect("alpha (shared) is served");
+    skus(&db, &alpha_scope).await.unwrap();
+
+    db::Db::migrate_database(&test.owner_url(), &database, Default::default())
+        .await
+        .unwrap();
+    // Checked again a moment later, without a restart.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match TenantScope::for_member(&db, &bravo, bravo_owner).await {
+            Ok(Some(_)) => break,
+            Err(RepoError::Behind) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            other => panic!("bravo after the migration: {other:?}"),
+        }
+    }
+}

@@ -112,6 +112,10 @@ impl ApiCall {
                 tracing::info!(request_id = %request_id, tenant = %tenant, token = %token, "refused while the workspace moves between databases");
                 unavailable()
             }
+            RepoError::Behind => {
+                tracing::warn!(request_id = %request_id, tenant = %tenant, token = %token, "refused: the workspace's database lacks a migration (run `server migrate`)");
+                unavailable()
+            }
             RepoError::StatementTimeout { at } => {
                 tracing::warn!(request_id = %request_id, tenant = %tenant, token = %token, statement = %at, "statement timed out");
                 ApiError::new(Kind::Unavailable, app::AppError::TooSlow.to_string())

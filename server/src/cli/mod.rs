@@ -10,7 +10,9 @@ use domain::{Email, Password, PersonName, PlanCode, Role, Slug, WorkspaceName};
 use crate::config::Config;
 use crate::{connect, connect_as, password_hasher};
 
+mod migrate;
 mod tenant;
+pub use migrate::{migrate, MigrateOptions};
 pub use tenant::{provision_workspace, purge_due, purge_workspace};
 
 /// Why a command (or start-up) failed, phrased for the operator who ran it.
@@ -40,6 +42,9 @@ pub enum CliError {
     /// The erasure ran, but the scan after it found rows of the workspace.
     #[error("rows of the workspace remain after the purge: {0}")]
     NotErased(String),
+    /// `server migrate` left these workspace databases behind.
+    #[error("not migrated: {0}")]
+    NotMigrated(String),
 }
 
 impl CliError {
@@ -66,26 +71,6 @@ fn password_from_env(variable: &'static str) -> Result<Password, CliError> {
     let raw = std::env::var(variable)
         .map_err(|_| secret("set it to the new account's password".into()))?;
     Password::new_choice(&raw).map_err(|e| secret(e.to_string()))
-}
-
-pub async fn migrate(config: &Config) -> Result<(), CliError> {
-    if config.database.owner_url.is_empty() {
-        return Err(CliError::setting(
-            "database.owner_url",
-            "not set (Leptos.toml or STOCKROOM_DATABASE_OWNER_URL)",
-        ));
-    }
-    let limits = db::MigrationLimits {
-        lock_timeout: std::time::Duration::from_millis(config.database.migration_lock_timeout_ms),
-        statement_timeout: std::time::Duration::from_secs(
-            config.database.migration_statement_timeout_secs,
-        ),
-    };
-    db::Db::migrate(&config.database.owner_url, limits)
-        .await
-        .map_err(|e| CliError::setting("database.owner_url", e))?;
-    tracing::info!("migrations applied");
-    Ok(())
 }
 
 const DEMO_SLUG: &str = "demo";

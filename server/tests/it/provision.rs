@@ -1,6 +1,8 @@
-//! `server tenant provision`: the operator's command places a new workspace in a database of
-//! its own on a cluster the settings register, says so step by step, does nothing the
-//! second time, and refuses what it cannot do in one line that names the argument or setting.
+//! The operator's commands for workspaces' own databases. `server tenant provision` places a
+//! new workspace in a database of its own on a cluster the settings register, says so step
+//! by step, does nothing the second time, and refuses what it cannot do in one line that names
+//! the argument or setting. `server migrate` migrates every workspace database after the
+//! control database and names the ones it could not.
 
 use std::process::Output;
 
@@ -29,23 +31,28 @@ fn provision(
     )
 }
 
+async fn workspace(database: &db::testing::TestDatabase, slug: &str) -> db::Tenant {
+    register(
+        &database.db,
+        NewWorkspace {
+            name: &WorkspaceName::parse("Shop").unwrap(),
+            slug: &Slug::parse(slug).unwrap(),
+            owner_name: &PersonName::parse("Owner").unwrap(),
+            owner_email: &Email::parse(&format!("owner@{slug}.test")).unwrap(),
+            owner_password_hash: "not-a-real-hash",
+            welcome_ticket_digest: None,
+        },
+    )
+    .await
+    .unwrap()
+    .0
+}
+
 #[tokio::test]
 async fn tenant_provision_places_a_workspace_on_a_registered_cluster_and_refuses_the_rest() {
     let database = db::testing::fresh_database().await;
     for slug in ["alpha", "bravo"] {
-        register(
-            &database.db,
-            NewWorkspace {
-                name: &WorkspaceName::parse("Shop").unwrap(),
-                slug: &Slug::parse(slug).unwrap(),
-                owner_name: &PersonName::parse("Owner").unwrap(),
-                owner_email: &Email::parse(&format!("owner@{slug}.test")).unwrap(),
-                owner_password_hash: "not-a-real-hash",
-                welcome_ticket_digest: None,
-            },
-        )
-        .await
-        .unwrap();
+        workspace(&database, slug).await;
     }
     let owner_url = database.owner_url();
     let registered = [
@@ -127,4 +134,81 @@ async fn tenant_provision_places_a_workspace_on_a_registered_cluster_and_refuses
         .unwrap()
         .unwrap();
     assert_eq!(bravo.placement(), &Placement::Shared);
+}
+
+#[tokio::test]
+async fn server_migrate_brings_every_workspace_database_up_and_names_the_ones_it_cannot() {
+    let database = db::testing::fresh_database().await;
+    let alpha = workspace(&database, "alpha").await.id().as_uuid();
+    let bravo = workspace(&database, "bravo").await.id().as_uuid();
+    let charlie = workspace(&database, "charlie").await.id().as_uuid();
+    let behind = database.place_dedicated_one_migration_behind(alpha).await;
+    let current = database.place_dedicated(bravo).await;
+    let gone = format!("stockroom_w_{}", charlie.simple());
+    database
+        .place_in_registry_only(charlie, "dead", &gone)
+        .await;
+    let all = db::MIGRATOR.iter().count() as i64;
+    assert_eq!(database.applied_migrations(&behind).await, all - 1);
+    let owner_url = database.owner_url();
+    let clusters = [
+        ("STOCKROOM_CLUSTER_TEST_URL", database.app_url()),
+        ("STOCKROOM_CLUSTER_TEST_OWNER_URL", owner_url.as_str()),
+        (
+            "STOCKROOM_CLUSTER_DEAD_URL",
+            "postgres://stockroom_app:x@127.0.0.1:1/stockroom",
+        ),
+        (
+            "STOCKROOM_CLUSTER_DEAD_OWNER_URL",
+            "postgres://stockroom_owner:x@127.0.0.1:1/stockroom",
+        ),
+    ];
+
+    // One at a time, in the registry's order ("dead" first): it fails, and no other starts.
+    let out = server_command_with(&database, &["migrate", "--jobs", "1"], &clusters);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(!out.status.success(), "{stdout}");
+    assert!(stdout.contains(&format!("dead/{gone}: FAILED")), "{stdout}");
+    assert!(
+        stdout.contains(&format!("test/{behind}: not started")),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains(&format!("not migrated: dead/{gone}, test/")),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+    assert_eq!(database.applied_migrations(&behind).await, all - 1);
+
+    // Going on after the failure: every reachable database is migrated, the dead one named.
+    let args = ["migrate", "--jobs", "4", "--continue-on-error"];
+    let out = server_command_with(&database, &args, &clusters);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(!out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains(&format!("test/{behind}: migrated")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("test/{current}: migrated")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("2 of 3 workspace databases migrated"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains(&format!("not migrated: dead/{gone}")),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("test/"), "{stderr}");
+    assert_eq!(database.applied_migrations(&behind).await, all);
+
+    let refused = server_command_with(&database, &["migrate", "--jobs", "0"], &clusters);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("--jobs"),
+        "{}",
+        text(&refused.stderr)
+    );
 }
