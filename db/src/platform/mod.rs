@@ -5,6 +5,7 @@ pub mod auth;
 pub mod console;
 pub mod demo;
 pub mod directory;
+pub(crate) mod doorbells;
 pub mod generator;
 pub mod invitations;
 pub mod lifecycle;

@@ -38,6 +38,16 @@ impl TenantTx {
         self.end(false).await
     }
 
+    /// The workspace this transaction acts for.
+    pub(crate) fn tenant_id(&self) -> TenantId {
+        self.held.tenant
+    }
+
+    /// Whether it runs in a workspace's own database (not the control database).
+    pub(crate) fn is_dedicated(&self) -> bool {
+        self.lease.is_some()
+    }
+
     /// Where the platform's records of this change go: sessions (ended with a member's
     /// removal, role or password change) and the `NOTIFY` every process listens for live in
     /// the control database. For a shared workspace that is this very transaction; for a
@@ -50,7 +60,7 @@ impl TenantTx {
     /// could end sessions for a change that then rolled back, or announce it before it is
     /// visible, and a process would cache the old state.
     pub(crate) async fn control(&mut self, db: &Db) -> Result<&mut PgConnection, RepoError> {
-        if self.lease.is_none() {
+        if !self.is_dedicated() {
             return Ok(&mut self.tx);
         }
         if self.control.is_none() {

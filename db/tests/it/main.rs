@@ -15,6 +15,8 @@ mod orders_and_products;
 #[cfg(feature = "testing")]
 mod placements;
 #[cfg(feature = "testing")]
+mod placements_jobs;
+#[cfg(feature = "testing")]
 mod placements_platform;
 mod plans;
 mod platform;

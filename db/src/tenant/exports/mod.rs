@@ -165,6 +165,8 @@ pub async fn request(
     )
     .execute(&mut *tx)
     .await?;
+    crate::platform::doorbells::ring(&mut tx, db, crate::platform::doorbells::Queue::Exports)
+        .await?;
     tx.commit().await?;
     Ok(ExportId::from_uuid(id))
 }

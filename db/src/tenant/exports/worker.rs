@@ -6,6 +6,7 @@ use std::time::Duration;
 use domain::{ExportId, TenantId};
 
 use super::ExportKind;
+use crate::platform::doorbells::{claim_elsewhere, Queue};
 use crate::scope::{begin_for_tenant, begin_for_tenant_id, end_read};
 use crate::{Db, RepoError, Tenant, TenantScope};
 
@@ -17,7 +18,8 @@ pub struct ClaimedJob {
 
 /// Claims the oldest waiting export of any workspace (or one whose worker stopped sending
 /// heartbeats `stale_after_secs` ago). The one read across tenants, through a database
-/// function that returns only the tenant and job ids.
+/// function that returns only the tenant and job ids; then, if none waits there, in the
+/// databases of the dedicated workspaces that queued one (`doorbells`).
 pub async fn claim_next(db: &Db, stale_after_secs: f64) -> Result<Option<ClaimedJob>, RepoError> {
     let row = sqlx::query!(
         r#"SELECT tenant_id AS "tenant_id!", id AS "id!" FROM claim_export_job($1)"#,
@@ -25,9 +27,13 @@ pub async fn claim_next(db: &Db, stale_after_secs: f64) -> Result<Option<Claimed
     )
     .fetch_optional(&mut *db.platform().await?)
     .await?;
-    Ok(row.map(|r| ClaimedJob {
-        tenant_id: TenantId::from_uuid(r.tenant_id),
-        id: ExportId::from_uuid(r.id),
+    let claimed = match row {
+        Some(r) => Some((TenantId::from_uuid(r.tenant_id), r.id)),
+        None => claim_elsewhere(db, Queue::Exports, stale_after_secs).await?,
+    };
+    Ok(claimed.map(|(tenant_id, id)| ClaimedJob {
+        tenant_id,
+        id: ExportId::from_uuid(id),
     }))
 }
 

@@ -309,6 +309,9 @@ pub async fn start(
     )
     .execute(&mut *tx)
     .await?;
+    // Also when it runs here: if this process stops, a worker takes it over from there.
+    crate::platform::doorbells::ring(&mut tx, db, crate::platform::doorbells::Queue::Imports)
+        .await?;
     tx.commit().await?;
     Ok(next)
 }

@@ -3,6 +3,7 @@
 
 use domain::{ImportId, TenantId, UserId};
 
+use crate::platform::doorbells::{claim_elsewhere, Queue};
 use crate::scope::{begin_for_tenant, begin_for_tenant_id, end_read};
 use crate::{Db, RepoError, Tenant, TenantScope};
 
@@ -14,7 +15,8 @@ pub struct ClaimedImport {
 
 /// Claims the oldest waiting import of any workspace (or one whose worker stopped sending
 /// heartbeats `stale_after_secs` ago), through the one database function that reads across
-/// tenants for imports and returns only the tenant and the import id.
+/// tenants for imports and returns only the tenant and the import id; then, if none waits
+/// there, in the databases of the dedicated workspaces that started one (`doorbells`).
 pub async fn claim_next(
     db: &Db,
     stale_after_secs: f64,
@@ -25,9 +27,13 @@ pub async fn claim_next(
     )
     .fetch_optional(&mut *db.platform().await?)
     .await?;
-    Ok(row.map(|r| ClaimedImport {
-        tenant_id: TenantId::from_uuid(r.tenant_id),
-        id: ImportId::from_uuid(r.id),
+    let claimed = match row {
+        Some(r) => Some((TenantId::from_uuid(r.tenant_id), r.id)),
+        None => claim_elsewhere(db, Queue::Imports, stale_after_secs).await?,
+    };
+    Ok(claimed.map(|(tenant_id, id)| ClaimedImport {
+        tenant_id,
+        id: ImportId::from_uuid(id),
     }))
 }
 
