@@ -9,7 +9,7 @@ use crate::Db;
 mod import;
 mod placement;
 
-pub use placement::TEST_CLUSTER;
+pub use placement::{SECOND_CLUSTER, TEST_CLUSTER};
 
 /// A migrated scratch database: `db` is the application role's handle; the owner's
 /// connection is kept for the few platform changes tests need before the console exists.

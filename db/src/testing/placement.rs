@@ -12,17 +12,46 @@ use sqlx::{ConnectOptions, Connection};
 use super::{begin_pinned, TestDatabase};
 use crate::{Db, PoolLimits};
 
-/// The test cluster's name in the registry and in the handles these tests use.
+/// The test cluster's name in the registry and in the handles these tests use: the cluster
+/// of this test's control database.
 pub const TEST_CLUSTER: &str = "test";
+
+/// A second cluster (`./dev test` starts one and names it in `STOCKROOM_TEST_CLUSTER2_*`),
+/// for workspaces placed on another cluster than the control database's.
+pub const SECOND_CLUSTER: &str = "second";
+
+/// The second cluster's owner and application roles, when `./dev test` started one.
+fn second_cluster() -> Option<(PgConnectOptions, PgConnectOptions)> {
+    let url = |role: &str| std::env::var(format!("STOCKROOM_TEST_CLUSTER2_{role}_URL")).ok();
+    let (owner, app) = (url("OWNER")?, url("APP")?);
+    let parse = |url: String| url.parse::<PgConnectOptions>().expect("cluster URL parses");
+    Some((parse(owner), parse(app)))
+}
 
 impl TestDatabase {
     /// The application role's handle with the test cluster registered, as a server with a
     /// `[clusters.test]` setting has it (same caches and listener as `self.db`).
+    /// The second cluster is registered too when there is one.
     pub fn db_with_clusters(&self, limits: PoolLimits) -> Db {
         let app: PgConnectOptions = self.app_url.parse().expect("app URL parses");
-        self.db
-            .clone()
-            .with_clusters(HashMap::from([(TEST_CLUSTER.to_owned(), app)]), limits)
+        let mut clusters = HashMap::from([(TEST_CLUSTER.to_owned(), app)]);
+        if let Some((_, second)) = second_cluster() {
+            clusters.insert(SECOND_CLUSTER.to_owned(), second);
+        }
+        self.db.clone().with_clusters(clusters, limits)
+    }
+
+    /// The owner role on `cluster`, connected to its own database.
+    fn cluster_owner(&self, cluster: &str) -> PgConnectOptions {
+        match cluster {
+            TEST_CLUSTER => self.owner.clone(),
+            SECOND_CLUSTER => {
+                second_cluster()
+                    .expect("STOCKROOM_TEST_CLUSTER2_OWNER_URL and _APP_URL name the second cluster (./dev test sets them)")
+                    .0
+            }
+            other => panic!("no test cluster `{other}`"),
+        }
     }
 
     /// The control database as the owner role, as the operator's commands reach it.
@@ -92,28 +121,40 @@ impl TestDatabase {
     /// Gives `tenant` a database of its own on the test cluster and returns its name: its
     /// registry row and its members move there, and the registry says so (`ready`).
     pub async fn place_dedicated(&self, tenant: uuid::Uuid) -> String {
-        self.place_dedicated_with(tenant, &crate::MIGRATOR).await
+        self.place_dedicated_on(tenant, TEST_CLUSTER).await
+    }
+
+    /// [`Self::place_dedicated`] on `cluster` ([`TEST_CLUSTER`] or [`SECOND_CLUSTER`]).
+    pub async fn place_dedicated_on(&self, tenant: uuid::Uuid, cluster: &str) -> String {
+        self.place_dedicated_with(tenant, cluster, &crate::MIGRATOR)
+            .await
     }
 
     /// [`Self::place_dedicated`] in a database one migration behind this build.
     pub async fn place_dedicated_one_migration_behind(&self, tenant: uuid::Uuid) -> String {
         let behind = super::migrator_without_newest().await;
-        self.place_dedicated_with(tenant, &behind).await
+        self.place_dedicated_with(tenant, TEST_CLUSTER, &behind)
+            .await
     }
 
     async fn place_dedicated_with(
         &self,
         tenant: uuid::Uuid,
+        cluster: &str,
         migrator: &sqlx::migrate::Migrator,
     ) -> String {
         let database = format!("stockroom_w_{}", tenant.simple());
-        let mut admin = self.owner.connect().await.expect("owner connects");
+        let mut admin = self
+            .cluster_owner(cluster)
+            .connect()
+            .await
+            .expect("owner connects");
         sqlx::query(&format!("CREATE DATABASE {database}"))
             .execute(&mut admin)
             .await
             .expect("workspace database created");
         admin.close().await.ok();
-        let home = self.owner.clone().database(&database);
+        let home = self.cluster_owner(cluster).database(&database);
         let mut migrating = home.connect().await.expect("owner connects to it");
         migrator
             .run(&mut migrating)
@@ -148,7 +189,7 @@ impl TestDatabase {
             sqlx::query(statement)
                 .bind(&registry)
                 .bind(&members)
-                .bind(TEST_CLUSTER)
+                .bind(cluster)
                 .execute(&mut dedicated)
                 .await
                 .unwrap_or_else(|e| panic!("{statement}: {e}"));
@@ -167,7 +208,7 @@ impl TestDatabase {
         ] {
             sqlx::query(statement)
                 .bind(tenant)
-                .bind(TEST_CLUSTER)
+                .bind(cluster)
                 .bind(&database)
                 .execute(&mut control)
                 .await
@@ -194,8 +235,20 @@ impl TestDatabase {
     /// How many rows of `tenant` `table` holds in `database` (this test's control database
     /// when `None`), counted as the owner with the workspace pinned.
     pub async fn count_rows(&self, database: Option<&str>, table: &str, tenant: uuid::Uuid) -> i64 {
+        self.count_rows_on(TEST_CLUSTER, database, table, tenant)
+            .await
+    }
+
+    /// [`Self::count_rows`] in a database on `cluster`.
+    pub async fn count_rows_on(
+        &self,
+        cluster: &str,
+        database: Option<&str>,
+        table: &str,
+        tenant: uuid::Uuid,
+    ) -> i64 {
         let options = match database {
-            Some(name) => self.owner.clone().database(name),
+            Some(name) => self.cluster_owner(cluster).database(name),
             None => self.owner.clone(),
         };
         let mut conn = options.connect().await.expect("owner connects");

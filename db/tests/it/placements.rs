@@ -216,3 +216,57 @@ async fn a_workspace_database_behind_the_build_refuses_its_workspace_only_until_
         }
     }
 }
+
+#[tokio::test]
+async fn workspaces_on_two_clusters_are_each_served_from_their_own_database() {
+    use db::testing::SECOND_CLUSTER;
+    let test = fresh_database().await;
+    let db = test.db_with_clusters(limits());
+    let (alpha, alpha_owner) = workspace(&db, "alpha", "owner@alpha.test").await;
+    let (bravo, bravo_owner) = workspace(&db, "bravo", "owner@bravo.test").await;
+    let (a, b) = (alpha.id().as_uuid(), bravo.id().as_uuid());
+    let alpha_database = test.place_dedicated_on(a, SECOND_CLUSTER).await;
+    let bravo_database = test.place_dedicated_on(b, TEST_CLUSTER).await;
+    let find = |slug: &'static str| {
+        let db = db.clone();
+        async move {
+            find_by_slug(&db, &Slug::parse(slug).unwrap())
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    let (alpha, bravo) = (find("alpha").await, find("bravo").await);
+    let alpha_scope = TenantScope::for_member(&db, &alpha, alpha_owner)
+        .await
+        .unwrap()
+        .expect("alpha's owner is read on the second cluster");
+    let bravo_scope = TenantScope::for_member(&db, &bravo, bravo_owner)
+        .await
+        .unwrap()
+        .unwrap();
+    products::create(&db, &alpha_scope, &product("A-ONLY", 1, 1))
+        .await
+        .unwrap();
+    products::create(&db, &bravo_scope, &product("B-ONLY", 1, 1))
+        .await
+        .unwrap();
+    assert_eq!(skus(&db, &alpha_scope).await.unwrap(), ["A-ONLY"]);
+    assert_eq!(skus(&db, &bravo_scope).await.unwrap(), ["B-ONLY"]);
+    let on = |cluster, database| test.count_rows_on(cluster, Some(database), "products", a);
+    assert_eq!(on(SECOND_CLUSTER, &alpha_database).await, 1);
+    assert_eq!(test.count_rows(None, "products", a).await, 0);
+    assert_eq!(
+        test.count_rows_on(TEST_CLUSTER, Some(&bravo_database), "products", b)
+            .await,
+        1
+    );
+    assert!(TenantScope::for_member(&db, &alpha, bravo_owner)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(TenantScope::for_member(&db, &bravo, alpha_owner)
+        .await
+        .unwrap()
+        .is_none());
+}

@@ -16,6 +16,7 @@ mod mail;
 mod nodes;
 mod operator;
 mod picker;
+mod placed_tenancy;
 mod provision;
 mod rendering;
 mod shutdown;

@@ -31,6 +31,17 @@ impl Server {
     }
 }
 
+/// Where the two workspaces of a cross-tenant test keep their data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// Both in the shared database.
+    Shared,
+    AlphaDedicated,
+    BravoDedicated,
+    /// Each in a database of its own, on two clusters.
+    BothDedicated,
+}
+
 pub struct TestApp {
     server: Server,
     /// Where this server's metrics listener answers (its own port, as `metrics.listen`).
@@ -64,9 +75,66 @@ impl TestApp {
         Self::spawn_on(db::testing::fresh_database().await, adjust, passwords).await
     }
 
+    /// A server for `layout`: one that reaches workspaces' own databases on the test cluster
+    /// (as one with `[clusters.test]` does) unless every workspace is shared.
+    pub async fn spawn_for(layout: Layout) -> Self {
+        let database = db::testing::fresh_database().await;
+        if layout == Layout::Shared {
+            return Self::spawn_on(database, |_| {}, test_hasher()).await;
+        }
+        let limits = db::PoolLimits {
+            per_database: 2,
+            max_pools: 8,
+            idle_close: std::time::Duration::from_secs(60),
+            acquire_timeout: std::time::Duration::from_secs(5),
+        };
+        let db = database.db_with_clusters(limits);
+        Self::spawn_on_handle(database, db, |_| {}, test_hasher()).await
+    }
+
+    /// Places alpha and bravo (registered already, with no data yet) as `layout` says: one
+    /// alone in a database of its own on the test cluster, or alpha there and bravo on the
+    /// second cluster.
+    pub async fn lay_out(&self, layout: Layout) {
+        use db::testing::{SECOND_CLUSTER, TEST_CLUSTER};
+        let placed: &[(&str, &str)] = match layout {
+            Layout::Shared => &[],
+            Layout::AlphaDedicated => &[("alpha", TEST_CLUSTER)],
+            Layout::BravoDedicated => &[("bravo", TEST_CLUSTER)],
+            Layout::BothDedicated => &[("alpha", TEST_CLUSTER), ("bravo", SECOND_CLUSTER)],
+        };
+        for (slug, cluster) in placed {
+            let slug = domain::Slug::parse(slug).unwrap();
+            let find = || db::platform::tenants::find_by_slug(&self.database.db, &slug);
+            let tenant = find().await.unwrap().unwrap();
+            let database = self
+                .database
+                .place_dedicated_on(tenant.id().as_uuid(), cluster)
+                .await;
+            let placed = find().await.unwrap().unwrap();
+            let home = placed.placement().dedicated().expect("placed");
+            assert_eq!(
+                (home.cluster.as_str(), home.database.as_str()),
+                (*cluster, database.as_str()),
+                "{slug} is served from its own database"
+            );
+        }
+    }
+
     /// Like [`TestApp::spawn_with_hasher`], on a database the test prepared.
     pub async fn spawn_on(
         database: db::testing::TestDatabase,
+        adjust: impl FnOnce(&mut Config),
+        passwords: PasswordHasher,
+    ) -> Self {
+        let db = database.db.clone();
+        Self::spawn_on_handle(database, db, adjust, passwords).await
+    }
+
+    /// Like [`TestApp::spawn_on`], serving through `db` (a handle on that database).
+    async fn spawn_on_handle(
+        database: db::testing::TestDatabase,
+        db: db::Db,
         adjust: impl FnOnce(&mut Config),
         passwords: PasswordHasher,
     ) -> Self {
@@ -83,7 +151,7 @@ impl TestApp {
         let server::Routers {
             app: router,
             metrics,
-        } = server::routers(&config, database.db.clone(), passwords).unwrap();
+        } = server::routers(&config, db, passwords).unwrap();
         let metrics_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let metrics_addr = metrics_listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(metrics_listener, metrics).await.unwrap() });

@@ -3,7 +3,7 @@
 //! session and must give nothing away.
 
 use crate::support::{
-    error_of, handoff_ticket, headers, location, session_cookie, set_cookie_header, TestApp,
+    error_of, handoff_ticket, headers, location, session_cookie, set_cookie_header, Layout, TestApp,
 };
 use app::api::{CheckSlug, LoadSite, Register, SignIn, SignOut, SlugCheck};
 use app::AppError;
@@ -556,12 +556,18 @@ async fn the_session_cookie_expires_after_the_idle_timeout() {
 /// moment they exist, because the list comes from the registry, not from this file.
 #[tokio::test]
 async fn every_server_function_refuses_another_workspaces_session() {
-    let app = TestApp::spawn().await;
+    every_server_function_refuses_another_workspaces_session_in(Layout::Shared).await;
+}
+
+/// The sweep, with alpha and bravo placed as `layout` says (also run by `placed_tenancy`).
+pub(crate) async fn every_server_function_refuses_another_workspaces_session_in(layout: Layout) {
+    let app = TestApp::spawn_for(layout).await;
     let a_cookie = app
         .register("alpha", "ann@alpha.test", "alpha-password-1")
         .await;
     app.register("bravo", "bob@bravo.test", "bravo-password-1")
         .await;
+    app.lay_out(layout).await;
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -604,15 +610,20 @@ async fn every_server_function_refuses_another_workspaces_session() {
 /// same NotFound as for an id that never existed, and nothing changes.
 #[tokio::test]
 async fn foreign_product_and_order_ids_are_not_found_and_untouched() {
+    foreign_product_and_order_ids_are_not_found_and_untouched_in(Layout::Shared).await;
+}
+
+pub(crate) async fn foreign_product_and_order_ids_are_not_found_and_untouched_in(layout: Layout) {
     use app::api::orders::{ChangeOrderStatus, LoadOrder, PlaceOrder};
     use app::api::products::{LoadProduct, SaveProduct, SetProductArchived};
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_for(layout).await;
     let a = app
         .register("alpha", "ann@alpha.test", "alpha-password-1")
         .await;
     let b = app
         .register("bravo", "bob@bravo.test", "bravo-password-1")
         .await;
+    app.lay_out(layout).await;
 
     let product_id = app
         .create_product("bravo", &b, "SECRET-1", "Bravo secret", "5")
@@ -731,16 +742,21 @@ async fn foreign_product_and_order_ids_are_not_found_and_untouched() {
 
 #[tokio::test]
 async fn lists_and_dashboard_show_only_the_callers_workspace() {
+    lists_and_dashboard_show_only_the_callers_workspace_in(Layout::Shared).await;
+}
+
+pub(crate) async fn lists_and_dashboard_show_only_the_callers_workspace_in(layout: Layout) {
     use app::api::dashboard::LoadDashboard;
     use app::api::orders::ListOrders;
     use app::api::products::ListProducts;
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_for(layout).await;
     let a = app
         .register("alpha", "ann@alpha.test", "alpha-password-1")
         .await;
     let b = app
         .register("bravo", "bob@bravo.test", "bravo-password-1")
         .await;
+    app.lay_out(layout).await;
     let product_id = app
         .create_product("bravo", &b, "BRAVO-ONLY", "Bravo only", "2")
         .await;
