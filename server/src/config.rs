@@ -357,7 +357,7 @@ impl Config {
         if !(1..=8760).contains(&self.accounts.export_keep_hours) {
             return Err("accounts.export_keep_hours: from 1 to 8760 (a year)".into());
         }
-        validate_clusters(&self.clusters, &self.placements)?;
+        validate_clusters(&self.clusters, &self.placements, &self.database.owner_url)?;
         if self.accounts.deletion_grace_days > 3650 {
             return Err("accounts.deletion_grace_days: at most 3650 (ten years)".into());
         }

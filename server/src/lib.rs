@@ -178,6 +178,22 @@ pub struct Routers {
 
 /// The services and routers the binary serves, built from settings and an open database.
 /// The export worker is started here too, so every server (and every test server) runs one.
+/// `[placements] new_workspaces`, ready for registrations (checked with the settings).
+fn default_placement(
+    config: &Config,
+) -> Result<Option<Arc<db::platform::provision::DefaultPlacement>>, CliError> {
+    use db::platform::provision::{DefaultPlacement, Destination};
+    let name = &config.placements.new_workspaces;
+    let Some(cluster) = config.clusters.get(name) else {
+        return Ok(None);
+    };
+    let setting = |reason: String| CliError::setting("placements.new_workspaces", reason);
+    let to = Destination::new(name, &cluster.owner_url, &cluster.url)
+        .map_err(|reason| setting(format!("clusters.{name}.{reason}")))?;
+    let placement = DefaultPlacement::new(&config.database.owner_url, to).map_err(setting)?;
+    Ok(Some(Arc::new(placement)))
+}
+
 pub fn routers(config: &Config, db: Db, passwords: PasswordHasher) -> Result<Routers, CliError> {
     let mailer = mailer(config)?;
     let exports = ExportQueue::new(Duration::from_secs(
@@ -225,6 +241,7 @@ pub fn routers(config: &Config, db: Db, passwords: PasswordHasher) -> Result<Rou
         settings,
         exports,
         imports,
+        new_workspaces: default_placement(config)?,
     };
 
     let mut leptos = leptos::config::get_configuration(None)

@@ -168,6 +168,18 @@ pub async fn register(
         ))
         .await?;
     tracing::info!(request_id = %call.request_id(), tenant = %tenant.id(), slug = %tenant.slug(), "workspace registered");
+    if let Some(placement) = &call.services().new_workspaces {
+        // The workspace exists either way: one left half-provisioned answers "try again"
+        // until `server tenant provision` finishes it, so the owner still gets their link.
+        match placement.place(tenant.id()).await {
+            Ok(placed) => {
+                tracing::info!(request_id = %call.request_id(), tenant = %tenant.id(), ?placed, "workspace placed in a database of its own");
+            }
+            Err(err) => {
+                tracing::error!(request_id = %call.request_id(), tenant = %tenant.id(), error = %err, "provisioning the new workspace's database failed; run `server tenant provision`");
+            }
+        }
+    }
     let cookie = crate::ssr::handoff::set_cookie(call.settings(), tenant.slug().as_str(), &ticket);
     crate::ssr::cookies::send(&cookie).map_err(|e| call.internal("hand-off cookie", e))?;
     leptos_axum::redirect("/welcome");

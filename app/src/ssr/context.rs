@@ -19,6 +19,9 @@ pub struct Services {
     pub exports: super::exports::ExportQueue,
     /// Wakes the import worker when an import is queued.
     pub imports: super::imports::ImportQueue,
+    /// Where a new workspace's database is made at registration, if the deployer places new
+    /// workspaces in databases of their own.
+    pub new_workspaces: Option<Arc<db::platform::provision::DefaultPlacement>>,
 }
 
 /// After a change that keeps its own session (the member's role or name changed under it),

@@ -93,6 +93,41 @@ pub enum Provisioned {
     Stopped(Step),
 }
 
+/// Where every new workspace goes when the deployer places them by default
+/// (`[placements] new_workspaces`): provisioned during its registration.
+pub struct DefaultPlacement {
+    /// The control database as the owner role (the new owner's rows leave it).
+    control_owner: Db,
+    to: Destination,
+}
+
+impl DefaultPlacement {
+    /// The owner role's pool on the control database opens on first use (a registration).
+    pub fn new(control_owner_url: &str, to: Destination) -> Result<Self, String> {
+        let options = control_owner_url
+            .parse::<PgConnectOptions>()
+            .map_err(|err| format!("database.owner_url is not a valid URL: {err}"))?;
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(2)
+            .min_connections(0)
+            .connect_lazy_with(options);
+        Ok(Self {
+            control_owner: Db::from_pool(pool),
+            to,
+        })
+    }
+
+    /// Gives the just registered `tenant` its database. A failure leaves it `provisioning`
+    /// (refused, "try again") for `server tenant provision` to finish.
+    pub async fn place(&self, tenant: TenantId) -> Result<Provisioned, RepoError> {
+        let actor = Actor::System("registration: placements.new_workspaces");
+        provision(&self.control_owner, tenant, &self.to, actor, |_| {
+            ControlFlow::Continue(())
+        })
+        .await
+    }
+}
+
 /// The name of a workspace's own database: from its id, so every run picks the same one.
 pub fn database_name(tenant: TenantId) -> String {
     format!("stockroom_w_{}", tenant.as_uuid().simple())

@@ -26,6 +26,10 @@ pub struct PlacementsConfig {
     pub per_database_connections: u32,
     pub max_open_pools: usize,
     pub idle_close_secs: u64,
+    /// A cluster's name: every workspace registered from now on gets a database of its own
+    /// there, provisioned during its registration. Empty (the default): new workspaces are
+    /// shared. The server then needs `database.owner_url` and the cluster's `owner_url`.
+    pub new_workspaces: String,
 }
 
 impl Default for PlacementsConfig {
@@ -34,6 +38,7 @@ impl Default for PlacementsConfig {
             per_database_connections: 4,
             max_open_pools: 25,
             idle_close_secs: 300,
+            new_workspaces: String::new(),
         }
     }
 }
@@ -43,6 +48,7 @@ impl Default for PlacementsConfig {
 pub(super) fn validate_clusters(
     clusters: &BTreeMap<String, ClusterConfig>,
     placements: &PlacementsConfig,
+    control_owner_url: &str,
 ) -> Result<(), String> {
     for (name, cluster) in clusters {
         if !is_cluster_name(name) {
@@ -61,6 +67,21 @@ pub(super) fn validate_clusters(
     let p = placements;
     if p.per_database_connections == 0 || p.max_open_pools == 0 || p.idle_close_secs == 0 {
         return Err("placements: per_database_connections, max_open_pools and idle_close_secs must be at least 1".into());
+    }
+    if !p.new_workspaces.is_empty() {
+        let name = &p.new_workspaces;
+        let Some(cluster) = clusters.get(name) else {
+            return Err(format!(
+                "placements.new_workspaces: no cluster `{name}` in [clusters]"
+            ));
+        };
+        // Provisioning creates the database and moves the new owner's rows out of the shared
+        // one: both need an owner role.
+        if cluster.owner_url.is_empty() || control_owner_url.is_empty() {
+            return Err(format!(
+                "placements.new_workspaces: provisioning at registration needs clusters.{name}.owner_url and database.owner_url"
+            ));
+        }
     }
     Ok(())
 }

@@ -133,3 +133,29 @@ fn clusters_come_from_the_file_or_the_environment_and_bad_ones_name_themselves()
     let no_budget = load("[placements]\nmax_open_pools = 0\n", &[]).unwrap_err();
     assert!(no_budget.contains("placements"), "{no_budget}");
 }
+
+#[test]
+fn new_workspaces_are_placed_only_on_a_cluster_where_databases_can_be_made() {
+    let east = "[clusters.east]\nurl = \"postgres://app@east/postgres\"\n";
+    let placing = [("STOCKROOM_PLACEMENTS_NEW_WORKSPACES", "east")];
+    let nowhere = load("", &placing).unwrap_err();
+    assert!(
+        nowhere.contains("placements.new_workspaces: no cluster `east`"),
+        "{nowhere}"
+    );
+    let no_owner = load(east, &placing).unwrap_err();
+    assert!(no_owner.contains("clusters.east.owner_url"), "{no_owner}");
+    let owners = [
+        ("STOCKROOM_PLACEMENTS_NEW_WORKSPACES", "east"),
+        (
+            "STOCKROOM_CLUSTER_EAST_OWNER_URL",
+            "postgres://own@east/postgres",
+        ),
+        (
+            "STOCKROOM_DATABASE_OWNER_URL",
+            "postgres://own@control/stockroom",
+        ),
+    ];
+    let config = load(east, &owners).unwrap();
+    assert_eq!(config.placements.new_workspaces, "east");
+}

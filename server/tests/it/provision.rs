@@ -10,7 +10,7 @@ use db::platform::registration::{register, NewWorkspace};
 use db::platform::tenants::{find_by_slug, Placement};
 use domain::{Email, PersonName, Slug, WorkspaceName};
 
-use crate::support::server_command_with;
+use crate::support::{server_command_with, TestApp};
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -210,5 +210,52 @@ async fn server_migrate_brings_every_workspace_database_up_and_names_the_ones_it
         text(&refused.stderr).contains("--jobs"),
         "{}",
         text(&refused.stderr)
+    );
+}
+
+#[tokio::test]
+async fn new_workspaces_get_a_database_of_their_own_at_registration_when_the_deployer_says_so() {
+    let app = TestApp::spawn_with_clusters(|config, database| {
+        config.clusters.insert(
+            db::testing::TEST_CLUSTER.to_owned(),
+            server::config::ClusterConfig {
+                url: database.app_url().to_owned(),
+                owner_url: database.owner_url(),
+            },
+        );
+        config.database.owner_url = database.owner_url();
+        config.placements.new_workspaces = db::testing::TEST_CLUSTER.to_owned();
+    })
+    .await;
+    let cookie = app
+        .register("alpha", "ann@alpha.test", "alpha-password-1")
+        .await;
+    assert!(
+        app.signed_in("alpha", &cookie).await,
+        "the owner is signed in"
+    );
+    let alpha = find_by_slug(&app.database.db, &Slug::parse("alpha").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let home = match alpha.placement() {
+        Placement::Dedicated { home, ready: true } => home.clone(),
+        other => panic!("alpha is placed {other:?}"),
+    };
+    let a = alpha.id().as_uuid();
+    assert_eq!(
+        app.database
+            .count_rows(Some(&home.database), "users", a)
+            .await,
+        1
+    );
+    assert_eq!(app.database.count_rows(None, "users", a).await, 0);
+    app.create_product("alpha", &cookie, "FIRST", "First thing", "3")
+        .await;
+    assert_eq!(
+        app.database
+            .count_rows(Some(&home.database), "products", a)
+            .await,
+        1
     );
 }

@@ -78,10 +78,19 @@ impl TestApp {
     /// A server for `layout`: one that reaches workspaces' own databases on the test cluster
     /// (as one with `[clusters.test]` does) unless every workspace is shared.
     pub async fn spawn_for(layout: Layout) -> Self {
-        let database = db::testing::fresh_database().await;
         if layout == Layout::Shared {
-            return Self::spawn_on(database, |_| {}, test_hasher()).await;
+            return Self::spawn().await;
         }
+        Self::spawn_with_clusters(|_, _| {}).await
+    }
+
+    /// A server that reaches workspaces' own databases on the test clusters, with the
+    /// placement settings `adjust` makes (it sees the test's database): clusters, placements
+    /// and the owner's URL.
+    pub async fn spawn_with_clusters(
+        adjust: impl FnOnce(&mut Config, &db::testing::TestDatabase),
+    ) -> Self {
+        let database = db::testing::fresh_database().await;
         let limits = db::PoolLimits {
             per_database: 2,
             max_pools: 8,
@@ -89,7 +98,14 @@ impl TestApp {
             acquire_timeout: std::time::Duration::from_secs(5),
         };
         let db = database.db_with_clusters(limits);
-        Self::spawn_on_handle(database, db, |_| {}, test_hasher()).await
+        let mut config = Config::default();
+        adjust(&mut config, &database);
+        let adjust = move |settings: &mut Config| {
+            settings.clusters = config.clusters;
+            settings.placements = config.placements;
+            settings.database.owner_url = config.database.owner_url;
+        };
+        Self::spawn_on_handle(database, db, adjust, test_hasher()).await
     }
 
     /// Places alpha and bravo (registered already, with no data yet) as `layout` says: one
