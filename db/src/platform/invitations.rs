@@ -151,6 +151,7 @@ pub async fn accept<E: std::fmt::Display>(
     )
     .execute(&mut *tx)
     .await?;
+    super::directory::list_member(&mut tx, db, user_id, &invitation.email).await?;
     tx.commit().await?;
     Ok(UserId::from_uuid(user_id))
 }

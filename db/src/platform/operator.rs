@@ -31,6 +31,7 @@ pub async fn add_member(
     )
     .execute(&mut *tx)
     .await?;
+    super::directory::list_member(&mut tx, db, id, email.as_str()).await?;
     tx.commit().await?;
     Ok(UserId::from_uuid(id))
 }

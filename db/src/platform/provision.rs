@@ -133,10 +133,14 @@ pub fn database_name(tenant: TenantId) -> String {
     format!("stockroom_w_{}", tenant.as_uuid().simple())
 }
 
-/// Tables that carry a `tenant_id` but are the registry's: copied to the workspace's database
-/// (its limits read them there) and kept in the control database, where the console changes
-/// them (see `console::home_copy`).
-const REGISTRY_TABLES: [&str; 2] = ["tenant_feature_overrides", "tenant_limit_overrides"];
+/// Tables that carry a `tenant_id` but are the platform's, kept in the control database: the
+/// overrides (copied to the workspace's database too: its limits read them there; the console
+/// changes them, see `console::home_copy`) and the member directory ("find my workspace").
+const REGISTRY_TABLES: [&str; 3] = [
+    "tenant_feature_overrides",
+    "tenant_limit_overrides",
+    "member_directory",
+];
 
 /// Places `tenant_id` in a database of its own at `to`, or finishes a placement a stopped run
 /// began. `db` is the control database's handle as the **owner role** (the application role
@@ -434,6 +438,15 @@ async fn switch(
     sqlx::query("COMMIT").execute(&mut dest).await?;
     dest.close().await?;
 
+    // Its members leave `users` here: "find my workspace" finds them in the directory.
+    sqlx::query!(
+        "INSERT INTO member_directory (tenant_id, user_id, email)
+         SELECT tenant_id, id, email FROM users WHERE tenant_id = $1 AND removed_at IS NULL
+         ON CONFLICT (tenant_id, user_id) DO UPDATE SET email = EXCLUDED.email",
+        tenant
+    )
+    .execute(&mut *tx)
+    .await?;
     let mut removed = 0;
     for table in workspace_tables(&mut tx).await? {
         if table.schema == "public" && REGISTRY_TABLES.contains(&table.name.as_str()) {

@@ -109,6 +109,7 @@ pub async fn remove(db: &Db, scope: &TenantScope, user_id: UserId) -> Result<(),
     .execute(&mut *tx)
     .await?;
     withdraw_invitations_beyond(&mut tx, scope.tenant_id(), user_id, None).await?;
+    crate::platform::directory::unlist_member(&mut tx, db, user_id.as_uuid()).await?;
     let mut ended =
         end_member_sessions(tx.control(db).await?, scope.tenant_id(), user_id, None).await?;
     ended.push(member_changed(tx.control(db).await?, user_id).await?);

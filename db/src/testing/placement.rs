@@ -201,6 +201,8 @@ impl TestDatabase {
         dedicated.close().await.ok();
 
         for statement in [
+            "INSERT INTO member_directory (tenant_id, user_id, email)
+             SELECT tenant_id, id, email FROM users WHERE tenant_id = $1 AND removed_at IS NULL",
             "DELETE FROM users WHERE tenant_id = $1",
             "UPDATE tenants SET placement_cluster = $2, placement_database = $3,
                                 placement_state = 'ready' WHERE id = $1",

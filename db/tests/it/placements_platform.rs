@@ -200,3 +200,33 @@ async fn failed_sign_ins_count_per_address_across_shared_and_dedicated_workspace
         "another address is not held back"
     );
 }
+
+#[tokio::test]
+async fn find_my_workspace_lists_dedicated_workspaces_as_their_members_change() {
+    use db::platform::directory::workspaces_for_email;
+    let test = fresh_database().await;
+    let db = test.db_with_clusters(limits());
+    let (alpha, _) = workspace(&db, "alpha", "owner@alpha.test").await;
+    let (bravo, owner) = dedicated(&test, &db, "bravo").await;
+    let slugs = |email: &'static str| {
+        let db = db.clone();
+        async move {
+            workspaces_for_email(&db, &Email::parse(email).unwrap())
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|w| w.slug.as_str().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(slugs("owner@bravo.test").await, ["bravo"]);
+
+    add_member(&db, &alpha, "both@shops.test", Role::Member).await;
+    let member = add_member(&db, &bravo, "both@shops.test", Role::Member).await;
+    assert_eq!(slugs("both@shops.test").await, ["alpha", "bravo"]);
+
+    members::remove(&db, &owner, member.member().user_id)
+        .await
+        .unwrap();
+    assert_eq!(slugs("both@shops.test").await, ["alpha"]);
+}

@@ -111,6 +111,13 @@ async fn provisioning_places_a_new_workspace_in_a_database_of_its_own() {
         "the registry's"
     );
     assert!(session_alive(&store, &session).await, "still signed in");
+    let listed = db::platform::directory::workspaces_for_email(
+        &db,
+        &domain::Email::parse("member@bravo.test").unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(listed.len(), 1, "\"find my workspace\" still finds it");
     assert!(
         TenantScope::for_member(&db, &bravo, member.member().user_id)
             .await

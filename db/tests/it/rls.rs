@@ -193,6 +193,7 @@ async fn catalog_every_tenant_table_is_isolated(pool: PgPool) {
             "invitations",
             "known_devices",
             "limit_locks",
+            "member_directory",
             "order_counters",
             "order_events",
             "order_lines",
