@@ -6,6 +6,23 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "ssr")]
 use crate::AppError;
 
+/// Bytes for a reader in the largest unit that keeps them at 1 or more: one decimal below 10,
+/// whole units above, which is all an estimate is worth.
+pub fn approx_size(bytes: i64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut value = bytes.max(0) as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    match unit {
+        0 => format!("{value:.0} B"),
+        _ if value < 10.0 => format!("{value:.1} {}", UNITS[unit]),
+        _ => format!("{value:.0} {}", UNITS[unit]),
+    }
+}
+
 /// Rows per page in every list.
 pub const PAGE_SIZE: i64 = 25;
 
@@ -125,5 +142,16 @@ mod tests {
         // Year -5000: the time crate reads it, PostgreSQL could not store it.
         let ancient = time::OffsetDateTime::from_unix_timestamp(-220_000_000_000).unwrap();
         assert_eq!(decode_cursor(&encode_cursor(ancient, id)), None);
+    }
+
+    #[test]
+    fn sizes_read_in_the_largest_whole_unit() {
+        assert_eq!(approx_size(0), "0 B");
+        assert_eq!(approx_size(-5), "0 B");
+        assert_eq!(approx_size(999), "999 B");
+        assert_eq!(approx_size(1_000), "1.0 KB");
+        assert_eq!(approx_size(493_762), "494 KB");
+        assert_eq!(approx_size(4_937_620), "4.9 MB");
+        assert_eq!(approx_size(12_000_000_000_000_000), "12000 TB");
     }
 }

@@ -159,6 +159,13 @@ impl DatabasePools {
         &self.limits
     }
 
+    /// The registered clusters' names, sorted.
+    pub fn cluster_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.clusters.keys().cloned().collect();
+        names.sort();
+        names
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         // A panic while holding this lock leaves counts that are still sound to read.
         self.state

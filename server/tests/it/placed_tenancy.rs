@@ -2,7 +2,7 @@
 //! their own: one dedicated and the other shared, either way round, and both dedicated.
 //! Nothing of one workspace reaches the other's session, whichever database serves it.
 
-use crate::support::Layout;
+use crate::support::{Layout, TestApp};
 use crate::tenancy::{
     every_server_function_refuses_another_workspaces_session_in,
     foreign_product_and_order_ids_are_not_found_and_untouched_in,
@@ -34,4 +34,88 @@ async fn lists_and_dashboard_show_only_the_callers_workspace_on_every_placement(
     for layout in PLACED {
         lists_and_dashboard_show_only_the_callers_workspace_in(layout).await;
     }
+}
+
+#[tokio::test]
+async fn the_console_shows_where_a_workspaces_data_lives_and_counts_it_there() {
+    use app::api::console::{LoadTenant, TenantDetailView};
+    use reqwest::header::HeaderMap;
+    let app = TestApp::spawn_for(Layout::BravoDedicated).await;
+    app.register("alpha", "ann@alpha.test", "alpha-password-1")
+        .await;
+    let b = app
+        .register("bravo", "bob@bravo.test", "bravo-password-1")
+        .await;
+    app.lay_out(Layout::BravoDedicated).await;
+    app.create_product("bravo", &b, "B-1", "Bravo thing", "2")
+        .await;
+    let console = app
+        .console_admin("root@platform.test", "console-password-1")
+        .await;
+    let detail = |slug: &'static str| {
+        let console = console.clone();
+        let app = &app;
+        async move {
+            let response = app
+                .call::<LoadTenant>(
+                    Some("admin"),
+                    &[("slug", slug)],
+                    Some(&console),
+                    HeaderMap::new(),
+                )
+                .await;
+            assert_eq!(response.status(), reqwest::StatusCode::OK);
+            response.json::<TenantDetailView>().await.unwrap()
+        }
+    };
+    let bravo = detail("bravo").await;
+    assert!(
+        bravo
+            .data
+            .starts_with("In a database of its own, stockroom_w_")
+            && bravo.data.contains(" on cluster test: "),
+        "{}",
+        bravo.data
+    );
+    assert_eq!(
+        (bravo.tenant.members, bravo.tenant.products),
+        (1, 1),
+        "counted in its own database"
+    );
+    let alpha = detail("alpha").await;
+    assert!(
+        alpha.data.starts_with("In the shared database: "),
+        "{}",
+        alpha.data
+    );
+
+    // The Load page: the registered clusters and the pool bravo's requests opened.
+    let load: app::api::console::LoadView = app
+        .call::<app::api::console::LoadOverview>(
+            Some("admin"),
+            &[],
+            Some(&console),
+            HeaderMap::new(),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        load.clusters.contains(&"test".to_owned()),
+        "{:?}",
+        load.clusters
+    );
+    let bravo_pool = load
+        .databases
+        .iter()
+        .find(|row| row.slug.as_deref() == Some("bravo"))
+        .unwrap_or_else(|| panic!("bravo's pool is listed: {:?}", load.databases));
+    assert_eq!(bravo_pool.cluster, "test");
+    assert!(bravo_pool.database.starts_with("stockroom_w_"));
+    assert!(
+        load.databases_summary.contains("of at most 8 pools open"),
+        "{}",
+        load.databases_summary
+    );
 }

@@ -37,6 +37,22 @@ pub struct LoadView {
     pub pool_open: u32,
     pub pool_in_use: u32,
     pub pool_max: u32,
+    /// The clusters this process may open workspace databases on (empty: none registered).
+    pub clusters: Vec<String>,
+    /// "3 of at most 25 pools open, 5 of at most 100 connections in use".
+    pub databases_summary: String,
+    pub databases: Vec<DatabasePoolRow>,
+}
+
+/// One open pool to a workspace's own database.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatabasePoolRow {
+    pub cluster: String,
+    pub database: String,
+    /// The workspace it belongs to, if the registry still names it.
+    pub slug: Option<String>,
+    pub in_use: u32,
+    pub connections: u32,
 }
 
 #[server]
@@ -74,5 +90,30 @@ pub async fn load_overview() -> Result<LoadView, AppError> {
         pool_open: overview.pool_open,
         pool_in_use: overview.pool_open.saturating_sub(overview.pool_idle as u32),
         pool_max: overview.pool_max,
+        databases_summary: format!(
+            "{} of at most {} pools open, {} of at most {} connections in use",
+            overview.databases.open.len(),
+            overview.databases.max_pools,
+            overview
+                .databases
+                .open
+                .iter()
+                .map(|(pool, _)| pool.in_use)
+                .sum::<u32>(),
+            overview.databases.budget
+        ),
+        clusters: overview.databases.clusters,
+        databases: overview
+            .databases
+            .open
+            .into_iter()
+            .map(|(pool, slug)| DatabasePoolRow {
+                cluster: pool.key.cluster,
+                database: pool.key.database,
+                slug,
+                in_use: pool.in_use,
+                connections: pool.connections,
+            })
+            .collect(),
     })
 }

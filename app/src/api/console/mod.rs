@@ -72,6 +72,8 @@ pub struct LimitSetting {
 pub struct TenantDetailView {
     pub tenant: TenantRow,
     pub workspace_url: String,
+    /// Where its data lives and how much of it there is, in a sentence.
+    pub data: String,
     pub plan_code: String,
     pub plans: Vec<Choice>,
     pub features: Vec<FeatureSetting>,
@@ -93,6 +95,31 @@ fn row_of(t: db::platform::console::TenantOverview) -> TenantRow {
         products: t.products,
         orders_this_month: t.orders_this_month,
         created_at: super::common::when(t.created_at),
+    }
+}
+
+/// "In the shared database: 34 rows, ≈ 12 KB." and the like.
+#[cfg(feature = "ssr")]
+fn data_line(data: &db::platform::console::DataPlacement) -> String {
+    use super::common::approx_size;
+    use db::platform::tenants::Placement;
+    let rows = format!(
+        "{} rows, ≈ {}",
+        data.footprint.rows,
+        approx_size(data.footprint.approx_bytes)
+    );
+    match &data.placement {
+        Placement::Shared => format!("In the shared database: {rows}."),
+        Placement::Dedicated { home, ready: false } => format!(
+            "Being given a database of its own ({} on cluster {}): its requests are refused until it is ready.",
+            home.database, home.cluster
+        ),
+        Placement::Dedicated { home, .. } => format!(
+            "In a database of its own, {} on cluster {}: {} on disk; {rows}.",
+            home.database,
+            home.cluster,
+            approx_size(data.database_bytes.unwrap_or(0))
+        ),
     }
 }
 
@@ -313,6 +340,7 @@ pub async fn load_tenant(slug: String) -> Result<TenantDetailView, AppError> {
         .await?
         .map(erasure::purge_result);
     Ok(TenantDetailView {
+        data: data_line(&detail.data),
         plan_code: detail.overview.plan_code.clone(),
         tenant: row_of(detail.overview),
         workspace_url,

@@ -4,7 +4,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::console_page;
-use crate::api::console::{load_overview, LoadRow, LoadView};
+use crate::api::common::approx_size;
+use crate::api::console::{load_overview, DatabasePoolRow, LoadRow, LoadView};
 use crate::components::ErrorNotice;
 use crate::AppError;
 
@@ -42,6 +43,7 @@ fn LoadTables(load: LoadView) -> impl IntoView {
             <h2 id="pool-heading" class="font-semibold">"Database pool"</h2>
             <p class="text-sm" data-testid="pool-use">{pool}</p>
         </section>
+        <WorkspaceDatabases clusters=load.clusters databases=load.databases summary=load.databases_summary />
         <section class="mt-4 overflow-x-auto rounded-lg border border-slate-200 bg-white" aria-labelledby="busiest-heading">
             <h2 id="busiest-heading" class="p-4 pb-0 font-semibold">"Busiest workspaces"</h2>
             {if load.busiest.is_empty() {
@@ -72,6 +74,50 @@ fn LoadTables(load: LoadView) -> impl IntoView {
     }
 }
 
+/// The clusters and this process's pools to workspaces' own databases.
+#[component]
+fn WorkspaceDatabases(
+    clusters: Vec<String>,
+    databases: Vec<DatabasePoolRow>,
+    summary: String,
+) -> impl IntoView {
+    view! {
+        <section class="mt-4 overflow-x-auto rounded-lg border border-slate-200 bg-white p-4" aria-labelledby="databases-heading">
+            <h2 id="databases-heading" class="font-semibold">"Workspace databases"</h2>
+            {if clusters.is_empty() {
+                view! { <p class="text-sm text-slate-600" data-testid="clusters">"No cluster is registered: every workspace is in the shared database."</p> }.into_any()
+            } else {
+                view! {
+                    <p class="text-sm" data-testid="clusters">{format!("Clusters: {}.", clusters.join(", "))}</p>
+                    <p class="text-sm" data-testid="database-pools">{summary}</p>
+                    <table class="mt-2 w-full text-left text-sm">
+                        <thead class="text-slate-600">
+                            <tr>
+                                <th scope="col" class="py-2 pr-2">"Cluster"</th>
+                                <th scope="col" class="px-2 py-2">"Database"</th>
+                                <th scope="col" class="px-2 py-2">"Workspace"</th>
+                                <th scope="col" class="py-2 pl-2 text-right">"Connections in use / open"</th>
+                            </tr>
+                        </thead>
+                        <tbody class="divide-y divide-slate-100">
+                            {databases.into_iter().map(|row| view! {
+                                <tr data-testid="database-pool-row">
+                                    <td class="py-2 pr-2">{row.cluster}</td>
+                                    <td class="px-2 py-2 font-mono">{row.database}</td>
+                                    <td class="px-2 py-2">{row.slug.map(|slug| view! {
+                                        <a href=format!("/tenants/{slug}") class="text-indigo-700 underline">{slug.clone()}</a>
+                                    })}</td>
+                                    <td class="py-2 pl-2 text-right tabular-nums">{format!("{} / {}", row.in_use, row.connections)}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
 #[component]
 fn LoadTableRow(row: LoadRow) -> impl IntoView {
     let label = format!("Requests per minute over the last hour for {}", row.slug);
@@ -92,23 +138,6 @@ fn LoadTableRow(row: LoadRow) -> impl IntoView {
                 <span class="block text-slate-600">{format!("{} rows", row.rows)}</span>
             </td>
         </tr>
-    }
-}
-
-/// Bytes for a reader in the largest unit that keeps them at 1 or more: one decimal below 10,
-/// whole units above, which is all an estimate is worth.
-fn approx_size(bytes: i64) -> String {
-    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
-    let mut value = bytes.max(0) as f64;
-    let mut unit = 0;
-    while value >= 1000.0 && unit < UNITS.len() - 1 {
-        value /= 1000.0;
-        unit += 1;
-    }
-    match unit {
-        0 => format!("{value:.0} B"),
-        _ if value < 10.0 => format!("{value:.1} {}", UNITS[unit]),
-        _ => format!("{value:.0} {}", UNITS[unit]),
     }
 }
 
@@ -134,21 +163,5 @@ fn Sparkline(values: Vec<u64>, label: String) -> impl IntoView {
         <svg width="120" height="24" viewBox="0 0 120 24" role="img" aria-label=label class="text-indigo-600">
             <polyline points=points fill="none" stroke="currentColor" stroke-width="1.5" />
         </svg>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::approx_size;
-
-    #[test]
-    fn sizes_read_in_the_largest_whole_unit() {
-        assert_eq!(approx_size(0), "0 B");
-        assert_eq!(approx_size(-5), "0 B");
-        assert_eq!(approx_size(999), "999 B");
-        assert_eq!(approx_size(1_000), "1.0 KB");
-        assert_eq!(approx_size(493_762), "494 KB");
-        assert_eq!(approx_size(4_937_620), "4.9 MB");
-        assert_eq!(approx_size(12_000_000_000_000_000), "12000 TB");
     }
 }

@@ -115,6 +115,7 @@ fn TenantDetail(detail: TenantDetailView, actions: TenantActions) -> impl IntoVi
             {format!(" · created {} · {} members · {} products · {} orders this month",
                 detail.tenant.created_at, detail.tenant.members, detail.tenant.products, detail.tenant.orders_this_month)}
         </p>
+        <p class="mt-1 text-sm text-slate-600" data-testid="tenant-data">{detail.data.clone()}</p>
         <div class="mt-6 grid gap-6 md:grid-cols-2">
             <section class="rounded-lg border border-slate-200 bg-white p-4">
                 <h2 class="font-semibold">"Plan"</h2>

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::{ConsoleScope, TenantOverview};
 use crate::load::{TenantLoadRow, Usage};
-use crate::{Db, RepoError};
+use crate::{Db, OpenPool, RepoError};
 
 #[derive(Debug, Clone)]
 pub struct WorkspaceLoad {
@@ -33,6 +33,19 @@ pub struct LoadOverview {
     pub pool_open: u32,
     pub pool_idle: usize,
     pub pool_max: u32,
+    pub databases: DatabasesInUse,
+}
+
+/// This process's pools to workspaces' own databases.
+#[derive(Debug, Clone, Default)]
+pub struct DatabasesInUse {
+    /// The clusters registered in this process's settings.
+    pub clusters: Vec<String>,
+    pub max_pools: usize,
+    /// The most connections to all of them together.
+    pub budget: u32,
+    /// Each open pool, with the slug of the workspace whose database it reaches.
+    pub open: Vec<(OpenPool, Option<String>)>,
 }
 
 /// The `top` busiest workspaces now, as this process saw them.
@@ -91,5 +104,37 @@ pub async fn load_overview(
         pool_open,
         pool_idle,
         pool_max: db.pool_max(),
+        databases: databases_in_use(db).await?,
+    })
+}
+
+async fn databases_in_use(db: &Db) -> Result<DatabasesInUse, RepoError> {
+    let Some(pools) = db.databases() else {
+        return Ok(DatabasesInUse::default());
+    };
+    let open = pools.open_pools();
+    let names: Vec<String> = open.iter().map(|p| p.key.database.clone()).collect();
+    let owners = sqlx::query!(
+        r#"SELECT slug, placement_cluster AS "cluster!", placement_database AS "database!"
+             FROM tenants WHERE placement_database = ANY($1)"#,
+        &names
+    )
+    .fetch_all(&mut *db.platform().await?)
+    .await?;
+    let open = open
+        .into_iter()
+        .map(|pool| {
+            let slug = owners
+                .iter()
+                .find(|o| o.cluster == pool.key.cluster && o.database == pool.key.database)
+                .map(|o| o.slug.clone());
+            (pool, slug)
+        })
+        .collect();
+    Ok(DatabasesInUse {
+        clusters: pools.cluster_names(),
+        max_pools: pools.limits().max_pools,
+        budget: pools.limits().budget(),
+        open,
     })
 }

@@ -20,10 +20,10 @@ pub(crate) use changes::{audit, commit_announced, lock_tenant};
 pub use changes::{change_plan, set_feature_override, set_limit_override, set_status};
 pub use erasure::{last_purge, request_purge, PurgeOutcome};
 pub(crate) use home_copy::PlanCopy;
-pub use load::{load_overview, Footprint, LoadOverview, WorkspaceLoad};
+pub use load::{load_overview, DatabasesInUse, Footprint, LoadOverview, WorkspaceLoad};
 pub use tenants::{
-    list_tenants, plans, tenant_detail, FeatureOverride, LimitOverrideRow, PlanSummary,
-    TenantCursor, TenantDetail, TenantOverview, TenantPage,
+    list_tenants, plans, tenant_detail, DataPlacement, FeatureOverride, LimitOverrideRow,
+    PlanSummary, TenantCursor, TenantDetail, TenantOverview, TenantPage,
 };
 
 use domain::{AdminId, Email};

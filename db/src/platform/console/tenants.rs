@@ -5,8 +5,9 @@ use domain::{SearchText, Slug, TenantId, TenantStatus};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::ConsoleScope;
-use crate::scope::{begin_for_tenant_id, end_read};
+use super::{ConsoleScope, Footprint};
+use crate::platform::tenants::{find_by_id, Placement};
+use crate::scope::{begin_for_tenant, begin_in_control, end_read};
 use crate::tenant::plan::{entitlements_in, Entitlements};
 use crate::{Db, RepoError};
 
@@ -106,25 +107,87 @@ pub struct LimitOverrideRow {
     pub max: Option<i64>,
 }
 
+/// Where a workspace's data lives and how much of it there is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataPlacement {
+    /// The registry's placement.
+    pub placement: Placement,
+    /// Its rows and their estimated size, counted in its own database.
+    pub footprint: Footprint,
+    /// The size on disk of its database of its own (`None` while shared or being made).
+    pub database_bytes: Option<i64>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TenantDetail {
     pub overview: TenantOverview,
+    pub data: DataPlacement,
     /// What the tenant may do now: its plan with the overrides applied, and usage.
     pub entitlements: Entitlements,
     pub feature_overrides: Vec<FeatureOverride>,
     pub limit_overrides: Vec<LimitOverrideRow>,
 }
 
-/// One tenant by slug, with its plan, overrides and usage. Reads the overrides inside the
-/// tenant's own transaction.
+/// One tenant by slug, with its plan, overrides, usage and where its data lives. Reads them
+/// inside the tenant's own transaction, in its own database (the registry's copy while that
+/// database is being made, so a workspace being provisioned can still be looked at).
 pub async fn tenant_detail(
     db: &Db,
     scope: &ConsoleScope,
     slug: &Slug,
 ) -> Result<TenantDetail, RepoError> {
     let page = list_tenants_exact(db, scope, slug).await?;
-    let overview = page.ok_or(RepoError::NotFound)?;
-    let mut tx = begin_for_tenant_id(db, overview.id).await?;
+    let mut overview = page.ok_or(RepoError::NotFound)?;
+    let tenant = find_by_id(db, overview.id)
+        .await?
+        .ok_or(RepoError::NotFound)?;
+    let placement = tenant.placement().clone();
+    let being_made = matches!(placement, Placement::Dedicated { ready: false, .. });
+    let mut tx = if being_made {
+        begin_in_control(db, overview.id).await?
+    } else {
+        begin_for_tenant(db, &tenant).await?
+    };
+    // The registry's counts come from the control database, where a dedicated workspace's
+    // rows are not: counted again where they are.
+    let id = [overview.id.as_uuid()];
+    let counts = sqlx::query!(
+        r#"SELECT members AS "members!", products AS "products!",
+                  orders_this_month AS "orders_this_month!"
+             FROM tenant_usage_counts($1)"#,
+        &id[..]
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    (
+        overview.members,
+        overview.products,
+        overview.orders_this_month,
+    ) = (counts.members, counts.products, counts.orders_this_month);
+    let footprint = sqlx::query!(
+        r#"SELECT row_count AS "rows!", approx_bytes AS "bytes!" FROM tenant_data_footprint($1)"#,
+        &id[..]
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .map_or(
+        Footprint {
+            rows: 0,
+            approx_bytes: 0,
+        },
+        |f| Footprint {
+            rows: f.rows,
+            approx_bytes: f.bytes,
+        },
+    );
+    let database_bytes = match placement {
+        Placement::Dedicated { ready: true, .. } => Some(
+            sqlx::query_scalar!(r#"SELECT pg_database_size(current_database()) AS "bytes!""#)
+                .fetch_one(&mut *tx)
+                .await?,
+        ),
+        _ => None,
+    };
     let entitlements = entitlements_in(&mut tx, overview.id).await?;
     let feature_overrides = sqlx::query!(
         "SELECT feature, enabled FROM tenant_feature_overrides WHERE tenant_id = $1 ORDER BY feature",
@@ -153,6 +216,11 @@ pub async fn tenant_detail(
     end_read(tx);
     Ok(TenantDetail {
         overview,
+        data: DataPlacement {
+            placement,
+            footprint,
+            database_bytes,
+        },
         entitlements,
         feature_overrides,
         limit_overrides,
