@@ -109,9 +109,11 @@ struct ProbeTurn<'a>(&'a AtomicBool);
 
 impl<'a> ProbeTurn<'a> {
     fn take(flag: &'a AtomicBool) -> Option<Self> {
+        // `then`, not `then_some`: a turn built and dropped on a refusal would hand the turn
+        // back (its `Drop`) while its holder still waits.
         flag.compare_exchange(false, true, Ordering::Relaxed, Ordering::Relaxed)
             .is_ok()
-            .then_some(ProbeTurn(flag))
+            .then(|| ProbeTurn(flag))
     }
 }
 
@@ -171,6 +173,19 @@ mod tests {
         let (slow, other) = tokio::join!(slow, other);
         assert!(slow.is_ok());
         assert!(matches!(other, Err(sqlx::Error::PoolTimedOut)));
+    }
+
+    #[test]
+    fn a_refused_probe_turn_leaves_the_turn_with_its_holder() {
+        let flag = AtomicBool::new(false);
+        let held = ProbeTurn::take(&flag).expect("the first takes the turn");
+        assert!(ProbeTurn::take(&flag).is_none());
+        assert!(
+            ProbeTurn::take(&flag).is_none(),
+            "a refusal handed the turn back"
+        );
+        drop(held);
+        assert!(ProbeTurn::take(&flag).is_some());
     }
 
     #[tokio::test]
