@@ -89,6 +89,9 @@ pub struct DatabasePools {
     room: Notify,
     /// Whether each database has every migration this build expects.
     pub(crate) schemas: super::schema::DatabaseSchemas,
+    /// The outage guard per cluster: while one is unreachable, its workspaces hear
+    /// "unavailable" quickly and everyone else's requests carry on.
+    outages: HashMap<String, super::outage::Outage>,
 }
 
 /// What [`DatabasePools::acquire`] gives out: a connection to one database, which goes back
@@ -146,8 +149,13 @@ impl DatabasePools {
     /// `clusters`: each registered cluster's name and how to reach it as the application role
     /// (the database is chosen per pool).
     pub fn new(clusters: HashMap<String, PgConnectOptions>, limits: PoolLimits) -> Arc<Self> {
+        let outages = clusters
+            .keys()
+            .map(|name| (name.clone(), super::outage::Outage::new()))
+            .collect();
         Arc::new(Self {
             clusters,
+            outages,
             limits,
             state: Mutex::default(),
             room: Notify::new(),
@@ -237,9 +245,18 @@ impl DatabasePools {
             generation,
         };
         let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
-        let conn = tokio::time::timeout(remaining, pool.acquire())
+        let outage = self.outages.get(&key.cluster).ok_or(RepoError::NotFound)?;
+        let conn = outage
+            .guard(async {
+                tokio::time::timeout(remaining, pool.acquire())
+                    .await
+                    .unwrap_or(Err(sqlx::Error::PoolTimedOut))
+            })
             .await
-            .map_err(|_| RepoError::Unavailable(sqlx::Error::PoolTimedOut))??;
+            .map_err(|err| match err {
+                sqlx::Error::PoolTimedOut => RepoError::Unavailable(err),
+                other => other.into(),
+            })?;
         Ok(LentConnection {
             conn,
             _lease: lease,

@@ -270,3 +270,75 @@ async fn workspaces_on_two_clusters_are_each_served_from_their_own_database() {
         .unwrap()
         .is_none());
 }
+
+#[tokio::test]
+async fn a_dead_cluster_refuses_its_own_workspaces_quickly_and_nobody_else() {
+    use std::collections::HashMap;
+    use std::time::Instant;
+    let test = fresh_database().await;
+    let app: sqlx::postgres::PgConnectOptions = test.app_url().parse().unwrap();
+    let dead: sqlx::postgres::PgConnectOptions = "postgres://stockroom_app:x@127.0.0.1:1/stockroom"
+        .parse()
+        .unwrap();
+    let limits = PoolLimits {
+        acquire_timeout: Duration::from_secs(3),
+        ..limits()
+    };
+    let db = test.db.clone().with_clusters(
+        HashMap::from([(TEST_CLUSTER.to_owned(), app), ("dead".to_owned(), dead)]),
+        limits,
+    );
+    let (alpha, alpha_owner) = workspace(&db, "alpha", "owner@alpha.test").await;
+    let (bravo, bravo_owner) = workspace(&db, "bravo", "owner@bravo.test").await;
+    let (charlie, charlie_owner) = workspace(&db, "charlie", "owner@charlie.test").await;
+    test.place_dedicated(bravo.id().as_uuid()).await;
+    let gone = format!("stockroom_w_{}", charlie.id().as_uuid().simple());
+    test.place_in_registry_only(charlie.id().as_uuid(), "dead", &gone)
+        .await;
+    let find = |slug: &'static str| {
+        let db = db.clone();
+        async move {
+            find_by_slug(&db, &Slug::parse(slug).unwrap())
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    let (bravo, charlie) = (find("bravo").await, find("charlie").await);
+
+    let first = TenantScope::for_member(&db, &charlie, charlie_owner).await;
+    assert!(matches!(first, Err(RepoError::Unavailable(_))), "{first:?}");
+    // Known dead now: one request at a time keeps probing with the full wait, the others
+    // are refused at once.
+    let waits = crate::common::race(4, |_| {
+        let (db, charlie) = (db.clone(), charlie.clone());
+        async move {
+            let started = Instant::now();
+            let refused = TenantScope::for_member(&db, &charlie, charlie_owner).await;
+            assert!(
+                matches!(refused, Err(RepoError::Unavailable(_))),
+                "{refused:?}"
+            );
+            started.elapsed()
+        }
+    })
+    .await;
+    let quick = waits
+        .iter()
+        .filter(|w| **w < Duration::from_secs(2))
+        .count();
+    assert!(
+        quick >= 3,
+        "refused at once while the cluster is dead: {waits:?}"
+    );
+    // Its neighbours on the other cluster and in the shared database are served at once.
+    let started = Instant::now();
+    for (tenant, owner) in [(&alpha, alpha_owner), (&bravo, bravo_owner)] {
+        let scope = TenantScope::for_member(&db, tenant, owner)
+            .await
+            .unwrap()
+            .unwrap();
+        skus(&db, &scope).await.unwrap();
+    }
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
