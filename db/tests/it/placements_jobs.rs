@@ -59,10 +59,27 @@ async fn a_dedicated_workspaces_jobs_are_claimed_from_its_own_database() {
         .unwrap()
         .expect("a job whose worker stopped is claimed again");
     assert_eq!(taken_over.id, id);
-    exports::finish(&db, &scope, id, 0, b"sku\n", Duration::from_secs(60))
+    // Kept for no time at all: expired as soon as it is done.
+    exports::finish(&db, &scope, id, 0, b"sku\n", Duration::ZERO)
         .await
         .unwrap();
     assert!(exports::claim_next(&db, 0.0).await.unwrap().is_none());
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert_eq!(
+        exports::discard_expired(&db).await.unwrap(),
+        1,
+        "its file is discarded in its own database"
+    );
+    let gone = exports::download(&db, &scope, id).await;
+    assert!(
+        matches!(
+            gone,
+            Err(db::RepoError::Refused(db::Refusal::ExportExpired))
+        ),
+        "{:?}",
+        gone.map(|_| ())
+    );
+    assert_eq!(exports::discard_expired(&db).await.unwrap(), 0);
 
     let preview = imports::create_preview(
         &db,

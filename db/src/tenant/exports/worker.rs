@@ -152,16 +152,77 @@ pub async fn finish(
     )
     .execute(&mut *tx)
     .await?;
+    if tx.is_dedicated() {
+        // The discarding pass reads the control database: it must know when to look in this
+        // one (the earliest expiry of the files it holds).
+        sqlx::query!(
+            "UPDATE tenants
+                SET export_files_until = least(export_files_until,
+                                               now() + make_interval(secs => $2))
+              WHERE id = $1",
+            scope.tenant_id().as_uuid(),
+            keep_for.as_secs_f64()
+        )
+        .execute(tx.control(db).await?)
+        .await?;
+    }
     tx.commit().await?;
     Ok(())
 }
 
 /// Discards the files of every workspace's exports that have expired, and returns how many.
 /// Through a database function that returns the count only (the worker learns no tenant).
+/// Then in the databases of the dedicated workspaces whose files' time has come
+/// (`tenants.export_files_until`); one that fails to answer is tried on the next pass.
 pub async fn discard_expired(db: &Db) -> Result<i64, RepoError> {
-    Ok(
-        sqlx::query_scalar!(r#"SELECT discard_expired_exports() AS "discarded!""#)
-            .fetch_one(&mut *db.platform().await?)
-            .await?,
+    let mut discarded = sqlx::query_scalar!(r#"SELECT discard_expired_exports() AS "discarded!""#)
+        .fetch_one(&mut *db.platform().await?)
+        .await?;
+    let due = sqlx::query_scalar!(
+        "SELECT id FROM tenants
+          WHERE export_files_until <= now() ORDER BY export_files_until LIMIT 100"
     )
+    .fetch_all(&mut *db.platform().await?)
+    .await?;
+    for tenant in due {
+        let tenant_id = TenantId::from_uuid(tenant);
+        match discard_in_own_database(db, tenant_id).await {
+            Ok(files) => discarded += files,
+            Err(err) => {
+                tracing::warn!(tenant = %tenant_id, error = %err, "could not discard expired exports in the workspace's own database");
+            }
+        }
+    }
+    Ok(discarded)
+}
+
+/// Discards `tenant`'s expired files in its own database and moves its mark to when the next
+/// one expires (none: cleared). The mark's row is locked first: an export finishing meanwhile
+/// waits to set its own expiry until this has read what is left, so it is never lost.
+async fn discard_in_own_database(db: &Db, tenant: TenantId) -> Result<i64, RepoError> {
+    let mut tx = begin_for_tenant_id(db, tenant).await?;
+    sqlx::query!(
+        "SELECT export_files_until FROM tenants WHERE id = $1 FOR UPDATE",
+        tenant.as_uuid()
+    )
+    .fetch_optional(tx.control(db).await?)
+    .await?;
+    let files = sqlx::query_scalar!(r#"SELECT discard_expired_exports() AS "discarded!""#)
+        .fetch_one(&mut *tx)
+        .await?;
+    let next = sqlx::query_scalar!(
+        "SELECT min(expires_at) FROM export_jobs WHERE tenant_id = $1 AND content IS NOT NULL",
+        tenant.as_uuid()
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "UPDATE tenants SET export_files_until = $2 WHERE id = $1",
+        tenant.as_uuid(),
+        next
+    )
+    .execute(tx.control(db).await?)
+    .await?;
+    tx.commit().await?;
+    Ok(files)
 }
