@@ -98,7 +98,15 @@ async fn migrate_fleet(
     let room = Arc::new(Semaphore::new(options.jobs.max(1)));
     let failed = Arc::new(AtomicBool::new(false));
     let mut running = JoinSet::new();
+    let mut outcomes: Vec<Option<Outcome>> = databases.iter().map(|_| None).collect();
     for (index, key) in databases.iter().cloned().enumerate() {
+        // Taken here, in order: with --jobs 1 the databases go strictly one after another,
+        // and none starts after a failure unless asked to go on.
+        let place = room.clone().acquire_owned().await.expect("never closed");
+        if !options.continue_on_error && failed.load(Ordering::SeqCst) {
+            outcomes[index] = Some(Outcome::NotStarted);
+            continue;
+        }
         // The owner's URL per cluster: a cluster the settings do not name (or name without
         // its owner) fails alone, with the setting to add.
         let owner_url = config
@@ -106,13 +114,8 @@ async fn migrate_fleet(
             .get(&key.cluster)
             .map(|cluster| cluster.owner_url.clone())
             .filter(|url| !url.is_empty());
-        let (room, failed, bar) = (room.clone(), failed.clone(), bar.clone());
-        let stop_on_error = !options.continue_on_error;
+        let (failed, bar) = (failed.clone(), bar.clone());
         running.spawn(async move {
-            let _place = room.acquire_owned().await.expect("never closed");
-            if stop_on_error && failed.load(Ordering::SeqCst) {
-                return (index, Outcome::NotStarted);
-            }
             let outcome = match owner_url {
                 None => Outcome::Failed(format!(
                     "clusters.{}.owner_url is not set (Leptos.toml or STOCKROOM_CLUSTER_{}_OWNER_URL)",
@@ -128,10 +131,10 @@ async fn migrate_fleet(
                 failed.store(true, Ordering::SeqCst);
             }
             bar.inc(1);
+            drop(place);
             (index, outcome)
         });
     }
-    let mut outcomes: Vec<Option<Outcome>> = databases.iter().map(|_| None).collect();
     while let Some(done) = running.join_next().await {
         match done {
             Ok((index, outcome)) => outcomes[index] = Some(outcome),
