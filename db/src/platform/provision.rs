@@ -43,6 +43,24 @@ pub struct Destination {
 }
 
 impl Destination {
+    pub fn cluster(&self) -> &str {
+        &self.cluster
+    }
+
+    /// Drops a workspace's database (gone already: nothing to do), closing the connections
+    /// still open to it (pools of server processes that served it).
+    pub(crate) async fn drop_database(&self, database: &str) -> Result<(), RepoError> {
+        let mut conn = self.owner.connect().await?;
+        sqlx::query(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            quote_ident(database)
+        ))
+        .execute(&mut conn)
+        .await?;
+        conn.close().await?;
+        Ok(())
+    }
+
     /// The cluster `name`, from its owner role's and application role's URLs (the database
     /// each names is where the owner connects to create one; the application role's only
     /// its user matters here). `Err` names the URL that does not parse.

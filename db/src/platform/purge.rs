@@ -108,11 +108,15 @@ const RATE_LIMIT_KEYS: &str = "public.rate_limit_events (keys naming it)";
 /// status change takes too: a restore that commits first makes this refuse, and once this has
 /// committed the console refuses to restore.
 async fn begin_purge(db: &Db, tenant: &Tenant) -> Result<(), RepoError> {
-    // Its rows are in a database of its own, which the owner role's handle here does not
-    // reach; erasing one is dropping that database, which comes with moving workspaces.
+    // Its rows are in a database of its own, which this handle does not reach: erasing it is
+    // dropping that database (`purge_dedicated`, given the cluster's owner role).
     if tenant.placement().dedicated().is_some() {
         return Err(RepoError::Refused(crate::Refusal::DedicatedDatabase));
     }
+    mark_purge_started(db, tenant).await
+}
+
+async fn mark_purge_started(db: &Db, tenant: &Tenant) -> Result<(), RepoError> {
     let mut tx = begin_in_control(db, tenant.id()).await?;
     let state = lock_tenant(&mut tx, tenant.id()).await?;
     // Only a closed workspace: it has no session left and serves no request.
@@ -171,6 +175,55 @@ pub async fn purge(
     requested_by: &str,
     reason: &str,
 ) -> Result<PurgeReport, RepoError> {
+    purge_recording(db, tenant, requested_by, reason, None).await
+}
+
+/// [`purge`] for a workspace with a database of its own, on `home` (its cluster, with the
+/// owner role): drops that database, then erases what the control database keeps of it
+/// (sessions, the directory, its overrides, its registry row's placement) as for a shared
+/// one, and records the dropped database in the audit row. Running it again after a stop
+/// goes on where it was.
+pub async fn purge_dedicated(
+    db: &Db,
+    tenant: &Tenant,
+    home: &super::provision::Destination,
+    requested_by: &str,
+    reason: &str,
+) -> Result<PurgeReport, RepoError> {
+    let Some(placed) = tenant.placement().dedicated().cloned() else {
+        return purge(db, tenant, requested_by, reason).await;
+    };
+    if placed.cluster != home.cluster() {
+        return Err(RepoError::Invalid { field: "cluster" });
+    }
+    mark_purge_started(db, tenant).await?;
+    home.drop_database(&placed.database).await?;
+    // Its data is gone: the registry stops naming the database (`server migrate` would look
+    // for it), and the rest is erased from the control database like a shared workspace's.
+    let mut tx = begin_in_control(db, tenant.id()).await?;
+    sqlx::query!(
+        "UPDATE tenants
+            SET placement_cluster = NULL, placement_database = NULL, placement_state = NULL
+          WHERE id = $1",
+        tenant.id().as_uuid()
+    )
+    .execute(&mut *tx)
+    .await?;
+    crate::platform::console::commit_announced(db, tx, tenant.id()).await?;
+    let now_shared = crate::platform::tenants::find_by_id(db, tenant.id())
+        .await?
+        .ok_or(RepoError::NotFound)?;
+    let dropped = format!("{}/{}", placed.cluster, placed.database);
+    purge_recording(db, &now_shared, requested_by, reason, Some(&dropped)).await
+}
+
+async fn purge_recording(
+    db: &Db,
+    tenant: &Tenant,
+    requested_by: &str,
+    reason: &str,
+    dropped_database: Option<&str>,
+) -> Result<PurgeReport, RepoError> {
     let started = time::OffsetDateTime::now_utc();
     let (removed, finished) = remove_rows(db, tenant, None).await?;
     let remaining = remaining_rows(db, tenant.id()).await?;
@@ -190,6 +243,7 @@ pub async fn purge(
             "rows_removed": report.rows_removed(),
             "tables": report.removed.iter().filter(|(_, n)| *n > 0).map(|(t, n)| json!({ "table": t, "rows": n })).collect::<Vec<_>>(),
             "verified": report.verified(),
+            "dropped_database": dropped_database,
             "remaining": report.remaining.iter().map(|(t, n)| json!({ "table": t, "rows": n })).collect::<Vec<_>>(),
             "finished_at": time::OffsetDateTime::now_utc().to_string(),
         }),

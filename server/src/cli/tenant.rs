@@ -27,7 +27,14 @@ pub async fn purge_workspace(config: &Config, slug: &str, reason: &str) -> Resul
             reason: format!("`{slug}` is active: suspend it in the console first"),
         });
     }
-    let outcome = purge_one(&db, &tenant, "operator: server tenant purge", reason).await;
+    let outcome = purge_one(
+        config,
+        &db,
+        &tenant,
+        "operator: server tenant purge",
+        reason,
+    )
+    .await;
     db.close().await;
     outcome
 }
@@ -40,7 +47,14 @@ pub async fn purge_due(config: &Config) -> Result<(), CliError> {
     let mut failed = Vec::new();
     for tenant in &due {
         let reason = "deleted by its owner; the grace period is over";
-        if let Err(err) = purge_one(&db, tenant, "operator: server tenant purge-due", reason).await
+        if let Err(err) = purge_one(
+            config,
+            &db,
+            tenant,
+            "operator: server tenant purge-due",
+            reason,
+        )
+        .await
         {
             eprintln!("{}: {err}", tenant.slug());
             failed.push(tenant.slug().to_string());
@@ -60,13 +74,26 @@ pub async fn purge_due(config: &Config) -> Result<(), CliError> {
 }
 
 async fn purge_one(
+    config: &Config,
     db: &db::Db,
     tenant: &db::Tenant,
     by: &str,
     reason: &str,
 ) -> Result<(), CliError> {
+    use db::platform::purge::{purge, purge_dedicated};
     let slug = tenant.slug().to_string();
-    let report = db::platform::purge::purge(db, tenant, by, reason).await?;
+    let report = match tenant.placement().dedicated() {
+        None => purge(db, tenant, by, reason).await?,
+        Some(home) => {
+            let cluster = cluster_owner(config, &home.cluster)?;
+            let report = purge_dedicated(db, tenant, &cluster, by, reason).await?;
+            println!(
+                "{slug}: database {} on cluster {} dropped",
+                home.database, home.cluster
+            );
+            report
+        }
+    };
     for (table, rows) in report.removed.iter().filter(|(_, rows)| *rows > 0) {
         println!("{slug}: {table}: {rows} rows removed");
     }
@@ -93,38 +120,10 @@ pub async fn provision_workspace(
     slug: &str,
     cluster: &str,
 ) -> Result<(), CliError> {
-    use db::platform::provision::{provision, Destination, Provisioned, Step};
+    use db::platform::provision::{provision, Provisioned, Step};
 
     let slug = arg("SLUG", Slug::parse(slug))?;
-    let Some(settings) = config.clusters.get(cluster) else {
-        let known: Vec<&str> = config.clusters.keys().map(String::as_str).collect();
-        return Err(CliError::Argument {
-            flag: "--cluster",
-            reason: format!(
-                "no cluster `{cluster}` in [clusters] (registered: {})",
-                if known.is_empty() {
-                    "none".to_owned()
-                } else {
-                    known.join(", ")
-                }
-            ),
-        });
-    };
-    let owner_env = format!("STOCKROOM_CLUSTER_{}_OWNER_URL", cluster.to_uppercase());
-    if settings.owner_url.is_empty() {
-        return Err(CliError::Argument {
-            flag: "--cluster",
-            reason: format!(
-                "clusters.{cluster}.owner_url is not set (Leptos.toml or {owner_env}): the database is created as the cluster's owner role"
-            ),
-        });
-    }
-    let to = Destination::new(cluster, &settings.owner_url, &settings.url).map_err(|reason| {
-        CliError::Argument {
-            flag: "--cluster",
-            reason: format!("clusters.{cluster}.{reason}"),
-        }
-    })?;
+    let to = cluster_owner(config, cluster)?;
     if config.database.owner_url.is_empty() {
         return Err(CliError::setting(
             "database.owner_url",
@@ -172,4 +171,35 @@ pub async fn provision_workspace(
         }),
         Err(err) => Err(err.into()),
     }
+}
+
+/// The cluster `name` as its owner role reaches it, from the settings: the databases of
+/// workspaces are created and dropped there.
+fn cluster_owner(
+    config: &Config,
+    name: &str,
+) -> Result<db::platform::provision::Destination, CliError> {
+    let refused = |reason: String| CliError::Argument {
+        flag: "--cluster",
+        reason,
+    };
+    let Some(settings) = config.clusters.get(name) else {
+        let known: Vec<&str> = config.clusters.keys().map(String::as_str).collect();
+        return Err(refused(format!(
+            "no cluster `{name}` in [clusters] (registered: {})",
+            if known.is_empty() {
+                "none".to_owned()
+            } else {
+                known.join(", ")
+            }
+        )));
+    };
+    if settings.owner_url.is_empty() {
+        let variable = format!("STOCKROOM_CLUSTER_{}_OWNER_URL", name.to_uppercase());
+        return Err(refused(format!(
+            "clusters.{name}.owner_url is not set (Leptos.toml or {variable}): workspace databases are created and dropped as the cluster's owner role"
+        )));
+    }
+    db::platform::provision::Destination::new(name, &settings.owner_url, &settings.url)
+        .map_err(|reason| refused(format!("clusters.{name}.{reason}")))
 }

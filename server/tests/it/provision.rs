@@ -259,3 +259,85 @@ async fn new_workspaces_get_a_database_of_their_own_at_registration_when_the_dep
         1
     );
 }
+
+#[tokio::test]
+async fn tenant_purge_drops_a_dedicated_workspaces_database_and_what_the_platform_kept() {
+    let database = db::testing::fresh_database().await;
+    let (alpha, owner) = register(
+        &database.db,
+        NewWorkspace {
+            name: &WorkspaceName::parse("Shop").unwrap(),
+            slug: &Slug::parse("alpha").unwrap(),
+            owner_name: &PersonName::parse("Owner").unwrap(),
+            owner_email: &Email::parse("owner@alpha.test").unwrap(),
+            owner_password_hash: "not-a-real-hash",
+            welcome_ticket_digest: None,
+        },
+    )
+    .await
+    .unwrap();
+    let a = alpha.id().as_uuid();
+    let home = database.place_dedicated(a).await;
+    // A server still holds an idle connection to it, as one that served it lately would.
+    let limits = db::PoolLimits {
+        per_database: 2,
+        max_pools: 4,
+        idle_close: std::time::Duration::from_secs(600),
+        acquire_timeout: std::time::Duration::from_secs(5),
+    };
+    let serving = database.db_with_clusters(limits);
+    let placed = find_by_slug(&serving, &Slug::parse("alpha").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    db::TenantScope::for_member(&serving, &placed, owner)
+        .await
+        .unwrap()
+        .expect("served from its own database");
+    database.set_tenant_status("alpha", "suspended").await;
+
+    let owner_url = database.owner_url();
+    let registered = [
+        ("STOCKROOM_CLUSTER_TEST_URL", database.app_url()),
+        ("STOCKROOM_CLUSTER_TEST_OWNER_URL", owner_url.as_str()),
+    ];
+    let purge = |settings: Settings| {
+        server_command_with(
+            &database,
+            &["tenant", "purge", "alpha", "--reason", "left"],
+            settings,
+        )
+    };
+    let refused = purge(&[("STOCKROOM_CLUSTER_TEST_URL", database.app_url())]);
+    assert!(!refused.status.success());
+    let stderr = text(&refused.stderr);
+    assert!(
+        stderr.contains("clusters.test.owner_url is not set"),
+        "{stderr}"
+    );
+    assert!(
+        database.database_exists(&home).await,
+        "refused, nothing dropped"
+    );
+
+    let out = purge(&registered);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains(&format!("alpha: database {home} on cluster test dropped")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("verified"), "{stdout}");
+    assert!(!database.database_exists(&home).await);
+    assert_eq!(database.count_rows(None, "member_directory", a).await, 0);
+    let purged = db::platform::tenants::find_by_id(&database.db, alpha.id())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(purged.status(), domain::TenantStatus::Purged);
+    assert_eq!(
+        purged.placement(),
+        &Placement::Shared,
+        "names no database any more"
+    );
+}
