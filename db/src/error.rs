@@ -97,6 +97,8 @@ pub enum Refusal {
     HoldsData,
     /// The workspace is already placed, or being provisioned, on another cluster.
     PlacedElsewhere { cluster: String },
+    /// Another provisioning or purge of this workspace is running.
+    PlacementUnderWay,
     /// The row changed since the form that edits it was opened (an edit names the version it
     /// started from).
     Stale,

@@ -171,12 +171,18 @@ pub async fn register(
     if let Some(placement) = &call.services().new_workspaces {
         // The workspace exists either way: one left half-provisioned answers "try again"
         // until `server tenant provision` finishes it, so the owner still gets their link.
-        match placement.place(tenant.id()).await {
-            Ok(placed) => {
-                tracing::info!(request_id = %call.request_id(), tenant = %tenant.id(), ?placed, "workspace placed in a database of its own");
+        // In a task of its own: a request given up on (the client left, the timeout) does not
+        // stop it half-way.
+        let (placement, id) = (placement.clone(), tenant.id());
+        match tokio::spawn(async move { placement.place(id).await }).await {
+            Ok(Ok(placed)) => {
+                tracing::info!(request_id = %call.request_id(), tenant = %id, ?placed, "workspace placed in a database of its own");
+            }
+            Ok(Err(err)) => {
+                tracing::error!(request_id = %call.request_id(), tenant = %id, error = %err, "provisioning the new workspace's database failed; run `server tenant provision`");
             }
             Err(err) => {
-                tracing::error!(request_id = %call.request_id(), tenant = %tenant.id(), error = %err, "provisioning the new workspace's database failed; run `server tenant provision`");
+                tracing::error!(request_id = %call.request_id(), tenant = %id, error = %err, "provisioning the new workspace's database stopped; run `server tenant provision`");
             }
         }
     }

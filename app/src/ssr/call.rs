@@ -341,6 +341,9 @@ pub fn refusal_message(refusal: &Refusal) -> String {
         Refusal::HoldsData => {
             "This workspace already holds products, orders or customers: it can only be moved, not provisioned.".into()
         }
+        Refusal::PlacementUnderWay => {
+            "Another provisioning or purge of this workspace is running. Try again when it has finished.".into()
+        }
         Refusal::PlacedElsewhere { cluster } => format!(
             "This workspace is already placed, or being provisioned, on the cluster \"{cluster}\"."
         ),

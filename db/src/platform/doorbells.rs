@@ -144,14 +144,51 @@ pub(crate) async fn claim_elsewhere(
     for (tenant, seen) in marked(db, queue).await? {
         match look_in(db, queue, tenant, stale_after_secs).await {
             Ok(Looked::Claimed(id)) => return Ok(Some((tenant, id))),
-            Ok(Looked::Busy) => {}
+            // To the back of the line, so that workspaces with long jobs, or databases that do
+            // not answer, cannot keep the others' jobs from being looked at.
+            Ok(Looked::Busy) => ring_again(db, queue, tenant, seen).await?,
             Ok(Looked::Idle) => clear(db, queue, tenant, seen).await?,
             Err(err) => {
                 tracing::warn!(tenant = %tenant, queue = ?queue, error = %err, "could not look for jobs in the workspace's own database");
+                ring_again(db, queue, tenant, seen).await?;
             }
         }
     }
     Ok(None)
+}
+
+/// Moves `tenant`'s mark to now, if it is still the one read.
+async fn ring_again(
+    db: &Db,
+    queue: Queue,
+    tenant: TenantId,
+    seen: OffsetDateTime,
+) -> Result<(), RepoError> {
+    let mut conn = db.platform().await?;
+    match queue {
+        Queue::Exports => {
+            sqlx::query!(
+                "UPDATE tenants SET exports_waiting_since = clock_timestamp()
+              WHERE id = $1 AND exports_waiting_since = $2",
+                tenant.as_uuid(),
+                seen
+            )
+            .execute(&mut *conn)
+            .await?
+        }
+        Queue::Imports => {
+            sqlx::query!(
+                "UPDATE tenants SET imports_waiting_since = clock_timestamp()
+              WHERE id = $1 AND imports_waiting_since = $2",
+                tenant.as_uuid(),
+                seen
+            )
+            .execute(&mut *conn)
+            .await?
+        }
+    };
+    conn.done().await?;
+    Ok(())
 }
 
 async fn look_in(
@@ -160,11 +197,13 @@ async fn look_in(
     tenant: TenantId,
     stale_after_secs: f64,
 ) -> Result<Looked, RepoError> {
-    let mut tx = match crate::scope::begin_for_tenant_id(db, tenant).await {
-        // Gone from the registry: nothing to look for any more.
-        Err(RepoError::NotFound) => return Ok(Looked::Idle),
-        other => other?,
+    let found = crate::platform::tenants::find_by_id(db, tenant).await?;
+    // Only a database of its own: anywhere else the claim would read across workspaces (the
+    // control database's queue is the workers' own), and one gone has nothing to look for.
+    let Some(found) = found.filter(|t| t.placement().dedicated().is_some()) else {
+        return Ok(Looked::Idle);
     };
+    let mut tx = crate::scope::begin_for_tenant(db, &found).await?;
     // Its database holds only its own jobs: the claim reads no other workspace's.
     let claimed = match queue {
         Queue::Exports => {

@@ -196,14 +196,32 @@ pub async fn purge_dedicated(
     if placed.cluster != home.cluster() {
         return Err(RepoError::Invalid { field: "cluster" });
     }
+    // Not beside a provisioning run, which could make the database again behind the drop.
+    let run = super::provision::RunLock::take(db, tenant.id()).await?;
+    let outcome = purge_dedicated_locked(db, tenant, &placed, home, requested_by, reason).await;
+    run.release().await?;
+    outcome
+}
+
+async fn purge_dedicated_locked(
+    db: &Db,
+    tenant: &Tenant,
+    placed: &crate::DatabaseKey,
+    home: &super::provision::Destination,
+    requested_by: &str,
+    reason: &str,
+) -> Result<PurgeReport, RepoError> {
     mark_purge_started(db, tenant).await?;
     home.drop_database(&placed.database).await?;
     // Its data is gone: the registry stops naming the database (`server migrate` would look
-    // for it), and the rest is erased from the control database like a shared workspace's.
+    // for it) or marking work waiting there, and the rest is erased from the control
+    // database like a shared workspace's.
     let mut tx = begin_in_control(db, tenant.id()).await?;
     sqlx::query!(
         "UPDATE tenants
-            SET placement_cluster = NULL, placement_database = NULL, placement_state = NULL
+            SET placement_cluster = NULL, placement_database = NULL, placement_state = NULL,
+                exports_waiting_since = NULL, imports_waiting_since = NULL,
+                export_files_until = NULL
           WHERE id = $1",
         tenant.id().as_uuid()
     )

@@ -192,12 +192,13 @@ pub async fn find_by_id(db: &Db, id: domain::TenantId) -> Result<Option<Tenant>,
     row.map(Tenant::try_from).transpose()
 }
 
-/// Every workspace database the registry names (ready or being provisioned), by cluster then
-/// name: what `server migrate` migrates after the control database.
+/// Every ready workspace database the registry names, by cluster then name: what `server
+/// migrate` migrates after the control database. One being provisioned may not exist yet;
+/// provisioning migrates it itself.
 pub async fn dedicated_databases(db: &Db) -> Result<Vec<DatabaseKey>, RepoError> {
     let rows = sqlx::query!(
         r#"SELECT DISTINCT placement_cluster AS "cluster!", placement_database AS "database!"
-             FROM tenants WHERE placement_cluster IS NOT NULL
+             FROM tenants WHERE placement_state = 'ready'
             ORDER BY 1, 2"#
     )
     .fetch_all(&mut *db.platform().await?)

@@ -255,3 +255,41 @@ async fn provisioning_refuses_a_workspace_with_data_or_placed_on_another_cluster
         "{refused:?}"
     );
 }
+
+#[tokio::test]
+async fn two_provisionings_of_one_workspace_never_run_at_once_and_a_closed_one_is_refused() {
+    let test = fresh_database().await;
+    let db = test.db_with_clusters(limits());
+    let (bravo, owner) = workspace(&db, "bravo", "owner@bravo.test").await;
+    let (first, second) = tokio::join!(
+        provision_on_test_cluster(&test, bravo.id(), None),
+        provision_on_test_cluster(&test, bravo.id(), None)
+    );
+    let outcomes = [first, second];
+    let done = outcomes
+        .iter()
+        .filter(|o| matches!(o, Ok(Provisioned::Done { .. })))
+        .count();
+    assert_eq!(done, 1, "{outcomes:?}");
+    assert!(
+        outcomes.iter().all(|o| matches!(
+            o,
+            Ok(Provisioned::Done { .. } | Provisioned::AlreadyThere { .. })
+                | Err(RepoError::Refused(Refusal::PlacementUnderWay))
+        )),
+        "{outcomes:?}"
+    );
+    served(&db, "bravo", owner).await;
+    let database = database_name(bravo.id());
+    let b = bravo.id().as_uuid();
+    assert_eq!(test.count_rows(Some(&database), "users", b).await, 1);
+
+    let (charlie, _) = workspace(&db, "charlie", "owner@charlie.test").await;
+    test.set_tenant_status("charlie", "suspended").await;
+    let refused = provision_on_test_cluster(&test, charlie.id(), None).await;
+    assert!(
+        matches!(refused, Err(RepoError::Conflict { field: "status" })),
+        "{refused:?}"
+    );
+    assert!(!test.database_exists(&database_name(charlie.id())).await);
+}

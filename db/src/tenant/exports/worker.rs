@@ -175,9 +175,13 @@ pub async fn finish(
 /// Then in the databases of the dedicated workspaces whose files' time has come
 /// (`tenants.export_files_until`); one that fails to answer is tried on the next pass.
 pub async fn discard_expired(db: &Db) -> Result<i64, RepoError> {
+    // Through a connection that is committed (`done`): behind a transaction-pooling proxy it
+    // is a transaction, which a drop would roll back.
+    let mut conn = db.platform().await?;
     let mut discarded = sqlx::query_scalar!(r#"SELECT discard_expired_exports() AS "discarded!""#)
-        .fetch_one(&mut *db.platform().await?)
+        .fetch_one(&mut *conn)
         .await?;
+    conn.done().await?;
     let due = sqlx::query_scalar!(
         "SELECT id FROM tenants
           WHERE export_files_until <= now() ORDER BY export_files_until LIMIT 100"
@@ -190,6 +194,16 @@ pub async fn discard_expired(db: &Db) -> Result<i64, RepoError> {
             Ok(files) => discarded += files,
             Err(err) => {
                 tracing::warn!(tenant = %tenant_id, error = %err, "could not discard expired exports in the workspace's own database");
+                // Tried again later, behind the others, which it must not hold up.
+                let mut conn = db.platform().await?;
+                sqlx::query!(
+                    "UPDATE tenants SET export_files_until = now() + interval '10 minutes'
+                      WHERE id = $1 AND export_files_until <= now()",
+                    tenant
+                )
+                .execute(&mut *conn)
+                .await?;
+                conn.done().await?;
             }
         }
     }

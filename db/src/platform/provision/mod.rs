@@ -20,15 +20,17 @@
 //! A stopped run leaves the registry at `provisioning`, which sends nobody anywhere: the
 //! half-made database never receives traffic, and running the command again finishes it.
 
+mod copy;
+
 use std::ops::ControlFlow;
 
 use domain::TenantId;
-use serde_json::json;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection, PgConnection};
 
-use crate::catalog::{quote_ident, tenant_tables_in, TenantTable};
-use crate::platform::console::{audit, commit_announced, lock_tenant, Actor, PlanCopy};
+use self::copy::{copy_rows, switch};
+use crate::catalog::quote_ident;
+use crate::platform::console::{commit_announced, lock_tenant, Actor};
 use crate::scope::begin_in_control;
 use crate::{Db, MigrationLimits, Refusal, RepoError};
 
@@ -151,20 +153,54 @@ pub fn database_name(tenant: TenantId) -> String {
     format!("stockroom_w_{}", tenant.as_uuid().simple())
 }
 
-/// Tables that carry a `tenant_id` but are the platform's, kept in the control database: the
-/// overrides (copied to the workspace's database too: its limits read them there; the console
-/// changes them, see `console::home_copy`) and the member directory ("find my workspace").
-const REGISTRY_TABLES: [&str; 3] = [
-    "tenant_feature_overrides",
-    "tenant_limit_overrides",
-    "member_directory",
-];
-
 /// Places `tenant_id` in a database of its own at `to`, or finishes a placement a stopped run
 /// began. `db` is the control database's handle as the **owner role** (the application role
 /// may not delete a workspace's rows). `after` hears of each finished step and may stop the
 /// run there (`ControlFlow::Break`).
 pub async fn provision(
+    db: &Db,
+    tenant_id: TenantId,
+    to: &Destination,
+    actor: Actor<'_>,
+    after: impl FnMut(Step) -> ControlFlow<()>,
+) -> Result<Provisioned, RepoError> {
+    let run = RunLock::take(db, tenant_id).await?;
+    let outcome = provision_locked(db, tenant_id, to, actor, after).await;
+    run.release().await?;
+    outcome
+}
+
+/// One provisioning (or purge) of a workspace at a time: two runs of the same steps at once
+/// could both copy, one emptying a database the other has just switched to. A session lock
+/// on a connection of its own, taken for the whole run and let go when the run ends, or
+/// with the connection if the process dies.
+pub(crate) struct RunLock(PgConnection);
+
+/// The key of [`RunLock`] (`app_enter_tenant`'s move lock is 1397903693).
+const RUN_LOCK: i32 = 1397903694;
+
+impl RunLock {
+    pub(crate) async fn take(db: &Db, tenant: TenantId) -> Result<Self, RepoError> {
+        // Detached from the pool: a run given up half-way closes it, and the lock goes with it.
+        let mut conn = db.pool().acquire().await?.detach();
+        let taken: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1, hashtext($2::text))")
+            .bind(RUN_LOCK)
+            .bind(tenant.to_string())
+            .fetch_one(&mut conn)
+            .await?;
+        if !taken {
+            return Err(RepoError::Refused(Refusal::PlacementUnderWay));
+        }
+        Ok(Self(conn))
+    }
+
+    pub(crate) async fn release(self) -> Result<(), RepoError> {
+        self.0.close().await?;
+        Ok(())
+    }
+}
+
+async fn provision_locked(
     db: &Db,
     tenant_id: TenantId,
     to: &Destination,
@@ -216,7 +252,12 @@ async fn mark(
     database: &str,
 ) -> Result<Option<Provisioned>, RepoError> {
     let mut tx = begin_in_control(db, tenant_id).await?;
-    lock_tenant(&mut tx, tenant_id).await?.refuse_if_erased()?;
+    let state = lock_tenant(&mut tx, tenant_id).await?;
+    state.refuse_if_erased()?;
+    // A closed workspace is on its way out: a purge must not find a database made behind it.
+    if state.status != domain::TenantStatus::Active.as_db() {
+        return Err(RepoError::Conflict { field: "status" });
+    }
     let placed = sqlx::query!(
         "SELECT placement_cluster, placement_state FROM tenants WHERE id = $1",
         tenant_id.as_uuid()
@@ -311,188 +352,4 @@ async fn create_database(to: &Destination, database: &str) -> Result<(), RepoErr
     .await?;
     conn.close().await?;
     Ok(())
-}
-
-/// Connects as the owner to the workspace's database, in a transaction pinned to it: the
-/// tables' forced row-level security holds the owner to this one workspace too.
-async fn pinned(home: &PgConnectOptions, tenant_id: TenantId) -> Result<PgConnection, RepoError> {
-    let mut conn = home.connect().await?;
-    sqlx::query("BEGIN").execute(&mut conn).await?;
-    sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
-        .bind(tenant_id.to_string())
-        .execute(&mut conn)
-        .await?;
-    Ok(conn)
-}
-
-/// The workspace's tables: a `tenant_id` and forced row-level security (the sessions table
-/// has a `tenant_id` too, but it is the platform's), in the catalog's order (children first).
-async fn workspace_tables(conn: &mut PgConnection) -> Result<Vec<TenantTable>, RepoError> {
-    let forced: Vec<(String, String)> = sqlx::query_as(
-        "SELECT n.nspname::text, c.relname::text FROM pg_class c
-           JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE c.relforcerowsecurity",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    Ok(tenant_tables_in(conn)
-        .await?
-        .into_iter()
-        .filter(|t| forced.contains(&(t.schema.clone(), t.name.clone())))
-        .collect())
-}
-
-/// Step 5. Rows travel as JSON, table by table: a new workspace's are few (its members).
-async fn copy_rows(
-    db: &Db,
-    tenant_id: TenantId,
-    home: &PgConnectOptions,
-    cluster: &str,
-) -> Result<u64, RepoError> {
-    let tenant = tenant_id.as_uuid();
-    let mut source = begin_in_control(db, tenant_id).await?;
-    let tables = workspace_tables(&mut source).await?;
-    let mut dest = pinned(home, tenant_id).await?;
-    for table in &tables {
-        sqlx::query(&format!(
-            "DELETE FROM {} WHERE tenant_id = $1",
-            table.quoted()
-        ))
-        .bind(tenant)
-        .execute(&mut dest)
-        .await?;
-    }
-    sqlx::query("DELETE FROM tenants WHERE id = $1")
-        .bind(tenant)
-        .execute(&mut dest)
-        .await?;
-    // The registry row anchors the tables' foreign keys; here it names this database.
-    let registry: String =
-        sqlx::query_scalar("SELECT to_jsonb(t)::text FROM tenants t WHERE id = $1")
-            .bind(tenant)
-            .fetch_one(&mut *source)
-            .await?;
-    sqlx::query(
-        "INSERT INTO tenants SELECT * FROM jsonb_populate_record(NULL::tenants, $1::jsonb)",
-    )
-    .bind(&registry)
-    .execute(&mut dest)
-    .await?;
-    sqlx::query(
-        "UPDATE tenants SET placement_cluster = $2, placement_database = current_database(),
-                            placement_state = 'ready'
-          WHERE id = $1",
-    )
-    .bind(tenant)
-    .bind(cluster)
-    .execute(&mut dest)
-    .await?;
-    let mut copied = 0;
-    for table in tables.iter().rev() {
-        let rows: String = sqlx::query_scalar(&format!(
-            "SELECT coalesce(jsonb_agg(to_jsonb(t)), '[]')::text FROM {} t WHERE t.tenant_id = $1",
-            table.quoted()
-        ))
-        .bind(tenant)
-        .fetch_one(&mut *source)
-        .await?;
-        // Generated columns are computed again from the others.
-        let columns: Vec<String> = sqlx::query_scalar(
-            "SELECT quote_ident(attname) FROM pg_attribute
-              WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped
-                AND attgenerated = '' ORDER BY attnum",
-        )
-        .bind(table.quoted())
-        .fetch_all(&mut dest)
-        .await?;
-        let columns = columns.join(", ");
-        copied += sqlx::query(&format!(
-            "INSERT INTO {t} ({columns}) OVERRIDING SYSTEM VALUE
-             SELECT {columns} FROM jsonb_populate_recordset(NULL::{t}, $1::jsonb)",
-            t = table.quoted()
-        ))
-        .bind(&rows)
-        .execute(&mut dest)
-        .await?
-        .rows_affected();
-    }
-    sqlx::query("COMMIT").execute(&mut dest).await?;
-    dest.close().await?;
-    crate::scope::end_read(source);
-    Ok(copied)
-}
-
-/// Step 6.
-async fn switch(
-    db: &Db,
-    tenant_id: TenantId,
-    home: &PgConnectOptions,
-    cluster: &str,
-    database: &str,
-    actor: Actor<'_>,
-) -> Result<(), RepoError> {
-    let tenant = tenant_id.as_uuid();
-    let mut tx = begin_in_control(db, tenant_id).await?;
-    // Console changes take this lock too: none lands between the copy below and the switch.
-    lock_tenant(&mut tx, tenant_id).await?.refuse_if_erased()?;
-    let still = sqlx::query_scalar!(
-        r#"SELECT placement_cluster = $2 AND placement_database = $3
-                  AND placement_state = 'provisioning' AS "still!"
-             FROM tenants WHERE id = $1"#,
-        tenant,
-        cluster,
-        database
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    if !still {
-        return Err(RepoError::Conflict { field: "placement" });
-    }
-    let mut dest = pinned(home, tenant_id).await?;
-    PlanCopy::read(&mut tx, tenant)
-        .await?
-        .write(&mut dest, tenant)
-        .await?;
-    sqlx::query("COMMIT").execute(&mut dest).await?;
-    dest.close().await?;
-
-    // Its members leave `users` here: "find my workspace" finds them in the directory.
-    sqlx::query!(
-        "INSERT INTO member_directory (tenant_id, user_id, email)
-         SELECT tenant_id, id, email FROM users WHERE tenant_id = $1 AND removed_at IS NULL
-         ON CONFLICT (tenant_id, user_id) DO UPDATE SET email = EXCLUDED.email",
-        tenant
-    )
-    .execute(&mut *tx)
-    .await?;
-    let mut removed = 0;
-    for table in workspace_tables(&mut tx).await? {
-        if table.schema == "public" && REGISTRY_TABLES.contains(&table.name.as_str()) {
-            continue;
-        }
-        removed += sqlx::query(&format!(
-            "DELETE FROM {} WHERE tenant_id = $1",
-            table.quoted()
-        ))
-        .bind(tenant)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    }
-    sqlx::query!(
-        "UPDATE tenants SET placement_state = 'ready' WHERE id = $1",
-        tenant
-    )
-    .execute(&mut *tx)
-    .await?;
-    audit(
-        &mut tx,
-        actor,
-        "provision",
-        Some(tenant_id),
-        json!({ "placement": "shared" }),
-        json!({ "placement": { "cluster": cluster, "database": database }, "rows_moved": removed }),
-    )
-    .await?;
-    commit_announced(db, tx, tenant_id).await
 }
