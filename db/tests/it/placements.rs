@@ -342,3 +342,21 @@ async fn a_dead_cluster_refuses_its_own_workspaces_quickly_and_nobody_else() {
     }
     assert!(started.elapsed() < Duration::from_secs(2));
 }
+
+#[tokio::test]
+async fn a_registry_naming_another_workspaces_database_serves_nothing_there() {
+    let test = fresh_database().await;
+    let db = test.db_with_clusters(limits());
+    let (alpha, alpha_owner) = workspace(&db, "alpha", "owner@alpha.test").await;
+    let (bravo, _) = workspace(&db, "bravo", "owner@bravo.test").await;
+    let bravo_database = test.place_dedicated(bravo.id().as_uuid()).await;
+    // A mistake in the registry: alpha "lives" in bravo's database.
+    test.place_in_registry_only(alpha.id().as_uuid(), TEST_CLUSTER, &bravo_database)
+        .await;
+    let alpha = find_by_slug(&db, &Slug::parse("alpha").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let refused = TenantScope::for_member(&db, &alpha, alpha_owner).await;
+    assert!(matches!(refused, Err(RepoError::Moving)), "{refused:?}");
+}
