@@ -89,6 +89,25 @@ async fn the_console_shows_where_a_workspaces_data_lives_and_counts_it_there() {
         alpha.data
     );
 
+    // The registry's list counts bravo where its rows are too.
+    let list: app::api::console::TenantListView = app
+        .call::<app::api::console::ListTenants>(
+            Some("admin"),
+            &[],
+            Some(&console),
+            HeaderMap::new(),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let row = list.tenants.iter().find(|t| t.slug == "bravo").unwrap();
+    assert_eq!(
+        (row.members, row.products),
+        (1, 1),
+        "listed with its own counts"
+    );
+
     // The Load page: the registered clusters and the pool bravo's requests opened.
     let load: app::api::console::LoadView = app
         .call::<app::api::console::LoadOverview>(
@@ -117,5 +136,12 @@ async fn the_console_shows_where_a_workspaces_data_lives_and_counts_it_there() {
         load.databases_summary.contains("of at most 8 pools open"),
         "{}",
         load.databases_summary
+    );
+    let busy = load.busiest.iter().find(|w| w.slug == "bravo").unwrap();
+    assert_eq!((busy.members, busy.products), (1, 1));
+    assert!(
+        busy.rows >= 2,
+        "its rows are counted in its own database: {}",
+        busy.rows
     );
 }

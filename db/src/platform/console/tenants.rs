@@ -60,7 +60,8 @@ pub async fn list_tenants(
                 LIMIT $4)
            SELECT t.id, t.slug, t.name, t.plan_code, p.name AS plan_name, t.status, t.delete_after, t.created_at,
                   coalesce(c.members, 0) AS "members!", coalesce(c.products, 0) AS "products!",
-                  coalesce(c.orders_this_month, 0) AS "orders_this_month!"
+                  coalesce(c.orders_this_month, 0) AS "orders_this_month!",
+                  t.placement_state IS NOT NULL AS "dedicated!"
              FROM page t
              JOIN plans p ON p.code = t.plan_code
              LEFT JOIN tenant_usage_counts(ARRAY(SELECT id FROM page)) c ON c.tenant_id = t.id
@@ -74,7 +75,8 @@ pub async fn list_tenants(
     .fetch_all(&mut *db.platform().await?)
     .await?;
     let has_more = rows.len() as i64 > limit;
-    let tenants = rows
+    let dedicated: Vec<bool> = rows.iter().map(|r| r.dedicated).collect();
+    let mut tenants: Vec<TenantOverview> = rows
         .into_iter()
         .take(limit as usize)
         .map(|r| TenantOverview {
@@ -91,6 +93,11 @@ pub async fn list_tenants(
             orders_this_month: r.orders_this_month,
         })
         .collect();
+    for (overview, dedicated) in tenants.iter_mut().zip(dedicated) {
+        if dedicated {
+            count_dedicated(db, overview).await?;
+        }
+    }
     Ok(TenantPage { tenants, has_more })
 }
 
@@ -105,6 +112,74 @@ pub struct LimitOverrideRow {
     pub limit: String,
     /// `None`: unlimited.
     pub max: Option<i64>,
+}
+
+/// Counts `overview`'s members, products and orders (the registry's counts come from the
+/// control database, where a dedicated workspace's rows are not) and its footprint, in `tx`:
+/// a transaction in the database its rows are in.
+async fn count_in(
+    tx: &mut sqlx::PgConnection,
+    overview: &mut TenantOverview,
+) -> Result<Footprint, RepoError> {
+    let id = [overview.id.as_uuid()];
+    let counts = sqlx::query!(
+        r#"SELECT members AS "members!", products AS "products!",
+                  orders_this_month AS "orders_this_month!"
+             FROM tenant_usage_counts($1)"#,
+        &id[..]
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    (
+        overview.members,
+        overview.products,
+        overview.orders_this_month,
+    ) = (counts.members, counts.products, counts.orders_this_month);
+    let footprint = sqlx::query!(
+        r#"SELECT row_count AS "rows!", approx_bytes AS "bytes!" FROM tenant_data_footprint($1)"#,
+        &id[..]
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    Ok(footprint.map_or(
+        Footprint {
+            rows: 0,
+            approx_bytes: 0,
+        },
+        |f| Footprint {
+            rows: f.rows,
+            approx_bytes: f.bytes,
+        },
+    ))
+}
+
+/// For a workspace whose data is in a database of its own: its counts (into `overview`) and
+/// its footprint, read there; `None` for a shared one (the registry's counts hold). A
+/// database that does not answer leaves the registry's counts, with a warning: one dead
+/// cluster must not take the console's pages down.
+pub(super) async fn count_dedicated(
+    db: &Db,
+    overview: &mut TenantOverview,
+) -> Result<Option<Footprint>, RepoError> {
+    let Some(tenant) = find_by_id(db, overview.id).await? else {
+        return Ok(None);
+    };
+    if !matches!(tenant.placement(), Placement::Dedicated { ready: true, .. }) {
+        return Ok(None);
+    }
+    let counted = async {
+        let mut tx = begin_for_tenant(db, &tenant).await?;
+        let counted = count_in(&mut tx, overview).await;
+        end_read(tx);
+        counted
+    };
+    match counted.await {
+        Ok(footprint) => Ok(Some(footprint)),
+        Err(err) => {
+            tracing::warn!(tenant = %overview.id, error = %err, "could not count a workspace in its own database");
+            Ok(None)
+        }
+    }
 }
 
 /// Where a workspace's data lives and how much of it there is.
@@ -150,36 +225,7 @@ pub async fn tenant_detail(
     };
     // The registry's counts come from the control database, where a dedicated workspace's
     // rows are not: counted again where they are.
-    let id = [overview.id.as_uuid()];
-    let counts = sqlx::query!(
-        r#"SELECT members AS "members!", products AS "products!",
-                  orders_this_month AS "orders_this_month!"
-             FROM tenant_usage_counts($1)"#,
-        &id[..]
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    (
-        overview.members,
-        overview.products,
-        overview.orders_this_month,
-    ) = (counts.members, counts.products, counts.orders_this_month);
-    let footprint = sqlx::query!(
-        r#"SELECT row_count AS "rows!", approx_bytes AS "bytes!" FROM tenant_data_footprint($1)"#,
-        &id[..]
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .map_or(
-        Footprint {
-            rows: 0,
-            approx_bytes: 0,
-        },
-        |f| Footprint {
-            rows: f.rows,
-            approx_bytes: f.bytes,
-        },
-    );
+    let footprint = count_in(&mut tx, &mut overview).await?;
     let database_bytes = match placement {
         Placement::Dedicated { ready: true, .. } => Some(
             sqlx::query_scalar!(r#"SELECT pg_database_size(current_database()) AS "bytes!""#)
