@@ -99,6 +99,9 @@ pub enum Refusal {
     PlacedElsewhere { cluster: String },
     /// Another provisioning or purge of this workspace is running.
     PlacementUnderWay,
+    /// The cluster already has a database by the name provisioning would give this
+    /// workspace's, which no earlier run of it made: it is left alone.
+    DatabaseExists { database: String },
     /// The row changed since the form that edits it was opened (an edit names the version it
     /// started from).
     Stale,

@@ -341,6 +341,9 @@ pub fn refusal_message(refusal: &Refusal) -> String {
         Refusal::HoldsData => {
             "This workspace already holds products, orders or customers: it can only be moved, not provisioned.".into()
         }
+        Refusal::DatabaseExists { database } => format!(
+            "The cluster already has a database named {database}, which is not this workspace's: nothing was changed."
+        ),
         Refusal::PlacementUnderWay => {
             "Another provisioning or purge of this workspace is running. Try again when it has finished.".into()
         }

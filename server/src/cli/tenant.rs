@@ -166,8 +166,15 @@ pub async fn provision_workspace(
         }
         Ok(Provisioned::Stopped(step)) => Err(CliError::Serve(format!("stopped after {step:?}"))),
         Err(db::RepoError::Refused(refusal)) => Err(CliError::Argument {
-            flag: "SLUG",
+            flag: match refusal {
+                db::Refusal::DatabaseExists { .. } => "--cluster",
+                _ => "SLUG",
+            },
             reason: app::ssr::call::refusal_message(&refusal),
+        }),
+        Err(db::RepoError::Unavailable(err)) => Err(CliError::Argument {
+            flag: "--cluster",
+            reason: format!("cannot reach cluster `{cluster}` (or the control database): {err}"),
         }),
         Err(err) => Err(err.into()),
     }

@@ -341,3 +341,57 @@ async fn tenant_purge_drops_a_dedicated_workspaces_database_and_what_the_platfor
         "names no database any more"
     );
 }
+
+#[tokio::test]
+async fn tenant_provision_records_nothing_for_an_unreachable_cluster_or_a_foreign_database() {
+    let database = db::testing::fresh_database().await;
+    let alpha = workspace(&database, "alpha").await;
+    let owner_url = database.owner_url();
+    let clusters = [
+        ("STOCKROOM_CLUSTER_TEST_URL", database.app_url()),
+        ("STOCKROOM_CLUSTER_TEST_OWNER_URL", owner_url.as_str()),
+        (
+            "STOCKROOM_CLUSTER_DEAD_URL",
+            "postgres://stockroom_app:x@127.0.0.1:1/stockroom",
+        ),
+        (
+            "STOCKROOM_CLUSTER_DEAD_OWNER_URL",
+            "postgres://stockroom_owner:x@127.0.0.1:1/stockroom",
+        ),
+    ];
+    let shared = || async {
+        find_by_slug(&database.db, &Slug::parse("alpha").unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .placement()
+            .clone()
+    };
+
+    let out = provision(&database, &["alpha", "--cluster", "dead"], &clusters);
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("--cluster: cannot reach cluster `dead`"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+    assert_eq!(shared().await, Placement::Shared, "nothing recorded");
+
+    // A database by the name alpha's would have, made by someone else: left alone.
+    let name = db::platform::provision::database_name(alpha.id());
+    database
+        .run_as_owner(&[&format!("CREATE DATABASE {name}")])
+        .await;
+    let out = provision(&database, &["alpha", "--cluster", "test"], &clusters);
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains(&format!(
+            "--cluster: The cluster already has a database named {name}"
+        )),
+        "{stderr}"
+    );
+    assert_eq!(shared().await, Placement::Shared, "nothing recorded");
+    assert!(database.database_exists(&name).await, "nothing dropped");
+}

@@ -49,6 +49,19 @@ impl Destination {
         &self.cluster
     }
 
+    /// Whether the cluster has a database by this name (an error when it does not answer).
+    async fn database_exists(&self, database: &str) -> Result<bool, RepoError> {
+        let mut conn = self.owner.connect().await?;
+        let exists = sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS "exists!""#,
+            database
+        )
+        .fetch_one(&mut conn)
+        .await?;
+        conn.close().await?;
+        Ok(exists)
+    }
+
     /// Drops a workspace's database (gone already: nothing to do), closing the connections
     /// still open to it (pools of server processes that served it).
     pub(crate) async fn drop_database(&self, database: &str) -> Result<(), RepoError> {
@@ -209,6 +222,14 @@ async fn provision_locked(
 ) -> Result<Provisioned, RepoError> {
     let database = database_name(tenant_id);
     let mut stop = |step| after(step).is_break().then_some(Provisioned::Stopped(step));
+    // Before anything is recorded: the cluster answers, and a database by this name is taken
+    // over only when an earlier run of this provisioning made it (the registry says so).
+    let registered = crate::platform::tenants::find_by_id(db, tenant_id)
+        .await?
+        .ok_or(RepoError::NotFound)?;
+    if registered.placement().dedicated().is_none() && to.database_exists(&database).await? {
+        return Err(RepoError::Refused(Refusal::DatabaseExists { database }));
+    }
     if let Some(done) = mark(db, tenant_id, &to.cluster, &database).await? {
         return Ok(done);
     }
