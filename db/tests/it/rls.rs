@@ -166,6 +166,29 @@ async fn a_reused_pooled_connection_carries_no_tenant(_: PgPoolOptions, owner: P
 /// Fails when a new table or constraint forgets the tenancy rules of ARCHITECTURE.md.
 #[sqlx::test(migrator = "db::MIGRATOR")]
 async fn catalog_every_tenant_table_is_isolated(pool: PgPool) {
+    assert_catalog_isolated(&pool).await;
+}
+
+/// The same rules in a workspace's own database: same migrations, same roles, same forced
+/// row-level security (what a move back to the shared database relies on, too).
+#[cfg(feature = "testing")]
+#[tokio::test]
+async fn catalog_of_a_dedicated_database_is_isolated_too() {
+    let test = db::testing::fresh_database().await;
+    let (bravo, _) = crate::common::workspace(&test.db, "bravo", "owner@bravo.test").await;
+    let database = test.place_dedicated(bravo.id().as_uuid()).await;
+    let owner: sqlx::postgres::PgConnectOptions = test.owner_url().parse().unwrap();
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(owner.database(&database))
+        .await
+        .unwrap();
+    assert_catalog_isolated(&pool).await;
+    pool.close().await;
+}
+
+async fn assert_catalog_isolated(pool: &PgPool) {
+    let pool = pool.clone();
     let tenant_tables: Vec<(String, bool, bool)> = sqlx::query_as(
         "SELECT c.relname::text, c.relrowsecurity, c.relforcerowsecurity
            FROM pg_class c
