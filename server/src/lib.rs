@@ -178,20 +178,31 @@ pub struct Routers {
 
 /// The services and routers the binary serves, built from settings and an open database.
 /// The export worker is started here too, so every server (and every test server) runs one.
-/// `[placements] new_workspaces`, ready for registrations (checked with the settings).
-fn default_placement(
+/// The provisioner over the clusters whose owner URL the settings give, when they give the
+/// control database's too (`[placements] new_workspaces` requires them; so does the console's
+/// action, which a server without them does not offer).
+fn provisioner(
     config: &Config,
-) -> Result<Option<Arc<db::platform::provision::DefaultPlacement>>, CliError> {
-    use db::platform::provision::{DefaultPlacement, Destination};
-    let name = &config.placements.new_workspaces;
-    let Some(cluster) = config.clusters.get(name) else {
+) -> Result<Option<Arc<db::platform::provision::Provisioner>>, CliError> {
+    use db::platform::provision::{Destination, Provisioner};
+    if config.database.owner_url.is_empty() {
         return Ok(None);
-    };
-    let setting = |reason: String| CliError::setting("placements.new_workspaces", reason);
-    let to = Destination::new(name, &cluster.owner_url, &cluster.url)
-        .map_err(|reason| setting(format!("clusters.{name}.{reason}")))?;
-    let placement = DefaultPlacement::new(&config.database.owner_url, to).map_err(setting)?;
-    Ok(Some(Arc::new(placement)))
+    }
+    let mut clusters = Vec::new();
+    for (name, cluster) in &config.clusters {
+        if cluster.owner_url.is_empty() {
+            continue;
+        }
+        let to = Destination::new(name, &cluster.owner_url, &cluster.url)
+            .map_err(|reason| CliError::setting("clusters", format!("clusters.{name}.{reason}")))?;
+        clusters.push(to);
+    }
+    if clusters.is_empty() {
+        return Ok(None);
+    }
+    let provisioner = Provisioner::new(&config.database.owner_url, clusters)
+        .map_err(|reason| CliError::setting("database.owner_url", reason))?;
+    Ok(Some(Arc::new(provisioner)))
 }
 
 pub fn routers(config: &Config, db: Db, passwords: PasswordHasher) -> Result<Routers, CliError> {
@@ -241,7 +252,8 @@ pub fn routers(config: &Config, db: Db, passwords: PasswordHasher) -> Result<Rou
         settings,
         exports,
         imports,
-        new_workspaces: default_placement(config)?,
+        provisioner: provisioner(config)?,
+        new_workspaces: Some(config.placements.new_workspaces.clone()).filter(|c| !c.is_empty()),
     };
 
     let mut leptos = leptos::config::get_configuration(None)

@@ -168,21 +168,18 @@ pub async fn register(
         ))
         .await?;
     tracing::info!(request_id = %call.request_id(), tenant = %tenant.id(), slug = %tenant.slug(), "workspace registered");
-    if let Some(placement) = &call.services().new_workspaces {
+    let services = call.services();
+    if let (Some(provisioner), Some(cluster)) = (&services.provisioner, &services.new_workspaces) {
         // The workspace exists either way: one left half-provisioned answers "try again"
         // until `server tenant provision` finishes it, so the owner still gets their link.
-        // In a task of its own: a request given up on (the client left, the timeout) does not
-        // stop it half-way.
-        let (placement, id) = (placement.clone(), tenant.id());
-        match tokio::spawn(async move { placement.place(id).await }).await {
-            Ok(Ok(placed)) => {
-                tracing::info!(request_id = %call.request_id(), tenant = %id, ?placed, "workspace placed in a database of its own");
-            }
-            Ok(Err(err)) => {
-                tracing::error!(request_id = %call.request_id(), tenant = %id, error = %err, "provisioning the new workspace's database failed; run `server tenant provision`");
+        let actor =
+            db::platform::provision::OwnedActor::System("registration: placements.new_workspaces");
+        match provisioner.place(tenant.id(), cluster, actor).await {
+            Ok(placed) => {
+                tracing::info!(request_id = %call.request_id(), tenant = %tenant.id(), ?placed, "workspace placed in a database of its own");
             }
             Err(err) => {
-                tracing::error!(request_id = %call.request_id(), tenant = %id, error = %err, "provisioning the new workspace's database stopped; run `server tenant provision`");
+                tracing::error!(request_id = %call.request_id(), tenant = %tenant.id(), error = %err, "provisioning the new workspace's database failed; run `server tenant provision`");
             }
         }
     }

@@ -313,6 +313,7 @@ pub fn invalid_message(field: &str) -> &'static str {
         "plan" => "There is no such plan.",
         "feature" => "There is no such feature.",
         "limit" => "There is no such limit.",
+        "cluster" => "There is no such cluster on this server.",
         _ => "This value is not valid.",
     }
 }

@@ -19,9 +19,12 @@ pub struct Services {
     pub exports: super::exports::ExportQueue,
     /// Wakes the import worker when an import is queued.
     pub imports: super::imports::ImportQueue,
-    /// Where a new workspace's database is made at registration, if the deployer places new
-    /// workspaces in databases of their own.
-    pub new_workspaces: Option<Arc<db::platform::provision::DefaultPlacement>>,
+    /// What makes workspaces' own databases from this process, if the deployer lets it
+    /// (owner URLs in its settings): the console's action, and registrations when new
+    /// workspaces are placed by default.
+    pub provisioner: Option<Arc<db::platform::provision::Provisioner>>,
+    /// The cluster every new workspace gets a database of its own on (`None`: shared).
+    pub new_workspaces: Option<String>,
 }
 
 /// After a change that keeps its own session (the member's role or name changed under it),

@@ -304,6 +304,14 @@ pub(crate) fn functions() -> Vec<Function> {
             &[("slug", "alpha", Other), ("plan", "PRO", Field("plan"))],
         ),
         f(
+            console::ProvisionTenant::PATH,
+            ConsoleAdmin,
+            &[
+                ("slug", "alpha", Other),
+                ("cluster", "east", Field("cluster")),
+            ],
+        ),
+        f(
             console::SetTenantStatus::PATH,
             ConsoleAdmin,
             &[

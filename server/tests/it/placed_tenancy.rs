@@ -145,3 +145,107 @@ async fn the_console_shows_where_a_workspaces_data_lives_and_counts_it_there() {
         busy.rows
     );
 }
+
+#[tokio::test]
+async fn the_console_gives_a_new_workspace_a_database_of_its_own_where_the_server_can() {
+    use app::api::console::{LoadTenant, ProvisionTenant, TenantDetailView};
+    use reqwest::header::HeaderMap;
+    let app = TestApp::spawn_with_clusters(|config, database| {
+        config.clusters.insert(
+            db::testing::TEST_CLUSTER.to_owned(),
+            server::config::ClusterConfig {
+                url: database.app_url().to_owned(),
+                owner_url: database.owner_url(),
+            },
+        );
+        config.database.owner_url = database.owner_url();
+    })
+    .await;
+    let owner = app
+        .register("alpha", "ann@alpha.test", "alpha-password-1")
+        .await;
+    let console = app
+        .console_admin("root@platform.test", "console-password-1")
+        .await;
+    let detail = || async {
+        app.call::<LoadTenant>(
+            Some("admin"),
+            &[("slug", "alpha")],
+            Some(&console),
+            HeaderMap::new(),
+        )
+        .await
+        .json::<TenantDetailView>()
+        .await
+        .unwrap()
+    };
+    assert_eq!(detail().await.clusters, ["test"], "offered where it can");
+
+    let provision = |cluster: &'static str| {
+        let console = console.clone();
+        let app = &app;
+        async move {
+            app.call::<ProvisionTenant>(
+                Some("admin"),
+                &[("slug", "alpha"), ("cluster", cluster)],
+                Some(&console),
+                HeaderMap::new(),
+            )
+            .await
+        }
+    };
+    let unknown = provision("nowhere").await;
+    assert_eq!(unknown.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(detail().await.data.starts_with("In the shared database"));
+
+    let placed = provision("test").await;
+    assert_eq!(placed.status(), reqwest::StatusCode::OK);
+    let after = detail().await;
+    assert!(
+        after.data.starts_with("In a database of its own"),
+        "{}",
+        after.data
+    );
+    assert!(after.clusters.is_empty(), "not offered again");
+    assert!(
+        app.signed_in("alpha", &owner).await,
+        "its owner stays signed in"
+    );
+    app.create_product("alpha", &owner, "A-1", "Alpha thing", "1")
+        .await;
+}
+
+#[tokio::test]
+async fn a_server_without_owner_urls_offers_no_provisioning() {
+    use app::api::console::{LoadTenant, ProvisionTenant, TenantDetailView};
+    use reqwest::header::HeaderMap;
+    let app = TestApp::spawn().await;
+    app.register("alpha", "ann@alpha.test", "alpha-password-1")
+        .await;
+    let console = app
+        .console_admin("root@platform.test", "console-password-1")
+        .await;
+    let detail: TenantDetailView = app
+        .call::<LoadTenant>(
+            Some("admin"),
+            &[("slug", "alpha")],
+            Some(&console),
+            HeaderMap::new(),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(detail.clusters.is_empty());
+    let refused = app
+        .call::<ProvisionTenant>(
+            Some("admin"),
+            &[("slug", "alpha"), ("cluster", "test")],
+            Some(&console),
+            HeaderMap::new(),
+        )
+        .await;
+    assert_eq!(refused.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+    let body = refused.text().await.unwrap();
+    assert!(body.contains("server tenant provision"), "{body}");
+}

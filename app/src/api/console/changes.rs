@@ -104,3 +104,24 @@ pub async fn set_limit_override(
     }
     call.run(async { changed }).await
 }
+
+/// Gives a shared workspace a database of its own on `cluster`, one this server can make
+/// databases on (its settings hold that cluster's owner URL): made, migrated, its rows copied
+/// and switched while it answers "try again" for a few seconds. Only a new or empty
+/// workspace: moving one with data is another operation.
+#[server]
+pub async fn provision_tenant(slug: String, cluster: String) -> Result<(), AppError> {
+    use db::platform::provision::OwnedActor;
+
+    let call = crate::ssr::ConsoleCall::open()?;
+    let tenant = tenant_id(&call, &slug).await?;
+    let Some(provisioner) = call.services().provisioner.clone() else {
+        return Err(AppError::field(
+            "cluster",
+            "This server cannot make databases (its settings hold no owner URL): run `server tenant provision` instead.",
+        ));
+    };
+    let actor = OwnedActor::Console(call.scope().clone());
+    call.run(async move { provisioner.place(tenant, &cluster, actor).await.map(|_| ()) })
+        .await
+}

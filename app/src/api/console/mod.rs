@@ -74,6 +74,9 @@ pub struct TenantDetailView {
     pub workspace_url: String,
     /// Where its data lives and how much of it there is, in a sentence.
     pub data: String,
+    /// The clusters this server can give it a database of its own on (empty: it is not
+    /// shared and active, or this server makes no databases).
+    pub clusters: Vec<String>,
     pub plan_code: String,
     pub plans: Vec<Choice>,
     pub features: Vec<FeatureSetting>,
@@ -339,8 +342,15 @@ pub async fn load_tenant(slug: String) -> Result<TenantDetailView, AppError> {
         ))
         .await?
         .map(erasure::purge_result);
+    let shared = detail.data.placement == db::platform::tenants::Placement::Shared
+        && detail.overview.status == domain::TenantStatus::Active;
+    let clusters = match &call.services().provisioner {
+        Some(provisioner) if shared => provisioner.clusters(),
+        _ => Vec::new(),
+    };
     Ok(TenantDetailView {
         data: data_line(&detail.data),
+        clusters,
         plan_code: detail.overview.plan_code.clone(),
         tenant: row_of(detail.overview),
         workspace_url,

@@ -8,8 +8,8 @@ use leptos_router::hooks::use_params_map;
 
 use super::console_page;
 use crate::api::console::{
-    load_tenant, ChangeTenantPlan, PurgeResult, RequestTenantPurge, SetFeatureOverride,
-    SetLimitOverride, SetTenantStatus, TenantDetailView,
+    load_tenant, ChangeTenantPlan, ProvisionTenant, PurgeResult, RequestTenantPurge,
+    SetFeatureOverride, SetLimitOverride, SetTenantStatus, TenantDetailView,
 };
 use crate::components::{field_error, ErrorNotice, Field, Notice, NoticeKind};
 use crate::AppError;
@@ -24,6 +24,7 @@ pub fn ConsoleTenantPage() -> impl IntoView {
         feature: ServerAction::new(),
         limit: ServerAction::new(),
         purge: ServerAction::new(),
+        provision: ServerAction::new(),
     };
     let detail = Resource::new(
         move || {
@@ -34,6 +35,7 @@ pub fn ConsoleTenantPage() -> impl IntoView {
                 actions.feature.version().get(),
                 actions.limit.version().get(),
                 actions.purge.version().get(),
+                actions.provision.version().get(),
             )
         },
         |(slug, ..)| load_tenant(slug),
@@ -48,6 +50,7 @@ struct TenantActions {
     feature: ServerAction<SetFeatureOverride>,
     limit: ServerAction<SetLimitOverride>,
     purge: ServerAction<RequestTenantPurge>,
+    provision: ServerAction<ProvisionTenant>,
 }
 
 #[component]
@@ -62,6 +65,7 @@ fn ConsoleTenant(
             <Saved action=actions.feature text="Feature setting saved." />
             <Saved action=actions.limit text="Limit saved." />
             <Saved action=actions.purge text="Purge requested: the next run of the purge job erases it." />
+            <Saved action=actions.provision text="It has a database of its own now." />
         </div>
         <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -106,7 +110,7 @@ fn TenantDetail(detail: TenantDetailView, actions: TenantActions) -> impl IntoVi
         TenantStatus::Purged => "Erased: its data is gone.".to_owned(),
     };
     let current_plan = detail.plan_code.clone();
-    let (plan_slug, status_slug) = (slug.clone(), slug.clone());
+    let (plan_slug, status_slug, provision_slug) = (slug.clone(), slug.clone(), slug.clone());
     view! {
         <Title text=detail.tenant.name.clone() />
         <h1 class="text-2xl font-semibold">{detail.tenant.name.clone()}</h1>
@@ -116,6 +120,19 @@ fn TenantDetail(detail: TenantDetailView, actions: TenantActions) -> impl IntoVi
                 detail.tenant.created_at, detail.tenant.members, detail.tenant.products, detail.tenant.orders_this_month)}
         </p>
         <p class="mt-1 text-sm text-slate-600" data-testid="tenant-data">{detail.data.clone()}</p>
+        {(!detail.clusters.is_empty()).then(|| view! {
+            <ActionForm action=actions.provision attr:class="mt-2 flex flex-wrap items-end gap-2">
+                <input type="hidden" name="slug" value=provision_slug />
+                <div>
+                    <label for="cluster-select" class="block text-sm text-slate-700">"Give it a database of its own on"</label>
+                    <select id="cluster-select" name="cluster" class="mt-1 block rounded-md border border-slate-300 px-2 py-1.5">
+                        {detail.clusters.iter().map(|c| view! { <option value=c.clone()>{c.clone()}</option> }).collect_view()}
+                    </select>
+                </div>
+                <button type="submit" class="rounded-md border border-slate-300 px-3 py-1.5 text-sm hover:bg-slate-100">"Provision"</button>
+            </ActionForm>
+            <p class="mt-1 text-sm text-red-700">{move || field_error(actions.provision, "cluster").get()}</p>
+        })}
         <div class="mt-6 grid gap-6 md:grid-cols-2">
             <section class="rounded-lg border border-slate-200 bg-white p-4">
                 <h2 class="font-semibold">"Plan"</h2>

@@ -126,17 +126,19 @@ pub enum Provisioned {
     Stopped(Step),
 }
 
-/// Where every new workspace goes when the deployer places them by default
-/// (`[placements] new_workspaces`): provisioned during its registration.
-pub struct DefaultPlacement {
-    /// The control database as the owner role (the new owner's rows leave it).
+/// Provisioning from a serving process: at registration when the deployer places new
+/// workspaces by default (`[placements] new_workspaces`), and the console's action. Holds the
+/// owner roles' URLs, which only a deployer who turns either on puts in a server's settings.
+pub struct Provisioner {
+    /// The control database as the owner role (a workspace's rows leave it).
     control_owner: Db,
-    to: Destination,
+    /// The clusters whose owner role this process may act as, by name.
+    clusters: std::collections::BTreeMap<String, Destination>,
 }
 
-impl DefaultPlacement {
-    /// The owner role's pool on the control database opens on first use (a registration).
-    pub fn new(control_owner_url: &str, to: Destination) -> Result<Self, String> {
+impl Provisioner {
+    /// The owner role's pool on the control database opens on first use.
+    pub fn new(control_owner_url: &str, clusters: Vec<Destination>) -> Result<Self, String> {
         let options = control_owner_url
             .parse::<PgConnectOptions>()
             .map_err(|err| format!("database.owner_url is not a valid URL: {err}"))?;
@@ -146,19 +148,52 @@ impl DefaultPlacement {
             .connect_lazy_with(options);
         Ok(Self {
             control_owner: Db::from_pool(pool),
-            to,
+            clusters: clusters
+                .into_iter()
+                .map(|to| (to.cluster.clone(), to))
+                .collect(),
         })
     }
 
-    /// Gives the just registered `tenant` its database. A failure leaves it `provisioning`
-    /// (refused, "try again") for `server tenant provision` to finish.
-    pub async fn place(&self, tenant: TenantId) -> Result<Provisioned, RepoError> {
-        let actor = Actor::System("registration: placements.new_workspaces");
-        provision(&self.control_owner, tenant, &self.to, actor, |_| {
-            ControlFlow::Continue(())
-        })
-        .await
+    /// The clusters it can give a workspace a database on, by name.
+    pub fn clusters(&self) -> Vec<String> {
+        self.clusters.keys().cloned().collect()
     }
+
+    /// Gives `tenant` its database on `cluster` (one of [`Self::clusters`], else
+    /// `Invalid { field: "cluster" }`), in a task of its own: a caller given up on (a request
+    /// whose client left) does not stop it half-way. A failure leaves the workspace
+    /// `provisioning` (refused, "try again") for `server tenant provision` to finish.
+    pub async fn place(
+        self: &std::sync::Arc<Self>,
+        tenant: TenantId,
+        cluster: &str,
+        actor: OwnedActor,
+    ) -> Result<Provisioned, RepoError> {
+        if !self.clusters.contains_key(cluster) {
+            return Err(RepoError::Invalid { field: "cluster" });
+        }
+        let (this, cluster) = (self.clone(), cluster.to_owned());
+        let run = tokio::spawn(async move {
+            let to = &this.clusters[&cluster];
+            let actor = match &actor {
+                OwnedActor::Console(scope) => Actor::Console(scope),
+                OwnedActor::System(name) => Actor::System(name),
+            };
+            provision(&this.control_owner, tenant, to, actor, |_| {
+                ControlFlow::Continue(())
+            })
+            .await
+        });
+        run.await
+            .map_err(|_| RepoError::Unavailable(sqlx::Error::WorkerCrashed))?
+    }
+}
+
+/// Who asks a [`Provisioner`], owned (its run outlives the caller's borrow).
+pub enum OwnedActor {
+    Console(crate::platform::console::ConsoleScope),
+    System(&'static str),
 }
 
 /// The name of a workspace's own database: from its id, so every run picks the same one.
