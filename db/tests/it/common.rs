@@ -245,3 +245,13 @@ pub async fn resend(
         .unwrap()
         .expect("the mail was handed over"))
 }
+
+/// Pools to workspaces' own databases small enough that the tests exercise their limits.
+pub fn placement_limits() -> db::PoolLimits {
+    db::PoolLimits {
+        per_database: 2,
+        max_pools: 4,
+        idle_close: std::time::Duration::from_secs(60),
+        acquire_timeout: std::time::Duration::from_secs(5),
+    }
+}

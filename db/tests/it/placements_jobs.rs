@@ -13,12 +13,7 @@ use db::{PoolLimits, TenantScope};
 use domain::Slug;
 
 fn limits() -> PoolLimits {
-    PoolLimits {
-        per_database: 2,
-        max_pools: 4,
-        idle_close: Duration::from_secs(60),
-        acquire_timeout: Duration::from_secs(5),
-    }
+    crate::common::placement_limits()
 }
 
 #[tokio::test]

@@ -19,12 +19,7 @@ use domain::{ApiTokenRole, Email, LimitKind, Role, Slug, TokenName};
 use sqlx::postgres::PgListener;
 
 fn limits() -> PoolLimits {
-    PoolLimits {
-        per_database: 2,
-        max_pools: 4,
-        idle_close: Duration::from_secs(60),
-        acquire_timeout: Duration::from_secs(5),
-    }
+    crate::common::placement_limits()
 }
 
 /// Registers `slug`, gives it a database of its own, and returns it as the registry now has it

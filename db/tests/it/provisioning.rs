@@ -18,12 +18,7 @@ use db::{Db, PoolLimits, Refusal, RepoError, Tenant, TenantScope};
 use domain::{LimitKind, Role, Slug, TenantId, UserId};
 
 fn limits() -> PoolLimits {
-    PoolLimits {
-        per_database: 2,
-        max_pools: 4,
-        idle_close: Duration::from_secs(60),
-        acquire_timeout: Duration::from_secs(5),
-    }
+    crate::common::placement_limits()
 }
 
 /// Runs provisioning onto the test cluster as the operator's command does, stopping after

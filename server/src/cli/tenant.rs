@@ -14,13 +14,7 @@ pub async fn purge_workspace(config: &Config, slug: &str, reason: &str) -> Resul
     let reason = arg("--reason", domain::AuditReason::parse(reason))?;
     let reason = reason.as_str();
     let db = connect_owner(config, "a purge").await?;
-    let tenant = db::platform::tenants::find_by_slug(&db, &slug)
-        .await?
-        .filter(|t| t.status() != domain::TenantStatus::Purged)
-        .ok_or_else(|| CliError::Argument {
-            flag: "SLUG",
-            reason: format!("no workspace `{slug}`"),
-        })?;
+    let tenant = workspace(&db, &slug).await?;
     if tenant.is_active() {
         return Err(CliError::Argument {
             flag: "SLUG",
@@ -131,13 +125,7 @@ pub async fn provision_workspace(
         ));
     }
     let db = connect_as(config, &config.database.owner_url, "database.owner_url").await?;
-    let tenant = db::platform::tenants::find_by_slug(&db, &slug)
-        .await?
-        .filter(|t| t.status() != domain::TenantStatus::Purged)
-        .ok_or_else(|| CliError::Argument {
-            flag: "SLUG",
-            reason: format!("no workspace `{slug}`"),
-        })?;
+    let tenant = workspace(&db, &slug).await?;
     let actor = db::platform::console::Actor::System("operator: server tenant provision");
     let outcome = provision(&db, tenant.id(), &to, actor, |step| {
         let done = match step {
@@ -209,4 +197,15 @@ fn cluster_owner(
     }
     db::platform::provision::Destination::new(name, &settings.owner_url, &settings.url)
         .map_err(|reason| refused(format!("clusters.{name}.{reason}")))
+}
+
+/// The workspace `slug` names (not one already erased), or an error naming SLUG.
+async fn workspace(db: &db::Db, slug: &Slug) -> Result<db::Tenant, CliError> {
+    db::platform::tenants::find_by_slug(db, slug)
+        .await?
+        .filter(|t| t.status() != domain::TenantStatus::Purged)
+        .ok_or_else(|| CliError::Argument {
+            flag: "SLUG",
+            reason: format!("no workspace `{slug}`"),
+        })
 }
