@@ -2,10 +2,9 @@
 
 use std::process::Output;
 
-use db::platform::registration::{register, NewWorkspace};
-use domain::{Email, PersonName, Slug, WorkspaceName};
+use domain::{Email, Slug};
 
-use crate::support::tenant_command as tenant;
+use crate::support::{registered_workspace as workspace, tenant_command as tenant};
 
 fn purge(database: &db::testing::TestDatabase, args: &[&str]) -> Output {
     tenant(database, &[&["purge"], args].concat())
@@ -13,27 +12,6 @@ fn purge(database: &db::testing::TestDatabase, args: &[&str]) -> Output {
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// A workspace with one owner, `owner@<slug>.test`.
-async fn workspace(
-    database: &db::testing::TestDatabase,
-    slug: &str,
-    name: &str,
-) -> (db::Tenant, domain::UserId) {
-    register(
-        &database.db,
-        NewWorkspace {
-            name: &WorkspaceName::parse(name).unwrap(),
-            slug: &Slug::parse(slug).unwrap(),
-            owner_name: &PersonName::parse("Owner").unwrap(),
-            owner_email: &Email::parse(&format!("owner@{slug}.test")).unwrap(),
-            owner_password_hash: "not-a-real-hash",
-            welcome_ticket_digest: None,
-        },
-    )
-    .await
-    .unwrap()
 }
 
 #[tokio::test]

@@ -6,11 +6,10 @@
 
 use std::process::Output;
 
-use db::platform::registration::{register, NewWorkspace};
 use db::platform::tenants::{find_by_slug, Placement};
-use domain::{Email, PersonName, Slug, WorkspaceName};
+use domain::Slug;
 
-use crate::support::{server_command_with, TestApp};
+use crate::support::{registered_workspace, server_command_with, TestApp};
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -32,20 +31,7 @@ fn provision(
 }
 
 async fn workspace(database: &db::testing::TestDatabase, slug: &str) -> db::Tenant {
-    register(
-        &database.db,
-        NewWorkspace {
-            name: &WorkspaceName::parse("Shop").unwrap(),
-            slug: &Slug::parse(slug).unwrap(),
-            owner_name: &PersonName::parse("Owner").unwrap(),
-            owner_email: &Email::parse(&format!("owner@{slug}.test")).unwrap(),
-            owner_password_hash: "not-a-real-hash",
-            welcome_ticket_digest: None,
-        },
-    )
-    .await
-    .unwrap()
-    .0
+    registered_workspace(database, slug, "Shop").await.0
 }
 
 #[tokio::test]
@@ -263,19 +249,7 @@ async fn new_workspaces_get_a_database_of_their_own_at_registration_when_the_dep
 #[tokio::test]
 async fn tenant_purge_drops_a_dedicated_workspaces_database_and_what_the_platform_kept() {
     let database = db::testing::fresh_database().await;
-    let (alpha, owner) = register(
-        &database.db,
-        NewWorkspace {
-            name: &WorkspaceName::parse("Shop").unwrap(),
-            slug: &Slug::parse("alpha").unwrap(),
-            owner_name: &PersonName::parse("Owner").unwrap(),
-            owner_email: &Email::parse("owner@alpha.test").unwrap(),
-            owner_password_hash: "not-a-real-hash",
-            welcome_ticket_digest: None,
-        },
-    )
-    .await
-    .unwrap();
+    let (alpha, owner) = registered_workspace(&database, "alpha", "Shop").await;
     let a = alpha.id().as_uuid();
     let home = database.place_dedicated(a).await;
     // A server still holds an idle connection to it, as one that served it lately would.

@@ -751,3 +751,24 @@ impl TestApp {
             .unwrap()
     }
 }
+
+/// A workspace with one owner, `owner@<slug>.test`.
+pub async fn registered_workspace(
+    database: &db::testing::TestDatabase,
+    slug: &str,
+    name: &str,
+) -> (db::Tenant, domain::UserId) {
+    db::platform::registration::register(
+        &database.db,
+        db::platform::registration::NewWorkspace {
+            name: &domain::WorkspaceName::parse(name).unwrap(),
+            slug: &domain::Slug::parse(slug).unwrap(),
+            owner_name: &domain::PersonName::parse("Owner").unwrap(),
+            owner_email: &domain::Email::parse(&format!("owner@{slug}.test")).unwrap(),
+            owner_password_hash: "not-a-real-hash",
+            welcome_ticket_digest: None,
+        },
+    )
+    .await
+    .unwrap()
+}

@@ -377,23 +377,15 @@ async fn drain(db: &Db, tenant_id: TenantId) -> Result<(), RepoError> {
 /// Step 3. A database left by a stopped run is kept (and finished).
 async fn create_database(to: &Destination, database: &str) -> Result<(), RepoError> {
     let mut conn = to.owner.connect().await?;
-    let exists = sqlx::query_scalar!(
-        r#"SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS "exists!""#,
-        database
-    )
-    .fetch_one(&mut conn)
-    .await?;
     let name = quote_ident(database);
-    if !exists {
-        match sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut conn)
-            .await
-        {
-            // Another run of the same provisioning made it first.
-            Err(sqlx::Error::Database(err)) if err.code().as_deref() == Some("42P04") => {}
-            other => {
-                other?;
-            }
+    match sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+    {
+        // Made by a stopped run of this provisioning, or by another one first.
+        Err(sqlx::Error::Database(err)) if err.code().as_deref() == Some("42P04") => {}
+        other => {
+            other?;
         }
     }
     // Every role may connect to a new database by default; this one is the workspace's.
