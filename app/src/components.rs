@@ -96,7 +96,7 @@ pub fn ErrorNotice(err: AppError) -> impl IntoView {
         let status = match err {
             AppError::NotFound => Some(http::StatusCode::NOT_FOUND),
             AppError::Forbidden => Some(http::StatusCode::FORBIDDEN),
-            AppError::Unavailable => Some(http::StatusCode::SERVICE_UNAVAILABLE),
+            AppError::Unavailable | AppError::Moving => Some(http::StatusCode::SERVICE_UNAVAILABLE),
             AppError::Internal { .. } => Some(http::StatusCode::INTERNAL_SERVER_ERROR),
             _ => None,
         };

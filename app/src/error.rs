@@ -41,6 +41,10 @@ pub enum AppError {
     BadInput,
     #[error("The service is busy or restarting. Please try again in a moment.")]
     Unavailable,
+    /// The workspace's data is being moved to another database: its changes are paused (its
+    /// pages still read), and it is back in a minute.
+    #[error("This workspace is being moved to another database. Changes are paused for a minute: please try again shortly. Nothing you sent was saved.")]
+    Moving,
     /// The work ran past the workspace's time limit and was stopped; nothing was written.
     #[error("That took too long and was stopped. Please try again, or narrow it down.")]
     TooSlow,
@@ -90,7 +94,9 @@ impl AppError {
             | AppError::LimitReached { .. } => StatusCode::FORBIDDEN,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::BadInput => StatusCode::BAD_REQUEST,
-            AppError::Unavailable | AppError::TooSlow => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable | AppError::Moving | AppError::TooSlow => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             AppError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
             // Only the framework makes these on the server: the call's arguments did not
             // decode, which is the caller's mistake.
@@ -205,6 +211,7 @@ impl From<AppError> for WireError {
             AppError::RateLimited { message } => ("rate_limited", message.clone()),
             AppError::BadInput => ("bad_input", String::new()),
             AppError::Unavailable => ("unavailable", String::new()),
+            AppError::Moving => ("moving", String::new()),
             AppError::TooSlow => ("too_slow", String::new()),
             AppError::Internal { request_id } => ("internal", request_id.clone()),
             AppError::Transport { detail } => ("transport", detail.clone()),
@@ -245,6 +252,7 @@ impl From<WireError> for AppError {
             "rate_limited" => AppError::RateLimited { message: text },
             "bad_input" => AppError::BadInput,
             "unavailable" => AppError::Unavailable,
+            "moving" => AppError::Moving,
             "too_slow" => AppError::TooSlow,
             "internal" => AppError::Internal { request_id: text },
             // "transport", or a kind this build does not know (an older page talking to a newer
@@ -295,6 +303,7 @@ mod tests {
             },
             AppError::BadInput,
             AppError::Unavailable,
+            AppError::Moving,
             AppError::TooSlow,
             AppError::Internal {
                 request_id: "req-1".into(),

@@ -58,6 +58,11 @@ pub enum RepoError {
     /// (`app_enter_tenant`), when this process had not yet heard of the move.
     #[error("the workspace is being moved between databases")]
     Moving,
+    /// A write in a transaction PostgreSQL holds read-only: the workspace's writes are frozen
+    /// while a move copies its data (`app_enter_tenant`), or a read API token's scope tried
+    /// to write (the API refuses those before they start; this is the backstop).
+    #[error("the transaction is read-only")]
+    WritesFrozen,
     /// The workspace's own database lacks a migration this build expects: served again once
     /// `server migrate` has run.
     #[error("the workspace's database is being upgraded")]
@@ -97,8 +102,24 @@ pub enum Refusal {
     HoldsData,
     /// The workspace is already placed, or being provisioned, on another cluster.
     PlacedElsewhere { cluster: String },
-    /// Another provisioning or purge of this workspace is running.
+    /// Another provisioning, move or purge of this workspace is running.
     PlacementUnderWay,
+    /// A move of this workspace to `to` is under way (or keeps its source on hold): only the
+    /// same move may be run, to finish it.
+    MoveUnderWay { to: String },
+    /// The workspace is suspended or closed: it is not moved.
+    NotActive,
+    /// The workspace already lives at `place`.
+    AlreadyThere { place: String },
+    /// The source and the destination have not applied the same migrations (run `server
+    /// migrate` first).
+    SchemaDiffers,
+    /// The destination already holds rows of this workspace (in `table`), which no move under
+    /// way put there: nothing is written over them.
+    DestinationHoldsRows { table: String },
+    /// The copy of `table` did not match its source: the move was abandoned, the copy
+    /// discarded, and the workspace serves from its source again.
+    CopyDiffers { table: String },
     /// The cluster already has a database by the name provisioning would give this
     /// workspace's, which no earlier run of it made: it is left alone.
     DatabaseExists { database: String },
@@ -192,10 +213,9 @@ impl From<sqlx::Error> for RepoError {
             }
             // Raised by app_enter_tenant (see its migration).
             sqlx::Error::Database(db) if db.code().as_deref() == Some("SR001") => RepoError::Moving,
-            // read_only_sql_transaction: a read-only scope (a read API token) tried to write.
-            // The API refuses writes before they start; this is the backstop underneath.
+            // read_only_sql_transaction: see `WritesFrozen`.
             sqlx::Error::Database(db) if db.code().as_deref() == Some("25006") => {
-                RepoError::Forbidden
+                RepoError::WritesFrozen
             }
             sqlx::Error::Database(db) if db.code().is_some_and(|code| code.starts_with("22")) => {
                 RepoError::BadInput(err)

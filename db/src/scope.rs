@@ -94,27 +94,14 @@ impl TenantScope {
         // Usage is recorded at most once a minute (when the token is read rather than
         // remembered), so most reads write nothing.
         let row = sqlx::query!(
-            r#"WITH found AS (
-                   SELECT t.id, t.prefix, t.role AS token_role, t.revoked_at IS NOT NULL AS revoked,
-                          t.expires_at,
-                          coalesce(t.expires_at <= now(), false) AS expired,
-                          u.id AS user_id, u.email, u.name, u.role AS member_role,
-                          u.removed_at IS NOT NULL AS removed
-                     FROM api_tokens t JOIN users u ON u.tenant_id = t.tenant_id AND u.id = t.created_by
-                    WHERE t.tenant_id = $1 AND t.secret_digest = $2
-               ), touched AS (
-                   UPDATE api_tokens a SET last_used_at = now()
-                     FROM found f
-                    WHERE a.tenant_id = $1 AND a.id = f.id
-                      AND NOT f.revoked AND NOT f.expired AND NOT f.removed
-                      AND (a.last_used_at IS NULL OR a.last_used_at < now() - interval '1 minute')
-                   RETURNING a.id
-               )
-               SELECT f.id AS "id!", f.prefix AS "prefix!", f.token_role AS "token_role!",
-                      f.revoked AS "revoked!", f.expired AS "expired!", f.user_id AS "user_id!",
-                      f.email AS "email!", f.name AS "name!", f.member_role AS "member_role!",
-                      f.removed AS "removed!", f.expires_at, EXISTS (SELECT 1 FROM touched) AS "touched!"
-                 FROM found f"#,
+            r#"SELECT t.id, t.prefix, t.role AS token_role, t.revoked_at IS NOT NULL AS "revoked!",
+                      t.expires_at,
+                      coalesce(t.expires_at <= now(), false) AS "expired!",
+                      u.id AS user_id, u.email, u.name, u.role AS member_role,
+                      u.removed_at IS NOT NULL AS "removed!",
+                      (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute') AS "touch_due!"
+                 FROM api_tokens t JOIN users u ON u.tenant_id = t.tenant_id AND u.id = t.created_by
+                WHERE t.tenant_id = $1 AND t.secret_digest = $2"#,
             tenant.id().as_uuid(),
             digest
         )
@@ -143,8 +130,21 @@ impl TenantScope {
         // A token's calls keep to the workspace's fair shares like its members' do; a token
         // that is refused needs none.
         let caps = crate::tenant::plan::caps(db, &mut tx, tenant.id()).await?;
-        if row.touched {
-            tx.commit().await?;
+        if row.touch_due {
+            let touched = sqlx::query!(
+                "UPDATE api_tokens SET last_used_at = now() WHERE tenant_id = $1 AND id = $2",
+                tenant.id().as_uuid(),
+                row.id
+            )
+            .execute(&mut *tx)
+            .await
+            .map_err(RepoError::from);
+            match touched {
+                Ok(_) => tx.commit().await?,
+                // A workspace frozen for a move still reads: its usage is recorded later.
+                Err(RepoError::WritesFrozen) => end_read(tx),
+                Err(err) => return Err(err),
+            }
         } else {
             end_read(tx);
         }

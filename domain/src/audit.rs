@@ -1,6 +1,6 @@
 /// Every action the console's audit log records: the filter on its page (in the browser) and
 /// the repository (which accepts no other) read this one list.
-pub const AUDIT_ACTIONS: [&str; 10] = [
+pub const AUDIT_ACTIONS: [&str; 12] = [
     "change_plan",
     "set_feature_override",
     "set_limit_override",
@@ -11,4 +11,6 @@ pub const AUDIT_ACTIONS: [&str; 10] = [
     "request_purge",
     "purge",
     "provision",
+    "move",
+    "move_failed",
 ];

@@ -1,5 +1,5 @@
 //! The Stockroom server: `serve` (the default), `migrate`, `seed-demo`, `check-config`,
-//! `add-member`, `create-admin`, `generate`, `endpoints`, `api-token create`, `tenant purge`, `tenant purge-due`, `tenant provision`.
+//! `add-member`, `create-admin`, `generate`, `endpoints`, `api-token create`, `tenant purge`, `tenant purge-due`, `tenant provision`, `tenant move`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -141,6 +141,22 @@ enum TenantCommand {
         #[arg(long)]
         cluster: String,
     },
+    /// Move a workspace's data to `shared` or to a database of its own on a registered
+    /// cluster: its writes are refused meanwhile (reads carry on), every table is copied,
+    /// counted and checksummed, then every server switches to it at once. Needs
+    /// database.owner_url and the owner_url of each cluster involved. Safe to run again after
+    /// a stop: it finishes the move (or, after a failed verification, it was rolled back).
+    Move {
+        /// The workspace's slug.
+        slug: String,
+        /// `shared`, or a cluster's name as [clusters.NAME] in the settings.
+        #[arg(long)]
+        to: String,
+        /// Seconds to keep the source after the switch before removing it (the same command,
+        /// or `tenant purge-due`, removes it once they have passed).
+        #[arg(long, default_value_t = 0)]
+        hold_secs: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -202,6 +218,14 @@ async fn main() -> ExitCode {
         Command::Tenant {
             command: TenantCommand::Provision { slug, cluster },
         } => cli::provision_workspace(&config, &slug, &cluster).await,
+        Command::Tenant {
+            command:
+                TenantCommand::Move {
+                    slug,
+                    to,
+                    hold_secs,
+                },
+        } => cli::move_workspace(&config, &slug, &to, hold_secs).await,
         Command::ApiToken {
             command:
                 ApiTokenCommand::Create {

@@ -141,7 +141,12 @@ impl Call {
             }
             RepoError::Moving => {
                 tracing::info!(request_id = %self.ctx.request_id, tenant = %self.tenant_label(), "refused while the workspace moves between databases");
-                AppError::Unavailable
+                AppError::Moving
+            }
+            // A member's transactions are never read-only but for a freeze.
+            RepoError::WritesFrozen => {
+                tracing::info!(request_id = %self.ctx.request_id, tenant = %self.tenant_label(), "write refused: the workspace's writes are frozen for a move");
+                AppError::Moving
             }
             RepoError::Behind => {
                 tracing::warn!(request_id = %self.ctx.request_id, tenant = %self.tenant_label(), "refused: the workspace's database lacks a migration (run `server migrate`)");
@@ -346,8 +351,26 @@ pub fn refusal_message(refusal: &Refusal) -> String {
             "The cluster already has a database named {database}, which is not this workspace's: nothing was changed."
         ),
         Refusal::PlacementUnderWay => {
-            "Another provisioning or purge of this workspace is running. Try again when it has finished.".into()
+            "Another provisioning, move or purge of this workspace is running. Try again when it has finished.".into()
         }
+        Refusal::MoveUnderWay { to } => format!(
+            "A move of this workspace to {to} is under way, or keeps its old copy for a while: run that move again to finish it."
+        ),
+        Refusal::NotActive => {
+            "This workspace is suspended or closed: reactivate it before moving it.".into()
+        }
+        Refusal::AlreadyThere { place } => {
+            format!("This workspace already lives in {place}: nothing to move.")
+        }
+        Refusal::SchemaDiffers => {
+            "The two databases are not on the same schema version: run `server migrate` first. Nothing was changed.".into()
+        }
+        Refusal::DestinationHoldsRows { table } => format!(
+            "The destination already holds rows of this workspace (in {table}), which no move under way put there: nothing was written."
+        ),
+        Refusal::CopyDiffers { table } => format!(
+            "The copy of {table} did not match its source: the move was abandoned, the copy discarded, and the workspace is served from where it was."
+        ),
         Refusal::PlacedElsewhere { cluster } => format!(
             "This workspace is already placed, or being provisioned, on the cluster \"{cluster}\"."
         ),

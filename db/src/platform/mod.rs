@@ -9,6 +9,7 @@ pub(crate) mod doorbells;
 pub mod generator;
 pub mod invitations;
 pub mod lifecycle;
+pub mod moves;
 pub mod operator;
 pub mod provision;
 pub mod purge;

@@ -286,4 +286,131 @@ impl TestDatabase {
             .expect("move lock released");
         held.close().await.ok();
     }
+
+    /// Both test clusters (the second when `./dev test` started one) as `server tenant move`
+    /// is given them.
+    pub fn move_clusters(&self) -> crate::platform::moves::Clusters {
+        let mut clusters = crate::platform::moves::Clusters::new();
+        clusters.insert(TEST_CLUSTER.to_owned(), self.test_cluster());
+        if second_cluster().is_some() {
+            let url = |role: &str| {
+                std::env::var(format!("STOCKROOM_TEST_CLUSTER2_{role}_URL"))
+                    .expect("set with the second cluster")
+            };
+            clusters.insert(
+                SECOND_CLUSTER.to_owned(),
+                crate::platform::provision::Destination::new(
+                    SECOND_CLUSTER,
+                    &url("OWNER"),
+                    &url("APP"),
+                )
+                .expect("the second cluster's URLs parse"),
+            );
+        }
+        clusters
+    }
+
+    /// Every table of `tenant` that a move carries (a `tenant_id`, forced row-level security,
+    /// not kept by the registry), in `database` on `cluster` (the control database when
+    /// `None`): its number of rows and a digest of the rows' sorted hashes. Computed apart
+    /// from the product's own checksum, so a test compares the two ends without trusting it.
+    pub async fn fingerprint(
+        &self,
+        cluster: &str,
+        database: Option<&str>,
+        tenant: uuid::Uuid,
+    ) -> std::collections::BTreeMap<String, (i64, String)> {
+        let mut conn = self.connect_to(cluster, database).await;
+        begin_pinned(&mut conn, tenant).await;
+        sqlx::query("SET LOCAL TimeZone = 'UTC'")
+            .execute(&mut conn)
+            .await
+            .expect("time zone set");
+        let tables: Vec<String> = sqlx::query_scalar(
+            "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c
+               JOIN pg_namespace n ON n.oid = c.relnamespace
+               JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped
+              WHERE c.relkind IN ('r', 'p') AND c.relforcerowsecurity
+                AND c.relname NOT IN ('tenant_feature_overrides', 'tenant_limit_overrides', 'member_directory')
+              ORDER BY 1",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .expect("tables listed");
+        let mut prints = std::collections::BTreeMap::new();
+        for table in tables {
+            let print: (i64, Option<String>) = sqlx::query_as(&format!(
+                "SELECT count(*), md5(string_agg(md5(t::text), '' ORDER BY md5(t::text)))
+                   FROM {table} t WHERE tenant_id = $1"
+            ))
+            .bind(tenant)
+            .fetch_one(&mut conn)
+            .await
+            .expect("table fingerprinted");
+            prints.insert(table, (print.0, print.1.unwrap_or_default()));
+        }
+        conn.close().await.ok();
+        prints
+    }
+
+    /// Runs `statement` as the owner in `database` on `cluster` (the control database when
+    /// `None`) with `tenant` pinned, and commits: rows a test puts or spoils there.
+    pub async fn run_pinned(
+        &self,
+        cluster: &str,
+        database: Option<&str>,
+        tenant: uuid::Uuid,
+        statement: &str,
+    ) {
+        let mut conn = self.connect_to(cluster, database).await;
+        begin_pinned(&mut conn, tenant).await;
+        sqlx::query(statement)
+            .execute(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("{statement}: {e}"));
+        sqlx::query("COMMIT")
+            .execute(&mut conn)
+            .await
+            .expect("commit");
+        conn.close().await.ok();
+    }
+
+    /// Applies the migrations in `dir` (a test's own) to `database` on the test cluster.
+    pub async fn migrate_extra_in(&self, database: &str, dir: &std::path::Path) {
+        let mut migrator = sqlx::migrate::Migrator::new(dir)
+            .await
+            .expect("the test's migrations read");
+        migrator.set_ignore_missing(true);
+        let mut conn = self.connect_to(TEST_CLUSTER, Some(database)).await;
+        migrator
+            .run(&mut conn)
+            .await
+            .expect("the test's migrations apply");
+        conn.close().await.ok();
+    }
+
+    /// Whether `cluster` has a database by this name.
+    pub async fn database_exists_on(&self, cluster: &str, name: &str) -> bool {
+        let mut conn = self
+            .cluster_owner(cluster)
+            .connect()
+            .await
+            .expect("owner connects");
+        let exists =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+                .bind(name)
+                .fetch_one(&mut conn)
+                .await
+                .expect("catalog read");
+        conn.close().await.ok();
+        exists
+    }
+
+    async fn connect_to(&self, cluster: &str, database: Option<&str>) -> sqlx::PgConnection {
+        let options = match database {
+            Some(name) => self.cluster_owner(cluster).database(name),
+            None => self.owner.clone(),
+        };
+        options.connect().await.expect("owner connects")
+    }
 }

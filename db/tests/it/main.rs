@@ -10,6 +10,8 @@ mod customers;
 mod databases;
 mod demo;
 mod imports;
+#[cfg(feature = "testing")]
+mod moves;
 mod orders_and_products;
 // Needs `db::testing` (the feature `./dev test` turns on through the server's dev-dependency).
 #[cfg(feature = "testing")]

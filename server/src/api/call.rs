@@ -112,6 +112,14 @@ impl ApiCall {
                 tracing::info!(request_id = %request_id, tenant = %tenant, token = %token, "refused while the workspace moves between databases");
                 unavailable()
             }
+            RepoError::WritesFrozen if self.access.scope.is_read_only() => ApiError::new(
+                Kind::ReadOnlyToken,
+                "This token was created read-only. Create a read-write token to change anything.",
+            ),
+            RepoError::WritesFrozen => {
+                tracing::info!(request_id = %request_id, tenant = %tenant, token = %token, "write refused: the workspace's writes are frozen for a move");
+                app::AppError::Moving.into()
+            }
             RepoError::Behind => {
                 tracing::warn!(request_id = %request_id, tenant = %tenant, token = %token, "refused: the workspace's database lacks a migration (run `server migrate`)");
                 unavailable()

@@ -280,6 +280,7 @@ impl From<app::AppError> for ApiError {
             E::RateLimited { .. } => ApiError::new(Kind::RateLimited, detail).with_retry_after(60),
             E::BadInput | E::Transport { .. } => ApiError::new(Kind::MalformedBody, detail),
             E::Unavailable | E::TooSlow => ApiError::new(Kind::Unavailable, detail),
+            E::Moving => ApiError::new(Kind::Unavailable, detail).with_retry_after(60),
             E::Internal { request_id } => ApiError::internal(&request_id),
         }
     }

@@ -13,7 +13,7 @@ use crate::{connect, connect_as, password_hasher};
 mod migrate;
 mod tenant;
 pub use migrate::{migrate, MigrateOptions};
-pub use tenant::{provision_workspace, purge_due, purge_workspace};
+pub use tenant::{move_workspace, provision_workspace, purge_due, purge_workspace};
 
 /// Why a command (or start-up) failed, phrased for the operator who ran it.
 #[derive(Debug, thiserror::Error)]

@@ -79,7 +79,7 @@ async fn purge_one(
     let report = match tenant.placement().dedicated() {
         None => purge(db, tenant, by, reason).await?,
         Some(home) => {
-            let cluster = cluster_owner(config, &home.cluster)?;
+            let cluster = cluster_owner(config, &home.cluster, "SLUG")?;
             let report = purge_dedicated(db, tenant, &cluster, by, reason).await?;
             println!(
                 "{slug}: database {} on cluster {} dropped",
@@ -117,7 +117,7 @@ pub async fn provision_workspace(
     use db::platform::provision::{provision, Provisioned, Step};
 
     let slug = arg("SLUG", Slug::parse(slug))?;
-    let to = cluster_owner(config, cluster)?;
+    let to = cluster_owner(config, cluster, "--cluster")?;
     if config.database.owner_url.is_empty() {
         return Err(CliError::setting(
             "database.owner_url",
@@ -168,16 +168,111 @@ pub async fn provision_workspace(
     }
 }
 
+/// `server tenant move SLUG --to shared|CLUSTER [--hold-secs N]`: moves a workspace's data,
+/// printing each phase as it finishes and, at the end, the rows per table and how long its
+/// writes were refused. Needs `database.owner_url` and the owner URL of every cluster
+/// involved. Run again after a stop, it finishes the same move.
+pub async fn move_workspace(
+    config: &Config,
+    slug: &str,
+    to: &str,
+    hold_secs: u64,
+) -> Result<(), CliError> {
+    use db::platform::moves::{move_workspace, Clusters, Moved, Phase, Target};
+
+    let slug = arg("SLUG", Slug::parse(slug))?;
+    let target = Target::parse(to);
+    let mut clusters = Clusters::new();
+    if let Target::Cluster(name) = &target {
+        clusters.insert(name.clone(), cluster_owner(config, name, "--to")?);
+    }
+    if config.database.owner_url.is_empty() {
+        return Err(CliError::setting(
+            "database.owner_url",
+            "not set (Leptos.toml or STOCKROOM_DATABASE_OWNER_URL): a move reads and removes the workspace's rows as the owner role",
+        ));
+    }
+    let db = connect_as(config, &config.database.owner_url, "database.owner_url").await?;
+    let tenant = workspace(&db, &slug).await?;
+    if let Some(home) = tenant.placement().dedicated() {
+        if !clusters.contains_key(&home.cluster) {
+            let from = cluster_owner(config, &home.cluster, "SLUG")?;
+            clusters.insert(home.cluster.clone(), from);
+        }
+    }
+    let actor = db::platform::console::Actor::System("operator: server tenant move");
+    let started = std::time::Instant::now();
+    let outcome = move_workspace(
+        &db,
+        tenant.id(),
+        &target,
+        &clusters,
+        std::time::Duration::from_secs(hold_secs),
+        actor,
+        |phase| {
+            let done = match phase {
+                Phase::Frozen => "writes frozen; reads carry on from where it is",
+                Phase::Drained => "no write of it is still running",
+                Phase::Prepared => "destination ready, on the same schema",
+                Phase::Copied => "rows copied",
+                Phase::Verified => "counts and checksums equal on both sides",
+                Phase::Switched => "switched: every server serves it from its new place",
+                Phase::Cleaned => "source removed",
+            };
+            println!("{slug}: {done} ({:.1} s)", started.elapsed().as_secs_f64());
+            std::ops::ControlFlow::Continue(())
+        },
+    )
+    .await;
+    db.close().await;
+    match outcome {
+        Ok(Moved::Done(report)) => {
+            for (table, rows) in report.tables.iter().filter(|(_, rows)| *rows > 0) {
+                println!("{slug}: {table}: {rows} rows");
+            }
+            println!(
+                "{slug}: moved from {} to {}: {} rows; writes refused for {:.1} s (copy {:.1} s, verification {:.1} s)",
+                report.from,
+                report.to,
+                report.rows(),
+                report.writes_frozen_for.as_secs_f64(),
+                report.copy_took.as_secs_f64(),
+                report.verify_took.as_secs_f64(),
+            );
+            if let Some(until) = report.source_kept_until {
+                println!(
+                    "{slug}: the source is kept until {until}; then run this command again, or `server tenant purge-due`, to remove it"
+                );
+            }
+            Ok(())
+        }
+        Ok(Moved::Stopped(phase)) => Err(CliError::Serve(format!("stopped after {phase:?}"))),
+        Err(db::RepoError::Refused(refusal)) => Err(CliError::Argument {
+            flag: match refusal {
+                db::Refusal::DatabaseExists { .. }
+                | db::Refusal::AlreadyThere { .. }
+                | db::Refusal::DestinationHoldsRows { .. }
+                | db::Refusal::MoveUnderWay { .. } => "--to",
+                _ => "SLUG",
+            },
+            reason: app::ssr::call::refusal_message(&refusal),
+        }),
+        Err(db::RepoError::Unavailable(err)) => Err(CliError::Argument {
+            flag: "--to",
+            reason: format!("cannot reach a database of this move: {err}"),
+        }),
+        Err(err) => Err(err.into()),
+    }
+}
+
 /// The cluster `name` as its owner role reaches it, from the settings: the databases of
 /// workspaces are created and dropped there.
 fn cluster_owner(
     config: &Config,
     name: &str,
+    flag: &'static str,
 ) -> Result<db::platform::provision::Destination, CliError> {
-    let refused = |reason: String| CliError::Argument {
-        flag: "--cluster",
-        reason,
-    };
+    let refused = |reason: String| CliError::Argument { flag, reason };
     let Some(settings) = config.clusters.get(name) else {
         let known: Vec<&str> = config.clusters.keys().map(String::as_str).collect();
         return Err(refused(format!(

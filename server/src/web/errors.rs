@@ -28,9 +28,15 @@ pub(super) async fn server_fn_status(req: Request, next: Next) -> Response {
         }
         parts.status = err.status();
         if parts.status == StatusCode::SERVICE_UNAVAILABLE {
+            // A move's freeze lasts about as long as copying the workspace takes.
+            let seconds = if err == app::AppError::Moving {
+                "60"
+            } else {
+                "5"
+            };
             parts.headers.insert(
                 axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from_static("5"),
+                axum::http::HeaderValue::from_static(seconds),
             );
         }
     }

@@ -89,7 +89,7 @@ impl Actor<'_> {
         }
     }
 
-    fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         match self {
             Actor::Console(scope) => scope.email.to_string(),
             Actor::System(name) => (*name).to_owned(),

@@ -14,7 +14,7 @@ use crate::{Db, RepoError};
 /// Tables that carry a `tenant_id` but are the platform's, kept in the control database: the
 /// overrides (copied to the workspace's database too: its limits read them there; the console
 /// changes them, see `console::home_copy`) and the member directory ("find my workspace").
-const REGISTRY_TABLES: [&str; 3] = [
+pub(crate) const REGISTRY_TABLES: [&str; 3] = [
     "tenant_feature_overrides",
     "tenant_limit_overrides",
     "member_directory",
@@ -22,7 +22,10 @@ const REGISTRY_TABLES: [&str; 3] = [
 
 /// Connects as the owner to the workspace's database, in a transaction pinned to it: the
 /// tables' forced row-level security holds the owner to this one workspace too.
-async fn pinned(home: &PgConnectOptions, tenant_id: TenantId) -> Result<PgConnection, RepoError> {
+pub(crate) async fn pinned(
+    home: &PgConnectOptions,
+    tenant_id: TenantId,
+) -> Result<PgConnection, RepoError> {
     let mut conn = home.connect().await?;
     sqlx::query("BEGIN").execute(&mut conn).await?;
     sqlx::query("SELECT set_config('app.tenant_id', $1, true)")
@@ -34,7 +37,9 @@ async fn pinned(home: &PgConnectOptions, tenant_id: TenantId) -> Result<PgConnec
 
 /// The workspace's tables: a `tenant_id` and forced row-level security (the sessions table
 /// has a `tenant_id` too, but it is the platform's), in the catalog's order (children first).
-async fn workspace_tables(conn: &mut PgConnection) -> Result<Vec<TenantTable>, RepoError> {
+pub(crate) async fn workspace_tables(
+    conn: &mut PgConnection,
+) -> Result<Vec<TenantTable>, RepoError> {
     let forced: Vec<(String, String)> = sqlx::query_as(
         "SELECT n.nspname::text, c.relname::text FROM pg_class c
            JOIN pg_namespace n ON n.oid = c.relnamespace

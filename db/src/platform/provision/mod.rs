@@ -20,7 +20,7 @@
 //! A stopped run leaves the registry at `provisioning`, which sends nobody anywhere: the
 //! half-made database never receives traffic, and running the command again finishes it.
 
-mod copy;
+pub(crate) mod copy;
 
 use std::ops::ControlFlow;
 
@@ -49,8 +49,13 @@ impl Destination {
         &self.cluster
     }
 
+    /// The owner role's way into `database` on this cluster.
+    pub(crate) fn owner_in(&self, database: &str) -> PgConnectOptions {
+        self.owner.clone().database(database)
+    }
+
     /// Whether the cluster has a database by this name (an error when it does not answer).
-    async fn database_exists(&self, database: &str) -> Result<bool, RepoError> {
+    pub(crate) async fn database_exists(&self, database: &str) -> Result<bool, RepoError> {
         let mut conn = self.owner.connect().await?;
         let exists = sqlx::query_scalar!(
             r#"SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS "exists!""#,
@@ -362,7 +367,7 @@ async fn mark(
 }
 
 /// Step 2: the move lock's key, as `app_enter_tenant` takes it shared.
-async fn drain(db: &Db, tenant_id: TenantId) -> Result<(), RepoError> {
+pub(crate) async fn drain(db: &Db, tenant_id: TenantId) -> Result<(), RepoError> {
     let mut tx = begin_in_control(db, tenant_id).await?;
     sqlx::query!(
         "SELECT pg_advisory_xact_lock(1397903693, hashtext($1::uuid::text))",
@@ -375,7 +380,7 @@ async fn drain(db: &Db, tenant_id: TenantId) -> Result<(), RepoError> {
 }
 
 /// Step 3. A database left by a stopped run is kept (and finished).
-async fn create_database(to: &Destination, database: &str) -> Result<(), RepoError> {
+pub(crate) async fn create_database(to: &Destination, database: &str) -> Result<(), RepoError> {
     let mut conn = to.owner.connect().await?;
     let name = quote_ident(database);
     match sqlx::query(&format!("CREATE DATABASE {name}"))
