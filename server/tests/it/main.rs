@@ -13,6 +13,7 @@ mod hostile;
 mod imports;
 mod lifecycle;
 mod mail;
+mod moves;
 mod nodes;
 mod operator;
 mod picker;

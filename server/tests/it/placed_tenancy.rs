@@ -1,5 +1,6 @@
 //! The cross-tenant sweeps of `tenancy`, run again with the workspaces' data in databases of
-//! their own: one dedicated and the other shared, either way round, and both dedicated.
+//! their own: one dedicated and the other shared, either way round, both dedicated, and each
+//! moved there (and back) by `server tenant move` after it began.
 //! Nothing of one workspace reaches the other's session, whichever database serves it.
 
 use crate::support::{Layout, TestApp};
@@ -9,10 +10,11 @@ use crate::tenancy::{
     lists_and_dashboard_show_only_the_callers_workspace_in,
 };
 
-const PLACED: [Layout; 3] = [
+const PLACED: [Layout; 4] = [
     Layout::BravoDedicated,
     Layout::AlphaDedicated,
     Layout::BothDedicated,
+    Layout::Moved,
 ];
 
 #[tokio::test]

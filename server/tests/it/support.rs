@@ -40,6 +40,9 @@ pub enum Layout {
     BravoDedicated,
     /// Each in a database of its own, on two clusters.
     BothDedicated,
+    /// Placed by `server tenant move`'s moves after registration: alpha shared → the second
+    /// cluster → the first; bravo shared → the first cluster → back to shared.
+    Moved,
 }
 
 pub struct TestApp {
@@ -118,6 +121,7 @@ impl TestApp {
             Layout::AlphaDedicated => &[("alpha", TEST_CLUSTER)],
             Layout::BravoDedicated => &[("bravo", TEST_CLUSTER)],
             Layout::BothDedicated => &[("alpha", TEST_CLUSTER), ("bravo", SECOND_CLUSTER)],
+            Layout::Moved => return self.move_around().await,
         };
         for (slug, cluster) in placed {
             let slug = domain::Slug::parse(slug).unwrap();
@@ -135,6 +139,40 @@ impl TestApp {
                 "{slug} is served from its own database"
             );
         }
+    }
+
+    async fn move_around(&self) {
+        use db::platform::moves::{move_workspace, Moved, Target};
+        use db::testing::{SECOND_CLUSTER, TEST_CLUSTER};
+        let hops = [
+            ("alpha", Target::Cluster(SECOND_CLUSTER.into())),
+            ("alpha", Target::Cluster(TEST_CLUSTER.into())),
+            ("bravo", Target::Cluster(TEST_CLUSTER.into())),
+            ("bravo", Target::Shared),
+        ];
+        let owner = self.database.owner_db().await;
+        for (slug, target) in hops {
+            let slug = domain::Slug::parse(slug).unwrap();
+            let tenant = db::platform::tenants::find_by_slug(&self.database.db, &slug)
+                .await
+                .unwrap()
+                .unwrap();
+            let moved = move_workspace(
+                &owner,
+                tenant.id(),
+                &target,
+                &self.database.move_clusters(),
+                std::time::Duration::ZERO,
+                db::platform::console::Actor::System("test"),
+                |_| std::ops::ControlFlow::Continue(()),
+            )
+            .await;
+            assert!(
+                matches!(moved, Ok(Moved::Done(_))),
+                "{slug} to {target:?}: {moved:?}"
+            );
+        }
+        owner.close().await;
     }
 
     /// Like [`TestApp::spawn_with_hasher`], on a database the test prepared.

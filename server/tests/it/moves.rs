@@ -1,0 +1,144 @@
+//! A workspace being moved, as its people and its API clients see it: while its writes are
+//! frozen, every write (server function, API) is refused with a 503 that says why and when to
+//! retry, its pages and API reads carry on, and every other workspace is untouched.
+
+use std::ops::ControlFlow;
+use std::time::Duration;
+
+use db::platform::console::Actor;
+use db::platform::moves::{move_workspace, Moved, Phase, Target};
+use db::testing::TEST_CLUSTER;
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::api;
+use crate::support::TestApp;
+
+async fn move_bravo(app: &TestApp, stop_after: Option<Phase>) -> Moved {
+    let tenant = app.tenant("bravo").await;
+    let owner = app.database.owner_db().await;
+    let moved = move_workspace(
+        &owner,
+        tenant.id(),
+        &Target::Cluster(TEST_CLUSTER.into()),
+        &app.database.move_clusters(),
+        Duration::ZERO,
+        Actor::System("test"),
+        |phase| {
+            if Some(phase) == stop_after {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        },
+    )
+    .await;
+    owner.close().await;
+    moved.unwrap()
+}
+
+#[tokio::test]
+async fn a_frozen_workspace_refuses_every_write_with_a_clear_503_and_keeps_reading() {
+    let app = TestApp::spawn_with_clusters(|_, _| {}).await;
+    let a = app
+        .register("alpha", "ann@alpha.test", "alpha-password-1")
+        .await;
+    let b = app
+        .register("bravo", "bob@bravo.test", "bravo-password-1")
+        .await;
+    app.create_product("bravo", &b, "KEPT-1", "Kept", "5").await;
+    let token = api::token(&app, "bravo", &b, "write").await;
+
+    assert!(matches!(
+        move_bravo(&app, Some(Phase::Frozen)).await,
+        Moved::Stopped(Phase::Frozen)
+    ));
+
+    // The screens' write: a typed error the page shows, 503, and when to come back.
+    let refused = app
+        .call::<app::api::products::SaveProduct>(
+            Some("bravo"),
+            &[
+                ("sku", "LOST-1"),
+                ("name", "Lost"),
+                ("description", ""),
+                ("price", "1.00"),
+                ("stock", "1"),
+            ],
+            Some(&b),
+            HeaderMap::new(),
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(refused.headers()[RETRY_AFTER], "60");
+    let error: app::AppError = serde_json::from_str(&refused.text().await.unwrap()).unwrap();
+    assert_eq!(error, app::AppError::Moving);
+
+    // The API's write: a problem with Retry-After; its reads go on.
+    let write = api::post(
+        &app,
+        "bravo",
+        "/products",
+        &token,
+        json!({"sku": "LOST-2", "name": "Lost", "price": {"amount_minor": 100, "currency": "USD"}, "stock": 1}),
+    )
+    .await;
+    assert_eq!(
+        write.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        write.text
+    );
+    assert_eq!(write.headers[RETRY_AFTER], "60");
+    assert!(write.text.contains("being moved"), "{}", write.text);
+    let read = api::get(&app, "bravo", "/products", &token).await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.text);
+    let skus: Vec<&str> = read.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["sku"].as_str())
+        .collect();
+    assert_eq!(skus, ["KEPT-1"]);
+
+    // The page reads as usual.
+    let page = app.get(Some("bravo"), "/products", Some(&b)).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains("KEPT-1"));
+
+    // Another workspace writes as usual.
+    app.create_product("alpha", &a, "ALPHA-1", "Alpha", "1")
+        .await;
+
+    // Once moved, bravo writes again (same session, same token), and nothing refused arrived.
+    assert!(matches!(move_bravo(&app, None).await, Moved::Done(_)));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    let made = loop {
+        let made = api::post(
+            &app,
+            "bravo",
+            "/products",
+            &token,
+            json!({"sku": "AFTER-1", "name": "After", "price": {"amount_minor": 100, "currency": "USD"}, "stock": 1}),
+        )
+        .await;
+        if made.status != StatusCode::SERVICE_UNAVAILABLE || tokio::time::Instant::now() > deadline
+        {
+            break made;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+    app.create_product("bravo", &b, "AFTER-2", "After", "1")
+        .await;
+    let read = api::get(&app, "bravo", "/products?limit=50", &token).await;
+    let mut skus: Vec<String> = read.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["sku"].as_str().map(str::to_owned))
+        .collect();
+    skus.sort();
+    assert_eq!(skus, ["AFTER-1", "AFTER-2", "KEPT-1"], "{:?}", read.body);
+}
