@@ -142,3 +142,79 @@ async fn a_frozen_workspace_refuses_every_write_with_a_clear_503_and_keeps_readi
     skus.sort();
     assert_eq!(skus, ["AFTER-1", "AFTER-2", "KEPT-1"], "{:?}", read.body);
 }
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// `server tenant move`, as the operator runs it, with the test cluster (and a dead one)
+/// in its settings.
+fn tenant_move(database: &db::testing::TestDatabase, args: &[&str]) -> std::process::Output {
+    let owner_url = database.owner_url();
+    crate::support::server_command_with(
+        database,
+        &[&["tenant", "move"], args].concat(),
+        &[
+            ("STOCKROOM_CLUSTER_TEST_URL", database.app_url()),
+            ("STOCKROOM_CLUSTER_TEST_OWNER_URL", owner_url.as_str()),
+            (
+                "STOCKROOM_CLUSTER_DEAD_URL",
+                "postgres://stockroom_app:x@127.0.0.1:1/stockroom",
+            ),
+            (
+                "STOCKROOM_CLUSTER_DEAD_OWNER_URL",
+                "postgres://stockroom_owner:x@127.0.0.1:1/stockroom",
+            ),
+        ],
+    )
+}
+
+#[tokio::test]
+async fn tenant_move_moves_a_workspace_and_refuses_bad_requests_in_one_line() {
+    let database = db::testing::fresh_database().await;
+    let (alpha, _) = crate::support::registered_workspace(&database, "alpha", "Shop").await;
+    let name = db::platform::provision::database_name(alpha.id());
+    let refused = |out: &std::process::Output, needle: &str| {
+        let stderr = text(&out.stderr);
+        assert!(!out.status.success(), "{needle}: refused");
+        assert!(stderr.contains(needle), "{needle}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+    };
+
+    refused(
+        &tenant_move(&database, &["alpha", "--to", "nowhere"]),
+        "--to: no cluster `nowhere` in [clusters]",
+    );
+    refused(
+        &tenant_move(&database, &["alpha", "--to", "dead"]),
+        "--to: cannot reach a database of this move",
+    );
+    refused(
+        &tenant_move(&database, &["alpha", "--to", "shared"]),
+        "--to: This workspace already lives in the shared database",
+    );
+    refused(&tenant_move(&database, &["ghost", "--to", "test"]), "ghost");
+    refused(&tenant_move(&database, &["Not A Slug", "--to", "test"]), "SLUG");
+    assert!(
+        !database.database_exists(&name).await,
+        "nothing made by a refused move"
+    );
+
+    let out = tenant_move(&database, &["alpha", "--to", "test"]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("alpha: writes frozen"), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "alpha: moved from the shared database to database {name} on cluster test"
+        )),
+        "{stdout}"
+    );
+    assert!(stdout.contains("public.users: 1 rows"), "{stdout}");
+    assert!(database.database_exists(&name).await);
+
+    let out = tenant_move(&database, &["alpha", "--to", "shared"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!database.database_exists(&name).await, "its database is dropped");
+    assert_eq!(database.count_rows(None, "users", alpha.id().as_uuid()).await, 1);
+}
