@@ -128,8 +128,9 @@ enum TenantCommand {
         #[arg(long)]
         reason: String,
     },
-    /// Erase every workspace its owner deleted whose grace period is over (run it daily, e.g.
-    /// from cron). Needs database.owner_url.
+    /// Erase every workspace its owner deleted whose grace period is over, and remove the
+    /// sources that moves kept once their hold is over (run it daily, e.g. from cron). Needs
+    /// database.owner_url (and a cluster's owner_url for a source there).
     PurgeDue,
     /// Give a new or empty workspace a database of its own on a registered cluster (create,
     /// migrate, copy its members, switch). Needs database.owner_url and the cluster's

@@ -194,7 +194,10 @@ async fn tenant_move_moves_a_workspace_and_refuses_bad_requests_in_one_line() {
         "--to: This workspace already lives in the shared database",
     );
     refused(&tenant_move(&database, &["ghost", "--to", "test"]), "ghost");
-    refused(&tenant_move(&database, &["Not A Slug", "--to", "test"]), "SLUG");
+    refused(
+        &tenant_move(&database, &["Not A Slug", "--to", "test"]),
+        "SLUG",
+    );
     assert!(
         !database.database_exists(&name).await,
         "nothing made by a refused move"
@@ -215,6 +218,35 @@ async fn tenant_move_moves_a_workspace_and_refuses_bad_requests_in_one_line() {
 
     let out = tenant_move(&database, &["alpha", "--to", "shared"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(!database.database_exists(&name).await, "its database is dropped");
-    assert_eq!(database.count_rows(None, "users", alpha.id().as_uuid()).await, 1);
+    assert!(
+        !database.database_exists(&name).await,
+        "its database is dropped"
+    );
+    assert_eq!(
+        database
+            .count_rows(None, "users", alpha.id().as_uuid())
+            .await,
+        1
+    );
+
+    // With a hold, the source stays until the hold is over, then `purge-due` removes it.
+    let out = tenant_move(&database, &["alpha", "--to", "test", "--hold-secs", "1"]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        stdout.contains("alpha: the source is kept until"),
+        "{stdout}"
+    );
+    let a = alpha.id().as_uuid();
+    assert_eq!(database.count_rows(None, "users", a).await, 1, "kept");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let out = crate::support::server_command(&database, &["tenant", "purge-due"]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains("alpha: the copy its move left in the shared database is removed"),
+        "{stdout}"
+    );
+    assert_eq!(database.count_rows(None, "users", a).await, 0);
+    assert_eq!(database.count_rows(Some(&name), "users", a).await, 1);
 }

@@ -209,6 +209,47 @@ pub async fn move_workspace(
     outcome
 }
 
+/// Removes the sources that switched moves keep and whose hold is over (what a rerun of each
+/// move would do): `server tenant purge-due` runs it. One that fails does not stop the
+/// others; each comes back with its workspace and what was removed (or why not).
+pub async fn clean_due(
+    db: &Db,
+    clusters: &Clusters,
+) -> Result<Vec<(TenantId, Result<Location, RepoError>)>, RepoError> {
+    let due = sqlx::query_scalar!(
+        "SELECT workspace_id FROM workspace_moves
+          WHERE state = 'switched' AND hold_until <= clock_timestamp()
+          ORDER BY hold_until"
+    )
+    .fetch_all(&mut *db.platform().await?)
+    .await?;
+    let mut cleaned = Vec::with_capacity(due.len());
+    for tenant in due.into_iter().map(TenantId::from_uuid) {
+        let outcome = async {
+            let run = RunLock::take(db, tenant).await?;
+            let ends = Ends {
+                db,
+                tenant,
+                clusters,
+            };
+            let outcome = match open_move(db, tenant).await? {
+                Some(open) if open.state == "switched" => {
+                    ends.leave(&open.from).await?;
+                    ends.clean_if_due(&open).await?;
+                    Ok(open.from)
+                }
+                // Finished meanwhile by a rerun of the move.
+                _ => Err(RepoError::NotFound),
+            };
+            run.release().await?;
+            outcome
+        }
+        .await;
+        cleaned.push((tenant, outcome));
+    }
+    Ok(cleaned)
+}
+
 /// The move under way, as its row says.
 struct OpenMove {
     id: Uuid,
