@@ -201,7 +201,8 @@ fn provisioner(
         return Ok(None);
     }
     let provisioner = Provisioner::new(&config.database.owner_url, clusters)
-        .map_err(|reason| CliError::setting("database.owner_url", reason))?;
+        .map_err(|reason| CliError::setting("database.owner_url", reason))?
+        .with_move_hold(Duration::from_secs(config.placements.move_hold_secs));
     Ok(Some(Arc::new(provisioner)))
 }
 

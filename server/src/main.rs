@@ -154,9 +154,10 @@ enum TenantCommand {
         #[arg(long)]
         to: String,
         /// Seconds to keep the source after the switch before removing it (the same command,
-        /// or `tenant purge-due`, removes it once they have passed).
-        #[arg(long, default_value_t = 0)]
-        hold_secs: u64,
+        /// or `tenant purge-due`, removes it once they have passed); by default
+        /// placements.move_hold_secs.
+        #[arg(long)]
+        hold_secs: Option<u64>,
     },
 }
 

@@ -210,7 +210,7 @@ pub async fn move_workspace(
     config: &Config,
     slug: &str,
     to: &str,
-    hold_secs: u64,
+    hold_secs: Option<u64>,
 ) -> Result<(), CliError> {
     use db::platform::moves::{move_workspace, Clusters, Moved, Phase, Target};
 
@@ -241,7 +241,7 @@ pub async fn move_workspace(
         tenant.id(),
         &target,
         &clusters,
-        std::time::Duration::from_secs(hold_secs),
+        std::time::Duration::from_secs(hold_secs.unwrap_or(config.placements.move_hold_secs)),
         actor,
         |phase| {
             let done = match phase {

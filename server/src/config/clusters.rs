@@ -30,6 +30,9 @@ pub struct PlacementsConfig {
     /// there, provisioned during its registration. Empty (the default): new workspaces are
     /// shared. The server then needs `database.owner_url` and the cluster's `owner_url`.
     pub new_workspaces: String,
+    /// How long a move keeps its source after the switch (a copy to fall back on) before the
+    /// next `server tenant purge-due` (or the same move, run again) removes it.
+    pub move_hold_secs: u64,
 }
 
 impl Default for PlacementsConfig {
@@ -39,6 +42,7 @@ impl Default for PlacementsConfig {
             max_open_pools: 25,
             idle_close_secs: 300,
             new_workspaces: String::new(),
+            move_hold_secs: 3600,
         }
     }
 }

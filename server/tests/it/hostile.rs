@@ -312,6 +312,11 @@ pub(crate) fn functions() -> Vec<Function> {
             ],
         ),
         f(
+            console::MoveTenant::PATH,
+            ConsoleAdmin,
+            &[("slug", "alpha", Other), ("to", "shared", Field("to"))],
+        ),
+        f(
             console::SetTenantStatus::PATH,
             ConsoleAdmin,
             &[

@@ -203,7 +203,7 @@ async fn tenant_move_moves_a_workspace_and_refuses_bad_requests_in_one_line() {
         "nothing made by a refused move"
     );
 
-    let out = tenant_move(&database, &["alpha", "--to", "test"]);
+    let out = tenant_move(&database, &["alpha", "--to", "test", "--hold-secs", "0"]);
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
     assert!(stdout.contains("alpha: writes frozen"), "{stdout}");
@@ -216,7 +216,7 @@ async fn tenant_move_moves_a_workspace_and_refuses_bad_requests_in_one_line() {
     assert!(stdout.contains("public.users: 1 rows"), "{stdout}");
     assert!(database.database_exists(&name).await);
 
-    let out = tenant_move(&database, &["alpha", "--to", "shared"]);
+    let out = tenant_move(&database, &["alpha", "--to", "shared", "--hold-secs", "0"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
         !database.database_exists(&name).await,

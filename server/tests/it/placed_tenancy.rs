@@ -251,3 +251,107 @@ async fn a_server_without_owner_urls_offers_no_provisioning() {
     let body = refused.text().await.unwrap();
     assert!(body.contains("server tenant provision"), "{body}");
 }
+
+#[tokio::test]
+async fn the_console_moves_a_workspace_with_its_data_and_follows_the_move() {
+    use app::api::console::{LoadTenant, MoveTenant, TenantDetailView};
+    use reqwest::header::HeaderMap;
+    let app = TestApp::spawn_with_clusters(|config, database| {
+        config.clusters.insert(
+            db::testing::TEST_CLUSTER.to_owned(),
+            server::config::ClusterConfig {
+                url: database.app_url().to_owned(),
+                owner_url: database.owner_url(),
+            },
+        );
+        config.database.owner_url = database.owner_url();
+        config.placements.move_hold_secs = 0;
+    })
+    .await;
+    let owner = app
+        .register("alpha", "ann@alpha.test", "alpha-password-1")
+        .await;
+    app.create_product("alpha", &owner, "A-1", "Alpha thing", "3")
+        .await;
+    let console = app
+        .console_admin("root@platform.test", "console-password-1")
+        .await;
+    let detail = || async {
+        app.call::<LoadTenant>(
+            Some("admin"),
+            &[("slug", "alpha")],
+            Some(&console),
+            HeaderMap::new(),
+        )
+        .await
+        .json::<TenantDetailView>()
+        .await
+        .unwrap()
+    };
+    let relocate = |to: &'static str| {
+        let console = console.clone();
+        let app = &app;
+        async move {
+            app.call::<MoveTenant>(
+                Some("admin"),
+                &[("slug", "alpha"), ("to", to)],
+                Some(&console),
+                HeaderMap::new(),
+            )
+            .await
+        }
+    };
+    // Until the move is done, as the page's progress panel follows it.
+    let settled = || async {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let now = detail().await;
+            let open = now.latest_move.as_ref().is_some_and(|m| m.open);
+            if !open || tokio::time::Instant::now() > deadline {
+                return now;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    };
+    assert_eq!(detail().await.move_targets, ["test"]);
+
+    let refused = relocate("nowhere").await;
+    assert_eq!(refused.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+    let refused = relocate("shared").await;
+    assert_eq!(refused.status(), reqwest::StatusCode::FORBIDDEN);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("already lives in the shared database"),
+        "moving to where it is"
+    );
+
+    assert_eq!(relocate("test").await.status(), reqwest::StatusCode::OK);
+    let there = settled().await;
+    let done = there.latest_move.clone().expect("its move is shown");
+    assert_eq!(done.state, "Moved", "{done:?}");
+    assert!(done.rows_moved.unwrap_or(0) >= 2, "{done:?}");
+    assert!(
+        there.data.starts_with("In a database of its own"),
+        "{}",
+        there.data
+    );
+    assert_eq!(there.move_targets, ["shared"]);
+    assert!(app.signed_in("alpha", &owner).await, "still signed in");
+    app.create_product("alpha", &owner, "A-2", "Alpha other", "1")
+        .await;
+
+    assert_eq!(relocate("shared").await.status(), reqwest::StatusCode::OK);
+    let back = settled().await;
+    assert_eq!(back.latest_move.unwrap().state, "Moved");
+    assert!(
+        back.data.starts_with("In the shared database"),
+        "{}",
+        back.data
+    );
+    let products = app.get(Some("alpha"), "/products", Some(&owner)).await;
+    let page = products.text().await.unwrap();
+    assert!(page.contains("A-1") && page.contains("A-2"));
+}

@@ -125,3 +125,33 @@ pub async fn provision_tenant(slug: String, cluster: String) -> Result<(), AppEr
     call.run(async move { provisioner.place(tenant, &cluster, actor).await.map(|_| ()) })
         .await
 }
+
+/// Moves a workspace's data to `to` ("shared" or a cluster this server can act on as its
+/// owner), from where it is now (a cluster this server can act on too). Returns once its
+/// writes are frozen and the move is recorded; the move goes on in the background and the
+/// workspace's page follows it. Its writes are refused until the switch; its reads carry on.
+#[server]
+pub async fn move_tenant(slug: String, to: String) -> Result<(), AppError> {
+    use db::platform::moves::Target;
+    use db::platform::provision::OwnedActor;
+
+    let call = crate::ssr::ConsoleCall::open()?;
+    let tenant = tenant_id(&call, &slug).await?;
+    let Some(provisioner) = call.services().provisioner.clone() else {
+        return Err(AppError::field(
+            "to",
+            "This server cannot move workspaces (its settings hold no owner URL): run `server tenant move` instead.",
+        ));
+    };
+    let actor = OwnedActor::Console(call.scope().clone());
+    let started = provisioner
+        .start_move(tenant, Target::parse(to.trim()), actor)
+        .await;
+    if let Err(db::RepoError::Invalid { field: "cluster" }) = started {
+        return Err(AppError::field(
+            "to",
+            "This server cannot act on that cluster (no owner URL for it in its settings).",
+        ));
+    }
+    call.run(async { started }).await
+}

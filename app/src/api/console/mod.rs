@@ -83,6 +83,56 @@ pub struct TenantDetailView {
     pub limits: Vec<LimitSetting>,
     /// How its last purge ended, if it had one.
     pub last_purge: Option<PurgeResult>,
+    /// Where this server can move its data now: "shared" and cluster names (empty: it is not
+    /// active, a move is under way, or this server cannot act on the clusters involved).
+    pub move_targets: Vec<String>,
+    /// Its latest move, if it ever had one.
+    pub latest_move: Option<MoveView>,
+}
+
+/// A move as the console's progress panel shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MoveView {
+    pub from: String,
+    pub to: String,
+    /// The phase in words: "Copying its rows", "Done", …
+    pub state: String,
+    /// Whether it still has work to do: the page follows it until it has not.
+    pub open: bool,
+    pub started_by: String,
+    pub started_at: String,
+    pub rows_moved: Option<i64>,
+    /// When its old copy is removed, while it is kept.
+    pub source_kept_until: Option<String>,
+    /// Why it failed, or why its last run stopped.
+    pub failure: Option<String>,
+}
+
+#[cfg(feature = "ssr")]
+fn move_view(m: db::platform::moves::MoveStatus) -> MoveView {
+    use super::common::when as utc_minute;
+    let state = match m.state.as_str() {
+        "frozen" => "Writes paused; preparing the copy",
+        "copying" => "Writes paused; copying its rows",
+        "verifying" => "Writes paused; comparing both copies table by table",
+        "switched" => "Moved; the old copy is kept until its hold is over",
+        "cleaned" => "Moved",
+        _ => "Failed; served from where it was",
+    };
+    MoveView {
+        from: m.from.to_string(),
+        to: m.to.to_string(),
+        state: state.to_owned(),
+        open: m.is_open(),
+        started_by: m.started_by.clone(),
+        started_at: utc_minute(m.started_at),
+        rows_moved: m.rows_moved,
+        source_kept_until: (m.state == "switched")
+            .then_some(m.hold_until)
+            .flatten()
+            .map(utc_minute),
+        failure: m.failure,
+    }
 }
 
 #[cfg(feature = "ssr")]
@@ -342,10 +392,33 @@ pub async fn load_tenant(slug: String) -> Result<TenantDetailView, AppError> {
         ))
         .await?
         .map(erasure::purge_result);
-    let shared = detail.data.placement == db::platform::tenants::Placement::Shared
-        && detail.overview.status == domain::TenantStatus::Active;
+    let active = detail.overview.status == domain::TenantStatus::Active;
+    let shared = detail.data.placement == db::platform::tenants::Placement::Shared && active;
     let clusters = match &call.services().provisioner {
         Some(provisioner) if shared => provisioner.clusters(),
+        _ => Vec::new(),
+    };
+    let latest_move = call
+        .run(db::platform::moves::latest_move(
+            call.db(),
+            call.scope(),
+            detail.overview.id,
+        ))
+        .await?;
+    let moving = latest_move.as_ref().is_some_and(|m| m.is_open());
+    let move_targets = match &call.services().provisioner {
+        Some(provisioner) if active && !moving => {
+            let reachable = provisioner.clusters();
+            match detail.data.placement.dedicated() {
+                None => reachable,
+                Some(home) if reachable.contains(&home.cluster) => {
+                    std::iter::once("shared".to_owned())
+                        .chain(reachable.into_iter().filter(|c| *c != home.cluster))
+                        .collect()
+                }
+                Some(_) => Vec::new(),
+            }
+        }
         _ => Vec::new(),
     };
     Ok(TenantDetailView {
@@ -364,5 +437,7 @@ pub async fn load_tenant(slug: String) -> Result<TenantDetailView, AppError> {
         features,
         limits,
         last_purge,
+        move_targets,
+        latest_move: latest_move.map(move_view),
     })
 }

@@ -8,8 +8,8 @@ use leptos_router::hooks::use_params_map;
 
 use super::console_page;
 use crate::api::console::{
-    load_tenant, ChangeTenantPlan, ProvisionTenant, PurgeResult, RequestTenantPurge,
-    SetFeatureOverride, SetLimitOverride, SetTenantStatus, TenantDetailView,
+    load_tenant, ChangeTenantPlan, MoveTenant, MoveView, ProvisionTenant, PurgeResult,
+    RequestTenantPurge, SetFeatureOverride, SetLimitOverride, SetTenantStatus, TenantDetailView,
 };
 use crate::components::{field_error, ErrorNotice, Field, Notice, NoticeKind};
 use crate::AppError;
@@ -25,10 +25,15 @@ pub fn ConsoleTenantPage() -> impl IntoView {
         limit: ServerAction::new(),
         purge: ServerAction::new(),
         provision: ServerAction::new(),
+        relocate: ServerAction::new(),
     };
+    // Bumped to read the page again while a move is under way (its progress panel).
+    let tick = RwSignal::new(0_u32);
     let detail = Resource::new(
         move || {
             (
+                tick.get(),
+                actions.relocate.version().get(),
                 params.read().get("slug").unwrap_or_default(),
                 actions.plan.version().get(),
                 actions.status.version().get(),
@@ -38,8 +43,22 @@ pub fn ConsoleTenantPage() -> impl IntoView {
                 actions.provision.version().get(),
             )
         },
-        |(slug, ..)| load_tenant(slug),
+        |(_, _, slug, ..)| load_tenant(slug),
     );
+    // Effects run in the browser only: the server renders the page once.
+    Effect::new(move |_| {
+        let moving = detail
+            .get()
+            .and_then(Result::ok)
+            .and_then(|d| d.latest_move)
+            .is_some_and(|m| m.open);
+        if moving {
+            set_timeout(
+                move || tick.update(|t| *t = t.wrapping_add(1)),
+                std::time::Duration::from_secs(1),
+            );
+        }
+    });
     console_page(move || view! { <ConsoleTenant actions detail /> })
 }
 
@@ -51,6 +70,7 @@ struct TenantActions {
     limit: ServerAction<SetLimitOverride>,
     purge: ServerAction<RequestTenantPurge>,
     provision: ServerAction<ProvisionTenant>,
+    relocate: ServerAction<MoveTenant>,
 }
 
 #[component]
@@ -66,6 +86,7 @@ fn ConsoleTenant(
             <Saved action=actions.limit text="Limit saved." />
             <Saved action=actions.purge text="Purge requested: the next run of the purge job erases it." />
             <Saved action=actions.provision text="It has a database of its own now." />
+            <Saved action=actions.relocate text="Move started: its writes are paused until it is done (below)." />
         </div>
         <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -133,6 +154,7 @@ fn TenantDetail(detail: TenantDetailView, actions: TenantActions) -> impl IntoVi
             </ActionForm>
             <p class="mt-1 text-sm text-red-700">{move || field_error(actions.provision, "cluster").get()}</p>
         })}
+        <Relocation slug=slug.clone() targets=detail.move_targets.clone() latest=detail.latest_move.clone() action=actions.relocate />
         <div class="mt-6 grid gap-6 md:grid-cols-2">
             <section class="rounded-lg border border-slate-200 bg-white p-4">
                 <h2 class="font-semibold">"Plan"</h2>
@@ -285,4 +307,52 @@ fn Erasure(
             })}
         </section>
     }
+}
+
+/// Where the workspace's data can go, and how its latest move stands (followed live while it
+/// is under way).
+#[component]
+fn Relocation(
+    slug: String,
+    targets: Vec<String>,
+    latest: Option<MoveView>,
+    action: ServerAction<MoveTenant>,
+) -> impl IntoView {
+    if targets.is_empty() && latest.is_none() {
+        return ().into_any();
+    }
+    view! {
+        <section class="mt-6 rounded-lg border border-slate-200 bg-white p-4" data-testid="relocation">
+            <h2 class="font-semibold">"Move its data"</h2>
+            {latest.map(|m| view! {
+                <div class="mt-2 text-sm" data-testid="move-progress">
+                    <p class="font-medium">{m.state.clone()}</p>
+                    <p class="text-slate-600">{format!("From {} to {}; started {} by {}.", m.from, m.to, m.started_at, m.started_by)}</p>
+                    {m.rows_moved.map(|rows| view! { <p class="text-slate-600">{format!("{rows} rows copied.")}</p> })}
+                    {m.source_kept_until.clone().map(|until| view! {
+                        <p class="text-slate-600">{format!("The old copy is removed by the first purge job after {until}.")}</p>
+                    })}
+                    {m.failure.clone().map(|why| view! { <Notice kind=NoticeKind::Error text=why /> })}
+                </div>
+            })}
+            {(!targets.is_empty()).then(|| view! {
+                <ActionForm action attr:class="mt-2 flex flex-wrap items-end gap-2">
+                    <input type="hidden" name="slug" value=slug />
+                    <div>
+                        <label for="move-to" class="block text-sm text-slate-700">"Move to"</label>
+                        <select id="move-to" name="to" class="mt-1 block rounded-md border border-slate-300 px-2 py-1.5">
+                            {targets.iter().map(|t| {
+                                let label = if t == "shared" { "the shared database".to_owned() } else { format!("a database of its own on {t}") };
+                                view! { <option value=t.clone()>{label}</option> }
+                            }).collect_view()}
+                        </select>
+                    </div>
+                    <button type="submit" class="rounded-md border border-slate-300 px-3 py-1.5 text-sm hover:bg-slate-100">"Move"</button>
+                </ActionForm>
+                <p class="mt-1 text-xs text-slate-500">"Its writes are refused while its rows are copied and checked (its pages still read); every other workspace carries on."</p>
+                <p class="mt-1 text-sm text-red-700">{move || field_error(action, "to").get()}</p>
+            })}
+        </section>
+    }
+    .into_any()
 }

@@ -205,8 +205,87 @@ pub async fn move_workspace(
 ) -> Result<Moved, RepoError> {
     let run = RunLock::take(db, tenant_id).await?;
     let outcome = move_locked(db, tenant_id, target, clusters, hold, actor, after).await;
+    if let Err(err) = &outcome {
+        note_stall(db, tenant_id, err).await;
+    }
     run.release().await?;
     outcome
+}
+
+/// Keeps why a run stopped on the move it leaves under way (the console shows it); the next
+/// run clears it. A refusal before the move was recorded finds no row to note it on.
+async fn note_stall(db: &Db, tenant_id: TenantId, err: &RepoError) {
+    if matches!(err, RepoError::Refused(_)) {
+        return;
+    }
+    let noted = async {
+        sqlx::query!(
+            "UPDATE workspace_moves SET failure = $2
+              WHERE workspace_id = $1 AND state NOT IN ('cleaned', 'failed')",
+            tenant_id.as_uuid(),
+            format!("stopped: {err}; run the same move again to finish it")
+        )
+        .execute(&mut *db.platform().await?)
+        .await?;
+        Ok::<_, RepoError>(())
+    }
+    .await;
+    if let Err(note) = noted {
+        tracing::warn!(tenant = %tenant_id, error = %note, "a stopped move's reason was not kept");
+    }
+}
+
+/// A workspace's latest move, as the console shows it.
+#[derive(Debug, Clone)]
+pub struct MoveStatus {
+    pub from: Location,
+    pub to: Location,
+    /// `frozen`, `copying`, `verifying`, `switched`, `cleaned` or `failed`.
+    pub state: String,
+    pub started_by: String,
+    pub started_at: OffsetDateTime,
+    pub switched_at: Option<OffsetDateTime>,
+    pub finished_at: Option<OffsetDateTime>,
+    pub hold_until: Option<OffsetDateTime>,
+    pub rows_moved: Option<i64>,
+    /// Why it failed, or why the last run stopped.
+    pub failure: Option<String>,
+}
+
+impl MoveStatus {
+    /// Whether it still has work to do (its source kept on hold included).
+    pub fn is_open(&self) -> bool {
+        !matches!(self.state.as_str(), "cleaned" | "failed")
+    }
+}
+
+/// The workspace's latest move, if it ever had one.
+pub async fn latest_move(
+    db: &Db,
+    _scope: &crate::platform::console::ConsoleScope,
+    tenant_id: TenantId,
+) -> Result<Option<MoveStatus>, RepoError> {
+    let row = sqlx::query!(
+        "SELECT from_cluster, from_database, to_cluster, to_database, state, started_by,
+                started_at, switched_at, finished_at, hold_until, rows_moved, failure
+           FROM workspace_moves WHERE workspace_id = $1
+          ORDER BY started_at DESC LIMIT 1",
+        tenant_id.as_uuid()
+    )
+    .fetch_optional(&mut *db.platform().await?)
+    .await?;
+    Ok(row.map(|r| MoveStatus {
+        from: Location::from_columns(r.from_cluster, r.from_database),
+        to: Location::from_columns(r.to_cluster, r.to_database),
+        state: r.state,
+        started_by: r.started_by,
+        started_at: r.started_at,
+        switched_at: r.switched_at,
+        finished_at: r.finished_at,
+        hold_until: r.hold_until,
+        rows_moved: r.rows_moved,
+        failure: r.failure,
+    }))
 }
 
 /// Removes the sources that switched moves keep and whose hold is over (what a rerun of each
@@ -295,6 +374,12 @@ async fn move_locked(
         Some(open) => open,
         None => start(&ends, &wanted, actor).await?,
     };
+    sqlx::query!(
+        "UPDATE workspace_moves SET failure = NULL WHERE id = $1",
+        open.id
+    )
+    .execute(&mut *db.platform().await?)
+    .await?;
     let mut stop = |phase| after(phase).is_break().then_some(Moved::Stopped(phase));
     if open.state != "switched" {
         // Again on a rerun: the first run may have stopped before the source froze.

@@ -139,6 +139,8 @@ pub struct Provisioner {
     control_owner: Db,
     /// The clusters whose owner role this process may act as, by name.
     clusters: std::collections::BTreeMap<String, Destination>,
+    /// How long a move started here keeps its source after the switch.
+    move_hold: std::time::Duration,
 }
 
 impl Provisioner {
@@ -157,7 +159,68 @@ impl Provisioner {
                 .into_iter()
                 .map(|to| (to.cluster.clone(), to))
                 .collect(),
+            move_hold: std::time::Duration::ZERO,
         })
+    }
+
+    /// Moves started here keep their source for `hold` after the switch.
+    pub fn with_move_hold(mut self, hold: std::time::Duration) -> Self {
+        self.move_hold = hold;
+        self
+    }
+
+    /// Starts moving `tenant`'s data to `target` in a task of its own, and returns once its
+    /// writes are frozen (the move is recorded and goes on; `moves::latest_move` follows it),
+    /// or with what refused or stopped it before that. A move from or to a cluster this
+    /// process cannot act on is `Invalid { field: "cluster" }`.
+    pub async fn start_move(
+        self: &std::sync::Arc<Self>,
+        tenant: TenantId,
+        target: crate::platform::moves::Target,
+        actor: OwnedActor,
+    ) -> Result<(), RepoError> {
+        use crate::platform::moves::{move_workspace, Phase};
+        let (started, frozen) = tokio::sync::oneshot::channel();
+        let this = self.clone();
+        tokio::spawn(async move {
+            let actor = match &actor {
+                OwnedActor::Console(scope) => Actor::Console(scope),
+                OwnedActor::System(name) => Actor::System(name),
+            };
+            let mut started = Some(started);
+            let moved = move_workspace(
+                &this.control_owner,
+                tenant,
+                &target,
+                &this.clusters,
+                this.move_hold,
+                actor,
+                |phase| {
+                    if phase == Phase::Frozen {
+                        if let Some(started) = started.take() {
+                            let _ = started.send(Ok(()));
+                        }
+                    }
+                    ControlFlow::Continue(())
+                },
+            )
+            .await;
+            match (moved, started.take()) {
+                // Refused or stopped before the freeze; or a rerun with only the cleaning
+                // left, which has no freeze.
+                (outcome, Some(started)) => {
+                    let _ = started.send(outcome.map(|_| ()));
+                }
+                (Err(err), None) => tracing::error!(
+                    tenant = %tenant, error = %err,
+                    "a move started in the console stopped; run it again to finish it"
+                ),
+                (Ok(_), None) => {}
+            }
+        });
+        frozen
+            .await
+            .unwrap_or(Err(RepoError::Unavailable(sqlx::Error::WorkerCrashed)))
     }
 
     /// The clusters it can give a workspace a database on, by name.
