@@ -591,3 +591,58 @@ async fn a_table_only_a_later_migration_creates_moves_without_a_code_change() {
     ));
     assert_eq!(test.fingerprint(TEST_CLUSTER, None, b).await, original);
 }
+
+#[tokio::test]
+async fn other_workspaces_read_and_write_without_a_failure_during_a_move() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let test = fresh_database().await;
+    let db = test.db_with_clusters(crate::common::placement_limits());
+    let (bravo, _) = stocked(&db, "bravo", 50).await;
+    let mut others = Vec::new();
+    for slug in ["charlie", "delta", "echo"] {
+        others.push(stocked(&db, slug, 5).await.1);
+    }
+    let moving = AtomicBool::new(true);
+    let work = |scope: &TenantScope, n: usize| {
+        let (db, moving) = (&db, &moving);
+        let scope = scope.clone();
+        async move {
+            let (mut done, mut failed) = (0, Vec::new());
+            let mut i = 0;
+            while moving.load(Ordering::Relaxed) {
+                i += 1;
+                let sku = format!("W{n}-{i}");
+                match products::create(db, &scope, &product(&sku, 100, 1)).await {
+                    Ok(_) => done += 1,
+                    Err(err) => failed.push(format!("create: {err:?}")),
+                }
+                match products::list(db, &scope, &Default::default()).await {
+                    Ok(_) => done += 1,
+                    Err(err) => failed.push(format!("list: {err:?}")),
+                }
+            }
+            (done, failed)
+        }
+    };
+    let mover = async {
+        let moved = move_to(
+            &test,
+            bravo.id(),
+            Target::Cluster(SECOND_CLUSTER.into()),
+            None,
+        )
+        .await;
+        moved.expect("the move");
+        moving.store(false, Ordering::Relaxed);
+    };
+    let ((), a, b, c) = tokio::join!(
+        mover,
+        work(&others[0], 0),
+        work(&others[1], 1),
+        work(&others[2], 2)
+    );
+    for (done, failed) in [a, b, c] {
+        assert!(failed.is_empty(), "{failed:?}");
+        assert!(done > 0, "the others worked during the move");
+    }
+}

@@ -60,6 +60,12 @@ pub(super) fn validate_clusters(
                 "clusters.{name}: a cluster's name is a lowercase letter then up to 30 lowercase letters or digits"
             ));
         }
+        // `server tenant move --to shared` names the shared database.
+        if name == "shared" {
+            return Err(
+                "clusters.shared: `shared` names the shared database; choose another name".into(),
+            );
+        }
         // The owner's URL is for the commands that create and migrate databases; a web
         // server must not hold it, so it may be left out of a server's settings.
         if cluster.url.is_empty() {

@@ -159,3 +159,13 @@ fn new_workspaces_are_placed_only_on_a_cluster_where_databases_can_be_made() {
     let config = load(east, &owners).unwrap();
     assert_eq!(config.placements.new_workspaces, "east");
 }
+
+#[test]
+fn no_cluster_may_be_called_shared() {
+    let refused = load(
+        "[clusters.shared]\nurl = \"postgres://stockroom_app:x@db:5432/stockroom\"\n",
+        &[],
+    )
+    .unwrap_err();
+    assert!(refused.contains("clusters.shared"), "{refused}");
+}

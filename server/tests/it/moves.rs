@@ -250,3 +250,78 @@ async fn tenant_move_moves_a_workspace_and_refuses_bad_requests_in_one_line() {
     assert_eq!(database.count_rows(None, "users", a).await, 0);
     assert_eq!(database.count_rows(Some(&name), "users", a).await, 1);
 }
+
+/// `server tenant move` killed with SIGKILL at some moment of its run (which moment depends on
+/// the machine: each delay lands somewhere between the start and the end), then run again:
+/// the workspace ends in exactly one place, every row equal to the original.
+#[tokio::test]
+async fn tenant_move_killed_at_any_moment_then_run_again_leaves_one_complete_copy() {
+    use db::platform::generator::{generate_workspace, WorkspaceSpec};
+    let database = db::testing::fresh_database().await;
+    let mut places = Vec::new();
+    for (n, delay_ms) in [30_u64, 120, 250, 500, 900].into_iter().enumerate() {
+        let slug = format!("killed{n}");
+        let tenant = generate_workspace(
+            &database.db,
+            &WorkspaceSpec {
+                slug: &domain::Slug::parse(&slug).unwrap(),
+                owner_email: &domain::Email::parse(&format!("owner@{slug}.test")).unwrap(),
+                owner_password_hash: "hash",
+                plan: &domain::PlanCode::new("ENTERPRISE"),
+                products: 100,
+                orders: 1000,
+                stock: 1000,
+            },
+        )
+        .await
+        .unwrap();
+        let t = tenant.as_uuid();
+        let original = database.fingerprint(TEST_CLUSTER, None, t).await;
+        let owner_url = database.owner_url();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+            .args(["tenant", "move", &slug, "--to", "test", "--hold-secs", "0"])
+            .env("STOCKROOM_CONFIG", "/nonexistent/Leptos.toml")
+            .env("STOCKROOM_DATABASE_URL", database.app_url())
+            .env("STOCKROOM_DATABASE_OWNER_URL", &owner_url)
+            .env("STOCKROOM_CLUSTER_TEST_URL", database.app_url())
+            .env("STOCKROOM_CLUSTER_TEST_OWNER_URL", &owner_url)
+            .env("STOCKROOM_LOG_FILTER", "warn")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+        child.kill().unwrap(); // SIGKILL
+        let killed = child.wait_with_output().unwrap();
+        let phases = text(&killed.stdout);
+        places.push(
+            phases
+                .lines()
+                .last()
+                .unwrap_or("before any phase")
+                .to_owned(),
+        );
+
+        let again = tenant_move(&database, &[&slug, "--to", "test", "--hold-secs", "0"]);
+        let stderr = text(&again.stderr);
+        assert!(
+            again.status.success() || stderr.contains("already lives in database"),
+            "{slug} after a kill at {delay_ms} ms ({phases}): {stderr}"
+        );
+        let name = db::platform::provision::database_name(tenant);
+        assert_eq!(
+            database.fingerprint(TEST_CLUSTER, Some(&name), t).await,
+            original,
+            "{slug}: complete in its new place"
+        );
+        let left: i64 = database
+            .fingerprint(TEST_CLUSTER, None, t)
+            .await
+            .values()
+            .map(|(rows, _)| rows)
+            .sum();
+        assert_eq!(left, 0, "{slug}: nothing left in the shared database");
+    }
+    // Where the kills landed, for whoever reads the test's output.
+    println!("killed after: {places:?}");
+}

@@ -735,9 +735,14 @@ impl Ends<'_> {
         let mut source = self.open(&open.from).await?;
         let mut dest = self.open(&open.to).await?;
         let tables = moved_tables(dest.conn()).await?;
-        copy::empty(dest.conn(), self.tenant, &tables).await?;
         if let Location::Dedicated { cluster, .. } = &open.to {
+            // Its own database: whatever of it is there (the registry's copies included,
+            // which the switch writes again) goes, then the registry row anchors the rest.
+            let everything = workspace_tables(dest.conn()).await?;
+            copy::empty(dest.conn(), self.tenant, &everything).await?;
             copy::registry_row(self.db, dest.conn(), self.tenant, cluster).await?;
+        } else {
+            copy::empty(dest.conn(), self.tenant, &tables).await?;
         }
         let copied = copy::copy_tables(source.conn(), dest.conn(), self.tenant, &tables).await?;
         dest.commit().await?;
@@ -874,10 +879,15 @@ impl Ends<'_> {
                     .await?;
             }
         }
+        // Jobs queued (or cut short by the freeze) travelled with the rows: a database of
+        // its own is marked for the workers to look in (a mark that finds nothing is
+        // cleared), as queuing one there would.
         sqlx::query!(
             "UPDATE tenants SET placement_cluster = $2, placement_database = $3,
                     placement_state = CASE WHEN $2::text IS NULL THEN NULL ELSE 'ready' END,
-                    writes_frozen_since = NULL
+                    writes_frozen_since = NULL,
+                    exports_waiting_since = CASE WHEN $2::text IS NULL THEN NULL ELSE clock_timestamp() END,
+                    imports_waiting_since = CASE WHEN $2::text IS NULL THEN NULL ELSE clock_timestamp() END
               WHERE id = $1",
             tenant,
             open.to.cluster(),
