@@ -175,6 +175,7 @@ pub async fn purge(
     requested_by: &str,
     reason: &str,
 ) -> Result<PurgeReport, RepoError> {
+    crate::platform::moves::refuse_if_moving(db, tenant.id()).await?;
     purge_recording(db, tenant, requested_by, reason, None).await
 }
 
@@ -196,8 +197,13 @@ pub async fn purge_dedicated(
     if placed.cluster != home.cluster() {
         return Err(RepoError::Invalid { field: "cluster" });
     }
-    // Not beside a provisioning run, which could make the database again behind the drop.
+    // Not beside a provisioning run, which could make the database again behind the drop, nor
+    // while a move keeps a copy elsewhere.
     let run = super::provision::RunLock::take(db, tenant.id()).await?;
+    if let Err(moving) = crate::platform::moves::refuse_if_moving(db, tenant.id()).await {
+        run.release().await?;
+        return Err(moving);
+    }
     let outcome = purge_dedicated_locked(db, tenant, &placed, home, requested_by, reason).await;
     run.release().await?;
     outcome

@@ -646,3 +646,99 @@ async fn other_workspaces_read_and_write_without_a_failure_during_a_move() {
         assert!(done > 0, "the others worked during the move");
     }
 }
+
+#[tokio::test]
+async fn a_frozen_workspaces_jobs_are_not_claimed_until_it_is_moved() {
+    use db::tenant::exports;
+    use db::tenant::exports::{self as worker, ExportKind};
+    let test = fresh_database().await;
+    let db = test.db_with_clusters(crate::common::placement_limits());
+    let (bravo, admin) = stocked(&db, "bravo", 3).await;
+    let id = exports::request(&db, &admin, ExportKind::Products)
+        .await
+        .unwrap();
+    move_to(
+        &test,
+        bravo.id(),
+        Target::Cluster(TEST_CLUSTER.into()),
+        Some(Phase::Frozen),
+    )
+    .await
+    .unwrap();
+    // Neither queued nor stale: a claim is a write, and the source must hold still.
+    assert!(worker::claim_next(&db, 60.0).await.unwrap().is_none());
+    assert!(worker::claim_next(&db, 0.0).await.unwrap().is_none());
+
+    move_to(
+        &test,
+        bravo.id(),
+        Target::Cluster(TEST_CLUSTER.into()),
+        None,
+    )
+    .await
+    .unwrap();
+    let job = worker::claim_next(&db, 60.0)
+        .await
+        .unwrap()
+        .expect("claimed in its new database once moved");
+    assert_eq!((job.tenant_id, job.id), (bravo.id(), id));
+}
+
+#[tokio::test]
+async fn a_source_behind_this_build_is_refused_before_its_writes_are_frozen() {
+    let test = fresh_database().await;
+    let db = test.db_with_clusters(crate::common::placement_limits());
+    let (bravo, _) = workspace(&db, "bravo", "owner@bravo.test").await;
+    test.place_dedicated_one_migration_behind(bravo.id().as_uuid())
+        .await;
+    let refused = move_to(
+        &test,
+        bravo.id(),
+        Target::Cluster(SECOND_CLUSTER.into()),
+        None,
+    )
+    .await;
+    assert!(
+        matches!(refused, Err(RepoError::Refused(Refusal::SchemaDiffers))),
+        "{refused:?}"
+    );
+    let console = console_scope(&db).await;
+    assert!(
+        db::platform::moves::latest_move(&db, &console, bravo.id())
+            .await
+            .unwrap()
+            .is_none(),
+        "nothing recorded, nothing frozen"
+    );
+}
+
+#[tokio::test]
+async fn a_workspace_is_not_purged_while_a_move_keeps_a_copy_of_it() {
+    let test = fresh_database().await;
+    let db = test.db_with_clusters(crate::common::placement_limits());
+    let (bravo, _) = stocked(&db, "bravo", 2).await;
+    move_to(
+        &test,
+        bravo.id(),
+        Target::Cluster(TEST_CLUSTER.into()),
+        Some(Phase::Copied),
+    )
+    .await
+    .unwrap();
+    test.set_tenant_status("bravo", "suspended").await;
+    let owner = test.owner_db().await;
+    let refused =
+        db::platform::purge::purge(&owner, &registry(&db, "bravo").await, "test", "closed").await;
+    owner.close().await;
+    assert!(
+        matches!(
+            refused,
+            Err(RepoError::Refused(Refusal::MoveUnderWay { .. }))
+        ),
+        "{refused:?}"
+    );
+    assert!(
+        test.database_exists(&database_name(bravo.id())).await,
+        "its copy is still where the move put it"
+    );
+}

@@ -37,8 +37,10 @@ pub async fn purge_workspace(config: &Config, slug: &str, reason: &str) -> Resul
 /// oldest first. One that fails does not stop the others; the command then fails naming them.
 pub async fn purge_due(config: &Config) -> Result<(), CliError> {
     let db = connect_owner(config, "a purge").await?;
+    // First: a workspace whose move keeps a copy is not purged until that copy is gone.
+    let mut failed = clean_moved_sources(config, &db).await?;
     let due = db::platform::lifecycle::due_for_purge(&db).await?;
-    let mut failed = Vec::new();
+    let cleaning_failed = failed.len();
     for tenant in &due {
         let reason = "deleted by its owner; the grace period is over";
         if let Err(err) = purge_one(
@@ -57,9 +59,8 @@ pub async fn purge_due(config: &Config) -> Result<(), CliError> {
     println!(
         "{} workspaces due, {} erased",
         due.len(),
-        due.len() - failed.len()
+        due.len() - (failed.len() - cleaning_failed)
     );
-    failed.extend(clean_moved_sources(config, &db).await?);
     db.close().await;
     if failed.is_empty() {
         Ok(())
@@ -232,6 +233,14 @@ pub async fn move_workspace(
         if !clusters.contains_key(&home.cluster) {
             let from = cluster_owner(config, &home.cluster, "SLUG")?;
             clusters.insert(home.cluster.clone(), from);
+        }
+    }
+    // A move run again after its switch cleans its source, which may be on any cluster.
+    for name in config.clusters.keys() {
+        if !clusters.contains_key(name) {
+            if let Ok(cluster) = cluster_owner(config, name, "[clusters]") {
+                clusters.insert(name.clone(), cluster);
+            }
         }
     }
     let actor = db::platform::console::Actor::System("operator: server tenant move");

@@ -249,6 +249,22 @@ async fn tenant_move_moves_a_workspace_and_refuses_bad_requests_in_one_line() {
     );
     assert_eq!(database.count_rows(None, "users", a).await, 0);
     assert_eq!(database.count_rows(Some(&name), "users", a).await, 1);
+
+    // Back, keeping its own database for a second: the same command run again once the hold
+    // is over drops it (its source is on a cluster, which the command reaches too).
+    let out = tenant_move(&database, &["alpha", "--to", "shared", "--hold-secs", "1"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(database.database_exists(&name).await, "kept for the hold");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let out = tenant_move(&database, &["alpha", "--to", "shared"]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("alpha: source removed"), "{stdout}");
+    assert!(
+        !database.database_exists(&name).await,
+        "dropped once the hold is over"
+    );
+    assert_eq!(database.count_rows(None, "users", a).await, 1);
 }
 
 /// `server tenant move` killed with SIGKILL at some moment of its run (which moment depends on

@@ -405,9 +405,14 @@ pub async fn load_tenant(slug: String) -> Result<TenantDetailView, AppError> {
             detail.overview.id,
         ))
         .await?;
-    let moving = latest_move.as_ref().is_some_and(|m| m.is_open());
-    let move_targets = match &call.services().provisioner {
-        Some(provisioner) if active && !moving => {
+    let open_move = latest_move.as_ref().filter(|m| m.is_open());
+    let move_targets = match (&call.services().provisioner, open_move) {
+        // A move that stopped before its switch (its server restarted, a database did not
+        // answer) is finished by running it again: its destination is the one choice.
+        (Some(_), Some(open)) if open.state != "switched" => {
+            vec![open.to.target_name().to_owned()]
+        }
+        (Some(provisioner), None) if active => {
             let reachable = provisioner.clusters();
             match detail.data.placement.dedicated() {
                 None => reachable,

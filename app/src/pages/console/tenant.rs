@@ -321,6 +321,7 @@ fn Relocation(
     if targets.is_empty() && latest.is_none() {
         return ().into_any();
     }
+    let resuming = latest.as_ref().is_some_and(|m| m.open);
     view! {
         <section class="mt-6 rounded-lg border border-slate-200 bg-white p-4" data-testid="relocation">
             <h2 class="font-semibold">"Move its data"</h2>
@@ -347,7 +348,9 @@ fn Relocation(
                             }).collect_view()}
                         </select>
                     </div>
-                    <button type="submit" class="rounded-md border border-slate-300 px-3 py-1.5 text-sm hover:bg-slate-100">"Move"</button>
+                    <button type="submit" class="rounded-md border border-slate-300 px-3 py-1.5 text-sm hover:bg-slate-100">
+                        {if resuming { "Finish the move" } else { "Move" }}
+                    </button>
                 </ActionForm>
                 <p class="mt-1 text-xs text-slate-500">"Its writes are refused while its rows are copied and checked (its pages still read); every other workspace carries on."</p>
                 <p class="mt-1 text-sm text-red-700">{move || field_error(action, "to").get()}</p>

@@ -78,6 +78,11 @@ impl Location {
         }
     }
 
+    /// How a move names it as its destination: `shared` or the cluster's name.
+    pub fn target_name(&self) -> &str {
+        self.cluster().unwrap_or("shared")
+    }
+
     fn database(&self) -> Option<&str> {
         match self {
             Location::Shared => None,
@@ -391,8 +396,17 @@ async fn move_locked(
         if let Some(stopped) = stop(Phase::Drained) {
             return Ok(stopped);
         }
-        if open.state != "verifying" {
-            ends.prepare(&open).await?;
+        // A copy is kept only while its destination is there to compare.
+        let copied = open.state == "verifying" && ends.destination_exists(&open.to).await?;
+        if !copied {
+            if let Err(err) = ends.prepare(&open).await {
+                if let RepoError::Refused(Refusal::SchemaDiffers) = err {
+                    let why = "the two databases are not on the same schema version".to_owned();
+                    ends.abandon(&open, why, json!({ "schema": "differs" }), actor)
+                        .await?;
+                }
+                return Err(err);
+            }
             if let Some(stopped) = stop(Phase::Prepared) {
                 return Ok(stopped);
             }
@@ -417,7 +431,9 @@ async fn move_locked(
             }
         }
         if let Err(table) = ends.verify(&open).await? {
-            ends.abandon(&open, &table, actor).await?;
+            let why = format!("the copy of {table} differs from its source");
+            ends.abandon(&open, why, json!({ "differs": table }), actor)
+                .await?;
             return Err(RepoError::Refused(Refusal::CopyDiffers { table }));
         }
         sqlx::query!(
@@ -492,6 +508,11 @@ async fn start(ends: &Ends<'_>, to: &Location, actor: Actor<'_>) -> Result<OpenM
             place: to.to_string(),
         }));
     }
+    // What a failed move to the same place may have left there, if it stopped between
+    // recording its failure and discarding its copy, is that move's: it goes first.
+    if last_failed_to(db, ends.tenant).await?.as_ref() == Some(to) {
+        ends.discard(to).await?;
+    }
     // Both ends answer, and are on the same schema.
     let mut source = ends.open(&from).await?;
     let source_schema = applied_migrations(source.conn()).await?;
@@ -508,6 +529,15 @@ async fn start(ends: &Ends<'_>, to: &Location, actor: Actor<'_>) -> Result<OpenM
             control.close().await?;
         }
         Location::Dedicated { cluster, database } => {
+            // The new database gets this build's migrations: the source must have exactly
+            // those, or the copy could not be compared table for table.
+            let mut built: Vec<i64> = crate::MIGRATOR.iter().map(|m| m.version).collect();
+            let mut source_schema = source_schema.clone();
+            built.sort_unstable();
+            source_schema.sort_unstable();
+            if source_schema != built {
+                return Err(RepoError::Refused(Refusal::SchemaDiffers));
+            }
             if ends.cluster(cluster)?.database_exists(database).await? {
                 return Err(RepoError::Refused(Refusal::DatabaseExists {
                     database: database.clone(),
@@ -547,6 +577,31 @@ async fn start(ends: &Ends<'_>, to: &Location, actor: Actor<'_>) -> Result<OpenM
         to: to.clone(),
         state: "frozen".to_owned(),
     })
+}
+
+/// Where the workspace's latest move was going, if it failed.
+async fn last_failed_to(db: &Db, tenant: TenantId) -> Result<Option<Location>, RepoError> {
+    let row = sqlx::query!(
+        "SELECT to_cluster, to_database, state FROM workspace_moves
+          WHERE workspace_id = $1 ORDER BY started_at DESC LIMIT 1",
+        tenant.as_uuid()
+    )
+    .fetch_optional(&mut *db.platform().await?)
+    .await?;
+    Ok(row
+        .filter(|r| r.state == "failed")
+        .map(|r| Location::from_columns(r.to_cluster, r.to_database)))
+}
+
+/// Refuses while a move of the workspace is under way (its source kept on hold included):
+/// a purge or a provisioning then would leave one of its copies behind.
+pub(crate) async fn refuse_if_moving(db: &Db, tenant: TenantId) -> Result<(), RepoError> {
+    match open_move(db, tenant).await? {
+        Some(open) => Err(RepoError::Refused(Refusal::MoveUnderWay {
+            to: open.to.to_string(),
+        })),
+        None => Ok(()),
+    }
 }
 
 /// The versions of the migrations a database has applied.
@@ -774,38 +829,63 @@ impl Ends<'_> {
         Ok(outcome)
     }
 
-    /// After a failed verification: the copy is discarded, the source serves again as before
-    /// and the move is recorded as failed.
+    /// Gives up a move before its switch (a copy that differs, schemas that do not match):
+    /// the source serves writes again and the move is recorded as failed, naming `why`,
+    /// then the copy is discarded. In that order: a stop before the record leaves the move
+    /// open (the next run freezes again and compares again), and one after it leaves a copy
+    /// the next move to that place takes back (`start`).
     async fn abandon(
         &self,
         open: &OpenMove,
-        table: &str,
+        why: String,
+        detail: serde_json::Value,
         actor: Actor<'_>,
     ) -> Result<(), RepoError> {
-        self.discard(&open.to).await?;
+        if let Location::Dedicated { .. } = open.from {
+            let mut own = self.open(&open.from).await?;
+            freeze_registry(own.conn(), self.tenant, false).await?;
+            own.commit().await?;
+        }
         let mut tx = begin_in_control(self.db, self.tenant).await?;
         lock_tenant(&mut tx, self.tenant).await?;
+        freeze_registry(&mut tx, self.tenant, false).await?;
         sqlx::query!(
             "UPDATE workspace_moves SET state = 'failed', finished_at = clock_timestamp(),
                     failure = $2
               WHERE id = $1",
             open.id,
-            format!("the copy of {table} differs from its source")
+            why
         )
         .execute(&mut *tx)
         .await?;
+        let mut attempted =
+            json!({ "placement": open.from.as_json(), "attempted": open.to.as_json() });
+        if let (Some(into), serde_json::Value::Object(detail)) = (attempted.as_object_mut(), detail)
+        {
+            into.extend(detail);
+        }
         audit(
             &mut tx,
             actor,
             "move_failed",
             Some(self.tenant),
             json!({ "placement": open.from.as_json() }),
-            json!({ "placement": open.from.as_json(), "attempted": open.to.as_json(),
-                    "differs": table }),
+            attempted,
         )
         .await?;
-        tx.commit().await?;
-        self.freeze(&open.from, false).await
+        commit_announced(self.db, tx, self.tenant).await?;
+        self.discard(&open.to).await?;
+        Ok(())
+    }
+
+    /// Whether the destination can hold a copy: a database of its own exists.
+    async fn destination_exists(&self, to: &Location) -> Result<bool, RepoError> {
+        match to {
+            Location::Shared => Ok(true),
+            Location::Dedicated { cluster, database } => {
+                self.cluster(cluster)?.database_exists(database).await
+            }
+        }
     }
 
     /// Removes what a move put (or left) at `at`, which the registry does not name: the

@@ -330,6 +330,7 @@ async fn provision_locked(
     let registered = crate::platform::tenants::find_by_id(db, tenant_id)
         .await?
         .ok_or(RepoError::NotFound)?;
+    crate::platform::moves::refuse_if_moving(db, tenant_id).await?;
     if registered.placement().dedicated().is_none() && to.database_exists(&database).await? {
         return Err(RepoError::Refused(Refusal::DatabaseExists { database }));
     }
