@@ -68,7 +68,7 @@ pub async fn generate_workspace(db: &Db, spec: &WorkspaceSpec<'_>) -> Result<Ten
             "INSERT INTO orders (tenant_id, id, number, status, total_minor, created_by, created_at, updated_at)
              SELECT $1, gen_random_uuid(), n,
                     (ARRAY['PENDING','CONFIRMED','SHIPPED','DELIVERED','DELIVERED','CANCELLED'])[1 + n % 6],
-                    0, $2, now() - make_interval(secs => (n * 51839) % 5184000), now()
+                    0, $2, now() - make_interval(secs => (n::bigint * 51839) % 5184000), now()
                FROM generate_series(1, $3) AS n",
             tenant,
             owner,
@@ -84,7 +84,7 @@ pub async fn generate_workspace(db: &Db, spec: &WorkspaceSpec<'_>) -> Result<Ten
              SELECT $1, o.id, l.line_no, p.id, p.sku, p.name, p.price_minor, 1 + (o.number + l.line_no) % 3
                FROM orders o
                CROSS JOIN LATERAL generate_series(1, 1 + o.number % 3) AS l(line_no)
-               JOIN numbered p ON p.rn = 1 + (o.number * 7919 + l.line_no * 104729) % $2
+               JOIN numbered p ON p.rn = 1 + (o.number::bigint * 7919 + l.line_no * 104729) % $2
               WHERE o.tenant_id = $1",
             tenant,
             i64::from(spec.products)

@@ -742,3 +742,27 @@ async fn a_workspace_is_not_purged_while_a_move_keeps_a_copy_of_it() {
         "its copy is still where the move put it"
     );
 }
+
+/// The benchmark's workspace to move has 100,000 orders; spreading their times multiplied
+/// the order's number past a 32-bit integer from the 41,426th on.
+#[tokio::test]
+async fn generated_workspaces_may_hold_more_orders_than_a_32_bit_product_of_numbers() {
+    let test = fresh_database().await;
+    let tenant = generate_workspace(
+        &test.db,
+        &WorkspaceSpec {
+            slug: &Slug::parse("big").unwrap(),
+            owner_email: &Email::parse("owner@big.test").unwrap(),
+            owner_password_hash: "hash",
+            plan: &PlanCode::new("ENTERPRISE"),
+            products: 10,
+            orders: 45_000,
+            stock: 1,
+        },
+    )
+    .await
+    .unwrap();
+    let print = test.fingerprint(TEST_CLUSTER, None, tenant.as_uuid()).await;
+    assert_eq!(print["public.orders"].0, 45_000);
+    assert_eq!(print["public.order_events"].0, 45_000);
+}
