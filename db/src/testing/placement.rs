@@ -413,4 +413,33 @@ impl TestDatabase {
         };
         options.connect().await.expect("owner connects")
     }
+
+    /// Moves `tenant` to `target` as `server tenant move` does (the owner role, both test
+    /// clusters, no hold), stopping after `stop_after` if given.
+    pub async fn run_move(
+        &self,
+        tenant: domain::TenantId,
+        target: &crate::platform::moves::Target,
+        stop_after: Option<crate::platform::moves::Phase>,
+    ) -> Result<crate::platform::moves::Moved, crate::RepoError> {
+        let owner = self.owner_db().await;
+        let moved = crate::platform::moves::move_workspace(
+            &owner,
+            tenant,
+            target,
+            &self.move_clusters(),
+            std::time::Duration::ZERO,
+            crate::platform::console::Actor::System("test"),
+            |phase| {
+                if Some(phase) == stop_after {
+                    std::ops::ControlFlow::Break(())
+                } else {
+                    std::ops::ControlFlow::Continue(())
+                }
+            },
+        )
+        .await;
+        owner.close().await;
+        moved
+    }
 }

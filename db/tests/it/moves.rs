@@ -3,13 +3,12 @@
 //! emptied, the writes refused and nothing else while frozen, a stopped move finished by
 //! running it again, and every bad request refused before anything is written.
 
-use std::ops::ControlFlow;
 use std::time::Duration;
 
 use crate::common::{add_member, console_scope, product, session_alive, sign_in, workspace};
-use db::platform::console::{audit_log, Actor, AuditFilter};
+use db::platform::console::{audit_log, AuditFilter};
 use db::platform::generator::{generate_workspace, WorkspaceSpec};
-use db::platform::moves::{move_workspace, Moved, Phase, Target};
+use db::platform::moves::{Moved, Phase, Target};
 use db::platform::provision::database_name;
 use db::platform::sessions::PgSessionStore;
 use db::platform::tenants::find_by_slug;
@@ -18,33 +17,27 @@ use db::testing::{fresh_database, TestDatabase, SECOND_CLUSTER, TEST_CLUSTER};
 use db::{Db, Refusal, RepoError, Tenant, TenantScope};
 use domain::{Email, PlanCode, Role, Slug, TenantId};
 
-/// Moves `tenant` as `server tenant move` does (owner role, both test clusters, no hold),
-/// stopping after `stop_after` if given.
 async fn move_to(
     test: &TestDatabase,
     tenant: TenantId,
     target: Target,
     stop_after: Option<Phase>,
 ) -> Result<Moved, RepoError> {
-    let owner = test.owner_db().await;
-    let outcome = move_workspace(
-        &owner,
-        tenant,
-        &target,
-        &test.move_clusters(),
-        Duration::ZERO,
-        Actor::System("test"),
-        |phase| {
-            if Some(phase) == stop_after {
-                ControlFlow::Break(())
-            } else {
-                ControlFlow::Continue(())
-            }
-        },
-    )
-    .await;
-    owner.close().await;
-    outcome
+    test.run_move(tenant, &target, stop_after).await
+}
+
+/// How many entries of `action` the audit log holds.
+async fn audited(db: &Db, action: &'static str) -> usize {
+    let filter = AuditFilter {
+        action: Some(action),
+        limit: 10,
+        ..Default::default()
+    };
+    audit_log(db, &console_scope(db).await, &filter)
+        .await
+        .unwrap()
+        .entries
+        .len()
 }
 
 async fn registry(db: &Db, slug: &str) -> Tenant {
@@ -233,18 +226,11 @@ async fn a_workspace_moves_round_trip_and_every_row_comes_back_equal() {
         from = (cluster, database);
     }
 
-    let log = audit_log(
-        &db,
-        &console_scope(&db).await,
-        &AuditFilter {
-            action: Some("move"),
-            limit: 10,
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    assert_eq!(log.entries.len(), 3, "each move is in the audit log");
+    assert_eq!(
+        audited(&db, "move").await,
+        3,
+        "each move is in the audit log"
+    );
     // Writable again where it ended.
     let scope = served(&db, "bravo", &admin).await;
     products::create(&db, &scope, &product("AFTER-1", 100, 1))
@@ -401,18 +387,7 @@ async fn a_copy_that_differs_from_its_source_is_discarded_and_the_workspace_unfr
     products::create(&db, &admin, &product("AFTER-1", 1, 1))
         .await
         .expect("unfrozen on its source");
-    let failed = audit_log(
-        &db,
-        &console_scope(&db).await,
-        &AuditFilter {
-            action: Some("move_failed"),
-            limit: 10,
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    assert_eq!(failed.entries.len(), 1);
+    assert_eq!(audited(&db, "move_failed").await, 1);
 
     // A new move starts afresh and succeeds.
     assert!(matches!(

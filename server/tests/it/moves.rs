@@ -2,11 +2,9 @@
 //! frozen, every write (server function, API) is refused with a 503 that says why and when to
 //! retry, its pages and API reads carry on, and every other workspace is untouched.
 
-use std::ops::ControlFlow;
 use std::time::Duration;
 
-use db::platform::console::Actor;
-use db::platform::moves::{move_workspace, Moved, Phase, Target};
+use db::platform::moves::{Moved, Phase, Target};
 use db::testing::TEST_CLUSTER;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::StatusCode;
@@ -17,25 +15,11 @@ use crate::support::TestApp;
 
 async fn move_bravo(app: &TestApp, stop_after: Option<Phase>) -> Moved {
     let tenant = app.tenant("bravo").await;
-    let owner = app.database.owner_db().await;
-    let moved = move_workspace(
-        &owner,
-        tenant.id(),
-        &Target::Cluster(TEST_CLUSTER.into()),
-        &app.database.move_clusters(),
-        Duration::ZERO,
-        Actor::System("test"),
-        |phase| {
-            if Some(phase) == stop_after {
-                ControlFlow::Break(())
-            } else {
-                ControlFlow::Continue(())
-            }
-        },
-    )
-    .await;
-    owner.close().await;
-    moved.unwrap()
+    let target = Target::Cluster(TEST_CLUSTER.into());
+    app.database
+        .run_move(tenant.id(), &target, stop_after)
+        .await
+        .unwrap()
 }
 
 #[tokio::test]

@@ -40,8 +40,8 @@ pub enum Layout {
     BravoDedicated,
     /// Each in a database of its own, on two clusters.
     BothDedicated,
-    /// Placed by `server tenant move`'s moves after registration: alpha shared → the second
-    /// cluster → the first; bravo shared → the first cluster → back to shared.
+    /// Placed by moves (the library `server tenant move` runs) after registration: alpha
+    /// shared → the second cluster → the first; bravo shared → the first cluster → shared.
     Moved,
 }
 
@@ -142,7 +142,7 @@ impl TestApp {
     }
 
     async fn move_around(&self) {
-        use db::platform::moves::{move_workspace, Moved, Target};
+        use db::platform::moves::{Moved, Target};
         use db::testing::{SECOND_CLUSTER, TEST_CLUSTER};
         let hops = [
             ("alpha", Target::Cluster(SECOND_CLUSTER.into())),
@@ -150,29 +150,18 @@ impl TestApp {
             ("bravo", Target::Cluster(TEST_CLUSTER.into())),
             ("bravo", Target::Shared),
         ];
-        let owner = self.database.owner_db().await;
         for (slug, target) in hops {
             let slug = domain::Slug::parse(slug).unwrap();
             let tenant = db::platform::tenants::find_by_slug(&self.database.db, &slug)
                 .await
                 .unwrap()
                 .unwrap();
-            let moved = move_workspace(
-                &owner,
-                tenant.id(),
-                &target,
-                &self.database.move_clusters(),
-                std::time::Duration::ZERO,
-                db::platform::console::Actor::System("test"),
-                |_| std::ops::ControlFlow::Continue(()),
-            )
-            .await;
+            let moved = self.database.run_move(tenant.id(), &target, None).await;
             assert!(
                 matches!(moved, Ok(Moved::Done(_))),
                 "{slug} to {target:?}: {moved:?}"
             );
         }
-        owner.close().await;
     }
 
     /// Like [`TestApp::spawn_with_hasher`], on a database the test prepared.
