@@ -107,15 +107,7 @@ impl TestDatabase {
 
     /// Whether the test cluster has a database by this name.
     pub async fn database_exists(&self, name: &str) -> bool {
-        let mut conn = self.owner.connect().await.expect("owner connects");
-        let exists =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-                .bind(name)
-                .fetch_one(&mut conn)
-                .await
-                .expect("catalog read");
-        conn.close().await.ok();
-        exists
+        self.database_exists_on(TEST_CLUSTER, name).await
     }
 
     /// Gives `tenant` a database of its own on the test cluster and returns its name: its
@@ -249,11 +241,7 @@ impl TestDatabase {
         table: &str,
         tenant: uuid::Uuid,
     ) -> i64 {
-        let options = match database {
-            Some(name) => self.cluster_owner(cluster).database(name),
-            None => self.owner.clone(),
-        };
-        let mut conn = options.connect().await.expect("owner connects");
+        let mut conn = self.connect_to(cluster, database).await;
         begin_pinned(&mut conn, tenant).await;
         let count = sqlx::query_scalar(&format!(
             "SELECT count(*) FROM {table} WHERE tenant_id = $1"

@@ -7,22 +7,9 @@ use futures_util::StreamExt;
 use sqlx::PgConnection;
 
 use crate::catalog::TenantTable;
+use crate::platform::provision::copy::{copied_columns, place_registry_row};
 use crate::scope::begin_in_control;
 use crate::{Db, RepoError};
-
-/// The columns a copy carries, in the table's order: all but the generated ones, which the
-/// destination computes again from the others.
-async fn columns(conn: &mut PgConnection, table: &TenantTable) -> Result<String, RepoError> {
-    let columns: Vec<String> = sqlx::query_scalar(
-        "SELECT quote_ident(attname) FROM pg_attribute
-          WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped
-            AND attgenerated = '' ORDER BY attnum",
-    )
-    .bind(table.quoted())
-    .fetch_all(conn)
-    .await?;
-    Ok(columns.join(", "))
-}
 
 /// Deletes the workspace's rows from `tables` (children first, as the catalog lists them);
 /// returns how many went.
@@ -45,8 +32,7 @@ pub(super) async fn empty(
     Ok(removed)
 }
 
-/// The registry row, in a destination database of its own: it anchors the rows' foreign
-/// keys, names this database as the workspace's home, and is not frozen.
+/// The registry row, in a destination database of its own, read from the control database.
 pub(super) async fn registry_row(
     db: &Db,
     dest: &mut PgConnection,
@@ -54,31 +40,8 @@ pub(super) async fn registry_row(
     cluster: &str,
 ) -> Result<(), RepoError> {
     let mut control = begin_in_control(db, tenant).await?;
-    let registry: String =
-        sqlx::query_scalar("SELECT to_jsonb(t)::text FROM tenants t WHERE id = $1")
-            .bind(tenant.as_uuid())
-            .fetch_one(&mut *control)
-            .await?;
+    place_registry_row(&mut control, dest, tenant, cluster).await?;
     control.rollback().await?;
-    sqlx::query("DELETE FROM tenants WHERE id = $1")
-        .bind(tenant.as_uuid())
-        .execute(&mut *dest)
-        .await?;
-    sqlx::query(
-        "INSERT INTO tenants SELECT * FROM jsonb_populate_record(NULL::tenants, $1::jsonb)",
-    )
-    .bind(&registry)
-    .execute(&mut *dest)
-    .await?;
-    sqlx::query(
-        "UPDATE tenants SET placement_cluster = $2, placement_database = current_database(),
-                            placement_state = 'ready', writes_frozen_since = NULL
-          WHERE id = $1",
-    )
-    .bind(tenant.as_uuid())
-    .bind(cluster)
-    .execute(&mut *dest)
-    .await?;
     Ok(())
 }
 
@@ -98,7 +61,7 @@ pub(super) async fn copy_tables(
 ) -> Result<Vec<(String, u64)>, RepoError> {
     let mut copied = Vec::with_capacity(tables.len());
     for table in tables.iter().rev() {
-        let columns = columns(dest, table).await?;
+        let columns = copied_columns(dest, table).await?;
         let t = table.quoted();
         sqlx::query(&format!(
             "CREATE TEMP TABLE move_stage AS SELECT {columns} FROM {t} WITH NO DATA"
@@ -159,7 +122,7 @@ pub(super) async fn checksum(
     )
     .execute(&mut *conn)
     .await?;
-    let columns = columns(conn, table).await?;
+    let columns = copied_columns(conn, table).await?;
     let sum: (i64, String) = sqlx::query_as(&format!(
         "SELECT count(*), coalesce(sum(('x' || left(md5(r::text), 16))::bit(64)::bigint::numeric), 0)::text
            FROM (SELECT {columns} FROM {} WHERE tenant_id = $1) r",

@@ -54,6 +54,59 @@ pub(crate) async fn workspace_tables(
         .collect())
 }
 
+/// The columns a copy carries, in the table's order: all but the generated ones, which the
+/// destination computes again from the others.
+pub(crate) async fn copied_columns(
+    conn: &mut PgConnection,
+    table: &TenantTable,
+) -> Result<String, RepoError> {
+    let columns: Vec<String> = sqlx::query_scalar(
+        "SELECT quote_ident(attname) FROM pg_attribute
+          WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped
+            AND attgenerated = '' ORDER BY attnum",
+    )
+    .bind(table.quoted())
+    .fetch_all(conn)
+    .await?;
+    Ok(columns.join(", "))
+}
+
+/// Writes the workspace's registry row, read on `registry` (the control database), into
+/// its own database on `dest` (which holds no row of it any more): it anchors the tables'
+/// foreign keys, names this database as the workspace's home, and is not frozen.
+pub(crate) async fn place_registry_row(
+    registry: &mut PgConnection,
+    dest: &mut PgConnection,
+    tenant_id: TenantId,
+    cluster: &str,
+) -> Result<(), RepoError> {
+    let tenant = tenant_id.as_uuid();
+    let row: String = sqlx::query_scalar("SELECT to_jsonb(t)::text FROM tenants t WHERE id = $1")
+        .bind(tenant)
+        .fetch_one(&mut *registry)
+        .await?;
+    sqlx::query("DELETE FROM tenants WHERE id = $1")
+        .bind(tenant)
+        .execute(&mut *dest)
+        .await?;
+    sqlx::query(
+        "INSERT INTO tenants SELECT * FROM jsonb_populate_record(NULL::tenants, $1::jsonb)",
+    )
+    .bind(&row)
+    .execute(&mut *dest)
+    .await?;
+    sqlx::query(
+        "UPDATE tenants SET placement_cluster = $2, placement_database = current_database(),
+                            placement_state = 'ready', writes_frozen_since = NULL
+          WHERE id = $1",
+    )
+    .bind(tenant)
+    .bind(cluster)
+    .execute(&mut *dest)
+    .await?;
+    Ok(())
+}
+
 /// Step 5. Rows travel as JSON, table by table: a new workspace's are few (its members).
 pub(super) async fn copy_rows(
     db: &Db,
@@ -74,31 +127,7 @@ pub(super) async fn copy_rows(
         .execute(&mut dest)
         .await?;
     }
-    sqlx::query("DELETE FROM tenants WHERE id = $1")
-        .bind(tenant)
-        .execute(&mut dest)
-        .await?;
-    // The registry row anchors the tables' foreign keys; here it names this database.
-    let registry: String =
-        sqlx::query_scalar("SELECT to_jsonb(t)::text FROM tenants t WHERE id = $1")
-            .bind(tenant)
-            .fetch_one(&mut *source)
-            .await?;
-    sqlx::query(
-        "INSERT INTO tenants SELECT * FROM jsonb_populate_record(NULL::tenants, $1::jsonb)",
-    )
-    .bind(&registry)
-    .execute(&mut dest)
-    .await?;
-    sqlx::query(
-        "UPDATE tenants SET placement_cluster = $2, placement_database = current_database(),
-                            placement_state = 'ready'
-          WHERE id = $1",
-    )
-    .bind(tenant)
-    .bind(cluster)
-    .execute(&mut dest)
-    .await?;
+    place_registry_row(&mut source, &mut dest, tenant_id, cluster).await?;
     let mut copied = 0;
     for table in tables.iter().rev() {
         let rows: String = sqlx::query_scalar(&format!(
@@ -108,16 +137,7 @@ pub(super) async fn copy_rows(
         .bind(tenant)
         .fetch_one(&mut *source)
         .await?;
-        // Generated columns are computed again from the others.
-        let columns: Vec<String> = sqlx::query_scalar(
-            "SELECT quote_ident(attname) FROM pg_attribute
-              WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped
-                AND attgenerated = '' ORDER BY attnum",
-        )
-        .bind(table.quoted())
-        .fetch_all(&mut dest)
-        .await?;
-        let columns = columns.join(", ");
+        let columns = copied_columns(&mut dest, table).await?;
         copied += sqlx::query(&format!(
             "INSERT INTO {t} ({columns}) OVERRIDING SYSTEM VALUE
              SELECT {columns} FROM jsonb_populate_recordset(NULL::{t}, $1::jsonb)",
