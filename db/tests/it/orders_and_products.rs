@@ -72,6 +72,71 @@ async fn products_are_created_listed_and_edited_within_their_workspace(
     assert_eq!(products::get(&db, &alpha, id).await.unwrap().stock, 7);
 }
 
+/// The usual first page has a statement of its own (planned once); it must list exactly what
+/// the general statement lists, with and without the archived, and only its own workspace's.
+#[sqlx::test(migrator = "db::MIGRATOR")]
+async fn the_usual_first_page_lists_what_the_general_statement_lists(
+    _: PgPoolOptions,
+    owner: PgConnectOptions,
+) {
+    let db = app_db(&owner).await;
+    let alpha = owner_scope(&db, "alpha").await;
+    let bravo = owner_scope(&db, "bravo").await;
+    let mut newest = None;
+    for n in 0..28 {
+        let id = products::create(&db, &alpha, &product(&format!("A-{n}"), 100, 1))
+            .await
+            .unwrap();
+        newest = Some(id);
+    }
+    products::set_archived(&db, &alpha, newest.unwrap(), true)
+        .await
+        .unwrap();
+    products::create(&db, &bravo, &product("B-0", 100, 1))
+        .await
+        .unwrap();
+
+    let skus = |page: &products::ProductPage| {
+        page.products
+            .iter()
+            .map(|p| p.sku.as_str().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let first_page = |limit, include_archived| ProductQuery {
+        limit,
+        include_archived,
+        ..Default::default()
+    };
+    for include_archived in [false, true] {
+        let usual = products::list(
+            &db,
+            &alpha,
+            &first_page(products::DEFAULT_PAGE, include_archived),
+        )
+        .await
+        .unwrap();
+        let general = products::list(
+            &db,
+            &alpha,
+            &first_page(products::DEFAULT_PAGE + 1, include_archived),
+        )
+        .await
+        .unwrap();
+        assert_eq!(skus(&usual), skus(&general)[..25]);
+        assert!(usual.has_more);
+        assert_eq!(
+            skus(&usual)[0] == "A-27",
+            include_archived,
+            "the archived newest only when asked for"
+        );
+    }
+    let theirs = products::list(&db, &bravo, &first_page(products::DEFAULT_PAGE, true))
+        .await
+        .unwrap();
+    assert_eq!(skus(&theirs), ["B-0"]);
+    assert!(!theirs.has_more);
+}
+
 #[sqlx::test(migrator = "db::MIGRATOR")]
 async fn product_pages_are_keyset_paginated_and_searchable(
     _: PgPoolOptions,

@@ -72,6 +72,10 @@ pub struct ProductCursor {
     pub id: Uuid,
 }
 
+/// The page size the screens and the API ask for unless told otherwise; the list's first
+/// such page has a statement planned once (see [`list`]), which fetches one row more.
+pub const DEFAULT_PAGE: i64 = 25;
+
 #[derive(Debug, Clone, Default)]
 pub struct ProductQuery {
     /// Matches anywhere in the name or SKU, case-insensitively.
@@ -109,25 +113,46 @@ pub async fn list(
     let limit = query.limit.clamp(1, 200);
     let pattern = query.search.as_ref().map(like_pattern);
     let mut tx = scope.begin(db).await?;
-    let rows = sqlx::query_as!(
-        ProductRow,
-        r#"SELECT id, sku, name, description, price_minor, stock, archived_at IS NOT NULL AS "archived!", created_at, updated_at
-             FROM products
-            WHERE tenant_id = $1
-              AND ($2 OR archived_at IS NULL)
-              AND ($3::text IS NULL OR name ILIKE $3 OR sku ILIKE $3)
-              AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5::uuid))
-            ORDER BY created_at DESC, id DESC
-            LIMIT $6"#,
-        scope.tenant_id().as_uuid(),
-        query.include_archived,
-        pattern,
-        query.after.map(|c| c.created_at),
-        query.after.map(|c| c.id),
-        limit + 1
-    )
-    .fetch_all(&mut *tx)
-    .await?;
+    // The first page of the usual size without a search, the one every visit to the list
+    // asks for, has a statement of its own. For the general one PostgreSQL plans every
+    // execution afresh, to fold away the filters left NULL (a custom plan); this one has no
+    // such filter and a constant LIMIT (with a parameter there, the generic plan's guess of
+    // the row count makes it lose to custom plans for ever), so one generic plan is kept and
+    // reused. Measured with pgbench: planning was about 40% of the database's time per list.
+    let rows = if pattern.is_none() && query.after.is_none() && limit == DEFAULT_PAGE {
+        sqlx::query_as!(
+            ProductRow,
+            r#"SELECT id, sku, name, description, price_minor, stock, archived_at IS NOT NULL AS "archived!", created_at, updated_at
+                 FROM products
+                WHERE tenant_id = $1 AND ($2 OR archived_at IS NULL)
+                ORDER BY created_at DESC, id DESC
+                LIMIT 26"#,
+            scope.tenant_id().as_uuid(),
+            query.include_archived,
+        )
+        .fetch_all(&mut *tx)
+        .await?
+    } else {
+        sqlx::query_as!(
+            ProductRow,
+            r#"SELECT id, sku, name, description, price_minor, stock, archived_at IS NOT NULL AS "archived!", created_at, updated_at
+                 FROM products
+                WHERE tenant_id = $1
+                  AND ($2 OR archived_at IS NULL)
+                  AND ($3::text IS NULL OR name ILIKE $3 OR sku ILIKE $3)
+                  AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5::uuid))
+                ORDER BY created_at DESC, id DESC
+                LIMIT $6"#,
+            scope.tenant_id().as_uuid(),
+            query.include_archived,
+            pattern,
+            query.after.map(|c| c.created_at),
+            query.after.map(|c| c.id),
+            limit + 1
+        )
+        .fetch_all(&mut *tx)
+        .await?
+    };
     let usage = if query.with_usage {
         super::plan::usage_in(db, &mut tx, scope.tenant_id(), LimitKind::Products).await?
     } else {
