@@ -18,7 +18,7 @@ use app::ssr::exports::ExportQueue;
 use app::ssr::imports::ImportQueue;
 use app::ssr::mail::Mailer;
 use app::ssr::passwords::{HashCost, PasswordHasher};
-use app::ssr::Services;
+use app::ssr::{ServiceParts, Services};
 use db::{Db, DbSettings};
 use tokio::net::TcpListener;
 
@@ -246,7 +246,7 @@ pub fn routers(config: &Config, db: Db, passwords: PasswordHasher) -> Result<Rou
         deletion_grace: Duration::from_secs(config.accounts.deletion_grace_days * 86_400),
         show_outbox: config.mail.show_outbox,
     });
-    let services = Services {
+    let services = Services::new(ServiceParts {
         db,
         passwords,
         mailer,
@@ -255,7 +255,7 @@ pub fn routers(config: &Config, db: Db, passwords: PasswordHasher) -> Result<Rou
         imports,
         provisioner: provisioner(config)?,
         new_workspaces: Some(config.placements.new_workspaces.clone()).filter(|c| !c.is_empty()),
-    };
+    });
 
     let mut leptos = leptos::config::get_configuration(None)
         .map_err(|e| CliError::setting("leptos options", e))?

@@ -15,6 +15,6 @@ pub mod tokens;
 
 pub use call::{Call, ConsoleCall, MemberCall};
 pub use context::{
-    ConsoleSignedIn, RequestContext, Services, SignedIn, Site, AUTH_SESSION_KEY,
+    ConsoleSignedIn, RequestContext, ServiceParts, Services, SignedIn, Site, AUTH_SESSION_KEY,
     CONSOLE_SESSION_KEY,
 };
