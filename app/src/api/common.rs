@@ -25,9 +25,9 @@ pub fn approx_size(bytes: i64) -> String {
 
 /// Rows per page in every list.
 pub const PAGE_SIZE: i64 = 25;
-// The product list's usual first page is planned once only at this size.
+// The product and order lists' usual first pages are planned once only at this size.
 #[cfg(feature = "ssr")]
-const _: () = assert!(PAGE_SIZE == db::tenant::products::DEFAULT_PAGE);
+const _: () = assert!(PAGE_SIZE == db::tenant::DEFAULT_PAGE);
 
 /// A plan limit and how much of it is used, e.g. "8 / 10 members".
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

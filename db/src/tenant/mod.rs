@@ -12,3 +12,8 @@ pub mod orders;
 pub mod plan;
 pub mod products;
 pub mod shares;
+
+/// The page size the screens and the API ask for unless told otherwise. The product and
+/// order lists' first such page, unfiltered, has a statement planned once (see
+/// [`products::list`]), which fetches one row more to learn whether another page follows.
+pub const DEFAULT_PAGE: i64 = 25;

@@ -9,6 +9,7 @@ mod common;
 mod customers;
 mod databases;
 mod demo;
+mod first_pages;
 mod imports;
 #[cfg(feature = "testing")]
 mod moves;

@@ -135,7 +135,32 @@ pub async fn list(
     } = *query;
     let limit = limit.clamp(1, 200);
     let mut tx = scope.begin(db).await?;
-    let rows = sqlx::query_as!(
+    let unfiltered = status.is_none()
+        && customer.is_none()
+        && created_from.is_none()
+        && created_before.is_none()
+        && after.is_none();
+    // As the product list's (see `products::list`): the usual first page, newest first and
+    // unfiltered, has a statement PostgreSQL plans once and reuses; the general one's NULL
+    // filters make it plan this three-table join afresh on every execution.
+    let rows = if unfiltered && limit == crate::tenant::DEFAULT_PAGE {
+        sqlx::query_as!(
+            SummaryRow,
+            r#"SELECT o.id, o.number, o.status, o.total_minor, o.created_at, u.name AS created_by,
+                      (SELECT count(*) FROM order_lines l WHERE l.tenant_id = o.tenant_id AND l.order_id = o.id) AS "line_count!",
+                      o.customer_id, c.name AS "customer_name?"
+                 FROM orders o
+                 JOIN users u ON u.tenant_id = o.tenant_id AND u.id = o.created_by
+                 LEFT JOIN customers c ON c.tenant_id = o.tenant_id AND c.id = o.customer_id
+                WHERE o.tenant_id = $1
+                ORDER BY o.created_at DESC, o.id DESC
+                LIMIT 26"#,
+            scope.tenant_id().as_uuid(),
+        )
+        .fetch_all(&mut *tx)
+        .await?
+    } else {
+        sqlx::query_as!(
         SummaryRow,
         r#"SELECT o.id, o.number, o.status, o.total_minor, o.created_at, u.name AS created_by,
                   (SELECT count(*) FROM order_lines l WHERE l.tenant_id = o.tenant_id AND l.order_id = o.id) AS "line_count!",
@@ -161,7 +186,8 @@ pub async fn list(
         created_before
     )
     .fetch_all(&mut *tx)
-    .await?;
+    .await?
+    };
     let usage = if after.is_none() {
         crate::tenant::plan::usage_in(db, &mut tx, scope.tenant_id(), LimitKind::OrdersPerMonth)
             .await?

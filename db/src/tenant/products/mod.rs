@@ -72,10 +72,6 @@ pub struct ProductCursor {
     pub id: Uuid,
 }
 
-/// The page size the screens and the API ask for unless told otherwise; the list's first
-/// such page has a statement planned once (see [`list`]), which fetches one row more.
-pub const DEFAULT_PAGE: i64 = 25;
-
 #[derive(Debug, Clone, Default)]
 pub struct ProductQuery {
     /// Matches anywhere in the name or SKU, case-insensitively.
@@ -119,7 +115,8 @@ pub async fn list(
     // such filter and a constant LIMIT (with a parameter there, the generic plan's guess of
     // the row count makes it lose to custom plans for ever), so one generic plan is kept and
     // reused. Measured with pgbench: planning was about 40% of the database's time per list.
-    let rows = if pattern.is_none() && query.after.is_none() && limit == DEFAULT_PAGE {
+    let rows = if pattern.is_none() && query.after.is_none() && limit == crate::tenant::DEFAULT_PAGE
+    {
         sqlx::query_as!(
             ProductRow,
             r#"SELECT id, sku, name, description, price_minor, stock, archived_at IS NOT NULL AS "archived!", created_at, updated_at

@@ -1,0 +1,126 @@
+//! The usual first pages of the product and order lists have statements of their own,
+//! planned once (`products::list`, `orders::list`): each must list exactly what the general
+//! statement lists, and only its own workspace's rows.
+
+use crate::common::{app_db, owner_scope, product};
+use db::tenant::orders::{self, NewLine, OrderQuery};
+use db::tenant::products::{self, ProductQuery};
+use db::tenant::DEFAULT_PAGE;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+#[sqlx::test(migrator = "db::MIGRATOR")]
+async fn the_usual_first_page_lists_what_the_general_statement_lists(
+    _: PgPoolOptions,
+    owner: PgConnectOptions,
+) {
+    let db = app_db(&owner).await;
+    let alpha = owner_scope(&db, "alpha").await;
+    let bravo = owner_scope(&db, "bravo").await;
+    let mut newest = None;
+    for n in 0..28 {
+        let id = products::create(&db, &alpha, &product(&format!("A-{n}"), 100, 1))
+            .await
+            .unwrap();
+        newest = Some(id);
+    }
+    products::set_archived(&db, &alpha, newest.unwrap(), true)
+        .await
+        .unwrap();
+    products::create(&db, &bravo, &product("B-0", 100, 1))
+        .await
+        .unwrap();
+
+    let skus = |page: &products::ProductPage| {
+        page.products
+            .iter()
+            .map(|p| p.sku.as_str().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let first_page = |limit, include_archived| ProductQuery {
+        limit,
+        include_archived,
+        ..Default::default()
+    };
+    for include_archived in [false, true] {
+        let usual = products::list(&db, &alpha, &first_page(DEFAULT_PAGE, include_archived))
+            .await
+            .unwrap();
+        let general = products::list(&db, &alpha, &first_page(DEFAULT_PAGE + 1, include_archived))
+            .await
+            .unwrap();
+        assert_eq!(skus(&usual), skus(&general)[..25]);
+        assert!(usual.has_more);
+        assert_eq!(
+            skus(&usual)[0] == "A-27",
+            include_archived,
+            "the archived newest only when asked for"
+        );
+    }
+    let theirs = products::list(&db, &bravo, &first_page(DEFAULT_PAGE, true))
+        .await
+        .unwrap();
+    assert_eq!(skus(&theirs), ["B-0"]);
+    assert!(!theirs.has_more);
+}
+
+#[sqlx::test(migrator = "db::MIGRATOR")]
+async fn the_usual_first_page_of_orders_lists_what_the_general_statement_lists(
+    _: PgPoolOptions,
+    owner: PgConnectOptions,
+) {
+    let db = app_db(&owner).await;
+    let alpha = owner_scope(&db, "alpha").await;
+    let bravo = owner_scope(&db, "bravo").await;
+    let mug = products::create(&db, &alpha, &product("MUG", 100, 100))
+        .await
+        .unwrap();
+    let one_mug = [NewLine {
+        product_id: mug,
+        quantity: 1,
+    }];
+    for _ in 0..27 {
+        orders::create(&db, &alpha, None, &one_mug).await.unwrap();
+    }
+    let tee = products::create(&db, &bravo, &product("TEE", 100, 100))
+        .await
+        .unwrap();
+    let theirs = orders::create(
+        &db,
+        &bravo,
+        None,
+        &[NewLine {
+            product_id: tee,
+            quantity: 1,
+        }],
+    )
+    .await
+    .unwrap();
+
+    let numbers =
+        |page: &orders::OrderPage| page.orders.iter().map(|o| o.number).collect::<Vec<_>>();
+    let first_page = |limit| OrderQuery {
+        limit,
+        ..Default::default()
+    };
+    let usual = orders::list(&db, &alpha, &first_page(DEFAULT_PAGE))
+        .await
+        .unwrap();
+    let general = orders::list(&db, &alpha, &first_page(DEFAULT_PAGE + 1))
+        .await
+        .unwrap();
+    assert_eq!(numbers(&usual), numbers(&general)[..25]);
+    assert!(
+        numbers(&usual).windows(2).all(|pair| pair[0] > pair[1]),
+        "newest first"
+    );
+    assert!(usual.has_more);
+
+    let bravos = orders::list(&db, &bravo, &first_page(DEFAULT_PAGE))
+        .await
+        .unwrap();
+    assert_eq!(
+        bravos.orders.iter().map(|o| o.id).collect::<Vec<_>>(),
+        [theirs]
+    );
+    assert!(!bravos.has_more);
+}
