@@ -3,7 +3,8 @@
 //! statement lists, and only its own workspace's rows.
 
 use crate::common::{app_db, owner_scope, product};
-use db::tenant::orders::{self, NewLine, OrderQuery};
+use db::tenant::customers::{self, CustomerInput};
+use db::tenant::orders::{self, ForCustomer, NewLine, OrderQuery};
 use db::tenant::products::{self, ProductQuery};
 use db::tenant::DEFAULT_PAGE;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -48,7 +49,7 @@ async fn the_usual_first_page_lists_what_the_general_statement_lists(
         let general = products::list(&db, &alpha, &first_page(DEFAULT_PAGE + 1, include_archived))
             .await
             .unwrap();
-        assert_eq!(skus(&usual), skus(&general)[..25]);
+        assert_eq!(skus(&usual), skus(&general)[..DEFAULT_PAGE as usize]);
         assert!(usual.has_more);
         assert_eq!(
             skus(&usual)[0] == "A-27",
@@ -56,6 +57,28 @@ async fn the_usual_first_page_lists_what_the_general_statement_lists(
             "the archived newest only when asked for"
         );
     }
+    // A later page of the usual size is not a first page: its cursor must be honoured.
+    let all = products::list(&db, &alpha, &first_page(200, false))
+        .await
+        .unwrap();
+    let last_of_first = &all.products[DEFAULT_PAGE as usize - 1];
+    let second = products::list(
+        &db,
+        &alpha,
+        &ProductQuery {
+            limit: DEFAULT_PAGE,
+            after: Some(products::ProductCursor {
+                created_at: last_of_first.created_at,
+                id: last_of_first.id.as_uuid(),
+            }),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(skus(&second), skus(&all)[DEFAULT_PAGE as usize..]);
+    assert!(!second.has_more);
+
     let theirs = products::list(&db, &bravo, &first_page(DEFAULT_PAGE, true))
         .await
         .unwrap();
@@ -108,12 +131,32 @@ async fn the_usual_first_page_of_orders_lists_what_the_general_statement_lists(
     let general = orders::list(&db, &alpha, &first_page(DEFAULT_PAGE + 1))
         .await
         .unwrap();
-    assert_eq!(numbers(&usual), numbers(&general)[..25]);
+    assert_eq!(numbers(&usual), numbers(&general)[..DEFAULT_PAGE as usize]);
     assert!(
         numbers(&usual).windows(2).all(|pair| pair[0] > pair[1]),
         "newest first"
     );
     assert!(usual.has_more);
+
+    // Filtered at the usual size: the filter must be honoured.
+    let ada = customers::create(&db, &alpha, &customer()).await.unwrap();
+    let adas = orders::create(&db, &alpha, Some(ForCustomer::Existing(ada)), &one_mug)
+        .await
+        .unwrap();
+    let filtered = orders::list(
+        &db,
+        &alpha,
+        &OrderQuery {
+            customer: Some(ada),
+            ..first_page(DEFAULT_PAGE)
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        filtered.orders.iter().map(|o| o.id).collect::<Vec<_>>(),
+        [adas]
+    );
 
     let bravos = orders::list(&db, &bravo, &first_page(DEFAULT_PAGE))
         .await
@@ -123,4 +166,13 @@ async fn the_usual_first_page_of_orders_lists_what_the_general_statement_lists(
         [theirs]
     );
     assert!(!bravos.has_more);
+}
+
+fn customer() -> CustomerInput {
+    CustomerInput {
+        name: domain::CustomerName::parse("Ada Lovelace").unwrap(),
+        email: domain::Email::parse("ada@example.com").unwrap(),
+        phone: None,
+        address: None,
+    }
 }

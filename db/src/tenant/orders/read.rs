@@ -161,8 +161,8 @@ pub async fn list(
         .await?
     } else {
         sqlx::query_as!(
-        SummaryRow,
-        r#"SELECT o.id, o.number, o.status, o.total_minor, o.created_at, u.name AS created_by,
+            SummaryRow,
+            r#"SELECT o.id, o.number, o.status, o.total_minor, o.created_at, u.name AS created_by,
                   (SELECT count(*) FROM order_lines l WHERE l.tenant_id = o.tenant_id AND l.order_id = o.id) AS "line_count!",
                   o.customer_id, c.name AS "customer_name?"
              FROM orders o
@@ -176,17 +176,17 @@ pub async fn list(
               AND ($8::timestamptz IS NULL OR o.created_at < $8)
             ORDER BY o.created_at DESC, o.id DESC
             LIMIT $6"#,
-        scope.tenant_id().as_uuid(),
-        status.map(|s| s.as_str()),
-        customer.map(|c| c.as_uuid()),
-        after.map(|c| c.created_at),
-        after.map(|c| c.id),
-        limit + 1,
-        created_from,
-        created_before
-    )
-    .fetch_all(&mut *tx)
-    .await?
+            scope.tenant_id().as_uuid(),
+            status.map(|s| s.as_str()),
+            customer.map(|c| c.as_uuid()),
+            after.map(|c| c.created_at),
+            after.map(|c| c.id),
+            limit + 1,
+            created_from,
+            created_before
+        )
+        .fetch_all(&mut *tx)
+        .await?
     };
     let usage = if after.is_none() {
         crate::tenant::plan::usage_in(db, &mut tx, scope.tenant_id(), LimitKind::OrdersPerMonth)
