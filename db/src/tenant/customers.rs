@@ -46,9 +46,24 @@ pub async fn list(
     let limit = limit.clamp(1, 100);
     let pattern = search.map(super::products::like_pattern);
     let mut tx = scope.begin(db).await?;
-    let rows = sqlx::query_as!(
-        CustomerRow,
-        r#"SELECT id, name, email, phone, address, created_at
+    // As the product list's (see `products::list`): the usual first page, unsearched, has a
+    // statement PostgreSQL plans once; the general one's NULL filters are planned afresh.
+    let rows = if pattern.is_none() && after.is_none() && limit == crate::tenant::DEFAULT_PAGE {
+        sqlx::query_as!(
+            CustomerRow,
+            r#"SELECT id, name, email, phone, address, created_at
+                 FROM customers c
+                WHERE tenant_id = $1
+                ORDER BY lower(name) COLLATE "C", id
+                LIMIT 26"#,
+            scope.tenant_id().as_uuid(),
+        )
+        .fetch_all(&mut *tx)
+        .await?
+    } else {
+        sqlx::query_as!(
+            CustomerRow,
+            r#"SELECT id, name, email, phone, address, created_at
              FROM customers c
             WHERE tenant_id = $1
               AND ($2::text IS NULL OR name ILIKE $2 OR email ILIKE $2)
@@ -56,13 +71,14 @@ pub async fn list(
                   (SELECT lower(a.name) COLLATE "C", a.id FROM customers a WHERE a.tenant_id = $1 AND a.id = $3))
             ORDER BY lower(name) COLLATE "C", id
             LIMIT $4"#,
-        scope.tenant_id().as_uuid(),
-        pattern,
-        after.map(|id| id.as_uuid()),
-        limit + 1
-    )
-    .fetch_all(&mut *tx)
-    .await?;
+            scope.tenant_id().as_uuid(),
+            pattern,
+            after.map(|id| id.as_uuid()),
+            limit + 1
+        )
+        .fetch_all(&mut *tx)
+        .await?
+    };
     end_read(tx);
     let has_more = rows.len() as i64 > limit;
     Ok(CustomerPage {

@@ -1,6 +1,6 @@
-//! The usual first pages of the product and order lists have statements of their own,
-//! planned once (`products::list`, `orders::list`): each must list exactly what the general
-//! statement lists, and only its own workspace's rows.
+//! The usual first pages of the product, order and customer lists have statements of their
+//! own, planned once: each must list exactly what the general statement lists, and only its
+//! own workspace's rows.
 
 use crate::common::{app_db, owner_scope, product};
 use db::tenant::customers::{self, CustomerInput};
@@ -168,10 +168,62 @@ async fn the_usual_first_page_of_orders_lists_what_the_general_statement_lists(
     assert!(!bravos.has_more);
 }
 
+#[sqlx::test(migrator = "db::MIGRATOR")]
+async fn the_usual_first_page_of_customers_lists_what_the_general_statement_lists(
+    _: PgPoolOptions,
+    owner: PgConnectOptions,
+) {
+    let db = app_db(&owner).await;
+    let alpha = owner_scope(&db, "alpha").await;
+    let bravo = owner_scope(&db, "bravo").await;
+    // Created out of name order, so the page's order is the statement's doing.
+    for n in (0..27).rev() {
+        customers::create(&db, &alpha, &named(&format!("Customer {n:02}")))
+            .await
+            .unwrap();
+    }
+    customers::create(&db, &bravo, &named("Theirs"))
+        .await
+        .unwrap();
+
+    let names = |page: &customers::CustomerPage| {
+        page.customers
+            .iter()
+            .map(|c| c.name.clone())
+            .collect::<Vec<_>>()
+    };
+    let usual = customers::list(&db, &alpha, None, None, DEFAULT_PAGE)
+        .await
+        .unwrap();
+    let general = customers::list(&db, &alpha, None, None, DEFAULT_PAGE + 1)
+        .await
+        .unwrap();
+    assert_eq!(names(&usual), names(&general)[..DEFAULT_PAGE as usize]);
+    assert_eq!(names(&usual)[0], "Customer 00");
+    assert!(usual.has_more);
+
+    // A later page of the usual size: its cursor must be honoured.
+    let last_of_first = usual.customers.last().unwrap().id;
+    let second = customers::list(&db, &alpha, None, Some(last_of_first), DEFAULT_PAGE)
+        .await
+        .unwrap();
+    assert_eq!(names(&second), ["Customer 25", "Customer 26"]);
+
+    let theirs = customers::list(&db, &bravo, None, None, DEFAULT_PAGE)
+        .await
+        .unwrap();
+    assert_eq!(names(&theirs), ["Theirs"]);
+}
+
 fn customer() -> CustomerInput {
+    named("Ada Lovelace")
+}
+
+fn named(name: &str) -> CustomerInput {
+    let email = format!("{}@example.com", name.to_lowercase().replace(' ', "."));
     CustomerInput {
-        name: domain::CustomerName::parse("Ada Lovelace").unwrap(),
-        email: domain::Email::parse("ada@example.com").unwrap(),
+        name: domain::CustomerName::parse(name).unwrap(),
+        email: domain::Email::parse(&email).unwrap(),
         phone: None,
         address: None,
     }
