@@ -25,7 +25,7 @@ pub fn approx_size(bytes: i64) -> String {
 
 /// Rows per page in every list.
 pub const PAGE_SIZE: i64 = 25;
-// The product and order lists' usual first pages are planned once only at this size.
+// The lists' usual first pages are planned once only at this size.
 #[cfg(feature = "ssr")]
 const _: () = assert!(PAGE_SIZE == db::tenant::DEFAULT_PAGE);
 

@@ -77,9 +77,8 @@ pub fn parse_timestamp(field: &str, raw: &str) -> Result<OffsetDateTime, ApiErro
         })
 }
 
-pub const DEFAULT_LIMIT: u32 = 25;
-// The product and order lists' usual first pages are planned once only at this size.
-const _: () = assert!(DEFAULT_LIMIT as i64 == db::tenant::DEFAULT_PAGE);
+// The lists' usual first pages are planned once only at this size.
+pub const DEFAULT_LIMIT: u32 = db::tenant::DEFAULT_PAGE as u32;
 pub const MAX_LIMIT: u32 = 100;
 
 /// A page size from the `limit` parameter.
