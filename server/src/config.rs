@@ -134,8 +134,8 @@ pub struct PasswordConfig {
 impl Default for PasswordConfig {
     fn default() -> Self {
         Self {
-            memory_kib: 19_456,
-            iterations: 2,
+            memory_kib: 7_168,
+            iterations: 5,
             parallelism: 1,
             max_concurrent: 2,
         }

@@ -8,9 +8,9 @@ use clap::{Parser, Subcommand};
 use server::config::Config;
 use server::{cli, serve, telemetry};
 
-/// mimalloc returns freed memory to the system and keeps per-thread caches small; with the
-/// system allocator, 19 MiB argon2 blocks and rendering buffers spread over many threads'
-/// arenas and the resident size only grows (measured in bench/: 594 MB after sign-ins).
+/// With the system allocator, buffers freed on many threads stayed in those threads' arenas
+/// and the resident size only grew (measured in bench/: 594 MB after sign-ins, when argon2
+/// still had memory of its own per hash; it now reuses a pool, see `PasswordHasher`).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -95,10 +95,19 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
         attempt,
     ))
     .await?;
+    let replacement = call
+        .services()
+        .passwords
+        .replacement_for(&password, &credentials.password_hash)
+        .await;
     call.run(auth::record_sign_in(
         call.db(),
         &tenant,
         credentials.user_id,
+        replacement.as_deref().map(|replacement| auth::Rehash {
+            checked: &credentials.password_hash,
+            replacement,
+        }),
     ))
     .await?;
     // This browser is now one of the member's known devices (a new cookie each time: a

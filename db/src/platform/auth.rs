@@ -32,12 +32,32 @@ pub async fn find_credentials(
     }))
 }
 
-pub async fn record_sign_in(db: &Db, tenant: &Tenant, user_id: UserId) -> Result<(), RepoError> {
+/// A password hash made with older settings and its replacement, made at sign-in from the
+/// password just checked against it. The replacement is stored only while the row still holds
+/// the checked hash, so a password changed in the meantime is never overwritten.
+#[derive(Debug, Clone, Copy)]
+pub struct Rehash<'a> {
+    pub checked: &'a str,
+    pub replacement: &'a str,
+}
+
+/// Notes the sign-in time, and stores `rehash`'s new hash when there is one. The password is
+/// the same, so the member's other sessions stay signed in.
+pub async fn record_sign_in(
+    db: &Db,
+    tenant: &Tenant,
+    user_id: UserId,
+    rehash: Option<Rehash<'_>>,
+) -> Result<(), RepoError> {
     let mut tx = begin_for_tenant(db, tenant).await?;
     sqlx::query!(
-        "UPDATE users SET last_sign_in_at = now() WHERE tenant_id = $1 AND id = $2",
+        "UPDATE users SET last_sign_in_at = now(),
+                password_hash = CASE WHEN password_hash = $3 THEN $4 ELSE password_hash END
+          WHERE tenant_id = $1 AND id = $2",
         tenant.id().as_uuid(),
-        user_id.as_uuid()
+        user_id.as_uuid(),
+        rehash.map(|r| r.checked),
+        rehash.map(|r| r.replacement)
     )
     .execute(&mut *tx)
     .await?;

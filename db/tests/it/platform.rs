@@ -1,7 +1,7 @@
 use crate::common::{app_db, exactly_one_winner, race, workspace};
 use db::platform::throttle::{self, Attempt};
 use db::platform::{auth, registration, tenants};
-use db::{RepoError, TenantScope};
+use db::{RepoError, Tenant, TenantScope};
 use domain::{Email, PersonName, Slug, UserId, WorkspaceName};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
@@ -400,9 +400,50 @@ async fn signing_in_records_when_on_the_member_list(_: PgPoolOptions, owner: PgC
         db::tenant::members::list(&db, &scope).await.unwrap()[0].last_sign_in_at,
         None
     );
-    auth::record_sign_in(&db, &a, a_owner).await.unwrap();
+    auth::record_sign_in(&db, &a, a_owner, None).await.unwrap();
     let recorded = db::tenant::members::list(&db, &scope).await.unwrap()[0].last_sign_in_at;
     assert!(recorded.is_some());
+}
+
+/// A hash made again at sign-in replaces only the hash that was checked: a password changed
+/// between the check and the write stays.
+#[sqlx::test(migrator = "db::MIGRATOR")]
+async fn a_sign_in_replaces_only_the_hash_it_checked(_: PgPoolOptions, owner: PgConnectOptions) {
+    let db = app_db(&owner).await;
+    let (a, a_owner) = workspace(&db, "alpha", "a@a.test").await;
+    let (b, b_owner) = workspace(&db, "bravo", "b@b.test").await;
+    let stored = |tenant: Tenant, email: &'static str| {
+        let db = db.clone();
+        async move {
+            auth::find_credentials(&db, &tenant, &Email::parse(email).unwrap())
+                .await
+                .unwrap()
+                .unwrap()
+                .password_hash
+        }
+    };
+    let rehash = |checked, replacement| {
+        Some(auth::Rehash {
+            checked,
+            replacement,
+        })
+    };
+
+    auth::record_sign_in(&db, &a, a_owner, rehash("hash-of-somewhere-else", "new"))
+        .await
+        .unwrap();
+    assert_eq!(stored(a.clone(), "a@a.test").await, "hash-of-alpha");
+
+    auth::record_sign_in(&db, &a, a_owner, rehash("hash-of-alpha", "rehashed-alpha"))
+        .await
+        .unwrap();
+    assert_eq!(stored(a.clone(), "a@a.test").await, "rehashed-alpha");
+
+    // Another workspace's member, named through this workspace, is not written.
+    auth::record_sign_in(&db, &a, b_owner, rehash("hash-of-bravo", "taken-over"))
+        .await
+        .unwrap();
+    assert_eq!(stored(b.clone(), "b@b.test").await, "hash-of-bravo");
 }
 
 #[sqlx::test(migrator = "db::MIGRATOR")]

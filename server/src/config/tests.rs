@@ -20,7 +20,7 @@ fn the_shipped_file_is_valid() {
     let shipped = include_str!("../../../Leptos.toml");
     let config = load(shipped, &[]).unwrap();
     assert_eq!(config.server.base_domain, "localhost:3000");
-    assert_eq!(config.passwords.memory_kib, 19_456);
+    assert_eq!(config.passwords.memory_kib, 7_168);
 }
 
 #[test]

@@ -115,7 +115,7 @@ pub(super) async fn welcome(
                 return unavailable();
             }
             if let Err(err) =
-                db::platform::auth::record_sign_in(&services.db, tenant, user_id).await
+                db::platform::auth::record_sign_in(&services.db, tenant, user_id, None).await
             {
                 tracing::warn!(error = %err, "recording the sign-in time failed");
             }

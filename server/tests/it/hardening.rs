@@ -402,8 +402,8 @@ async fn bogus_links_do_not_delay_another_workspaces_sign_in() {
     // The production cost: at the cheap test cost nothing could queue behind anything.
     let production = PasswordHasher::new(
         HashCost {
-            memory_kib: 19_456,
-            iterations: 2,
+            memory_kib: 7_168,
+            iterations: 5,
             parallelism: 1,
         },
         2,

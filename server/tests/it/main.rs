@@ -19,6 +19,7 @@ mod operator;
 mod picker;
 mod placed_tenancy;
 mod provision;
+mod rehash;
 mod rendering;
 mod shutdown;
 mod support;

@@ -259,8 +259,22 @@ pub async fn console_sign_in(email: String, password: String) -> Result<(), AppE
         call.client_address(),
     ))
     .await?;
-    call.run(record_admin_sign_in(db, credentials.admin_id))
-        .await?;
+    let replacement = call
+        .services()
+        .passwords
+        .replacement_for(&password, &credentials.password_hash)
+        .await;
+    call.run(record_admin_sign_in(
+        db,
+        credentials.admin_id,
+        replacement
+            .as_deref()
+            .map(|replacement| db::platform::auth::Rehash {
+                checked: &credentials.password_hash,
+                replacement,
+            }),
+    ))
+    .await?;
     let session = call.session()?;
     session
         .cycle_id()

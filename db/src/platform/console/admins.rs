@@ -3,6 +3,7 @@
 use domain::{AdminId, Email, PersonName};
 use uuid::Uuid;
 
+use crate::platform::auth::Rehash;
 use crate::{Db, RepoError};
 
 /// Creates a console account (from the server's command line). An email already used is
@@ -50,11 +51,21 @@ pub async fn find_admin_credentials(
     }))
 }
 
-pub async fn record_admin_sign_in(db: &Db, admin_id: AdminId) -> Result<(), RepoError> {
+/// Notes the sign-in time, and stores `rehash`'s new hash when there is one (see
+/// [`Rehash`]).
+pub async fn record_admin_sign_in(
+    db: &Db,
+    admin_id: AdminId,
+    rehash: Option<Rehash<'_>>,
+) -> Result<(), RepoError> {
     let mut conn = db.platform().await?;
     sqlx::query!(
-        "UPDATE platform_admins SET last_sign_in_at = now() WHERE id = $1",
-        admin_id.as_uuid()
+        "UPDATE platform_admins SET last_sign_in_at = now(),
+                password_hash = CASE WHEN password_hash = $2 THEN $3 ELSE password_hash END
+          WHERE id = $1",
+        admin_id.as_uuid(),
+        rehash.map(|r| r.checked),
+        rehash.map(|r| r.replacement)
     )
     .execute(&mut *conn)
     .await?;
