@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 
-use crate::support::{build_router, TestApp};
+use crate::support::{build_router, headers, location, TestApp};
 
 /// Listing a router's routes switches resource loading off for the whole process while it
 /// runs (leptos_server's `SuppressResourceLoad`), and a resource first polled in that window
@@ -60,4 +60,67 @@ async fn building_routers_while_pages_render_stalls_no_page() {
         built > 5 && pages > 5,
         "{built} routers built, {pages} pages"
     );
+}
+
+/// An answer that fits in a connection's first flight goes out as it is: compressing it saves
+/// no round trip. Pages, and answers past that size, are gzipped for a client that takes gzip.
+#[tokio::test]
+async fn pages_and_answers_past_the_first_flight_are_compressed_small_answers_are_not() {
+    use app::api::products::{ListProducts, SaveProduct};
+    let app = TestApp::spawn().await;
+    let cookie = app
+        .register("alpha", "ann@alpha.test", "alpha-password-1")
+        .await;
+    app.lift_rate("alpha").await;
+    let gzip = || headers(&[("accept-encoding", "gzip")]);
+    let encoding = |response: &reqwest::Response| {
+        response
+            .headers()
+            .get("content-encoding")
+            .map(|value| value.to_str().unwrap().to_owned())
+    };
+
+    app.create_product("alpha", &cookie, "SKU-1", "Widget", "5")
+        .await;
+    let small = app
+        .call::<ListProducts>(Some("alpha"), &[], Some(&cookie), gzip())
+        .await;
+    assert_eq!(small.status(), StatusCode::OK);
+    assert_eq!(encoding(&small), None);
+    assert!(small.text().await.unwrap().contains("SKU-1"));
+
+    let page = app
+        .get_with(Some("alpha"), "/products", Some(&cookie), gzip())
+        .await;
+    assert_eq!(page.status(), StatusCode::OK);
+    assert_eq!(encoding(&page).as_deref(), Some("gzip"));
+
+    let description = "A long description. ".repeat(40);
+    for n in 2..=25 {
+        let response = app
+            .call::<SaveProduct>(
+                Some("alpha"),
+                &[
+                    ("sku", &format!("SKU-{n}")),
+                    ("name", "Widget"),
+                    ("description", &description),
+                    ("price", "9.99"),
+                    ("stock", "5"),
+                ],
+                Some(&cookie),
+                headers(&[]),
+            )
+            .await;
+        assert!(location(&response).is_some(), "saved: {}", response.status());
+    }
+    let large = app
+        .call::<ListProducts>(Some("alpha"), &[], Some(&cookie), gzip())
+        .await;
+    assert_eq!(large.status(), StatusCode::OK);
+    assert_eq!(encoding(&large).as_deref(), Some("gzip"));
+    let without = app
+        .call::<ListProducts>(Some("alpha"), &[], Some(&cookie), headers(&[]))
+        .await;
+    assert_eq!(encoding(&without), None);
+    assert!(without.text().await.unwrap().len() > 14_000);
 }

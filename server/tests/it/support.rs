@@ -246,10 +246,22 @@ impl Server {
     }
 
     pub async fn get(&self, slug: Option<&str>, path: &str, cookie: Option<&str>) -> Response {
+        self.get_with(slug, path, cookie, HeaderMap::new()).await
+    }
+
+    /// [`Server::get`] with `extra` request headers.
+    pub async fn get_with(
+        &self,
+        slug: Option<&str>,
+        path: &str,
+        cookie: Option<&str>,
+        extra: HeaderMap,
+    ) -> Response {
         let mut request = self
             .client
             .get(format!("http://{}{path}", self.addr))
-            .header(HOST, self.host(slug));
+            .header(HOST, self.host(slug))
+            .headers(extra);
         if let Some(cookie) = cookie {
             request = request.header(COOKIE, cookie);
         }
