@@ -1,3 +1,4 @@
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use argon2::password_hash::{
@@ -5,16 +6,20 @@ use argon2::password_hash::{
 };
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use domain::Password;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-/// The largest memory cost a stored hash may ask for (1 GiB, in KiB): a hash is only ever
-/// written by this code, but a corrupt row must not make the server try to allocate terabytes.
-const MAX_STORED_MEMORY_KIB: u32 = 1 << 20;
+/// The most a stored hash may ask for: 256 MiB, and 1 GiB of memory passes (m × t, in KiB).
+/// Hashes are only ever written by this code, at a few dozen MiB-passes, but a corrupt row must
+/// not make the server allocate gigabytes or hash for hours.
+const MAX_STORED_MEMORY_KIB: u32 = 256 << 10;
+const MAX_STORED_WORK: u64 = 1 << 20;
 
 /// argon2id behind a semaphore on the blocking pool: a burst of sign-ins queues here instead of
 /// stalling the async runtime or exhausting memory.
 ///
-/// Each permit comes with its own argon2 memory (`memory_kib`), allocated once and reused. The
+/// Each permit comes with its own argon2 memory (`memory_kib`), allocated once and reused, and
+/// both go with the hash to its thread: a caller that gives up (a timeout, a closed connection)
+/// frees neither before the hash is done. The
 /// library's own API allocates it afresh for every hash, on whichever blocking thread runs it,
 /// and the allocator keeps each thread's freed blocks: after a burst of sign-ins the server
 /// held one block per thread that had ever hashed (bench/: 93 MB resident against 42 MB).
@@ -59,11 +64,12 @@ impl PasswordHasher {
             blocks: params.block_count(),
             free: Mutex::new(Vec::with_capacity(slots)),
             slots,
+            allocated: AtomicUsize::new(0),
         });
         let dummy_hash = hash_with(
             &params,
             "dummy password that matches nothing",
-            memory.take(),
+            memory.take(None),
         )?;
         Ok(Self {
             params,
@@ -79,18 +85,18 @@ impl PasswordHasher {
         self.queued.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    async fn slot(&self) -> Result<(tokio::sync::SemaphorePermit<'_>, Memory), HashError> {
+    /// A turn: a permit and its memory, held until the hash is done.
+    async fn slot(&self) -> Result<Memory, HashError> {
         let _waiting = Queued::enter(&self.queued);
-        let permit = self
-            .permits
-            .acquire()
+        let permit = Arc::clone(&self.permits)
+            .acquire_owned()
             .await
             .map_err(|e| HashError::Argon2(e.to_string()))?;
-        Ok((permit, self.memory.take()))
+        Ok(self.memory.take(Some(permit)))
     }
 
     pub async fn hash(&self, password: &Password) -> Result<String, HashError> {
-        let (_permit, memory) = self.slot().await?;
+        let memory = self.slot().await?;
         let params = self.params.clone();
         let secret = password.expose().to_owned();
         tokio::task::spawn_blocking(move || hash_with(&params, &secret, memory)).await?
@@ -103,7 +109,7 @@ impl PasswordHasher {
         password: &Password,
         stored: Option<&str>,
     ) -> Result<bool, HashError> {
-        let (_permit, memory) = self.slot().await?;
+        let memory = self.slot().await?;
         let known = stored.is_some();
         let hash = stored
             .map(str::to_owned)
@@ -191,8 +197,10 @@ fn matches(stored: &str, secret: &str, mut memory: Memory) -> bool {
     let Ok(params) = Params::try_from(&hash) else {
         return false;
     };
-    if params.m_cost() > MAX_STORED_MEMORY_KIB {
+    let work = u64::from(params.m_cost()) * u64::from(params.t_cost());
+    if params.m_cost() > MAX_STORED_MEMORY_KIB || work > MAX_STORED_WORK {
         tracing::error!(
+            t_cost = params.t_cost(),
             m_cost = params.m_cost(),
             "a stored password hash asks for too much memory"
         );
@@ -216,7 +224,7 @@ fn compute(
     let blocks = params.block_count();
     let argon2 = Argon2::new(algorithm, version, params);
     // A hash made with a larger cost than today's (settings since lowered) gets memory of its
-    // own, once: the sign-in that checks it stores a new hash.
+    // own at each check, until its account signs in and the new hash replaces it.
     let mut larger;
     let blocks: &mut [Block] = match memory.blocks.get_mut(..blocks) {
         Some(pooled) => pooled,
@@ -235,28 +243,37 @@ struct MemoryPool {
     blocks: usize,
     free: Mutex<Vec<Vec<Block>>>,
     slots: usize,
+    /// Block sets allocated so far: `slots`, unless a hash panicked with one.
+    allocated: AtomicUsize,
 }
 
 impl MemoryPool {
     /// One hash's memory: a free one, or a new one while fewer than `slots` exist (the first
     /// hashes, or one lost to a panic).
-    fn take(self: &Arc<Self>) -> Memory {
+    fn take(self: &Arc<Self>, permit: Option<OwnedSemaphorePermit>) -> Memory {
         let free = self
             .free
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .pop();
+        let blocks = free.unwrap_or_else(|| {
+            self.allocated.fetch_add(1, Ordering::Relaxed);
+            vec![Block::default(); self.blocks]
+        });
         Memory {
-            blocks: free.unwrap_or_else(|| vec![Block::default(); self.blocks]),
+            blocks,
             pool: Arc::clone(self),
+            _permit: permit,
         }
     }
 }
 
-/// Goes back to its pool when the hash is done, on whichever thread that is.
+/// Goes back to its pool when the hash is done, on whichever thread that is, and only then
+/// gives up its permit (fields drop after `drop` runs).
 struct Memory {
     blocks: Vec<Block>,
     pool: Arc<MemoryPool>,
+    _permit: Option<OwnedSemaphorePermit>,
 }
 
 impl Drop for Memory {
@@ -385,8 +402,9 @@ mod tests {
                 .await
                 .unwrap());
         }
+        assert_eq!(hasher.memory.allocated.load(Ordering::Relaxed), 2);
         let kept = hasher.memory.free.lock().unwrap();
-        assert!((1..=2).contains(&kept.len()), "{} kept", kept.len());
+        assert_eq!(kept.len(), 2);
         assert!(kept.iter().all(|blocks| blocks.len() == 1024));
     }
 

@@ -387,6 +387,43 @@ async fn concurrent_first_creates_share_one_lock_row(_: PgPoolOptions, owner: Pg
 
 // -------------------------------------------------------------------------- console --
 
+/// A console sign-in replaces only the hash it checked: a password changed in between stays.
+#[sqlx::test(migrator = "db::MIGRATOR")]
+async fn a_console_sign_in_replaces_only_the_hash_it_checked(
+    _: PgPoolOptions,
+    owner: PgConnectOptions,
+) {
+    use db::platform::auth::Rehash;
+    let db = app_db(&owner).await;
+    let email = Email::parse("root@console.test").unwrap();
+    let id = console::create_admin(&db, &email, &PersonName::parse("Root").unwrap(), "h1")
+        .await
+        .unwrap();
+    let stored = || async {
+        console::find_admin_credentials(&db, &email)
+            .await
+            .unwrap()
+            .unwrap()
+            .password_hash
+    };
+    let rehash = |checked, replacement| {
+        Some(Rehash {
+            checked,
+            replacement,
+        })
+    };
+    console::record_admin_sign_in(&db, id, rehash("h0", "stale"))
+        .await
+        .unwrap();
+    assert_eq!(stored().await, "h1");
+    console::record_admin_sign_in(&db, id, rehash("h1", "h1-again"))
+        .await
+        .unwrap();
+    assert_eq!(stored().await, "h1-again");
+    console::record_admin_sign_in(&db, id, None).await.unwrap();
+    assert_eq!(stored().await, "h1-again");
+}
+
 #[sqlx::test(migrator = "db::MIGRATOR")]
 async fn console_admins_are_unique_per_email_and_found_by_credentials(
     _: PgPoolOptions,

@@ -27,7 +27,7 @@ use axum::{Extension, Router};
 use leptos::prelude::LeptosOptions;
 use leptos_axum::{generate_route_list_with_exclusions, LeptosRoutes};
 use tower::ServiceBuilder;
-use tower_http::compression::predicate::{DefaultPredicate, Predicate, SizeAbove};
+use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::request_id::{
     MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
@@ -224,7 +224,7 @@ pub fn router(services: Services, web: WebSettings) -> Router {
                     CompressionLayer::new()
                         .no_br()
                         .quality(CompressionLevel::Fastest)
-                        .compress_when(WorthCompressing),
+                        .compress_when(worth_compressing()),
                 )
                 .layer(TimeoutLayer::with_status_code(
                     StatusCode::SERVICE_UNAVAILABLE,
@@ -233,25 +233,17 @@ pub fn router(services: Services, web: WebSettings) -> Router {
         )
 }
 
-/// A response that fits in a connection's first flight of segments (ten, RFC 6928) arrives in
+/// An answer that fits in a connection's first flight of segments (ten, RFC 6928) arrives in
 /// the same round trip compressed or not, so compressing it would only cost CPU: gzip's state
-/// is set up afresh for each response, a tenth of the product list's server time. Pages are
-/// compressed whatever their size, as their first-load weight counts them.
-#[derive(Clone, Copy)]
-struct WorthCompressing;
-
-const FIRST_FLIGHT_BYTES: u16 = 14_000;
-
-impl Predicate for WorthCompressing {
-    fn should_compress<B: axum::body::HttpBody>(&self, response: &axum::http::Response<B>) -> bool {
-        let page = response
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|value| value.to_str().ok())
-            .is_some_and(|value| value.starts_with("text/html"));
-        DefaultPredicate::new().should_compress(response)
-            && (page || SizeAbove::new(FIRST_FLIGHT_BYTES).should_compress(response))
-    }
+/// is set up afresh for each response, a tenth of the product list's server time. Answers of
+/// unknown size are compressed, and pages are among them (Leptos streams them). Otherwise
+/// tower-http's default exclusions (gRPC, images, event streams).
+fn worth_compressing() -> impl Predicate {
+    const FIRST_FLIGHT_BYTES: u16 = 14_000;
+    SizeAbove::new(FIRST_FLIGHT_BYTES)
+        .and(NotForContentType::GRPC)
+        .and(NotForContentType::IMAGES)
+        .and(NotForContentType::SSE)
 }
 
 async fn drop_client_request_id(mut req: Request, next: Next) -> Response {

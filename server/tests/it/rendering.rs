@@ -111,7 +111,11 @@ async fn pages_and_answers_past_the_first_flight_are_compressed_small_answers_ar
                 headers(&[]),
             )
             .await;
-        assert!(location(&response).is_some(), "saved: {}", response.status());
+        assert!(
+            location(&response).is_some(),
+            "saved: {}",
+            response.status()
+        );
     }
     let large = app
         .call::<ListProducts>(Some("alpha"), &[], Some(&cookie), gzip())
