@@ -11,6 +11,17 @@ mod placement;
 
 pub use placement::{SECOND_CLUSTER, TEST_CLUSTER};
 
+/// Takes and lets go of a workspace's run lock, as every provisioning, move and purge does.
+pub async fn run_lock_round_trip(
+    db: &Db,
+    tenant: domain::TenantId,
+) -> Result<(), crate::RepoError> {
+    crate::platform::provision::RunLock::take(db, tenant)
+        .await?
+        .release()
+        .await
+}
+
 /// A migrated scratch database: `db` is the application role's handle; the owner's
 /// connection is kept for the few platform changes tests need before the console exists.
 pub struct TestDatabase {

@@ -288,3 +288,16 @@ async fn two_provisionings_of_one_workspace_never_run_at_once_and_a_closed_one_i
     );
     assert!(!test.database_exists(&database_name(charlie.id())).await);
 }
+
+/// A run that has ended lets the next one start at once: the console's retry right after a
+/// refused move was itself refused as "under way" while the first run's connection closed.
+#[tokio::test]
+async fn a_run_lock_let_go_can_be_taken_again_at_once() {
+    let test = fresh_database().await;
+    let tenant = domain::TenantId::from_uuid(uuid::Uuid::new_v4());
+    for attempt in 0..200 {
+        db::testing::run_lock_round_trip(&test.db, tenant)
+            .await
+            .unwrap_or_else(|e| panic!("attempt {attempt}: {e:?}"));
+    }
+}

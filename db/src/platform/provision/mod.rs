@@ -160,7 +160,10 @@ pub async fn provision(
 /// could both copy, one emptying a database the other has just switched to. A session lock
 /// on a connection of its own, taken for the whole run and let go when the run ends, or
 /// with the connection if the process dies.
-pub(crate) struct RunLock(PgConnection);
+pub(crate) struct RunLock {
+    conn: PgConnection,
+    tenant: TenantId,
+}
 
 /// The key of [`RunLock`] (`app_enter_tenant`'s move lock is 1397903693).
 const RUN_LOCK: i32 = 1397903694;
@@ -177,11 +180,19 @@ impl RunLock {
         if !taken {
             return Err(RepoError::Refused(Refusal::PlacementUnderWay));
         }
-        Ok(Self(conn))
+        Ok(Self { conn, tenant })
     }
 
-    pub(crate) async fn release(self) -> Result<(), RepoError> {
-        self.0.close().await?;
+    /// Unlocks before closing: a closed connection's backend lets its locks go only as it
+    /// exits, after the client has moved on, and a run started right after (the console's
+    /// next try) was refused as if this one were still going.
+    pub(crate) async fn release(mut self) -> Result<(), RepoError> {
+        sqlx::query_scalar::<_, bool>("SELECT pg_advisory_unlock($1, hashtext($2::text))")
+            .bind(RUN_LOCK)
+            .bind(self.tenant.to_string())
+            .fetch_one(&mut self.conn)
+            .await?;
+        self.conn.close().await?;
         Ok(())
     }
 }
