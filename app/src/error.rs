@@ -263,12 +263,12 @@ impl From<WireError> for AppError {
 }
 
 mod server_fn_error {
-    pub use leptos::server_fn::codec::JsonEncoding;
+    pub use crate::codec::TextJsonEncoding;
     pub use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 }
 
 impl FromServerFnError for AppError {
-    type Encoder = JsonEncoding;
+    type Encoder = TextJsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         AppError::Transport {

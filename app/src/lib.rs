@@ -2,6 +2,7 @@
 //! the server, with `hydrate` into the browser's wasm bundle.
 
 pub mod api;
+mod codec;
 mod components;
 mod error;
 mod pages;

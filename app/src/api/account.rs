@@ -23,7 +23,7 @@ pub enum InvitationView {
 #[cfg(feature = "ssr")]
 const UNKNOWN_LINK: &str = "This invitation link is not valid. It may have been replaced by a newer one: check your latest email, or ask for a new invitation.";
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn load_invitation(token: String) -> Result<InvitationView, AppError> {
     use crate::ssr::{tokens, Call};
     use db::platform::invitations::{find, InvitationState};
@@ -64,7 +64,7 @@ const INVITATION_EXPIRED: &str =
 
 /// Accepts an invitation: creates the member with the invited email and role and signs them
 /// in on this workspace.
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn accept_invitation(
     token: String,
     name: String,
@@ -105,7 +105,7 @@ pub async fn accept_invitation(
 
 /// "Forgot your password?": mails a reset link if the address has an account here. The
 /// answer is the same whether or not it does.
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn request_password_reset(email: String) -> Result<(), AppError> {
     use db::platform::rate_limits::{allow, Limit};
 
@@ -188,7 +188,7 @@ async fn mail_reset_link(
 }
 
 /// Whether a reset link still works, so the page can say so before anyone types.
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn check_reset_link(token: String) -> Result<bool, AppError> {
     use db::platform::auth::{ticket_is_valid, TicketPurpose};
 
@@ -234,7 +234,7 @@ const RESET_LINK_DEAD: &str =
 
 /// Spends a reset link: sets the new password, ends every session of that person and signs
 /// this browser in.
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn reset_password(token: String, password: String) -> Result<(), AppError> {
     use crate::ssr::context::start_member_session;
 
@@ -269,7 +269,7 @@ pub struct ProfileView {
     pub role: domain::Role,
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn load_profile() -> Result<ProfileView, AppError> {
     let call = crate::ssr::MemberCall::open()?;
     let member = call.scope().member();
@@ -280,7 +280,7 @@ pub async fn load_profile() -> Result<ProfileView, AppError> {
     })
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn update_profile(name: String) -> Result<(), AppError> {
     use crate::ssr::context::renew_session;
 
@@ -303,7 +303,7 @@ const WRONG_PASSWORD: &str = "That is not your current password.";
 
 /// Changes the signed-in member's password after checking the current one. Every other
 /// session of theirs ends; this one stays.
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn change_password(current: String, new_password: String) -> Result<(), AppError> {
     use crate::FieldErrors;
 

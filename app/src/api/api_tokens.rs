@@ -42,7 +42,7 @@ pub struct CreatedApiToken {
 /// Expiry choices the form offers, in days; blank means the token does not expire.
 pub const EXPIRY_DAYS: [u16; 4] = [7, 30, 90, 365];
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn load_api_tokens() -> Result<ApiTokensView, AppError> {
     use super::common::{usage_of, when};
 
@@ -89,7 +89,7 @@ pub async fn load_api_tokens() -> Result<ApiTokensView, AppError> {
 
 /// Makes a token acting for the caller. `role` is `read` or `write`; `expires_in_days` is
 /// blank (never) or one of [`EXPIRY_DAYS`].
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn create_api_token(
     name: String,
     role: String,
@@ -141,7 +141,7 @@ fn expiry(days: &str) -> Result<Option<i64>, &'static str> {
     }
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn revoke_api_token(id: String) -> Result<(), AppError> {
     let call = crate::ssr::MemberCall::open()?;
     let id = uuid::Uuid::parse_str(id.trim())

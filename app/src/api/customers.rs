@@ -66,7 +66,7 @@ pub(crate) fn parse_customer(
 }
 
 /// Customers whose name or email contains `search`, by name, a page at a time.
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn list_customers(
     search: Option<String>,
     after: Option<String>,
@@ -98,7 +98,7 @@ pub async fn list_customers(
     })
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn load_customer(id: String) -> Result<CustomerView, AppError> {
     let call = crate::ssr::MemberCall::open()?;
     let customer = call
@@ -115,7 +115,7 @@ pub async fn load_customer(id: String) -> Result<CustomerView, AppError> {
 /// is written unless all are fine.
 /// The fields are named as on the order form, so an email already in use is reported on
 /// `customer_email` in both.
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn save_customer(
     id: Option<String>,
     customer_name: String,

@@ -46,7 +46,7 @@ pub struct DashboardView {
     pub plan: PlanUsageView,
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn load_dashboard() -> Result<DashboardView, AppError> {
     let call = crate::ssr::MemberCall::open()?;
     let currency = call.currency();

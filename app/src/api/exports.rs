@@ -88,7 +88,7 @@ fn row_of(job: db::tenant::exports::ExportJob) -> ExportRow {
     }
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn load_exports() -> Result<ExportsView, AppError> {
     use domain::Feature;
 
@@ -116,7 +116,7 @@ pub async fn load_exports() -> Result<ExportsView, AppError> {
 
 /// Queues an export of `kind`: "products" or "orders" (refused with an upgrade prompt when
 /// the plan does not include CSV export), or "workspace" (owners only).
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn request_export(kind: String) -> Result<(), AppError> {
     use db::tenant::exports::ExportKind;
 

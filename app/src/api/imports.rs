@@ -183,7 +183,7 @@ fn import_id(raw: &str) -> Result<domain::ImportId, AppError> {
 
 /// An import's preview or progress, and a page of its lines (all, or only those with a
 /// problem). ADMIN and OWNER.
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn load_import(
     id: String,
     problems: Option<bool>,
@@ -214,7 +214,7 @@ pub async fn load_import(
 /// Applies a preview: within this request for a small file, else by the background worker
 /// (the page then shows its progress). A file with error lines is refused and nothing of it
 /// is written; applying an import again changes nothing. ADMIN and OWNER.
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn apply_import(id: String) -> Result<(), AppError> {
     let call = crate::ssr::MemberCall::open()?;
     call.require(domain::Role::Admin)?;

@@ -40,7 +40,7 @@ pub struct SiteInfo {
     pub console_admin: Option<String>,
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn load_site() -> Result<SiteInfo, AppError> {
     use crate::ssr::{Call, Site};
 
@@ -86,7 +86,7 @@ pub enum SlugCheck {
 }
 
 /// The registration form's live check. Says only free/taken, never whose.
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn check_slug(slug: String) -> Result<SlugCheck, AppError> {
     let call = crate::ssr::Call::open()?;
     call.require_public()?;
@@ -110,7 +110,7 @@ const TOO_MANY_WORKSPACES: &str =
 
 /// Creates a workspace and its owner, then hands the owner to the workspace's own host with a
 /// single-use ticket that only this browser holds (see `ssr::handoff`).
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn register(
     business_name: String,
     slug: String,
@@ -195,7 +195,7 @@ pub(crate) const TOO_MANY_FROM_NETWORK: &str =
 
 /// "Find my workspace": emails the address the links of its workspaces. The answer on screen
 /// is the same whether or not the address has any, so nobody learns who uses Stockroom.
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn find_workspaces(email: String) -> Result<(), AppError> {
     use db::platform::rate_limits::{allow, Limit};
 

@@ -113,7 +113,7 @@ fn parse_status(raw: &str) -> Result<OrderStatus, AppError> {
 }
 
 /// Orders newest first, of one status and of one customer when asked.
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn list_orders(
     status: Option<String>,
     customer: Option<String>,
@@ -172,7 +172,7 @@ pub async fn list_orders(
     })
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn load_order(id: String) -> Result<OrderView, AppError> {
     use super::common::when;
 
@@ -233,7 +233,7 @@ pub async fn load_order(id: String) -> Result<OrderView, AppError> {
 /// Places an order for a customer of the workspace (`customer_id`) or for a new one (the
 /// `customer_*` fields), created with the order. Blank lines are ignored; every problem is
 /// reported on its own field or line, and nothing is written unless all can be served.
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn place_order(
     #[server(default)] customer_id: String,
     #[server(default)] customer_name: String,
@@ -340,7 +340,7 @@ pub async fn place_order(
 #[cfg(feature = "ssr")]
 const NO_SUCH_CUSTOMER: &str = "This customer does not exist. Choose another one.";
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn change_order_status(id: String, to: String) -> Result<(), AppError> {
     let call = crate::ssr::MemberCall::open()?;
     let id = order_id(&id)?;

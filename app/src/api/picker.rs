@@ -59,7 +59,7 @@ fn match_of(
 
 /// Active products whose name starts with `search` (one or two characters) or whose name or
 /// SKU contains it (three or more), by name, ten at a time. Blank finds nothing.
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn search_products(
     search: String,
     after: Option<String>,
@@ -107,7 +107,7 @@ pub async fn search_products(
 
 /// The customer and products a draft order names (ids that name nothing of this workspace,
 /// or archived products, are left out), in the order given.
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn load_order_draft(
     #[server(default)] customer_id: String,
     #[server(default)] products: Vec<String>,

@@ -58,7 +58,7 @@ pub(crate) fn view_of(
     }
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn list_products(
     search: Option<String>,
     after: Option<String>,
@@ -107,7 +107,7 @@ fn product_id(raw: &str) -> Result<ProductId, AppError> {
 }
 
 /// One product, or (with no id) just what the new-product form needs to know.
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn load_product(id: Option<String>) -> Result<ProductDetail, AppError> {
     let call = crate::ssr::MemberCall::open()?;
     let product = match id.as_deref().filter(|raw| !raw.is_empty()) {
@@ -132,7 +132,7 @@ pub async fn load_product(id: Option<String>) -> Result<ProductDetail, AppError>
 
 /// Creates (no `id`) or edits a product. Every field problem is reported at once; nothing is
 /// written unless all fields are valid.
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn save_product(
     id: Option<String>,
     version: Option<String>,
@@ -191,7 +191,7 @@ pub async fn save_product(
     Ok(())
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn set_product_archived(id: String, archived: bool) -> Result<(), AppError> {
     let call = crate::ssr::MemberCall::open()?;
     call.run(db::tenant::products::set_archived(

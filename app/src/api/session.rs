@@ -30,7 +30,7 @@ const DEVICE: crate::ssr::cookies::Cookie = crate::ssr::cookies::Cookie {
 #[cfg(feature = "ssr")]
 const DEVICE_LIFETIME_SECS: u64 = 365 * 24 * 3600;
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     use crate::ssr::context::start_member_session;
     use crate::ssr::{cookies, tokens, Call};
@@ -129,7 +129,7 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     Ok(())
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn sign_out() -> Result<(), AppError> {
     let call = crate::ssr::Call::open()?;
     // Deletes the record server-side too, so a copied cookie is dead after sign-out.

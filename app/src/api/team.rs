@@ -42,7 +42,7 @@ pub struct TeamView {
 }
 
 /// The team page's content. OWNER and ADMIN only.
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn load_team() -> Result<TeamView, AppError> {
     use super::common::{usage_of, when};
 
@@ -156,7 +156,7 @@ fn invitation_link<'a>(
 
 /// Invites someone by email with a role, and mails them a single-use link. The invitation is
 /// kept only if its mail went out.
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn invite_member(email: String, role: String) -> Result<(), AppError> {
     use crate::ssr::call::ALREADY_MEMBER;
     use crate::FieldErrors;
@@ -187,7 +187,7 @@ pub async fn invite_member(email: String, role: String) -> Result<(), AppError> 
 }
 
 /// Sends an open invitation again, with a new link and a new expiry.
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn resend_invitation(id: String) -> Result<(), AppError> {
     let call = crate::ssr::MemberCall::open()?;
     let id = domain::InvitationId::from_uuid(parse_id(&id)?);
@@ -205,7 +205,7 @@ pub async fn resend_invitation(id: String) -> Result<(), AppError> {
     .await
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn revoke_invitation(id: String) -> Result<(), AppError> {
     let call = crate::ssr::MemberCall::open()?;
     let id = domain::InvitationId::from_uuid(parse_id(&id)?);
@@ -218,7 +218,7 @@ pub async fn revoke_invitation(id: String) -> Result<(), AppError> {
 }
 
 /// Gives a member another role. Their sessions end, so the change is felt at once.
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn change_member_role(id: String, role: String) -> Result<(), AppError> {
     let call = crate::ssr::MemberCall::open()?;
     let user = domain::UserId::from_uuid(parse_id(&id)?);
@@ -233,7 +233,7 @@ pub async fn change_member_role(id: String, role: String) -> Result<(), AppError
 }
 
 /// Takes a member out of the workspace; their next request finds them signed out.
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn remove_member(id: String) -> Result<(), AppError> {
     let call = crate::ssr::MemberCall::open()?;
     let user = domain::UserId::from_uuid(parse_id(&id)?);
@@ -244,7 +244,7 @@ pub async fn remove_member(id: String) -> Result<(), AppError> {
 }
 
 /// The signed-in owner makes another member the owner and becomes an admin.
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn transfer_ownership(id: String) -> Result<(), AppError> {
     let call = crate::ssr::MemberCall::open()?;
     let to = domain::UserId::from_uuid(parse_id(&id)?);
@@ -270,7 +270,7 @@ const NOT_YOUR_PASSWORD: &str = "That is not your password.";
 /// invitations and password resets all refuse) and its data is erased after the grace period
 /// (`[accounts] deletion_grace_days`), until when the platform's support can restore it.
 /// Every owner is told by email.
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn delete_workspace(slug: String, password: String) -> Result<(), AppError> {
     use crate::FieldErrors;
 

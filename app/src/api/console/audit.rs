@@ -26,7 +26,7 @@ fn compact(value: &Option<serde_json::Value>) -> String {
     value.as_ref().map(|v| v.to_string()).unwrap_or_default()
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn load_audit(
     tenant: Option<String>,
     action: Option<String>,

@@ -8,7 +8,7 @@ use super::tenant_id;
 use crate::AppError;
 
 /// Moves a tenant to another plan; its next request already sees the new plan.
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn change_tenant_plan(slug: String, plan: String) -> Result<(), AppError> {
     use db::platform::console::{change_plan, Actor};
 
@@ -26,7 +26,7 @@ pub async fn change_tenant_plan(slug: String, plan: String) -> Result<(), AppErr
 }
 
 /// `status`: "active" or "suspended".
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn set_tenant_status(slug: String, status: String) -> Result<(), AppError> {
     use domain::TenantStatus;
 
@@ -47,7 +47,7 @@ pub async fn set_tenant_status(slug: String, status: String) -> Result<(), AppEr
 }
 
 /// `value`: "on", "off", or "plan" to remove the override.
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn set_feature_override(
     slug: String,
     feature: String,
@@ -79,7 +79,7 @@ pub async fn set_feature_override(
 }
 
 /// `value`: a whole number, "unlimited", or empty to follow the plan again.
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn set_limit_override(
     slug: String,
     limit: String,
@@ -109,7 +109,7 @@ pub async fn set_limit_override(
 /// databases on (its settings hold that cluster's owner URL): made, migrated, its rows copied
 /// and switched while it answers "try again" for a few seconds. Only a new or empty
 /// workspace: moving one with data is another operation.
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn provision_tenant(slug: String, cluster: String) -> Result<(), AppError> {
     use db::platform::provision::OwnedActor;
 
@@ -130,7 +130,7 @@ pub async fn provision_tenant(slug: String, cluster: String) -> Result<(), AppEr
 /// owner), from where it is now (a cluster this server can act on too). Returns once its
 /// writes are frozen and the move is recorded; the move goes on in the background and the
 /// workspace's page follows it. Its writes are refused until the switch; its reads carry on.
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn move_tenant(slug: String, to: String) -> Result<(), AppError> {
     use db::platform::moves::Target;
     use db::platform::provision::OwnedActor;

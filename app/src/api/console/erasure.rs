@@ -36,7 +36,7 @@ pub(super) fn purge_result(outcome: db::platform::console::PurgeOutcome) -> Purg
 
 /// Makes a suspended or deleted workspace due for purging now, with the reason for the audit
 /// log; the purge job erases it on its next run.
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn request_tenant_purge(slug: String, reason: String) -> Result<(), AppError> {
     let call = crate::ssr::ConsoleCall::open()?;
     let reason = domain::AuditReason::parse(&reason)

@@ -55,7 +55,7 @@ pub struct DatabasePoolRow {
     pub connections: u32,
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn load_overview() -> Result<LoadView, AppError> {
     let call = crate::ssr::ConsoleCall::open()?;
     let overview = call

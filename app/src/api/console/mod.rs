@@ -191,7 +191,7 @@ async fn tenant_id(
         .ok_or(AppError::NotFound)
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn list_tenants(
     search: Option<String>,
     status: Option<String>,
@@ -237,7 +237,7 @@ pub async fn list_tenants(
     })
 }
 
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn load_tenant(slug: String) -> Result<TenantDetailView, AppError> {
     let call = crate::ssr::ConsoleCall::open()?;
     let slug = domain::Slug::parse(&slug).map_err(|_| AppError::NotFound)?;

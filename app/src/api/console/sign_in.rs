@@ -6,7 +6,7 @@ use crate::AppError;
 
 /// Console sign-in, with the same rules as a workspace's: one generic message, throttled per
 /// account and per address, a new session id, and a session that only the console accepts.
-#[server]
+#[server(output = crate::codec::TextJson)]
 pub async fn console_sign_in(email: String, password: String) -> Result<(), AppError> {
     use crate::ssr::context::now_unix;
     use crate::ssr::{Call, ConsoleSignedIn, Site, CONSOLE_SESSION_KEY};
