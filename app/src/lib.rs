@@ -123,15 +123,15 @@ fn routes(tree: RouteTree) -> AnyView {
             <Routes fallback=NotFound>
                 <Route path=path!("/") view={Lazy::<workspace_area::WorkspaceHomeScreen>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/login") view={Lazy::<workspace_area::SignInScreen>::new()} ssr=SsrMode::Async />
-                <Route path=path!("/products") view={Lazy::<workspace_area::ProductsScreen>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/products") view={Lazy::<products_area::ProductsScreen>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/products/import") view={Lazy::<admin_area::ImportScreen>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/products/import/:id") view={Lazy::<admin_area::ImportPreviewScreen>::new()} ssr=SsrMode::Async />
-                <Route path=path!("/products/:id") view={Lazy::<workspace_area::ProductScreen>::new()} ssr=SsrMode::Async />
-                <Route path=path!("/orders") view={Lazy::<workspace_area::OrdersScreen>::new()} ssr=SsrMode::Async />
-                <Route path=path!("/orders/new") view={Lazy::<workspace_area::NewOrderScreen>::new()} ssr=SsrMode::Async />
-                <Route path=path!("/orders/:id") view={Lazy::<workspace_area::OrderScreen>::new()} ssr=SsrMode::Async />
-                <Route path=path!("/customers") view={Lazy::<workspace_area::CustomersScreen>::new()} ssr=SsrMode::Async />
-                <Route path=path!("/customers/:id") view={Lazy::<workspace_area::CustomerScreen>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/products/:id") view={Lazy::<products_area::ProductScreen>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/orders") view={Lazy::<orders_area::OrdersScreen>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/orders/new") view={Lazy::<orders_area::NewOrderScreen>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/orders/:id") view={Lazy::<orders_area::OrderScreen>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/customers") view={Lazy::<customers_area::CustomersScreen>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/customers/:id") view={Lazy::<customers_area::CustomerScreen>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/team") view={Lazy::<admin_area::TeamScreen>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/profile") view={Lazy::<admin_area::ProfileScreen>::new()} ssr=SsrMode::Async />
                 <Route path=path!("/exports") view={Lazy::<admin_area::ExportsScreen>::new()} ssr=SsrMode::Async />

@@ -56,7 +56,7 @@ test("a first load fetches exactly the code its screen needs, all of it preloade
   await hydrated(page);
   await page.waitForLoadState("networkidle");
   const wanted = await preloaded(page);
-  expect(areas(wanted)).toEqual(["workspace"]);
+  expect(areas(wanted)).toEqual(["products"]);
   expect([...fetched].sort(), "every file fetched was preloaded, every preload used").toEqual([...wanted].sort());
 
   // Into a screen of another area: its code arrives then, and only then.
@@ -64,7 +64,7 @@ test("a first load fetches exactly the code its screen needs, all of it preloade
   await page.getByRole("link", { name: "Team" }).click();
   await heading(page, "Team");
   await sameDocument(page);
-  expect(areas(fetched)).toEqual(["admin", "workspace"]);
+  expect(areas(fetched)).toEqual(["admin", "products"]);
 
   // The public site's registration page never downloads a workspace's screens.
   const visitor = await browser.newContext();

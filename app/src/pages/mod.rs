@@ -85,15 +85,26 @@ lazy_area!(public_area, show_public, __preload_show_public {
     FindWorkspaceScreen => FindWorkspace,
 });
 
-// Signing in leads to the dashboard, and everything a member does daily is one click away.
+// A member's daily screens, an area per kind of record: a first visit to any one of them
+// downloads that kind's screens only (bench/run: page weight), and moving on to another kind
+// costs one small fetch, once.
 lazy_area!(workspace_area, show_workspace, __preload_show_workspace {
     WorkspaceHomeScreen => WorkspaceHome,
     SignInScreen => SignIn,
+});
+
+lazy_area!(products_area, show_products, __preload_show_products {
     ProductsScreen => ProductsPage,
     ProductScreen => ProductPage,
+});
+
+lazy_area!(orders_area, show_orders, __preload_show_orders {
     OrdersScreen => OrdersPage,
     NewOrderScreen => NewOrderPage,
     OrderScreen => OrderPage,
+});
+
+lazy_area!(customers_area, show_customers, __preload_show_customers {
     CustomersScreen => CustomersPage,
     CustomerScreen => CustomerPage,
 });
