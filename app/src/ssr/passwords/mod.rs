@@ -1,12 +1,15 @@
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+mod memory;
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use argon2::password_hash::{
     rand_core::OsRng, Output, ParamsString, PasswordHash, Salt, SaltString,
 };
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use domain::Password;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use memory::{Memory, MemoryPool};
+use tokio::sync::Semaphore;
 
 /// The most a stored hash may ask for: 256 MiB, and 1 GiB of memory passes (m × t, in KiB).
 /// Hashes are only ever written by this code, at a few dozen MiB-passes, but a corrupt row must
@@ -14,15 +17,19 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 const MAX_STORED_MEMORY_KIB: u32 = 256 << 10;
 const MAX_STORED_WORK: u64 = 1 << 20;
 
+/// How long argon2's memory outlives the last hash that used it.
+const KEEP_IDLE_MEMORY: Duration = Duration::from_secs(2);
+
 /// argon2id behind a semaphore on the blocking pool: a burst of sign-ins queues here instead of
 /// stalling the async runtime or exhausting memory.
 ///
-/// Each permit comes with its own argon2 memory (`memory_kib`), allocated once and reused, and
-/// both go with the hash to its thread: a caller that gives up (a timeout, a closed connection)
-/// frees neither before the hash is done. The
-/// library's own API allocates it afresh for every hash, on whichever blocking thread runs it,
-/// and the allocator keeps each thread's freed blocks: after a burst of sign-ins the server
-/// held one block per thread that had ever hashed (bench/: 93 MB resident against 42 MB).
+/// Each permit comes with its own argon2 memory (`memory_kib`), reused from hash to hash while
+/// sign-ins go on and freed a few seconds after the last (`memory::MemoryPool`). Permit and
+/// memory go with the hash to its thread: a caller that gives up (a timeout, a closed
+/// connection) frees neither before the hash is done. The library's own API allocates the
+/// memory afresh for every hash, on whichever blocking thread runs it, and the allocator keeps
+/// each thread's freed blocks: after a burst of sign-ins the server held one block per thread
+/// that had ever hashed (bench/: 93 MB resident against 42 MB).
 #[derive(Clone)]
 pub struct PasswordHasher {
     params: Params,
@@ -57,15 +64,19 @@ impl From<argon2::password_hash::Error> for HashError {
 
 impl PasswordHasher {
     pub fn new(cost: HashCost, max_concurrent: usize) -> Result<Self, HashError> {
+        Self::keeping_memory_for(cost, max_concurrent, KEEP_IDLE_MEMORY)
+    }
+
+    /// As `new`, freeing argon2's memory once no hash has used it for `keep`.
+    pub fn keeping_memory_for(
+        cost: HashCost,
+        max_concurrent: usize,
+        keep: Duration,
+    ) -> Result<Self, HashError> {
         let params = Params::new(cost.memory_kib, cost.iterations, cost.parallelism, None)
             .map_err(|e| HashError::Argon2(e.to_string()))?;
         let slots = max_concurrent.max(1);
-        let memory = Arc::new(MemoryPool {
-            blocks: params.block_count(),
-            free: Mutex::new(Vec::with_capacity(slots)),
-            slots,
-            allocated: AtomicUsize::new(0),
-        });
+        let memory = MemoryPool::new(params.block_count(), slots, keep);
         let dummy_hash = hash_with(
             &params,
             "dummy password that matches nothing",
@@ -238,57 +249,6 @@ fn compute(
     })
 }
 
-/// argon2 memory for as many hashes as may run at once.
-struct MemoryPool {
-    blocks: usize,
-    free: Mutex<Vec<Vec<Block>>>,
-    slots: usize,
-    /// Block sets allocated so far: `slots`, unless a hash panicked with one.
-    allocated: AtomicUsize,
-}
-
-impl MemoryPool {
-    /// One hash's memory: a free one, or a new one while fewer than `slots` exist (the first
-    /// hashes, or one lost to a panic).
-    fn take(self: &Arc<Self>, permit: Option<OwnedSemaphorePermit>) -> Memory {
-        let free = self
-            .free
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .pop();
-        let blocks = free.unwrap_or_else(|| {
-            self.allocated.fetch_add(1, Ordering::Relaxed);
-            vec![Block::default(); self.blocks]
-        });
-        Memory {
-            blocks,
-            pool: Arc::clone(self),
-            _permit: permit,
-        }
-    }
-}
-
-/// Goes back to its pool when the hash is done, on whichever thread that is, and only then
-/// gives up its permit (fields drop after `drop` runs).
-struct Memory {
-    blocks: Vec<Block>,
-    pool: Arc<MemoryPool>,
-    _permit: Option<OwnedSemaphorePermit>,
-}
-
-impl Drop for Memory {
-    fn drop(&mut self) {
-        let mut free = self
-            .pool
-            .free
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if free.len() < self.pool.slots {
-            free.push(std::mem::take(&mut self.blocks));
-        }
-    }
-}
-
 /// Counts one waiter for as long as it waits, also when its caller gives up.
 struct Queued<'a>(&'a std::sync::atomic::AtomicUsize);
 
@@ -309,14 +269,16 @@ impl Drop for Queued<'_> {
 mod tests {
     use super::*;
 
+    /// Memory kept for a minute: no test here waits for it to be freed (`memory` tests that).
     fn cheap() -> PasswordHasher {
-        PasswordHasher::new(
+        PasswordHasher::keeping_memory_for(
             HashCost {
                 memory_kib: 1024,
                 iterations: 1,
                 parallelism: 1,
             },
             2,
+            Duration::from_secs(60),
         )
         .unwrap()
     }
@@ -402,10 +364,14 @@ mod tests {
                 .await
                 .unwrap());
         }
-        assert_eq!(hasher.memory.allocated.load(Ordering::Relaxed), 2);
-        let kept = hasher.memory.free.lock().unwrap();
-        assert_eq!(kept.len(), 2);
-        assert!(kept.iter().all(|blocks| blocks.len() == 1024));
+        assert_eq!(
+            hasher
+                .memory
+                .allocated
+                .load(std::sync::atomic::Ordering::Relaxed),
+            2
+        );
+        assert_eq!(hasher.memory.kept(), vec![1024, 1024]);
     }
 
     #[tokio::test]
