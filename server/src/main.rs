@@ -12,7 +12,7 @@ use server::{cli, serve, telemetry};
 /// and the resident size only grew (measured in bench/: 594 MB after sign-ins, when argon2
 /// still had memory of its own per hash; it now reuses a pool, see `PasswordHasher`).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: allocator::MiMalloc = allocator::MiMalloc;
 
 #[derive(Parser)]
 #[command(
@@ -181,6 +181,7 @@ enum ApiTokenCommand {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    allocator::give_back_freed_memory_at_once();
     let cli = Cli::parse();
     let config = match Config::load(&cli.config, std::env::vars()) {
         Ok(config) => config,
