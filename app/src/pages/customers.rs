@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::{Form, A};
+use leptos_router::components::Form;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::layout::workspace_page;
@@ -94,7 +94,7 @@ fn CustomerTable(customers: Vec<CustomerView>) -> impl IntoView {
                         .map(|c| {
                             view! {
                                 <tr data-testid="customer-row">
-                                    <td class="px-4 py-2"><A href=format!("/customers/{}", c.id) attr:class="font-medium text-indigo-700 hover:underline">{c.name}</A></td>
+                                    <td class="px-4 py-2"><a href=format!("/customers/{}", c.id) class="font-medium text-indigo-700 hover:underline">{c.name}</a></td>
                                     <td class="break-all px-4 py-2 text-slate-700">{c.email}</td>
                                     <td class="hidden px-4 py-2 text-slate-600 sm:table-cell">{c.phone}</td>
                                 </tr>

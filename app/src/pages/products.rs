@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::{Form, A};
+use leptos_router::components::Form;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::layout::workspace_page;
@@ -126,7 +126,7 @@ fn ProductTable(products: Vec<ProductView>) -> impl IntoView {
                             view! {
                                 <tr data-testid="product-row">
                                     <td class="px-4 py-2">
-                                        <A href=href attr:class="font-medium text-indigo-700 hover:underline">{p.name}</A>
+                                        <a href=href class="font-medium text-indigo-700 hover:underline">{p.name}</a>
                                         {p.archived.then(|| view! { <span class="ml-2 rounded bg-slate-100 px-1.5 py-0.5 text-xs text-slate-600">"Archived"</span> })}
                                     </td>
                                     <td class="px-4 py-2 font-mono text-slate-600">{p.sku}</td>

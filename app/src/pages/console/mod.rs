@@ -3,7 +3,7 @@
 use domain::TenantStatus;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::{Form, Redirect, A};
+use leptos_router::components::{Form, Redirect};
 use leptos_router::hooks::use_query_map;
 
 use crate::api::console::{list_tenants, TenantListView, TenantRow};
@@ -174,7 +174,7 @@ fn TenantTable(tenants: Vec<TenantRow>) -> impl IntoView {
                     {tenants.into_iter().map(|t| view! {
                         <tr data-testid="tenant-row">
                             <td class="px-4 py-2">
-                                <A href=format!("/tenants/{}", t.slug) attr:class="font-medium text-indigo-700 hover:underline">{t.name}</A>
+                                <a href=format!("/tenants/{}", t.slug) class="font-medium text-indigo-700 hover:underline">{t.name}</a>
                                 <span class="block font-mono text-xs text-slate-500">{t.slug}</span>
                             </td>
                             <td class="px-4 py-2" data-testid="tenant-plan">{t.plan}</td>

@@ -135,7 +135,7 @@ pub(super) fn OrderTable(orders: Vec<OrderRow>) -> impl IntoView {
                             let href = format!("/orders/{}", o.id.as_uuid());
                             view! {
                                 <tr data-testid="order-row">
-                                    <td class="px-4 py-2"><A href=href attr:class="font-medium text-indigo-700 hover:underline">{format!("#{}", o.number)}</A></td>
+                                    <td class="px-4 py-2"><a href=href class="font-medium text-indigo-700 hover:underline">{format!("#{}", o.number)}</a></td>
                                     <td class="px-4 py-2">
                                         {match o.customer {
                                             Some(c) => view! { <a href=format!("/orders?customer={}", c.id) class="text-slate-800 hover:underline" title="Orders of this customer">{c.name}</a> }.into_any(),
