@@ -6,17 +6,13 @@ use sha2::{Digest, Sha256};
 pub fn new_token() -> (String, String) {
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
-    let token = hex(&bytes);
+    let token = hex::encode(bytes);
     let digest = digest(&token);
     (token, digest)
 }
 
 pub fn digest(token: &str) -> String {
-    hex(&Sha256::digest(token.as_bytes()))
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 /// A new API token: the secret, shown once; its public prefix; the digest that is stored.
@@ -47,7 +43,7 @@ pub fn new_api_token(tenant: domain::TenantId) -> NewApiSecret {
         .collect();
     let mut random = [0u8; 24];
     OsRng.fill_bytes(&mut random);
-    let secret = format!("{prefix}_{}{}", api_token_tag(tenant), hex(&random));
+    let secret = format!("{prefix}_{}{}", api_token_tag(tenant), hex::encode(random));
     let digest = digest(&secret);
     NewApiSecret {
         secret,
@@ -58,7 +54,7 @@ pub fn new_api_token(tenant: domain::TenantId) -> NewApiSecret {
 
 /// The 8 hex characters that mark a workspace's tokens.
 pub fn api_token_tag(tenant: domain::TenantId) -> String {
-    hex(&Sha256::digest(format!("stockroom api token\0{tenant}").as_bytes())[..4])
+    hex::encode(&Sha256::digest(format!("stockroom api token\0{tenant}").as_bytes())[..4])
 }
 
 /// A bearer token's public prefix and workspace tag, when it has the shape of our tokens.

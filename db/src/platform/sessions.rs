@@ -55,10 +55,7 @@ fn member_of(record: &Record) -> (Option<uuid::Uuid>, Option<uuid::Uuid>) {
 }
 
 pub(crate) fn key(id: &Id) -> String {
-    Sha256::digest(id.to_string().as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(Sha256::digest(id.to_string().as_bytes()))
 }
 
 fn backend(err: sqlx::Error) -> Error {

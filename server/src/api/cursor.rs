@@ -28,7 +28,7 @@ impl List {
 
 fn seal(tenant: TenantId, list: List, body: &str) -> String {
     let digest = Sha256::digest(format!("{tenant}/{}/{body}", list.name()).as_bytes());
-    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(&digest[..8])
 }
 
 pub fn encode(tenant: TenantId, list: List, created_at: OffsetDateTime, id: Uuid) -> String {

@@ -62,10 +62,7 @@ pub async fn idempotent(req: Request, next: Next) -> Response {
         hash.update(parts.uri.path_and_query().map_or("", |p| p.as_str()));
         hash.update(b"\n");
         hash.update(&body);
-        hash.finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
+        hex::encode(hash.finalize())
     };
     let (db, scope, token) = (call.db(), call.scope(), call.access.token_id);
     let started = Instant::now();

@@ -245,7 +245,7 @@ impl Hashed {
             .file
             .into_inner()
             .map_err(|e| ExportError::Buffer(e.to_string()))?;
-        let digest = crate::ssr::tokens::hex(&self.digest.finalize());
+        let digest = hex::encode(self.digest.finalize());
         Ok((file, self.rows, self.bytes, digest))
     }
 }
