@@ -68,7 +68,7 @@ impl PasswordHasher {
     }
 
     /// As `new`, freeing argon2's memory once no hash has used it for `keep`.
-    pub fn keeping_memory_for(
+    fn keeping_memory_for(
         cost: HashCost,
         max_concurrent: usize,
         keep: Duration,
