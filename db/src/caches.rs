@@ -61,6 +61,17 @@ impl Change {
     }
 }
 
+/// Whether `payload` is some process's probe (`p:<32 hex digits>:<number>`).
+fn is_probe(payload: &str) -> bool {
+    let Some((from, number)) = payload
+        .strip_prefix("p:")
+        .and_then(|rest| rest.split_once(':'))
+    else {
+        return false;
+    };
+    from.len() == 32 && from.chars().all(|c| c.is_ascii_hexdigit()) && number.parse::<u64>().is_ok()
+}
+
 /// Announces `change` to every process, this one included, when the caller's transaction
 /// commits (and not at all if it rolls back).
 pub(crate) async fn announce(
@@ -71,6 +82,21 @@ pub(crate) async fn announce(
         "SELECT pg_notify($1, $2) AS \"sent!\"",
         CHANNEL,
         change.payload()
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(())
+}
+
+/// Sends `probe` to every listening process; only the one that made it takes note.
+pub(crate) async fn send_probe(
+    conn: &mut sqlx::PgConnection,
+    probe: &Probe,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "SELECT pg_notify($1, $2) AS \"sent!\"",
+        CHANNEL,
+        probe.payload.as_str()
     )
     .fetch_one(conn)
     .await?;
@@ -123,6 +149,30 @@ pub(crate) struct Caches {
     /// Session lookups answered from memory, and those that had to read the database.
     session_hits: AtomicU64,
     session_misses: AtomicU64,
+    /// Names this process's probes apart from every other process's (process ids repeat
+    /// across hosts and containers).
+    probe_prefix: String,
+    probes_sent: AtomicU64,
+    /// The highest of this process's probes its listener has heard back.
+    probes_heard: tokio::sync::watch::Sender<u64>,
+}
+
+/// A notification this process sent itself after a change of its own: hearing it back means
+/// the listener has heard everything committed before it, the change included.
+pub(crate) struct Probe {
+    payload: String,
+    number: u64,
+    heard: tokio::sync::watch::Receiver<u64>,
+}
+
+impl Probe {
+    /// Whether, within `limit`, the listener heard this probe back or stopped listening (then
+    /// it forgot everything, and there is nothing left to wait for).
+    pub(crate) async fn heard_within(mut self, limit: Duration) -> bool {
+        let number = self.number;
+        let heard = self.heard.wait_for(|heard| *heard >= number);
+        matches!(tokio::time::timeout(limit, heard).await, Ok(Ok(_)))
+    }
 }
 
 /// The state of the caches when a read through them started.
@@ -141,6 +191,53 @@ impl Caches {
             epoch: AtomicU64::new(0),
             session_hits: AtomicU64::new(0),
             session_misses: AtomicU64::new(0),
+            probe_prefix: format!("p:{}:", uuid::Uuid::new_v4().simple()),
+            probes_sent: AtomicU64::new(0),
+            probes_heard: tokio::sync::watch::Sender::new(0),
+        }
+    }
+
+    /// A new probe to send, or `None` while this process is not listening (it would never
+    /// hear it back).
+    pub(crate) fn probe(&self) -> Option<Probe> {
+        if !self.is_listening() {
+            return None;
+        }
+        let number = self.probes_sent.fetch_add(1, Ordering::Relaxed) + 1;
+        Some(Probe {
+            payload: format!("{}{number}", self.probe_prefix),
+            number,
+            // Subscribed before the probe is sent, so hearing it cannot be missed.
+            heard: self.probes_heard.subscribe(),
+        })
+    }
+
+    /// Takes in one notification as the listener heard it: a change is forgotten, this
+    /// process's own probe is marked heard, another process's probe is none of its business,
+    /// and a payload this build cannot read forgets everything.
+    pub(crate) fn hear(&self, payload: &str) {
+        if let Some(number) = payload.strip_prefix(self.probe_prefix.as_str()) {
+            if let Ok(number) = number.parse::<u64>() {
+                self.probes_heard.send_if_modified(|heard| {
+                    let later = number > *heard;
+                    *heard = (*heard).max(number);
+                    later
+                });
+                return;
+            }
+        }
+        if is_probe(payload) {
+            return;
+        }
+        match Change::parse(payload) {
+            Some(change) => self.apply(&change),
+            None => {
+                tracing::warn!(
+                    payload,
+                    "unreadable cache notification; forgetting everything"
+                );
+                self.clear();
+            }
         }
     }
 
@@ -303,6 +400,14 @@ impl Caches {
     pub(crate) fn set_listening(&self, listening: bool) {
         self.listening.store(listening, Ordering::Release);
         self.clear();
+        if !listening {
+            // Probes sent on the lost connection's watch will not come back: waiting for
+            // them ends here, as for any probe of a process that is not listening.
+            self.probes_heard.send_replace(u64::MAX);
+        } else {
+            self.probes_heard
+                .send_replace(self.probes_sent.load(Ordering::Relaxed));
+        }
     }
 }
 
@@ -372,6 +477,51 @@ mod tests {
         caches.set_listening(false);
         caches.set_listening(true);
         assert!(caches.session(&key).is_none());
+    }
+
+    #[tokio::test]
+    async fn a_probe_is_heard_back_by_its_own_process_only() {
+        let (mine, theirs) = (
+            Caches::new(Duration::from_secs(60)),
+            Caches::new(Duration::from_secs(60)),
+        );
+        assert!(mine.probe().is_none(), "not listening: nothing to wait for");
+        mine.set_listening(true);
+        theirs.set_listening(true);
+        let key = "c".repeat(64);
+        theirs.keep_session(theirs.epoch(), key.clone(), None, &record());
+
+        let probe = mine.probe().expect("listening");
+        let payload = probe.payload.clone();
+        assert!(is_probe(&payload), "{payload}");
+        let later = mine.probe().expect("listening");
+        mine.hear(&payload);
+        assert!(probe.heard_within(Duration::from_millis(1)).await);
+        assert!(
+            !later.heard_within(Duration::from_millis(20)).await,
+            "a later probe is not heard by hearing an earlier one"
+        );
+
+        // Another process's probe neither marks anything heard nor forgets anything.
+        let before = theirs.epoch();
+        theirs.hear(&payload);
+        assert!(theirs.unchanged_since(before));
+        assert!(theirs.session(&key).is_some());
+        // A malformed one is junk: everything is forgotten.
+        theirs.hear("p:not-a-process:1");
+        assert!(theirs.session(&key).is_none());
+    }
+
+    #[tokio::test]
+    async fn losing_the_listener_ends_the_wait_for_a_probe() {
+        let caches = Caches::new(Duration::from_secs(60));
+        caches.set_listening(true);
+        let probe = caches.probe().expect("listening");
+        caches.set_listening(false);
+        assert!(probe.heard_within(Duration::from_millis(1)).await);
+        caches.set_listening(true);
+        let next = caches.probe().expect("listening again");
+        assert!(!next.heard_within(Duration::from_millis(20)).await);
     }
 
     #[test]

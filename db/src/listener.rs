@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 
-use crate::caches::{Caches, Change, CHANNEL};
+use crate::caches::{Caches, CHANNEL};
 
 /// The listening connection's `application_name` starts with this and ends with the
 /// process id, so an operator (or a test) can find one process's connection.
@@ -48,13 +48,7 @@ async fn hear(
     caches.set_listening(true);
     loop {
         match tokio::time::timeout(PING_AFTER, listener.try_recv()).await {
-            Ok(Ok(Some(notification))) => match Change::parse(notification.payload()) {
-                Some(change) => caches.apply(&change),
-                None => {
-                    tracing::warn!(payload = %notification.payload(), "unreadable cache notification; forgetting everything");
-                    caches.clear();
-                }
-            },
+            Ok(Ok(Some(notification))) => caches.hear(notification.payload()),
             // The connection dropped. sqlx would listen again on the next call, but until that
             // has happened nothing may be kept, so this is handled like any other failure.
             Ok(Ok(None)) => return Err(sqlx::Error::Protocol("listening connection lost".into())),

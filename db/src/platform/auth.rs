@@ -269,6 +269,6 @@ pub async fn reset_password<E: std::fmt::Display>(
     )
     .await?;
     tx.commit().await?;
-    db.forget(&ended);
+    db.forget_everywhere(&ended).await;
     Ok(Some(user_id))
 }

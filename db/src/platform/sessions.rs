@@ -159,7 +159,7 @@ impl SessionStore for PgSessionStore {
         .await
         .map_err(backend)?;
         conn.done().await.map_err(backend)?;
-        self.db.forget(&[Change::Session(key)]);
+        self.db.forget_everywhere(&[Change::Session(key)]).await;
         Ok(())
     }
 }

@@ -93,6 +93,8 @@ impl PlatformConn {
     }
 }
 
+/// How long a change that ends someone's access waits for the process to hear it back.
+const ECHO_WAIT: Duration = Duration::from_millis(500);
 /// The default for [`DbSettings::tenant_cache`] and for handles made with [`Db::from_pool`].
 pub const TENANT_CACHE_TTL: Duration = Duration::from_secs(2);
 
@@ -210,10 +212,34 @@ impl Db {
     }
 
     /// Forgets, in this process, what `changes` concern (the process that makes a change
-    /// hears of it at once; the others when its notification arrives).
+    /// hears of it at once; the others when its notification arrives). For a change that
+    /// ends someone's access, [`Db::forget_everywhere`].
     pub(crate) fn forget(&self, changes: &[crate::Change]) {
         for change in changes {
             self.caches.apply(change);
+        }
+    }
+
+    /// Forgets, in this process, what `changes` concern, and answers once every process has
+    /// been told. PostgreSQL hands a committed notification to every listening process at
+    /// once, in commit order, so this process hearing its own later probe means the others
+    /// were sent the changes too: a removal, sign-out or suspension answered here is refused
+    /// by the other processes too, as nearly at once as they read their connections.
+    /// Waits at most [`ECHO_WAIT`]; the change is committed whatever happens here.
+    pub(crate) async fn forget_everywhere(&self, changes: &[crate::Change]) {
+        self.forget(changes);
+        let Some(probe) = self.caches.probe() else {
+            return;
+        };
+        let sent = async {
+            let mut conn = self.platform().await?;
+            crate::caches::send_probe(&mut conn, &probe).await?;
+            conn.done().await
+        };
+        if let Err(err) = sent.await {
+            tracing::warn!(error = %err, "could not probe the cache listener after a change");
+        } else if !probe.heard_within(ECHO_WAIT).await {
+            tracing::warn!(wait = ?ECHO_WAIT, "the cache listener did not hear back after a change");
         }
     }
 

@@ -119,6 +119,6 @@ pub async fn revoke(db: &Db, scope: &TenantScope, id: ApiTokenId) -> Result<(), 
     let change = Change::ApiToken(digest);
     announce(tx.control(db).await?, &change).await?;
     tx.commit().await?;
-    db.forget(&[change]);
+    db.forget_everywhere(&[change]).await;
     Ok(())
 }

@@ -76,7 +76,7 @@ pub async fn change_role(
         end_member_sessions(tx.control(db).await?, scope.tenant_id(), user_id, None).await?;
     ended.push(member_changed(tx.control(db).await?, user_id).await?);
     tx.commit().await?;
-    db.forget(&ended);
+    db.forget_everywhere(&ended).await;
     Ok(())
 }
 
@@ -114,7 +114,7 @@ pub async fn remove(db: &Db, scope: &TenantScope, user_id: UserId) -> Result<(),
         end_member_sessions(tx.control(db).await?, scope.tenant_id(), user_id, None).await?;
     ended.push(member_changed(tx.control(db).await?, user_id).await?);
     tx.commit().await?;
-    db.forget(&ended);
+    db.forget_everywhere(&ended).await;
     Ok(())
 }
 
@@ -142,7 +142,7 @@ pub async fn transfer_ownership(
     ended.push(member_changed(tx.control(db).await?, to).await?);
     ended.push(member_changed(tx.control(db).await?, me).await?);
     tx.commit().await?;
-    db.forget(&ended);
+    db.forget_everywhere(&ended).await;
     Ok(())
 }
 
@@ -200,7 +200,7 @@ pub async fn set_own_password(
     )
     .await?;
     tx.commit().await?;
-    db.forget(&ended);
+    db.forget_everywhere(&ended).await;
     Ok(())
 }
 

@@ -150,6 +150,97 @@ async fn idempotency_keys_are_claimed_once_and_answered_again(
     assert!(claim(&db, &bravo_owner, token, "k", &hash).await.is_err());
 }
 
+/// A handle on the test's database that keeps what it reads, as a server process does, and
+/// the pool under it (for changes made behind its back).
+async fn listening_db(owner: &PgConnectOptions) -> (db::Db, sqlx::PgPool) {
+    listening_db_hearing_late(owner, std::time::Duration::ZERO).await
+}
+
+/// As [`listening_db`], with everything the database sends the listener held back for
+/// `delay`, as on a busy host.
+async fn listening_db_hearing_late(
+    owner: &PgConnectOptions,
+    delay: std::time::Duration,
+) -> (db::Db, sqlx::PgPool) {
+    let pool = crate::common::app_pool(owner, 4).await;
+    let db = db::Db::from_pool(pool.clone());
+    let app: PgConnectOptions = std::env::var("STOCKROOM_TEST_APP_URL")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let app = app.database(owner.get_database().unwrap());
+    let port = crate::common::late_replies(app.get_host(), app.get_port(), delay).await;
+    db.listen(app.host("127.0.0.1").port(port));
+    for _ in 0..200 {
+        if db.is_listening() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(db.is_listening(), "the handle listens for changes");
+    (db, pool)
+}
+
+/// A change that ends someone's access answers only once its process has heard everything
+/// committed before it: so has every other listening process been sent it (PostgreSQL tells
+/// them all at once, in commit order). Here another process revokes token 8 and announces it
+/// just before this one revokes token 9, and this process hears everything 100 ms late; when
+/// its revocation returns, token 8 is no longer answered from memory.
+#[sqlx::test(migrator = "db::MIGRATOR")]
+async fn a_revocation_answers_once_its_process_has_heard_everything_before_it(
+    _: PgPoolOptions,
+    owner: PgConnectOptions,
+) {
+    let late = std::time::Duration::from_millis(100);
+    let (db, pool) = listening_db_hearing_late(&owner, late).await;
+    let (alpha, alpha_owner) = tenant_and_owner(&db, "alpha").await;
+    make(&db, &alpha_owner, 8, ApiTokenRole::Write).await;
+    let ninth = make(&db, &alpha_owner, 9, ApiTokenRole::Write).await;
+    for round in 0..3 {
+        let eighth = TenantScope::for_api_token(&db, &alpha, &digest(8))
+            .await
+            .unwrap();
+        assert!(
+            matches!(eighth, TokenCheck::Valid(_)),
+            "round {round}: kept"
+        );
+
+        let mut tx = crate::common::tenant_tx(&pool, alpha.id()).await;
+        sqlx::query("UPDATE api_tokens SET revoked_at = now() WHERE secret_digest = $1")
+            .bind(digest(8))
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        sqlx::query("SELECT pg_notify('stockroom_cache', $1)")
+            .bind(format!("k:{}", digest(8)))
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        api_tokens::revoke(&db, &alpha_owner, ninth).await.unwrap();
+        assert!(
+            matches!(
+                TenantScope::for_api_token(&db, &alpha, &digest(8))
+                    .await
+                    .unwrap(),
+                TokenCheck::Refused {
+                    reason: "revoked",
+                    ..
+                }
+            ),
+            "round {round}: the other process's revocation was heard first"
+        );
+
+        // Both live again for the next round, and token 8 kept again.
+        let mut tx = crate::common::tenant_tx(&pool, alpha.id()).await;
+        sqlx::query("UPDATE api_tokens SET revoked_at = NULL")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+}
+
 /// A valid token is kept in memory while the handle listens: a change made behind its back
 /// (no announcement) goes unseen, but a revocation, a change to its creator, its expiry and
 /// another workspace's host are never answered from memory.
@@ -159,20 +250,7 @@ async fn a_kept_token_is_forgotten_by_whatever_concerns_it(
     owner: PgConnectOptions,
 ) {
     use db::tenant::members;
-    let pool = crate::common::app_pool(&owner, 4).await;
-    let db = db::Db::from_pool(pool.clone());
-    let app: PgConnectOptions = std::env::var("STOCKROOM_TEST_APP_URL")
-        .unwrap()
-        .parse()
-        .unwrap();
-    db.listen(app.database(owner.get_database().unwrap()));
-    for _ in 0..200 {
-        if db.is_listening() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
-    assert!(db.is_listening(), "the handle listens for changes");
+    let (db, pool) = listening_db(&owner).await;
     let (alpha, alpha_owner) = tenant_and_owner(&db, "alpha").await;
     let (bravo, _) = tenant_and_owner(&db, "bravo").await;
     let check = |n: u8| {

@@ -255,3 +255,42 @@ pub fn placement_limits() -> db::PoolLimits {
         acquire_timeout: std::time::Duration::from_secs(5),
     }
 }
+
+/// A local port that forwards to `host:port`, holding back everything the far end sends for
+/// `delay` (what the near end sends goes through at once): a connection on a slow network or
+/// a busy host.
+pub async fn late_replies(host: &str, port: u16, delay: std::time::Duration) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let local = listener.local_addr().unwrap().port();
+    let upstream = format!("{host}:{port}");
+    tokio::spawn(async move {
+        while let Ok((near, _)) = listener.accept().await {
+            let Ok(far) = tokio::net::TcpStream::connect(&upstream).await else {
+                continue;
+            };
+            let (mut near_read, mut near_write) = near.into_split();
+            let (mut far_read, mut far_write) = far.into_split();
+            tokio::spawn(async move { tokio::io::copy(&mut near_read, &mut far_write).await });
+            let (held, mut due) = tokio::sync::mpsc::unbounded_channel();
+            tokio::spawn(async move {
+                let mut buf = vec![0; 16 * 1024];
+                while let Ok(n @ 1..) = far_read.read(&mut buf).await {
+                    let at = tokio::time::Instant::now() + delay;
+                    if held.send((at, buf[..n].to_vec())).is_err() {
+                        break;
+                    }
+                }
+            });
+            tokio::spawn(async move {
+                while let Some((at, bytes)) = due.recv().await {
+                    tokio::time::sleep_until(at).await;
+                    if near_write.write_all(&bytes).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    local
+}

@@ -197,7 +197,7 @@ pub(crate) async fn commit_announced(
     let change = crate::Change::Tenant(tenant_id);
     crate::caches::announce(&mut tx, &change).await?;
     tx.commit().await?;
-    db.forget(&[change]);
+    db.forget_everywhere(&[change]).await;
     Ok(())
 }
 

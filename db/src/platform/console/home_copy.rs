@@ -131,6 +131,6 @@ pub(crate) async fn copy_plan_home(db: &Db, tenant_id: TenantId) -> Result<(), R
     let change = Change::Tenant(tenant_id);
     crate::caches::announce(home.control(db).await?, &change).await?;
     home.commit().await?;
-    db.forget(&[change]);
+    db.forget_everywhere(&[change]).await;
     Ok(())
 }
