@@ -207,7 +207,14 @@ async fn console_step(
         return Ok(None);
     }
     let found = ConsoleScope::for_admin(&services.db, admin.admin_id).await;
-    still_signed_in(services, session, found, "console admin lookup").await
+    still_signed_in(
+        services,
+        session,
+        admin.since,
+        found,
+        "console admin lookup",
+    )
+    .await
 }
 
 /// A member's session counts only on its own workspace's host, within its absolute lifetime,
@@ -239,7 +246,7 @@ async fn member_step(
         return Ok(None);
     }
     let found = checked_member(services, session, tenant, &signed_in).await;
-    still_signed_in(services, session, found, "member lookup").await
+    still_signed_in(services, session, signed_in.since, found, "member lookup").await
 }
 
 /// The member a session names (remembered per session while nothing changed it, see
@@ -257,16 +264,19 @@ async fn checked_member(
 }
 
 /// What a lookup of the signed-in person means for the session: found keeps it alive, gone
-/// (removed member, deleted admin) ends it, a failed lookup answers 503.
+/// (removed member, deleted admin) ends it, a failed lookup answers 503. `since` is when the
+/// person signed in.
 async fn still_signed_in<T>(
     services: &Services,
     session: &Session,
+    since: i64,
     found: Result<Option<T>, RepoError>,
     what: &str,
 ) -> Result<Option<T>, Response> {
     match found {
         Ok(Some(found)) => {
-            if let Err(err) = keep_alive(session, services.settings.session_idle_timeout).await {
+            let idle = services.settings.session_idle_timeout;
+            if let Err(err) = keep_alive(session, idle, since).await {
                 tracing::warn!(error = %err, "session keep-alive failed");
             }
             Ok(Some(found))
@@ -301,13 +311,20 @@ const SEEN_KEY: &str = "seen";
 
 /// Slides the idle timeout. Touching the record marks it modified, so tower-sessions saves it
 /// with a fresh expiry; doing so at most every tenth of the idle timeout keeps most requests
-/// free of a session write.
+/// free of a session write. Signing in wrote the whole session with a fresh expiry, so a
+/// session not touched since counts from then: the requests right after a sign-in write
+/// nothing (each such write also made every server process forget the session, and the next
+/// request read it back from the database).
 async fn keep_alive(
     session: &Session,
     idle: Duration,
+    signed_in_since: i64,
 ) -> Result<(), tower_sessions::session::Error> {
     let now = now_unix();
-    let seen = session.get::<i64>(SEEN_KEY).await?.unwrap_or(0);
+    let seen = session
+        .get::<i64>(SEEN_KEY)
+        .await?
+        .unwrap_or(signed_in_since);
     if now - seen >= (idle.as_secs() as i64 / 10).max(1) {
         session.insert(SEEN_KEY, now).await?;
     }

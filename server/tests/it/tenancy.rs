@@ -551,6 +551,32 @@ async fn the_session_cookie_expires_after_the_idle_timeout() {
     assert!(cookie.contains("Max-Age=1800"), "{cookie}");
 }
 
+/// Signing in writes the whole session with a fresh expiry, so the requests right after it
+/// have nothing to slide: they neither write the session again nor send its cookie anew.
+#[tokio::test]
+async fn requests_right_after_sign_in_leave_the_session_as_it_is() {
+    let app = TestApp::spawn().await;
+    app.register("alpha", "ann@alpha.test", "alpha-password-1")
+        .await;
+    let signed_in = app
+        .sign_in("alpha", "ann@alpha.test", "alpha-password-1")
+        .await;
+    let cookie = session_cookie(&signed_in).expect("signing in sets the session cookie");
+    for _ in 0..2 {
+        let site = app
+            .call::<LoadSite>(Some("alpha"), &[], Some(&cookie), HeaderMap::new())
+            .await;
+        assert_eq!(site.status(), StatusCode::OK);
+        assert_eq!(
+            set_cookie_header(&site),
+            None,
+            "the session was written again"
+        );
+        let body = site.text().await.unwrap();
+        assert!(body.contains("ann@alpha.test"), "still signed in: {body}");
+    }
+}
+
 /// Every registered server function, called with workspace A's session on workspace B's host,
 /// is refused and answers nothing of either workspace. New server functions are covered the
 /// moment they exist, because the list comes from the registry, not from this file.
