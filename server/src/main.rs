@@ -182,6 +182,7 @@ enum ApiTokenCommand {
 #[tokio::main]
 async fn main() -> ExitCode {
     allocator::give_back_freed_memory_at_once();
+    allocator::use_normal_pages_only();
     let cli = Cli::parse();
     let config = match Config::load(&cli.config, std::env::vars()) {
         Ok(config) => config,
