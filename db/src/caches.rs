@@ -203,7 +203,7 @@ impl Caches {
         if !self.is_listening() {
             return None;
         }
-        let number = self.probes_sent.fetch_add(1, Ordering::Relaxed) + 1;
+        let number = self.probes_sent.fetch_add(1, Ordering::AcqRel) + 1;
         Some(Probe {
             payload: format!("{}{number}", self.probe_prefix),
             number,
@@ -398,15 +398,19 @@ impl Caches {
     /// Starts (or stops) keeping sessions; either way, what was kept before is forgotten:
     /// nothing is known about what happened while this process was not listening.
     pub(crate) fn set_listening(&self, listening: bool) {
+        if listening {
+            // Probes sent before were on a lost connection (their waits ended when it was
+            // lost). Marked before listening starts, so a probe made from now on is not
+            // counted as heard before it is sent.
+            self.probes_heard
+                .send_replace(self.probes_sent.load(Ordering::Acquire));
+        }
         self.listening.store(listening, Ordering::Release);
         self.clear();
         if !listening {
-            // Probes sent on the lost connection's watch will not come back: waiting for
-            // them ends here, as for any probe of a process that is not listening.
+            // Probes sent on the lost connection will not come back: waiting for them ends
+            // here, as for any probe of a process that is not listening.
             self.probes_heard.send_replace(u64::MAX);
-        } else {
-            self.probes_heard
-                .send_replace(self.probes_sent.load(Ordering::Relaxed));
         }
     }
 }

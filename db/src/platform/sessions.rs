@@ -148,7 +148,7 @@ impl SessionStore for PgSessionStore {
     async fn delete(&self, id: &Id) -> Result<()> {
         let key = key(id);
         let mut conn = self.db.platform().await.map_err(backend)?;
-        sqlx::query!(
+        let announced = sqlx::query_scalar!(
             r#"WITH gone AS (DELETE FROM tower_sessions.session WHERE id = $1 RETURNING id)
                SELECT count(*) AS "announced!"
                  FROM gone, LATERAL (SELECT pg_notify($2, 's:' || gone.id)) sent"#,
@@ -159,7 +159,14 @@ impl SessionStore for PgSessionStore {
         .await
         .map_err(backend)?;
         conn.done().await.map_err(backend)?;
-        self.db.forget_everywhere(&[Change::Session(key)]).await;
+        // Signing in cycles the session id, deleting one that was usually never stored: only
+        // a session that existed ends anyone's access, and only then is the wait worth it.
+        let ended = [Change::Session(key)];
+        if announced > 0 {
+            self.db.forget_everywhere(&ended).await;
+        } else {
+            self.db.forget(&ended);
+        }
         Ok(())
     }
 }
@@ -179,8 +186,8 @@ impl ExpiredDeletion for PgSessionStore {
 /// Deletes every session that signs `user_id` of `tenant_id` in, except `keep` (the caller's
 /// own, when a person changes their own password). Runs inside the caller's transaction, so
 /// the sessions end exactly when the change that ends them commits, and every process hears
-/// of each one then. The caller passes what this returns to `Db::forget` after its commit,
-/// so this process forgets them at once.
+/// of each one then. The caller passes what this returns to `Db::forget_everywhere` after its
+/// commit, so this process forgets them at once and answers once the others were told.
 pub(crate) async fn end_member_sessions(
     conn: &mut sqlx::PgConnection,
     tenant_id: domain::TenantId,

@@ -220,14 +220,20 @@ impl Db {
         }
     }
 
-    /// Forgets, in this process, what `changes` concern, and answers once every process has
-    /// been told. PostgreSQL hands a committed notification to every listening process at
-    /// once, in commit order, so this process hearing its own later probe means the others
-    /// were sent the changes too: a removal, sign-out or suspension answered here is refused
-    /// by the other processes too, as nearly at once as they read their connections.
-    /// Waits at most [`ECHO_WAIT`]; the change is committed whatever happens here.
+    /// Forgets, in this process, what `changes` concern, and answers only once this process's
+    /// own listener has heard them back: it sends itself a probe after them and waits for it.
+    /// PostgreSQL signals every listening process when a notification commits and delivers
+    /// in commit order, so by then the others have, as a rule, been sent the changes too, and
+    /// a request sent after this answer finds them told. A rule, not a guarantee: a process
+    /// slower to read its connection than this one still lags (`bench/run nodes` counts the
+    /// trials its very next request was refused in). Waits at most [`ECHO_WAIT`] for the echo,
+    /// after a pool connection to send the probe on; not at all when this process is not
+    /// listening. The changes are committed whatever happens here.
     pub(crate) async fn forget_everywhere(&self, changes: &[crate::Change]) {
         self.forget(changes);
+        if changes.is_empty() {
+            return;
+        }
         let Some(probe) = self.caches.probe() else {
             return;
         };
