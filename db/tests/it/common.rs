@@ -269,6 +269,8 @@ pub async fn late_replies(host: &str, port: u16, delay: std::time::Duration) -> 
             let Ok(far) = tokio::net::TcpStream::connect(&upstream).await else {
                 continue;
             };
+            // Held back by `delay` exactly, not by Nagle's algorithm as well.
+            let _ = (near.set_nodelay(true), far.set_nodelay(true));
             let (mut near_read, mut near_write) = near.into_split();
             let (mut far_read, mut far_write) = far.into_split();
             tokio::spawn(async move { tokio::io::copy(&mut near_read, &mut far_write).await });
