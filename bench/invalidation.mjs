@@ -2,7 +2,8 @@
 // workspace. Each trial suspends the workspace through the console on process one, then asks
 // process two for the workspace's home page until it answers 403 (the suspended page); then
 // reactivates it and waits until process two no longer refuses it. It also counts the trials in
-// which process two's very first answer after the acknowledgement was already the refusal.
+// which process two's very first answer after the acknowledgement was already the refusal: a
+// figure, not a promise (a process slower to read its notifications than process one lags).
 //
 // node bench/invalidation.mjs PORT_ONE PORT_TWO BASE SLUG CONSOLE_COOKIE SET_STATUS_PATH TRIALS
 // prints one JSON line:

@@ -182,7 +182,7 @@ enum ApiTokenCommand {
 #[tokio::main]
 async fn main() -> ExitCode {
     allocator::give_back_freed_memory_at_once();
-    allocator::use_normal_pages_only();
+    let normal_pages_only = allocator::use_normal_pages_only();
     let cli = Cli::parse();
     let config = match Config::load(&cli.config, std::env::vars()) {
         Ok(config) => config,
@@ -192,6 +192,9 @@ async fn main() -> ExitCode {
         }
     };
     telemetry::init(&config.log);
+    if !normal_pages_only {
+        tracing::warn!("the kernel refused to turn transparent huge pages off for this process; it may hold more memory than it uses");
+    }
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
         Command::Migrate {

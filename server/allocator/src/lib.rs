@@ -35,22 +35,41 @@ pub fn give_back_freed_memory_at_once() {
 }
 
 /// Makes the kernel back this process's memory with normal pages only, from now on, whatever
-/// the host's transparent huge page setting. Call first thing in `main`.
-pub fn use_normal_pages_only() {
-    // SAFETY: prctl with integer arguments only; PR_SET_THP_DISABLE sets a flag on the
-    // process's memory descriptor and touches no memory of ours. Its result is not checked:
-    // only kernels before 3.15 refuse it, and they have no such setting to honour.
+/// the host's transparent huge page setting (the setting is the process's: threads already
+/// running are covered too). False when the kernel refused: a sandbox's system call filter, or
+/// a kernel before 3.15.
+#[cfg(target_os = "linux")]
+pub fn use_normal_pages_only() -> bool {
+    let unused: libc::c_ulong = 0;
+    // SAFETY: prctl with integer arguments only (passed as the unsigned longs the kernel
+    // reads); PR_SET_THP_DISABLE sets a flag on the process's memory descriptor and touches
+    // no memory of ours.
     #[allow(unsafe_code)]
-    unsafe {
-        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
-    }
+    let status = unsafe {
+        libc::prctl(
+            libc::PR_SET_THP_DISABLE,
+            1 as libc::c_ulong,
+            unused,
+            unused,
+            unused,
+        )
+    };
+    status == 0
+}
+
+/// Elsewhere there are no transparent huge pages to turn off.
+#[cfg(not(target_os = "linux"))]
+pub fn use_normal_pages_only() -> bool {
+    true
 }
 
 /// Whether the kernel may give this process transparent huge pages.
+#[cfg(target_os = "linux")]
 pub fn huge_pages_allowed() -> bool {
+    let unused: libc::c_ulong = 0;
     // SAFETY: as above; PR_GET_THP_DISABLE only reads the flag.
     #[allow(unsafe_code)]
-    let disabled = unsafe { libc::prctl(libc::PR_GET_THP_DISABLE, 0, 0, 0, 0) };
+    let disabled = unsafe { libc::prctl(libc::PR_GET_THP_DISABLE, unused, unused, unused, unused) };
     disabled != 1
 }
 
@@ -79,9 +98,10 @@ mod tests {
         assert_eq!(purge_delay_ms(), 0);
     }
 
+    #[cfg(target_os = "linux")]
     #[test]
     fn huge_pages_are_refused_for_the_whole_process() {
-        use_normal_pages_only();
+        assert!(use_normal_pages_only());
         assert!(!huge_pages_allowed());
     }
 }
