@@ -10,10 +10,11 @@
 //! Nor does it use transparent huge pages. mimalloc asks for them on its arenas (`madvise`),
 //! so the first byte touched in a 2 MiB range made all of it resident, and a range stayed
 //! resident while anything in it lived: the server held 17 MB of anonymous memory before its
-//! first request, 16 MB of it huge pages, and 34 MB after the bench's 100 sign-ins. Without
-//! them (`bench/run memory`): 9 MB and 19 MB, and the full page peaked at 36 MB, not 52. Its
-//! `no_thp` feature drops the `madvise`; on hosts whose kernel gives huge pages to every
-//! large mapping unasked (`transparent_hugepage=always`), the process opts out as a whole.
+//! first request, 16 MB of it huge pages, and 34 MB in all after the bench's 100 sign-ins.
+//! Without them, 9 MB and 19 MB, and the full page alone peaked at 35 MB, not 49 (`bench/run
+//! memory`). Its `no_thp` feature drops the `madvise`; on hosts whose kernel gives huge pages
+//! to every large mapping unasked (`transparent_hugepage=always`), the process opts out as a
+//! whole.
 
 pub use mimalloc::MiMalloc;
 
