@@ -78,14 +78,7 @@ pub(crate) async fn announce(
     conn: &mut sqlx::PgConnection,
     change: &Change,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        "SELECT pg_notify($1, $2) AS \"sent!\"",
-        CHANNEL,
-        change.payload()
-    )
-    .fetch_one(conn)
-    .await?;
-    Ok(())
+    notify(conn, &change.payload()).await
 }
 
 /// Sends `probe` to every listening process; only the one that made it takes note.
@@ -93,13 +86,13 @@ pub(crate) async fn send_probe(
     conn: &mut sqlx::PgConnection,
     probe: &Probe,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        "SELECT pg_notify($1, $2) AS \"sent!\"",
-        CHANNEL,
-        probe.payload.as_str()
-    )
-    .fetch_one(conn)
-    .await?;
+    notify(conn, &probe.payload).await
+}
+
+async fn notify(conn: &mut sqlx::PgConnection, payload: &str) -> Result<(), sqlx::Error> {
+    sqlx::query!("SELECT pg_notify($1, $2) AS \"sent!\"", CHANNEL, payload)
+        .fetch_one(conn)
+        .await?;
     Ok(())
 }
 
