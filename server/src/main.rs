@@ -179,25 +179,10 @@ enum ApiTokenCommand {
     },
 }
 
-fn main() -> ExitCode {
+#[tokio::main]
+async fn main() -> ExitCode {
     allocator::give_back_freed_memory_at_once();
     let normal_pages_only = allocator::use_normal_pages_only();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .on_thread_park(|| {
-            allocator::collect_when_idle();
-        })
-        .build();
-    match runtime {
-        Ok(runtime) => runtime.block_on(run(normal_pages_only)),
-        Err(err) => {
-            eprintln!("error: cannot start the async runtime: {err}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-async fn run(normal_pages_only: bool) -> ExitCode {
     let cli = Cli::parse();
     let config = match Config::load(&cli.config, std::env::vars()) {
         Ok(config) => config,

@@ -18,10 +18,7 @@
 
 pub use mimalloc::MiMalloc;
 
-use std::cell::Cell;
-use std::time::{Duration, Instant};
-
-use libmimalloc_sys::{mi_collect, mi_option_get, mi_option_set, mi_option_t};
+use libmimalloc_sys::{mi_option_get, mi_option_set, mi_option_t};
 
 /// `mi_option_purge_delay` in mimalloc.h: the crate names only part of the option enum. The
 /// test below checks this index still holds the purge delay.
@@ -36,40 +33,6 @@ pub fn give_back_freed_memory_at_once() {
     unsafe {
         mi_option_set(PURGE_DELAY, 0)
     }
-}
-
-/// At most this often a thread hands back, when idle, what its allocator no longer uses.
-const COLLECT_EVERY: Duration = Duration::from_secs(1);
-
-thread_local! {
-    static LAST_COLLECTED: Cell<Option<Instant>> = const { Cell::new(None) };
-}
-
-/// Hands back the memory this thread's allocator holds but no longer uses, at most once a
-/// second per thread; true when it did. For the runtime's hook on a worker about to go idle:
-/// mimalloc gives an emptied page back only when something is freed later, so a server that
-/// fell idle after a burst kept what the burst left (the full page: 34 MB five seconds after,
-/// against 19 MB before it, with a live heap of a few MB).
-pub fn collect_when_idle() -> bool {
-    let now = Instant::now();
-    let due = LAST_COLLECTED.with(|last| {
-        let due = last
-            .get()
-            .is_none_or(|at| now.duration_since(at) >= COLLECT_EVERY);
-        if due {
-            last.set(Some(now));
-        }
-        due
-    });
-    if due {
-        // SAFETY: collects the calling thread's own heap and purges what the arenas hold
-        // freed; valid at any time on any thread mimalloc knows.
-        #[allow(unsafe_code)]
-        unsafe {
-            mi_collect(false)
-        }
-    }
-    due
 }
 
 /// Makes the kernel back this process's memory with normal pages only, from now on, whatever
@@ -134,18 +97,6 @@ mod tests {
         }
         give_back_freed_memory_at_once();
         assert_eq!(purge_delay_ms(), 0);
-    }
-
-    #[test]
-    fn an_idle_thread_collects_at_most_once_a_second() {
-        std::thread::spawn(|| {
-            let freed: Vec<Vec<u8>> = (0..1000).map(|_| vec![1; 4096]).collect();
-            drop(freed);
-            assert!(collect_when_idle(), "a thread's first collection is due");
-            assert!(!collect_when_idle(), "and the next one only a second later");
-        })
-        .join()
-        .unwrap();
     }
 
     #[cfg(target_os = "linux")]
