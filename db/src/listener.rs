@@ -2,7 +2,7 @@
 //! commits reaches the caches here. While the connection is down the caches keep no session;
 //! a quiet connection is pinged, so one that died without a word is noticed too.
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
@@ -17,18 +17,35 @@ const PING_AFTER: Duration = Duration::from_secs(5);
 const PING_TIMEOUT: Duration = Duration::from_secs(2);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
-/// Runs for as long as the process does.
-pub(crate) async fn listen(options: PgConnectOptions, caches: Arc<Caches>) {
+/// Listens, as a task on the caller's runtime, until the caches are dropped.
+pub(crate) fn start(options: PgConnectOptions, caches: &Arc<Caches>) {
+    let mut alive = caches.alive();
+    let caches = Arc::downgrade(caches);
+    tokio::spawn(async move {
+        tokio::select! {
+            () = listen(options, caches) => {}
+            _dropped = alive.changed() => {}
+        }
+    });
+}
+
+/// Runs until the caches are gone (then [`start`] stops it).
+async fn listen(options: PgConnectOptions, caches: Weak<Caches>) {
     let options = options.application_name(&format!("{LISTENER_NAME}-{}", std::process::id()));
     let mut backoff = Duration::from_millis(100);
     loop {
         let Err(err) = hear(&options, &caches).await;
+        let Some(caches) = caches.upgrade() else {
+            return;
+        };
+        let was_listening = caches.is_listening();
+        caches.set_listening(false);
+        drop(caches);
         tracing::warn!(error = %err, "cache listener lost; reading through until it is back");
-        if caches.is_listening() {
-            // It had been listening: a fresh failure, retried promptly.
+        if was_listening {
+            // A fresh failure, retried promptly.
             backoff = Duration::from_millis(100);
         }
-        caches.set_listening(false);
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(MAX_BACKOFF);
     }
@@ -37,18 +54,20 @@ pub(crate) async fn listen(options: PgConnectOptions, caches: Arc<Caches>) {
 /// Listens until the connection fails.
 async fn hear(
     options: &PgConnectOptions,
-    caches: &Caches,
+    caches: &Weak<Caches>,
 ) -> Result<std::convert::Infallible, sqlx::Error> {
+    // Held only while used, so dropping the caches ends the listener.
+    let caches = || caches.upgrade().ok_or(sqlx::Error::PoolClosed);
     let pool = PgPoolOptions::new()
         .max_connections(1)
         .acquire_timeout(Duration::from_secs(5))
         .connect_lazy_with(options.clone());
     let mut listener = PgListener::connect_with(&pool).await?;
     listener.listen(CHANNEL).await?;
-    caches.set_listening(true);
+    caches()?.set_listening(true);
     loop {
         match tokio::time::timeout(PING_AFTER, listener.try_recv()).await {
-            Ok(Ok(Some(notification))) => caches.hear(notification.payload()),
+            Ok(Ok(Some(notification))) => caches()?.hear(notification.payload()),
             // The connection dropped. sqlx would listen again on the next call, but until that
             // has happened nothing may be kept, so this is handled like any other failure.
             Ok(Ok(None)) => return Err(sqlx::Error::Protocol("listening connection lost".into())),

@@ -79,6 +79,14 @@ async fn render(State(scrape): State<Scrape>) -> Response {
         ("stockroom_session_cache_hits_total", hits as f64),
         ("stockroom_session_cache_misses_total", misses as f64),
         ("stockroom_tenants_tracked", db.load().tracked() as f64),
+        (
+            "stockroom_cache_listening",
+            f64::from(u8::from(db.is_listening())),
+        ),
+        (
+            "stockroom_cache_listener_losses_total",
+            db.cache_listener_losses() as f64,
+        ),
     ];
     for (name, value) in gauges {
         let _ = writeln!(out, "# TYPE {name} gauge\n{name} {value}");

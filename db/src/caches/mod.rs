@@ -61,12 +61,17 @@ pub(crate) struct Caches {
     /// Session lookups answered from memory, and those that had to read the database.
     session_hits: AtomicU64,
     session_misses: AtomicU64,
+    /// How often the listening connection was lost: an operator alerts on it, and a test
+    /// knows from it that the process has noticed a cut.
+    listener_losses: AtomicU64,
     /// Names this process's probes apart from every other process's (process ids repeat
     /// across hosts and containers).
     probe_prefix: String,
     probes_sent: AtomicU64,
     /// The highest of this process's probes its listener has heard back.
     probes_heard: tokio::sync::watch::Sender<u64>,
+    /// Never sent on: dropped with the caches, which tells their listener to stop.
+    alive: tokio::sync::watch::Sender<()>,
 }
 
 /// A notification this process sent itself after a change of its own: hearing it back means
@@ -103,10 +108,17 @@ impl Caches {
             epoch: AtomicU64::new(0),
             session_hits: AtomicU64::new(0),
             session_misses: AtomicU64::new(0),
+            listener_losses: AtomicU64::new(0),
             probe_prefix: format!("p:{}:", uuid::Uuid::new_v4().simple()),
             probes_sent: AtomicU64::new(0),
             probes_heard: tokio::sync::watch::Sender::new(0),
+            alive: tokio::sync::watch::Sender::new(()),
         }
+    }
+
+    /// Closes when these caches are dropped.
+    pub(crate) fn alive(&self) -> tokio::sync::watch::Receiver<()> {
+        self.alive.subscribe()
     }
 
     /// A new probe to send, or `None` while this process is not listening (it would never
@@ -167,6 +179,10 @@ impl Caches {
 
     fn unchanged_since(&self, epoch: Epoch) -> bool {
         self.epoch.load(Ordering::Acquire) == epoch.0
+    }
+
+    pub(crate) fn listener_losses(&self) -> u64 {
+        self.listener_losses.load(Ordering::Relaxed)
     }
 
     pub(crate) fn is_listening(&self) -> bool {
@@ -317,8 +333,11 @@ impl Caches {
             self.probes_heard
                 .send_replace(self.probes_sent.load(Ordering::Acquire));
         }
-        self.listening.store(listening, Ordering::Release);
+        let was_listening = self.listening.swap(listening, Ordering::AcqRel);
         self.clear();
+        if was_listening && !listening {
+            self.listener_losses.fetch_add(1, Ordering::Relaxed);
+        }
         if !listening {
             // Probes sent on the lost connection will not come back: waiting for them ends
             // here, as for any probe of a process that is not listening.
@@ -362,7 +381,11 @@ mod tests {
 
         // A gap in listening forgets everything.
         caches.keep_session(caches.epoch(), key.clone(), None, &record());
+        assert_eq!(caches.listener_losses(), 0);
         caches.set_listening(false);
+        // A failed attempt to listen again is not another loss.
+        caches.set_listening(false);
+        assert_eq!(caches.listener_losses(), 1);
         caches.set_listening(true);
         assert!(caches.session(&key).is_none());
     }

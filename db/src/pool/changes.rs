@@ -51,11 +51,16 @@ impl Db {
     /// Starts listening for changes on `options`, so this handle keeps what it reads in memory
     /// as a server does (tests use it on handles made with [`Db::from_pool`]).
     pub fn listen(&self, options: PgConnectOptions) {
-        tokio::spawn(crate::listener::listen(options, self.caches.clone()));
+        crate::listener::start(options, &self.caches);
     }
 
     /// Whether this process is listening for changes now (and so keeps anything in memory).
     pub fn is_listening(&self) -> bool {
         self.caches.is_listening()
+    }
+
+    /// How many times this process lost its listening connection (and forgot everything).
+    pub fn cache_listener_losses(&self) -> u64 {
+        self.caches.listener_losses()
     }
 }

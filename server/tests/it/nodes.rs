@@ -19,19 +19,27 @@ const BASE: &str = "stockroom.test";
 struct Node {
     child: Child,
     server: Server,
+    metrics: SocketAddr,
 }
 
 impl Node {
     async fn start(database_url: &str, outbox: &std::path::Path) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let free_port = || {
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port()
+        };
+        let (port, metrics_port) = (free_port(), free_port());
         let child = Command::new(env!("CARGO_BIN_EXE_server"))
             .arg("serve")
             .env("STOCKROOM_CONFIG", "/nonexistent/Leptos.toml")
             .env("STOCKROOM_SERVER_LISTEN", format!("127.0.0.1:{port}"))
+            .env(
+                "STOCKROOM_METRICS_LISTEN",
+                format!("127.0.0.1:{metrics_port}"),
+            )
             .env("STOCKROOM_SERVER_BASE_DOMAIN", BASE)
             .env("STOCKROOM_DATABASE_URL", database_url)
             .env("STOCKROOM_MAIL_OUTBOX_DIR", outbox)
@@ -50,7 +58,12 @@ impl Node {
             assert!(started.elapsed() < Duration::from_secs(30), "never ready");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        Self { child, server }
+        let metrics = SocketAddr::from(([127, 0, 0, 1], metrics_port));
+        Self {
+            child,
+            server,
+            metrics,
+        }
     }
 }
 
@@ -73,6 +86,19 @@ impl Node {
     async fn listeners(&self, database: &db::testing::TestDatabase) -> Vec<i32> {
         let name = format!("{}-{}", db::LISTENER_NAME, self.child.id());
         database.backends_named(&name).await
+    }
+
+    /// One unlabelled series from the process's metrics.
+    async fn metric(&self, name: &str) -> f64 {
+        let page = reqwest::get(format!("http://{}/metrics", self.metrics))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        page.lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or_else(|| panic!("{name} missing from the metrics"))
     }
 }
 
@@ -221,7 +247,9 @@ async fn what_one_process_changes_the_other_honours_at_once() {
     set_status("active").await;
 
     // Cut process two's listening connection, then change something before it can have
-    // listened again: what it had in memory is gone, so it still refuses.
+    // listened again: what it had in memory is gone, so it still refuses. The change waits
+    // until process two has noticed the cut: until it reads its connection it cannot know,
+    // the same window as a notification in flight (a loaded machine can hold it for a while).
     let carl_hash = test_hasher()
         .hash(&domain::Password::new_choice("carl-password-1").unwrap())
         .await
@@ -249,7 +277,18 @@ async fn what_one_process_changes_the_other_honours_at_once() {
     assert!(two.signed_in("alpha", &carl).await);
     let before = two.listeners(&database).await;
     assert_eq!(before.len(), 1);
+    assert_eq!(two.metric("stockroom_cache_listening").await, 1.0);
+    let losses = two.metric("stockroom_cache_listener_losses_total").await;
     database.cut_connection(before[0]).await;
+    let noticed = until(Duration::from_secs(10), async || {
+        let now = two.metric("stockroom_cache_listener_losses_total").await;
+        (now > losses).then_some(())
+    })
+    .await;
+    assert!(
+        noticed.is_some(),
+        "process two notices its listener was cut"
+    );
     let removed = one
         .call::<RemoveMember>(
             Some("alpha"),
