@@ -17,16 +17,36 @@ const PING_AFTER: Duration = Duration::from_secs(5);
 const PING_TIMEOUT: Duration = Duration::from_secs(2);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
-/// Listens, as a task on the caller's runtime, until the caches are dropped.
+/// Listens on a thread of its own until the caches are dropped. Not a task on the server's
+/// runtime: there, hearing a change (or the loss of the connection) could wait in a busy
+/// worker's queue while a request it concerns is served from memory; a thread of its own is
+/// woken by the kernel as soon as PostgreSQL's message arrives.
 pub(crate) fn start(options: PgConnectOptions, caches: &Arc<Caches>) {
     let mut alive = caches.alive();
     let caches = Arc::downgrade(caches);
-    tokio::spawn(async move {
-        tokio::select! {
-            () = listen(options, caches) => {}
-            _dropped = alive.changed() => {}
-        }
-    });
+    let spawned = std::thread::Builder::new()
+        .name("cache-listener".into())
+        .spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => runtime,
+                Err(err) => {
+                    tracing::error!(error = %err, "no runtime for the cache listener; nothing is kept in memory");
+                    return;
+                }
+            };
+            runtime.block_on(async move {
+                tokio::select! {
+                    () = listen(options, caches) => {}
+                    _dropped = alive.changed() => {}
+                }
+            });
+        });
+    if let Err(err) = spawned {
+        tracing::error!(error = %err, "no thread for the cache listener; nothing is kept in memory");
+    }
 }
 
 /// Runs until the caches are gone (then [`start`] stops it).
