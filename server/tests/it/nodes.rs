@@ -118,9 +118,9 @@ async fn until<T>(within: Duration, mut check: impl AsyncFnMut() -> Option<T>) -
 #[tokio::test]
 async fn what_one_process_changes_the_other_honours_at_once() {
     let database = db::testing::fresh_database().await;
-    let outbox = std::env::temp_dir().join(format!("stockroom-nodes-{}", uuid::Uuid::new_v4()));
-    let one = Node::start(database.app_url(), &outbox).await;
-    let two = Node::start(database.app_url(), &outbox).await;
+    let outbox = tempfile::tempdir().unwrap();
+    let one = Node::start(database.app_url(), outbox.path()).await;
+    let two = Node::start(database.app_url(), outbox.path()).await;
     let listening = until(Duration::from_secs(10), async || {
         let one = one.listeners(&database).await.len();
         let two = two.listeners(&database).await.len();
@@ -321,9 +321,9 @@ async fn what_one_process_does_to_a_token_the_other_honours_at_once() {
     use app::api::team::ChangeMemberRole;
     use reqwest::Method;
     let database = db::testing::fresh_database().await;
-    let outbox = std::env::temp_dir().join(format!("stockroom-nodes-{}", uuid::Uuid::new_v4()));
-    let one = Node::start(database.app_url(), &outbox).await;
-    let two = Node::start(database.app_url(), &outbox).await;
+    let outbox = tempfile::tempdir().unwrap();
+    let one = Node::start(database.app_url(), outbox.path()).await;
+    let two = Node::start(database.app_url(), outbox.path()).await;
     let listening = until(Duration::from_secs(10), async || {
         let one = one.listeners(&database).await.len();
         let two = two.listeners(&database).await.len();

@@ -53,6 +53,13 @@ pub struct TestApp {
     pub database: db::testing::TestDatabase,
 }
 
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Mail a test's server wrote is of no use once the test is over.
+        let _ = std::fs::remove_dir_all(&self.outbox);
+    }
+}
+
 impl std::ops::Deref for TestApp {
     type Target = Server;
     fn deref(&self) -> &Server {
