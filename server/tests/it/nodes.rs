@@ -11,7 +11,7 @@ use app::api::team::RemoveMember;
 use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 
-use crate::support::{handoff_ticket, session_cookie, test_hasher, Server};
+use crate::support::{handoff_ticket, scrape_metrics, session_cookie, test_hasher, Server};
 
 const BASE: &str = "stockroom.test";
 
@@ -90,13 +90,9 @@ impl Node {
 
     /// One unlabelled series from the process's metrics.
     async fn metric(&self, name: &str) -> f64 {
-        let page = reqwest::get(format!("http://{}/metrics", self.metrics))
+        scrape_metrics(self.metrics)
             .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        page.lines()
+            .lines()
             .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
             .unwrap_or_else(|| panic!("{name} missing from the metrics"))
     }

@@ -423,6 +423,16 @@ pub fn set_cookie_header(response: &Response) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// The text a metrics listener at `addr` answers.
+pub async fn scrape_metrics(addr: SocketAddr) -> String {
+    reqwest::get(format!("http://{addr}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 pub fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
     let mut map = HeaderMap::new();
     for (name, value) in pairs {

@@ -301,12 +301,7 @@ async fn api_calls_are_counted_by_route_and_charged_to_their_workspace() {
         let answer = call(&app, Method::GET, "alpha", &path, None, None, &[]).await;
         assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
     }
-    let scrape = reqwest::get(format!("http://{}/metrics", app.metrics_addr))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let scrape = crate::support::scrape_metrics(app.metrics_addr).await;
     assert!(
         scrape.contains("stockroom_http_requests_total{route=\"/api/v1/products\",status=\"200\"}"),
         "{scrape}"
