@@ -1,5 +1,7 @@
 //! Every screen of Stockroom and the server functions behind them. Built twice: with `ssr` into
 //! the server, with `hydrate` into the browser's wasm bundle.
+// The public site's bundle (`public-site`) compiles every screen and shows three of them.
+#![cfg_attr(feature = "public-site", allow(dead_code))]
 
 pub mod api;
 mod codec;
@@ -30,7 +32,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <HashedStylesheet options=options.clone() id="leptos" />
-                <HydrationScripts options />
+                {hydration_scripts(options)}
                 <MetaTags />
             </head>
             <body class="min-h-screen bg-slate-50 text-slate-900 antialiased">
@@ -38,6 +40,16 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// The scripts that make the page live: the public site's pages have a bundle of their own
+/// (`ssr::bundles`), every other site's pages cargo-leptos's.
+fn hydration_scripts(options: LeptosOptions) -> AnyView {
+    #[cfg(feature = "ssr")]
+    if route_tree() == RouteTree::Public {
+        return ssr::bundles::public_hydration_scripts(&options).into_any();
+    }
+    view! { <HydrationScripts options /> }.into_any()
 }
 
 /// Which site's routes a page has. The Host decides it, so it never changes while a page
@@ -109,6 +121,9 @@ pub fn App() -> impl IntoView {
 fn routes(tree: RouteTree) -> AnyView {
     use pages::*;
     match tree {
+        // Each browser bundle shows one side: the public site's own (`frontend/public`), or
+        // the workspaces' and the console's (`frontend`). The server renders both.
+        #[cfg(any(feature = "ssr", feature = "public-site"))]
         RouteTree::Public => view! {
             <Routes fallback=NotFound>
                 <Route path=path!("/") view={Lazy::<public_area::PublicHomeScreen>::new()} ssr=SsrMode::Async />
@@ -119,6 +134,7 @@ fn routes(tree: RouteTree) -> AnyView {
             </Routes>
         }
         .into_any(),
+        #[cfg(not(feature = "public-site"))]
         RouteTree::Workspace => view! {
             <Routes fallback=NotFound>
                 <Route path=path!("/") view={Lazy::<workspace_area::WorkspaceHomeScreen>::new()} ssr=SsrMode::Async />
@@ -142,6 +158,7 @@ fn routes(tree: RouteTree) -> AnyView {
             </Routes>
         }
         .into_any(),
+        #[cfg(not(feature = "public-site"))]
         RouteTree::Console => view! {
             <Routes fallback=NotFound>
                 <Route path=path!("/") view={Lazy::<console_area::ConsoleHomeScreen>::new()} ssr=SsrMode::Async />
@@ -153,6 +170,7 @@ fn routes(tree: RouteTree) -> AnyView {
         }
         .into_any(),
         // Whatever the path, the page says there is no such workspace (status 404).
+        #[cfg(not(feature = "public-site"))]
         RouteTree::NoWorkspace => view! {
             <Routes fallback=NotFound>
                 <Route path=path!("/") view=NotFound ssr=SsrMode::Async />
@@ -160,6 +178,7 @@ fn routes(tree: RouteTree) -> AnyView {
         }
         .into_any(),
         // Whatever the path, the page says the workspace is suspended (status 403).
+        #[cfg(not(feature = "public-site"))]
         RouteTree::Suspended => view! {
             <Routes fallback=SuspendedPage>
                 <Route path=path!("/") view=SuspendedPage ssr=SsrMode::Async />
@@ -168,6 +187,7 @@ fn routes(tree: RouteTree) -> AnyView {
         .into_any(),
         // The server registers one handler per path; which site's page it shows is decided
         // per request above.
+        #[cfg(feature = "ssr")]
         RouteTree::Listing => view! {
             <Routes fallback=NotFound>
                 <Route path=path!("/") view=NotFound ssr=SsrMode::Async />
@@ -198,6 +218,9 @@ fn routes(tree: RouteTree) -> AnyView {
             </Routes>
         }
         .into_any(),
+        // A page of the other bundle's side: never hydrated by this one.
+        #[cfg(not(feature = "ssr"))]
+        _ => view! { <NotFound /> }.into_any(),
     }
 }
 

@@ -7,6 +7,8 @@ mod imports;
 mod layout;
 mod orders;
 mod products;
+// Only in the server and the public site's own bundle (`public-site`).
+#[cfg(any(feature = "ssr", feature = "public-site"))]
 mod public;
 mod team;
 mod workspace;
@@ -25,7 +27,8 @@ use exports::ExportsPage;
 use imports::{ImportPage, ImportPreviewPage};
 use orders::{NewOrderPage, OrderPage, OrdersPage};
 use products::{ProductPage, ProductsPage};
-use public::{FindWorkspace, Register};
+#[cfg(any(feature = "ssr", feature = "public-site"))]
+use public::{FindWorkspace, PublicHome, Register};
 use team::TeamPage;
 use workspace::SignIn;
 
@@ -46,11 +49,22 @@ macro_rules! lazy_area {
                 $($route,)*
             }
 
-            #[leptos::lazy]
-            pub fn $show(screen: Screen) -> AnyView {
+            fn screen_view(screen: Screen) -> AnyView {
                 match screen {
                     $(Screen::$route => view! { <super::$page /> }.into_any(),)*
                 }
+            }
+
+            #[cfg(not(feature = "public-site"))]
+            #[leptos::lazy]
+            pub fn $show(screen: Screen) -> AnyView {
+                screen_view(screen)
+            }
+
+            // The public site's bundle holds its few screens whole: nothing to split.
+            #[cfg(feature = "public-site")]
+            pub async fn $show(screen: Screen) -> AnyView {
+                screen_view(screen)
             }
 
             $(
@@ -70,7 +84,7 @@ macro_rules! lazy_area {
                     // As `#[lazy_route]` does: `#[lazy]` defines `__preload_<fn>` in the browser
                     // build. Awaited before the screen is shown, on a navigation or hydration.
                     async fn preload() {
-                        #[cfg(target_arch = "wasm32")]
+                        #[cfg(all(target_arch = "wasm32", not(feature = "public-site")))]
                         $preload().await;
                     }
                 }
@@ -79,6 +93,7 @@ macro_rules! lazy_area {
     };
 }
 
+#[cfg(any(feature = "ssr", feature = "public-site"))]
 lazy_area!(public_area, show_public, __preload_show_public {
     PublicHomeScreen => PublicHome,
     RegisterScreen => Register,
@@ -133,12 +148,6 @@ lazy_area!(console_area, show_console, __preload_show_console {
     ConsoleAuditScreen => ConsoleAuditPage,
     ConsoleLoadScreen => ConsoleLoadPage,
 });
-
-/// `/` on the public site.
-#[component]
-fn PublicHome() -> impl IntoView {
-    with_site(|info| view! { <public::Landing info /> })
-}
 
 /// `/` in a workspace: the dashboard.
 #[component]

@@ -9,8 +9,14 @@ use crate::components::{
 };
 use crate::{AppError, SiteInfo};
 
+/// `/` on the public site.
 #[component]
-pub fn Landing(info: SiteInfo) -> impl IntoView {
+pub fn PublicHome() -> impl IntoView {
+    with_site(|info| view! { <Landing info /> })
+}
+
+#[component]
+fn Landing(info: SiteInfo) -> impl IntoView {
     let base = info.base_domain.clone();
     let wanted = RwSignal::new(String::new());
     // Reacts as the person types once the page is hydrated; before that the link still works.

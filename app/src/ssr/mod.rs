@@ -1,6 +1,7 @@
 //! Server-only plumbing shared by the server functions: how a request's site, session and
 //! scope are reached, and how repository errors become [`crate::AppError`]s.
 
+pub mod bundles;
 pub mod call;
 pub mod chunks;
 pub mod context;

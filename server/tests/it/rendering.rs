@@ -128,3 +128,40 @@ async fn pages_and_answers_past_the_first_flight_are_compressed_small_answers_ar
     assert_eq!(encoding(&without), None);
     assert!(without.text().await.unwrap().len() > 14_000);
 }
+
+/// The public site's pages hydrate with a bundle of their own (`app::ssr::bundles`) and never
+/// load the workspaces' bundle, which cannot show them; every other site's pages load it.
+#[tokio::test]
+async fn only_the_workspace_and_console_sites_load_the_main_bundle() {
+    // The code files a page names (the stylesheet is shared).
+    fn scripts(page: &str) -> Vec<&str> {
+        page.split('"')
+            .filter(|part| part.starts_with("/pkg/") && !part.ends_with(".css"))
+            .collect()
+    }
+    let app = TestApp::spawn().await;
+    app.register("alpha", "ann@alpha.test", "alpha-password-1")
+        .await;
+    for path in ["/", "/register", "/find", "/no-such-page"] {
+        let page = app.get(None, path, None).await.text().await.unwrap();
+        assert!(page.contains("</html>"), "{path} rendered");
+        let named = scripts(&page);
+        assert!(
+            named.iter().all(|file| file.starts_with("/pkg/public.")),
+            "public {path} loads {named:?}"
+        );
+    }
+    for (slug, path) in [
+        (Some("alpha"), "/login"),
+        (Some("admin"), "/login"),
+        (Some("nobody-here"), "/"),
+    ] {
+        let page = app.get(slug, path, None).await.text().await.unwrap();
+        let named = scripts(&page);
+        assert!(
+            named.iter().any(|file| file.starts_with("/pkg/stockroom"))
+                && !named.iter().any(|file| file.starts_with("/pkg/public.")),
+            "{slug:?} {path} loads {named:?}"
+        );
+    }
+}
