@@ -13,8 +13,11 @@ pub mod ssr;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
-use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{path, Lazy, SsrMode};
+#[cfg(not(feature = "public-site"))]
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path, Lazy, SsrMode,
+};
 
 pub use api::SiteInfo;
 pub use error::{AllParsed, AppError, FieldError, FieldErrors};
@@ -111,30 +114,31 @@ pub fn App() -> impl IntoView {
 
     view! {
         <Title formatter=|text: String| format!("{text} · Stockroom") />
-        <Router>{routes(tree)}</Router>
+        {site_pages(tree)}
     }
+}
+
+/// The public site's pages come without a router (`pages::public_site`); each other site's
+/// are a route table.
+fn site_pages(tree: RouteTree) -> AnyView {
+    #[cfg(any(feature = "ssr", feature = "public-site"))]
+    if tree == RouteTree::Public {
+        return pages::public_site();
+    }
+    #[cfg(not(feature = "public-site"))]
+    return view! { <Router>{routes(tree)}</Router> }.into_any();
+    // The public site's bundle hydrates the public site's pages only.
+    #[cfg(feature = "public-site")]
+    view! { <pages::NotFound /> }.into_any()
 }
 
 /// Each site's own pages, so a page only ever asks for what its own site serves.
 // Async: the whole page is rendered before it is sent, so it reads complete without
 // JavaScript and its status code can still change.
+#[cfg(not(feature = "public-site"))]
 fn routes(tree: RouteTree) -> AnyView {
     use pages::*;
     match tree {
-        // Each browser bundle shows one side: the public site's own (`frontend/public`), or
-        // the workspaces' and the console's (`frontend`). The server renders both.
-        #[cfg(any(feature = "ssr", feature = "public-site"))]
-        RouteTree::Public => view! {
-            <Routes fallback=NotFound>
-                <Route path=path!("/") view={Lazy::<public_area::PublicHomeScreen>::new()} ssr=SsrMode::Async />
-                <Route path=path!("/register") view={Lazy::<public_area::RegisterScreen>::new()} ssr=SsrMode::Async />
-                <Route path=path!("/find") view={Lazy::<public_area::FindWorkspaceScreen>::new()} ssr=SsrMode::Async />
-                <Route path=path!("/welcome") view=ServerPage />
-                <Route path=path!("/docs/api") view=ServerPage />
-            </Routes>
-        }
-        .into_any(),
-        #[cfg(not(feature = "public-site"))]
         RouteTree::Workspace => view! {
             <Routes fallback=NotFound>
                 <Route path=path!("/") view={Lazy::<workspace_area::WorkspaceHomeScreen>::new()} ssr=SsrMode::Async />
@@ -158,7 +162,6 @@ fn routes(tree: RouteTree) -> AnyView {
             </Routes>
         }
         .into_any(),
-        #[cfg(not(feature = "public-site"))]
         RouteTree::Console => view! {
             <Routes fallback=NotFound>
                 <Route path=path!("/") view={Lazy::<console_area::ConsoleHomeScreen>::new()} ssr=SsrMode::Async />
@@ -170,7 +173,6 @@ fn routes(tree: RouteTree) -> AnyView {
         }
         .into_any(),
         // Whatever the path, the page says there is no such workspace (status 404).
-        #[cfg(not(feature = "public-site"))]
         RouteTree::NoWorkspace => view! {
             <Routes fallback=NotFound>
                 <Route path=path!("/") view=NotFound ssr=SsrMode::Async />
@@ -178,7 +180,6 @@ fn routes(tree: RouteTree) -> AnyView {
         }
         .into_any(),
         // Whatever the path, the page says the workspace is suspended (status 403).
-        #[cfg(not(feature = "public-site"))]
         RouteTree::Suspended => view! {
             <Routes fallback=SuspendedPage>
                 <Route path=path!("/") view=SuspendedPage ssr=SsrMode::Async />
@@ -218,8 +219,8 @@ fn routes(tree: RouteTree) -> AnyView {
             </Routes>
         }
         .into_any(),
-        // A page of the other bundle's side: never hydrated by this one.
-        #[cfg(not(feature = "ssr"))]
+        // The public site has no route table (`site_pages`); the browser's bundle never
+        // hydrates a route listing.
         _ => view! { <NotFound /> }.into_any(),
     }
 }

@@ -122,21 +122,25 @@ test("a member moves into every screen of the workspace and back without a reloa
   await context.close();
 });
 
-test("a visitor moves between the public screens and the sign-in screens without a reload", async ({ browser }) => {
+test("a visitor moves between the public screens, and between the sign-in screens without a reload", async ({ browser }) => {
   const { slug, context: owner } = await newWorkspace(browser, "visit");
   const context = await browser.newContext();
   const page = await context.newPage();
+  // The public site has no client-side router (its bundle goes without one): its links load
+  // pages, each hydrated again by the one bundle, fetched once.
+  const fetched = watchWasm(page);
   await page.goto(`${publicUrl}/`);
   await hydrated(page);
-  await markDocument(page);
   await page.getByRole("link", { name: "Find it" }).click();
   await heading(page, "Find your workspace");
+  await hydrated(page);
   await page.goBack();
   await page.getByRole("link", { name: "Create your workspace" }).click();
   await heading(page, "Create your workspace");
+  await hydrated(page);
   await page.goBack();
   await expect(page.getByRole("link", { name: "Find it" })).toBeVisible();
-  await sameDocument(page);
+  expect(fetched.size, "one bundle for the whole public site").toBe(1);
 
   await page.goto(`${workspaceUrl(slug)}/login`);
   await hydrated(page);

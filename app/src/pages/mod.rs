@@ -28,7 +28,7 @@ use imports::{ImportPage, ImportPreviewPage};
 use orders::{NewOrderPage, OrderPage, OrdersPage};
 use products::{ProductPage, ProductsPage};
 #[cfg(any(feature = "ssr", feature = "public-site"))]
-use public::{FindWorkspace, PublicHome, Register};
+pub use public::public_site;
 use team::TeamPage;
 use workspace::SignIn;
 
@@ -61,7 +61,8 @@ macro_rules! lazy_area {
                 screen_view(screen)
             }
 
-            // The public site's bundle holds its few screens whole: nothing to split.
+            // The public site's bundle shows no area. A `#[lazy]` function is exported from
+            // the module, and so kept with everything it calls; a plain one is left out.
             #[cfg(feature = "public-site")]
             pub async fn $show(screen: Screen) -> AnyView {
                 screen_view(screen)
@@ -92,13 +93,6 @@ macro_rules! lazy_area {
         }
     };
 }
-
-#[cfg(any(feature = "ssr", feature = "public-site"))]
-lazy_area!(public_area, show_public, __preload_show_public {
-    PublicHomeScreen => PublicHome,
-    RegisterScreen => Register,
-    FindWorkspaceScreen => FindWorkspace,
-});
 
 // A member's daily screens, an area per kind of record: a first visit to any one of them
 // downloads that kind's screens only (bench/run: page weight), and moving on to another kind

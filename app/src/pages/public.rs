@@ -1,6 +1,5 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
 use crate::api::{check_slug, FindWorkspaces, Register as RegisterFn, SiteKind, SlugCheck};
 use crate::components::{
@@ -9,9 +8,57 @@ use crate::components::{
 };
 use crate::{AppError, SiteInfo};
 
+/// The public site's pages, by path. It has three, and every way out of it leads to another
+/// host (a workspace, the console), so it has no client-side router: a link is a page load,
+/// a few KB of HTML with the bundle already cached, and the bundle goes without the router.
+pub fn public_site() -> AnyView {
+    // A server function that answers with a redirect (registration's hand-off) is followed
+    // by the router's hook elsewhere; here, by the browser.
+    #[cfg(not(feature = "ssr"))]
+    let _ = leptos::server_fn::redirect::set_redirect_hook(|to: &str| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.location().set_href(to);
+        }
+    });
+    match page_address().0.as_str() {
+        "/" => view! { <PublicHome /> }.into_any(),
+        "/register" => view! { <Register /> }.into_any(),
+        "/find" => view! { <FindWorkspace /> }.into_any(),
+        _ => view! { <super::NotFound /> }.into_any(),
+    }
+}
+
+/// The page's path and query string: the request's on the server, the address bar's in the
+/// browser (the same address, so both render the same page).
+fn page_address() -> (String, String) {
+    #[cfg(feature = "ssr")]
+    let address = use_context::<http::request::Parts>().map(|parts| {
+        let query = parts.uri.query().unwrap_or_default().to_owned();
+        (parts.uri.path().to_owned(), query)
+    });
+    #[cfg(not(feature = "ssr"))]
+    let address = web_sys::window().and_then(|window| {
+        let location = window.location();
+        let query = location.search().ok()?;
+        Some((
+            location.pathname().ok()?,
+            query.trim_start_matches('?').to_owned(),
+        ))
+    });
+    address.unwrap_or_default()
+}
+
+/// The first value of `name` in the page's query string.
+fn query_value(name: &str) -> Option<String> {
+    let (_, query) = page_address();
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
+}
+
 /// `/` on the public site.
 #[component]
-pub fn PublicHome() -> impl IntoView {
+fn PublicHome() -> impl IntoView {
     with_site(|info| view! { <Landing info /> })
 }
 
@@ -73,10 +120,9 @@ fn Landing(info: SiteInfo) -> impl IntoView {
 }
 
 #[component]
-pub fn Register() -> impl IntoView {
+fn Register() -> impl IntoView {
     let action = ServerAction::<RegisterFn>::new();
-    let query = use_query_map();
-    let slug = RwSignal::new(query.with_untracked(|q| q.get("slug").unwrap_or_default()));
+    let slug = RwSignal::new(query_value("slug").unwrap_or_default());
     // Made here, not in the form: see `with_site`.
     let availability = Resource::new(
         move || slug.get(),
@@ -155,7 +201,7 @@ fn RegisterForm(
 }
 
 #[component]
-pub fn FindWorkspace() -> impl IntoView {
+fn FindWorkspace() -> impl IntoView {
     with_site(|info| match info.kind {
         SiteKind::Public => view! { <FindWorkspaceForm info /> }.into_any(),
         _ => view! { <super::NotFound /> }.into_any(),

@@ -165,3 +165,47 @@ async fn only_the_workspace_and_console_sites_load_the_main_bundle() {
         );
     }
 }
+
+/// The public site chooses its page by path without a router (`app::pages::public_site`) and
+/// reads its own query string: decoded, first value wins, and whatever it holds is only text.
+#[tokio::test]
+async fn the_public_site_shows_its_three_pages_by_path_and_404_for_the_rest() {
+    let app = TestApp::spawn().await;
+    for (path, status, heading) in [
+        ("/", StatusCode::OK, "Already have a workspace?"),
+        ("/register", StatusCode::OK, "Create your workspace"),
+        ("/find", StatusCode::OK, "Find your workspace"),
+        ("/registers", StatusCode::NOT_FOUND, "Page not found"),
+        ("/find/more", StatusCode::NOT_FOUND, "Page not found"),
+    ] {
+        let page = app.get(None, path, None).await;
+        assert_eq!(page.status(), status, "{path}");
+        let body = page.text().await.unwrap();
+        assert!(body.contains(heading), "{path} shows {heading}");
+    }
+
+    let page = app
+        .get(None, "/register?slug=acme%2Doutdoor&slug=second", None)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(r#"value="acme-outdoor""#),
+        "decoded, first value"
+    );
+
+    let page = app
+        .get(
+            None,
+            "/register?slug=%22%3E%3Cscript%3Ealert(1)%3C/script%3E",
+            None,
+        )
+        .await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let body = page.text().await.unwrap();
+    assert!(
+        !body.contains("<script>alert(1)"),
+        "the query is text, never markup"
+    );
+}
