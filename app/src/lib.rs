@@ -1,7 +1,7 @@
 //! Every screen of Stockroom and the server functions behind them. Built twice: with `ssr` into
 //! the server, with `hydrate` into the browser's wasm bundle.
 // The public site's bundle (`public-site`) compiles every screen and shows three of them.
-#![cfg_attr(feature = "public-site", allow(dead_code))]
+#![cfg_attr(feature = "public-site", allow(dead_code, unused_imports))]
 
 pub mod api;
 mod codec;

@@ -39,6 +39,9 @@ use workspace::SignIn;
 /// a chunk of its own, and with a split per screen a page needed some eighty files.
 macro_rules! lazy_area {
     ($area:ident, $show:ident, $preload:ident { $($route:ident => $page:ident,)* }) => {
+        // Not in the public site's bundle, which shows no area: a `#[lazy]` function is
+        // exported from the module, and so would be kept with everything it calls.
+        #[cfg(not(feature = "public-site"))]
         pub mod $area {
             use leptos::prelude::*;
 
@@ -49,23 +52,11 @@ macro_rules! lazy_area {
                 $($route,)*
             }
 
-            fn screen_view(screen: Screen) -> AnyView {
+            #[leptos::lazy]
+            pub fn $show(screen: Screen) -> AnyView {
                 match screen {
                     $(Screen::$route => view! { <super::$page /> }.into_any(),)*
                 }
-            }
-
-            #[cfg(not(feature = "public-site"))]
-            #[leptos::lazy]
-            pub fn $show(screen: Screen) -> AnyView {
-                screen_view(screen)
-            }
-
-            // The public site's bundle shows no area. A `#[lazy]` function is exported from
-            // the module, and so kept with everything it calls; a plain one is left out.
-            #[cfg(feature = "public-site")]
-            pub async fn $show(screen: Screen) -> AnyView {
-                screen_view(screen)
             }
 
             $(
@@ -85,7 +76,7 @@ macro_rules! lazy_area {
                     // As `#[lazy_route]` does: `#[lazy]` defines `__preload_<fn>` in the browser
                     // build. Awaited before the screen is shown, on a navigation or hydration.
                     async fn preload() {
-                        #[cfg(all(target_arch = "wasm32", not(feature = "public-site")))]
+                        #[cfg(target_arch = "wasm32")]
                         $preload().await;
                     }
                 }

@@ -13,7 +13,7 @@ use leptos::prelude::*;
 const MANIFEST: &str = "public-bundle.json";
 
 /// The public bundle's file names (hashed by content, so served as immutable).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, PartialEq, Eq, serde::Deserialize)]
 struct PublicBundle {
     js: String,
     wasm: String,
