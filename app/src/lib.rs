@@ -99,6 +99,8 @@ pub fn App() -> impl IntoView {
     // First, before any resource: it shares their id sequence with the browser.
     let tree = SharedValue::new(route_tree).into_inner();
     provide_meta_context();
+    #[cfg(feature = "ssr")]
+    ssr::chunks::take_over_preloads();
     let session_actions = components::SessionActions {
         sign_in: ServerAction::new(),
         sign_out: ServerAction::new(),

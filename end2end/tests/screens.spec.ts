@@ -23,6 +23,22 @@ async function preloaded(page: Page) {
   return new Set(hrefs.map((href) => new URL(href).pathname.split("/").pop()!));
 }
 
+/**
+ * Every file the page's head asks to have fetched ahead, once per link. leptos added a second
+ * link for some chunks on some pages (app::ssr::chunks takes that over).
+ */
+async function preloadLinks(page: Page) {
+  return page
+    .locator('head link[rel="preload"], head link[rel="modulepreload"]')
+    .evaluateAll((links) => links.map((l) => new URL((l as HTMLLinkElement).href).pathname));
+}
+
+async function expectEachPreloadOnceWithTheLoader(page: Page) {
+  const links = await preloadLinks(page);
+  expect(links.length, `each file named once: ${links}`).toBe(new Set(links).size);
+  expect(links.some((l) => /\/__wasm_split\.[^/]+\.js$/.test(l)), "the chunks' loader is preloaded").toBe(true);
+}
+
 /** Which lazy areas' own chunks are among `files` (`split_show_<area>_…`). */
 function areas(files: Set<string>) {
   return [...files]
@@ -58,6 +74,7 @@ test("a first load fetches exactly the code its screen needs, all of it preloade
   const wanted = await preloaded(page);
   expect(areas(wanted)).toEqual(["products"]);
   expect([...fetched].sort(), "every file fetched was preloaded, every preload used").toEqual([...wanted].sort());
+  await expectEachPreloadOnceWithTheLoader(page);
 
   // Into a screen of another area: its code arrives then, and only then.
   await markDocument(page);
@@ -76,6 +93,11 @@ test("a first load fetches exactly the code its screen needs, all of it preloade
   await anonymous.waitForLoadState("networkidle");
   expect([...publicFetched]).toEqual([expect.stringMatching(/^public\.[0-9a-f]+\.wasm$/)]);
   expect([...publicFetched]).toEqual([...(await preloaded(anonymous))]);
+
+  // A page that shows its screen without waiting for the database: the same.
+  await anonymous.goto(`${workspaceUrl(slug)}/login`);
+  await hydrated(anonymous);
+  await expectEachPreloadOnceWithTheLoader(anonymous);
   await visitor.close();
   await context.close();
 });

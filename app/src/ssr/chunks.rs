@@ -1,9 +1,11 @@
 //! Preload links for the wasm chunks of the screen a page shows, so a first load fetches them
 //! alongside the main bundle instead of after it has started.
 //!
-//! leptos_integration_utils 0.8.9 means to add these itself, but looks its manifest up after
-//! the render's last await, where the reactive owner it needs is no longer the current one:
-//! on any page that waited for the database, it adds nothing.
+//! leptos_integration_utils 0.8.9 means to add these itself, but looks its list up after the
+//! render's last await, where the reactive owner it needs may no longer be the current one: a
+//! page got all, some or none of its links from it depending on when its database answers
+//! came, each beside ours, and each with the page's CSP nonce as its `crossorigin` value.
+//! [`take_over_preloads`] turns it off, so every page names each of its files exactly once.
 
 use leptos::prelude::*;
 use leptos_meta::Link;
@@ -18,7 +20,10 @@ pub fn preload(split: &str) {
     let Some(read) = manifest.0.try_read_value() else {
         return;
     };
-    let (pkg_path, chunks, _loader) = &*read;
+    let (pkg_path, chunks, loader) = &*read;
+    // The chunks' loader: the main bundle's JavaScript imports it, so without a link of its own
+    // it is only asked for once that has arrived and been read.
+    let _ = view! { <Link rel="modulepreload" href=format!("{pkg_path}/{loader}") /> }.to_html();
     for file in chunks_of(chunks, split) {
         let _ = view! {
             <Link
@@ -33,6 +38,13 @@ pub fn preload(split: &str) {
         }
         .to_html();
     }
+}
+
+/// Gives this page's render a list of its own for the lazy functions it calls, which leptos
+/// registers to preload and which nothing reads: the render's copy, read by
+/// leptos_integration_utils, stays empty and adds no links of its own. [`preload`] adds them.
+pub fn take_over_preloads() {
+    provide_context(leptos::PrefetchLazyFn::default());
 }
 
 /// The files of the manifest entry `<split>_<digits>`.
