@@ -19,10 +19,10 @@ use std::time::Duration;
 pub use tenancy::{classify_host, HostKind};
 
 use app::ssr::Services;
-use axum::extract::{FromRef, Request};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::extract::{FromRef, Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
 use leptos::prelude::LeptosOptions;
@@ -123,10 +123,7 @@ pub fn router(services: Services, web: WebSettings) -> Router {
             let options = leptos_options.clone();
             move || app::shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler_with_context::<
-            SiteState,
-            _,
-        >(app::ssr::security::record_nonce, app::shell))
+        .fallback(unrouted)
         .with_state(site_state)
         .layer(
             ServiceBuilder::new()
@@ -260,7 +257,71 @@ impl FromRef<SiteState> for LeptosOptions {
     }
 }
 
+/// What no route answers: the site's static files, and the not-found page. A page's address
+/// typed or linked with a trailing slash (`/login/`) is sent on to the address without it.
+async fn unrouted(uri: Uri, state: State<SiteState>, req: Request) -> Response {
+    if let Some(page) = without_trailing_slash(req.method(), &uri) {
+        return Redirect::permanent(&page).into_response();
+    }
+    leptos_axum::file_and_error_handler_with_context::<SiteState, _>(
+        app::ssr::security::record_nonce,
+        app::shell,
+    )(uri, state, req)
+    .await
+}
+
+/// `/login/?next=x` → `/login?next=x`, for a read only. Never an address that a browser would
+/// take for another host's (`//host/`, `/\host/`): that would be an open redirect.
+fn without_trailing_slash(method: &Method, uri: &Uri) -> Option<String> {
+    if method != Method::GET && method != Method::HEAD {
+        return None;
+    }
+    let path = uri.path();
+    let page = path.trim_end_matches('/');
+    if page.len() == path.len()
+        || !page.starts_with('/')
+        || page.starts_with("//")
+        || page.contains('\\')
+    {
+        return None;
+    }
+    Some(match uri.query() {
+        Some(query) => format!("{page}?{query}"),
+        None => page.to_owned(),
+    })
+}
+
 async fn drop_client_request_id(mut req: Request, next: Next) -> Response {
     req.headers_mut().remove("x-request-id");
     next.run(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_trailing_slash_is_dropped_for_reads_on_this_host_only() {
+        let to = |method: Method, uri: &str| without_trailing_slash(&method, &uri.parse().unwrap());
+        assert_eq!(to(Method::GET, "/login/"), Some("/login".into()));
+        assert_eq!(
+            to(Method::HEAD, "/orders/new//"),
+            Some("/orders/new".into())
+        );
+        assert_eq!(
+            to(Method::GET, "/register/?slug=a%2Fb&x=1"),
+            Some("/register?slug=a%2Fb&x=1".into())
+        );
+        for (method, uri) in [
+            (Method::GET, "/"),
+            (Method::GET, "///"),
+            (Method::GET, "/login"),
+            (Method::GET, "/login?next=/x/"),
+            (Method::POST, "/login/"),
+            (Method::GET, "//evil.example/"),
+            (Method::GET, "/\\evil.example/"),
+        ] {
+            assert_eq!(to(method.clone(), uri), None, "{method} {uri}");
+        }
+    }
 }

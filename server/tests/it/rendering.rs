@@ -209,3 +209,25 @@ async fn the_public_site_shows_its_three_pages_by_path_and_404_for_the_rest() {
         "the query is text, never markup"
     );
 }
+
+/// A page's address typed with a trailing slash leads to the page on every site, its query
+/// kept; an address that a browser would read as another host's is never where it leads.
+#[tokio::test]
+async fn a_trailing_slash_leads_to_the_page() {
+    let app = TestApp::spawn().await;
+    app.register("alpha", "ann@alpha.test", "alpha-password-1")
+        .await;
+    for (slug, path, page) in [
+        (None, "/register/?slug=acme", "/register?slug=acme"),
+        (Some("alpha"), "/login/", "/login"),
+        (Some("admin"), "/login/", "/login"),
+    ] {
+        let response = app.get(slug, path, None).await;
+        assert_eq!(response.status(), StatusCode::PERMANENT_REDIRECT, "{path}");
+        assert_eq!(location(&response).as_deref(), Some(page), "{path}");
+        assert_eq!(app.get(slug, page, None).await.status(), StatusCode::OK);
+    }
+    let response = app.get(None, "//evil.example/", None).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(location(&response), None);
+}
